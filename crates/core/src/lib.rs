@@ -1,0 +1,18 @@
+//! Coffer's pure domain: content hashes, content-defined chunking, manifests, validated
+//! names and paths, and the wire protocol shared by the server and its clients.
+//!
+//! Architecture invariant: this crate does no I/O beyond reading from a caller's
+//! `std::io::Read`, and knows nothing of async runtimes, HTTP or databases.
+
+pub mod chunking;
+pub mod error;
+pub mod hash;
+pub mod manifest;
+pub mod path;
+pub mod wire;
+
+pub use chunking::{Chunk, ChunkerConfig, chunk_reader};
+pub use error::ErrorCode;
+pub use hash::{ChunkHash, ContentHash};
+pub use manifest::{ChunkRef, Manifest};
+pub use path::{Name, NameError, RemotePath};
