@@ -1,0 +1,200 @@
+//! Users, devices (per-device tokens), settings.
+
+use crate::db::{DbRow, Tx};
+use crate::{MetaError, args};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserRecord {
+    pub id: i64,
+    pub name: String,
+    pub password_hash: String,
+    pub is_admin: bool,
+    pub quota_bytes: Option<i64>,
+    pub used_bytes: i64,
+    pub home_namespace_id: i64,
+    pub created_at: i64,
+}
+
+impl UserRecord {
+    fn from_row(r: &DbRow) -> Result<Self, MetaError> {
+        Ok(Self {
+            id: r.i64("id")?,
+            name: r.text("name")?,
+            password_hash: r.text("password_hash")?,
+            is_admin: r.bool("is_admin")?,
+            quota_bytes: r.opt_i64("quota_bytes")?,
+            used_bytes: r.i64("used_bytes")?,
+            home_namespace_id: r.opt_i64("home_namespace_id")?.unwrap_or(0),
+            created_at: r.i64("created_at")?,
+        })
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeviceRecord {
+    pub id: i64,
+    pub user_id: i64,
+    pub name: String,
+    pub created_at: i64,
+    pub last_seen_at: i64,
+    pub expires_at: Option<i64>,
+    pub revoked_at: Option<i64>,
+}
+
+impl DeviceRecord {
+    fn from_row(r: &DbRow) -> Result<Self, MetaError> {
+        Ok(Self {
+            id: r.i64("id")?,
+            user_id: r.i64("user_id")?,
+            name: r.text("name")?,
+            created_at: r.i64("created_at")?,
+            last_seen_at: r.i64("last_seen_at")?,
+            expires_at: r.opt_i64("expires_at")?,
+            revoked_at: r.opt_i64("revoked_at")?,
+        })
+    }
+}
+
+macro_rules! select_users {
+    ($tail:literal) => {
+        concat!(
+            "SELECT id, name, password_hash, is_admin, quota_bytes, used_bytes, home_namespace_id, created_at FROM users ",
+            $tail
+        )
+    };
+}
+
+macro_rules! select_devices {
+    ($tail:literal) => {
+        concat!("SELECT id, user_id, name, created_at, last_seen_at, expires_at, revoked_at FROM devices ", $tail)
+    };
+}
+
+impl Tx {
+    pub async fn setting(&mut self, key: &str) -> Result<Option<String>, MetaError> {
+        self.row("SELECT value FROM settings WHERE key = $1", args![key]).await?.map(|r| r.text("value")).transpose()
+    }
+
+    pub async fn set_setting(&mut self, key: &str, value: &str) -> Result<(), MetaError> {
+        self.exec(
+            "INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            args![key, value],
+        )
+        .await?;
+        Ok(())
+    }
+
+    pub async fn delete_setting(&mut self, key: &str) -> Result<(), MetaError> {
+        self.exec("DELETE FROM settings WHERE key = $1", args![key]).await?;
+        Ok(())
+    }
+
+    pub async fn count_users(&mut self) -> Result<i64, MetaError> {
+        self.one("SELECT COUNT(*) AS n FROM users", vec![]).await?.i64("n")
+    }
+
+    /// Creates a user with a home namespace, its root folder and owner membership.
+    /// A taken name is [`MetaError::Duplicate`].
+    pub async fn create_user(
+        &mut self,
+        name: &str,
+        password_hash: &str,
+        is_admin: bool,
+        quota_bytes: Option<i64>,
+        now: i64,
+    ) -> Result<UserRecord, MetaError> {
+        let user_id = self
+            .one(
+                "INSERT INTO users (name, password_hash, is_admin, quota_bytes, created_at) \
+                 VALUES ($1, $2, $3, $4, $5) RETURNING id",
+                args![name, password_hash, is_admin, quota_bytes, now],
+            )
+            .await?
+            .i64("id")?;
+        let ns = self
+            .one("INSERT INTO namespaces (kind, created_at) VALUES ('home', $1) RETURNING id", args![now])
+            .await?
+            .i64("id")?;
+        let root = self
+            .one(
+                "INSERT INTO nodes (namespace_id, parent_id, name, name_key, is_folder, modified_at) \
+                 VALUES ($1, NULL, '', '', 1, $2) RETURNING id",
+                args![ns, now],
+            )
+            .await?
+            .i64("id")?;
+        self.exec("UPDATE namespaces SET root_node_id = $1 WHERE id = $2", args![root, ns]).await?;
+        self.exec(
+            "INSERT INTO namespace_members (namespace_id, user_id, role) VALUES ($1, $2, 'owner')",
+            args![ns, user_id],
+        )
+        .await?;
+        self.exec("UPDATE users SET home_namespace_id = $1 WHERE id = $2", args![ns, user_id]).await?;
+        self.user_by_id(user_id).await?.ok_or(MetaError::NotFound)
+    }
+
+    pub async fn user_by_id(&mut self, id: i64) -> Result<Option<UserRecord>, MetaError> {
+        self.row(select_users!("WHERE id = $1"), args![id]).await?.map(|r| UserRecord::from_row(&r)).transpose()
+    }
+
+    pub async fn user_by_name(&mut self, name: &str) -> Result<Option<UserRecord>, MetaError> {
+        self.row(select_users!("WHERE name = $1"), args![name]).await?.map(|r| UserRecord::from_row(&r)).transpose()
+    }
+
+    pub async fn list_users(&mut self) -> Result<Vec<UserRecord>, MetaError> {
+        self.rows(select_users!("ORDER BY name"), vec![]).await?.iter().map(UserRecord::from_row).collect()
+    }
+
+    pub async fn set_quota(&mut self, user_id: i64, quota: Option<i64>) -> Result<bool, MetaError> {
+        Ok(self.exec("UPDATE users SET quota_bytes = $1 WHERE id = $2", args![quota, user_id]).await? == 1)
+    }
+
+    pub async fn add_used_bytes(&mut self, user_id: i64, delta: i64) -> Result<(), MetaError> {
+        self.exec("UPDATE users SET used_bytes = used_bytes + $1 WHERE id = $2", args![delta, user_id]).await?;
+        Ok(())
+    }
+
+    pub async fn create_device(
+        &mut self,
+        user_id: i64,
+        name: &str,
+        token_hash: &[u8],
+        expires_at: Option<i64>,
+        now: i64,
+    ) -> Result<DeviceRecord, MetaError> {
+        let r = self
+            .one(
+                "INSERT INTO devices (user_id, name, token_hash, created_at, last_seen_at, expires_at) \
+                 VALUES ($1, $2, $3, $4, $4, $5) \
+                 RETURNING id, user_id, name, created_at, last_seen_at, expires_at, revoked_at",
+                args![user_id, name, token_hash, now, expires_at],
+            )
+            .await?;
+        DeviceRecord::from_row(&r)
+    }
+
+    pub async fn device_by_token_hash(&mut self, token_hash: &[u8]) -> Result<Option<DeviceRecord>, MetaError> {
+        self.row(select_devices!("WHERE token_hash = $1"), args![token_hash]).await?.map(|r| DeviceRecord::from_row(&r)).transpose()
+    }
+
+    pub async fn list_devices(&mut self, user_id: i64) -> Result<Vec<DeviceRecord>, MetaError> {
+        self.rows(select_devices!("WHERE user_id = $1 AND revoked_at IS NULL ORDER BY id"), args![user_id]).await?.iter().map(DeviceRecord::from_row).collect()
+    }
+
+    pub async fn touch_device(&mut self, id: i64, now: i64) -> Result<(), MetaError> {
+        self.exec("UPDATE devices SET last_seen_at = $1 WHERE id = $2", args![now, id]).await?;
+        Ok(())
+    }
+
+    /// Revokes one of the user's devices; false when the user has no such live device.
+    pub async fn revoke_device(&mut self, user_id: i64, device_id: i64, now: i64) -> Result<bool, MetaError> {
+        Ok(self
+            .exec(
+                "UPDATE devices SET revoked_at = $1 WHERE id = $2 AND user_id = $3 AND revoked_at IS NULL",
+                args![now, device_id, user_id],
+            )
+            .await?
+            == 1)
+    }
+}
+

@@ -1,0 +1,180 @@
+//! Chunk bookkeeping: reference counts, which user may be told a chunk exists, upload
+//! sessions, and the candidates for garbage collection.
+//!
+//! GC safety: a chunk is deleted only after a transaction marks it `deleting` while it
+//! has no references and belongs to no live upload; a commit only references chunks that
+//! are not `deleting`, and an upload that finds a chunk `deleting` waits and retries.
+
+use std::collections::HashSet;
+
+use crate::db::{Arg, Tx, placeholders};
+use crate::queries::IN_BATCH;
+use crate::{MetaError, args};
+
+impl Tx {
+    /// Of `hashes`, those that are stored (not being deleted) and that `user_id` already
+    /// holds in a file: the only ones the server may admit to having.
+    pub async fn chunks_known_to_user(&mut self, user_id: i64, hashes: &[Vec<u8>]) -> Result<HashSet<Vec<u8>>, MetaError> {
+        let mut out = HashSet::new();
+        for batch in hashes.chunks(IN_BATCH) {
+            let sql = format!(
+                "SELECT c.hash FROM chunks c JOIN user_chunks u ON u.hash = c.hash \
+                 WHERE u.user_id = $1 AND c.deleting = 0 AND c.hash IN ({})",
+                placeholders(2, batch.len())
+            );
+            let mut a: Vec<Arg> = args![user_id];
+            a.extend(batch.iter().map(|h| Arg::from(h.clone())));
+            for r in self.rows_dyn(sql, a).await? {
+                out.insert(r.bytes("hash")?);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Of `hashes`, those uploaded in `upload_id` and still stored.
+    pub async fn chunks_in_upload(&mut self, upload_id: &str, hashes: &[Vec<u8>]) -> Result<HashSet<Vec<u8>>, MetaError> {
+        let mut out = HashSet::new();
+        for batch in hashes.chunks(IN_BATCH) {
+            let sql = format!(
+                "SELECT c.hash FROM chunks c JOIN upload_chunks u ON u.hash = c.hash \
+                 WHERE u.upload_id = $1 AND c.deleting = 0 AND c.hash IN ({})",
+                placeholders(2, batch.len())
+            );
+            let mut a: Vec<Arg> = args![upload_id];
+            a.extend(batch.iter().map(|h| Arg::from(h.clone())));
+            for r in self.rows_dyn(sql, a).await? {
+                out.insert(r.bytes("hash")?);
+            }
+        }
+        Ok(out)
+    }
+
+    /// `Some(deleting)` if the chunk has a row.
+    pub async fn chunk_state(&mut self, hash: &[u8]) -> Result<Option<bool>, MetaError> {
+        self.row("SELECT deleting FROM chunks WHERE hash = $1", args![hash]).await?.map(|r| r.bool("deleting")).transpose()
+    }
+
+    /// Records a stored chunk (no-op if known) and ties it to an upload, so GC keeps it
+    /// until the upload commits or expires.
+    pub async fn record_uploaded_chunk(
+        &mut self,
+        upload_id: &str,
+        hash: &[u8],
+        size: i64,
+        stored_size: i64,
+        now: i64,
+    ) -> Result<(), MetaError> {
+        self.exec(
+            "INSERT INTO chunks (hash, size, stored_size, refcount, created_at, unreferenced_since) \
+             VALUES ($1, $2, $3, 0, $4, $4) ON CONFLICT (hash) DO NOTHING",
+            args![hash, size, stored_size, now],
+        )
+        .await?;
+        self.exec(
+            "INSERT INTO upload_chunks (upload_id, hash) VALUES ($1, $2) ON CONFLICT (upload_id, hash) DO NOTHING",
+            args![upload_id, hash],
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// Adds `delta` to the reference count of each distinct chunk. A chunk whose count
+    /// drops to zero starts its GC grace period.
+    pub async fn add_chunk_refs(&mut self, hashes: &[Vec<u8>], delta: i64, now: i64) -> Result<(), MetaError> {
+        for batch in hashes.chunks(IN_BATCH) {
+            let sql = format!(
+                "UPDATE chunks SET refcount = refcount + $1, \
+                 unreferenced_since = CASE WHEN refcount + $1 <= 0 THEN $2 ELSE NULL END \
+                 WHERE hash IN ({})",
+                placeholders(3, batch.len())
+            );
+            let mut a: Vec<Arg> = args![delta, now];
+            a.extend(batch.iter().map(|h| Arg::from(h.clone())));
+            self.exec_dyn(sql, a).await?;
+        }
+        Ok(())
+    }
+
+    /// Remembers that `user_id` holds these chunks (dedup privacy).
+    pub async fn grant_user_chunks(&mut self, user_id: i64, hashes: &[Vec<u8>]) -> Result<(), MetaError> {
+        for batch in hashes.chunks(IN_BATCH) {
+            let values = (0..batch.len()).map(|i| format!("($1, ${})", i + 2)).collect::<Vec<_>>().join(", ");
+            let sql = format!(
+                "INSERT INTO user_chunks (user_id, hash) VALUES {values} ON CONFLICT (user_id, hash) DO NOTHING"
+            );
+            let mut a: Vec<Arg> = args![user_id];
+            a.extend(batch.iter().map(|h| Arg::from(h.clone())));
+            self.exec_dyn(sql, a).await?;
+        }
+        Ok(())
+    }
+
+    pub async fn create_upload(&mut self, id: &str, user_id: i64, now: i64, expires_at: i64) -> Result<(), MetaError> {
+        self.exec(
+            "INSERT INTO uploads (id, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)",
+            args![id, user_id, now, expires_at],
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// `(user_id, expires_at)` of an upload session.
+    pub async fn upload(&mut self, id: &str) -> Result<Option<(i64, i64)>, MetaError> {
+        self.row("SELECT user_id, expires_at FROM uploads WHERE id = $1", args![id])
+            .await?
+            .map(|r| Ok((r.i64("user_id")?, r.i64("expires_at")?)))
+            .transpose()
+    }
+
+    pub async fn extend_upload(&mut self, id: &str, expires_at: i64) -> Result<(), MetaError> {
+        self.exec("UPDATE uploads SET expires_at = $1 WHERE id = $2", args![expires_at, id]).await?;
+        Ok(())
+    }
+
+    pub async fn delete_upload(&mut self, id: &str) -> Result<(), MetaError> {
+        self.exec("DELETE FROM upload_chunks WHERE upload_id = $1", args![id]).await?;
+        self.exec("DELETE FROM uploads WHERE id = $1", args![id]).await?;
+        Ok(())
+    }
+
+    pub async fn expired_uploads(&mut self, now: i64, limit: i64) -> Result<Vec<String>, MetaError> {
+        self.rows("SELECT id FROM uploads WHERE expires_at < $1 ORDER BY expires_at LIMIT $2", args![now, limit])
+            .await?
+            .iter()
+            .map(|r| r.text("id"))
+            .collect()
+    }
+
+    /// Chunks with no references since before `cutoff` and in no live upload.
+    pub async fn gc_candidates(&mut self, cutoff: i64, limit: i64) -> Result<Vec<Vec<u8>>, MetaError> {
+        self.rows(
+            "SELECT hash FROM chunks c WHERE refcount <= 0 AND deleting = 0 AND unreferenced_since < $1 \
+             AND NOT EXISTS (SELECT 1 FROM upload_chunks u WHERE u.hash = c.hash) LIMIT $2",
+            args![cutoff, limit],
+        )
+        .await?
+        .iter()
+        .map(|r| r.bytes("hash"))
+        .collect()
+    }
+
+    /// Marks a chunk for deletion if it is still unreferenced; false if it came back
+    /// into use meanwhile.
+    pub async fn mark_chunk_deleting(&mut self, hash: &[u8]) -> Result<bool, MetaError> {
+        Ok(self
+            .exec(
+                "UPDATE chunks SET deleting = 1 WHERE hash = $1 AND refcount <= 0 AND deleting = 0 \
+                 AND NOT EXISTS (SELECT 1 FROM upload_chunks u WHERE u.hash = chunks.hash)",
+                args![hash],
+            )
+            .await?
+            == 1)
+    }
+
+    /// Drops a chunk's rows once its bytes are gone.
+    pub async fn forget_chunk(&mut self, hash: &[u8]) -> Result<(), MetaError> {
+        self.exec("DELETE FROM user_chunks WHERE hash = $1", args![hash]).await?;
+        self.exec("DELETE FROM chunks WHERE hash = $1 AND deleting = 1", args![hash]).await?;
+        Ok(())
+    }
+}

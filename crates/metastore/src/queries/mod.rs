@@ -1,0 +1,15 @@
+//! Typed queries, grouped by what they own. Each is one or a few statements inside the
+//! caller's transaction.
+
+mod accounts;
+mod chunks;
+mod journal;
+mod tree;
+
+pub use accounts::{DeviceRecord, UserRecord};
+pub use journal::JournalRecord;
+pub use tree::{NewNode, NodeRecord, RevisionRecord};
+
+/// Largest number of values in one `IN (...)` list (SQLite allows 32,766 variables,
+/// PostgreSQL 65,535; smaller lists keep statements cheap to plan).
+pub(crate) const IN_BATCH: usize = 500;

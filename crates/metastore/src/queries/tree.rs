@@ -1,0 +1,342 @@
+//! Namespaces, nodes (files and folders) and revisions.
+
+use crate::db::{DbRow, Tx};
+use crate::{MetaError, args};
+
+/// A file or folder. `current_rev`, `size` and `content_hash` describe a file's current
+/// revision; a folder has none.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NodeRecord {
+    pub id: i64,
+    pub namespace_id: i64,
+    pub parent_id: Option<i64>,
+    pub name: String,
+    pub is_folder: bool,
+    pub current_rev: Option<i64>,
+    pub size: i64,
+    pub content_hash: Option<Vec<u8>>,
+    pub mtime: Option<i64>,
+    pub modified_at: i64,
+    pub trashed_at: Option<i64>,
+    pub original_path: Option<String>,
+}
+
+impl NodeRecord {
+    fn from_row(r: &DbRow) -> Result<Self, MetaError> {
+        Ok(Self {
+            id: r.i64("id")?,
+            namespace_id: r.i64("namespace_id")?,
+            parent_id: r.opt_i64("parent_id")?,
+            name: r.text("name")?,
+            is_folder: r.bool("is_folder")?,
+            current_rev: r.opt_i64("current_rev")?,
+            size: r.i64("size")?,
+            content_hash: r.opt_bytes("content_hash")?,
+            mtime: r.opt_i64("mtime")?,
+            modified_at: r.i64("modified_at")?,
+            trashed_at: r.opt_i64("trashed_at")?,
+            original_path: r.opt_text("original_path")?,
+        })
+    }
+}
+
+/// What [`Tx::insert_node`] needs.
+#[derive(Debug, Clone)]
+pub struct NewNode<'a> {
+    pub namespace_id: i64,
+    pub parent_id: i64,
+    pub name: &'a str,
+    pub name_key: &'a str,
+    pub is_folder: bool,
+    pub now: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RevisionRecord {
+    pub id: i64,
+    pub node_id: i64,
+    pub size: i64,
+    pub content_hash: Vec<u8>,
+    pub manifest: Vec<u8>,
+    pub device_id: Option<i64>,
+    pub device_name: Option<String>,
+    pub created_at: i64,
+}
+
+impl RevisionRecord {
+    fn from_row(r: &DbRow) -> Result<Self, MetaError> {
+        Ok(Self {
+            id: r.i64("id")?,
+            node_id: r.i64("node_id")?,
+            size: r.i64("size")?,
+            content_hash: r.bytes("content_hash")?,
+            manifest: r.bytes("manifest")?,
+            device_id: r.opt_i64("device_id")?,
+            device_name: r.opt_text("device_name")?,
+            created_at: r.i64("created_at")?,
+        })
+    }
+}
+
+macro_rules! select_nodes {
+    ($tail:literal) => {
+        concat!(
+            "SELECT id, namespace_id, parent_id, name, is_folder, current_rev, size, content_hash, mtime, \
+             modified_at, trashed_at, original_path FROM nodes ",
+            $tail
+        )
+    };
+}
+
+macro_rules! select_revisions {
+    ($tail:literal) => {
+        concat!(
+            "SELECT r.id, r.node_id, r.size, r.content_hash, r.manifest, r.device_id, d.name AS device_name, \
+             r.created_at FROM revisions r LEFT JOIN devices d ON d.id = r.device_id ",
+            $tail
+        )
+    };
+}
+
+impl Tx {
+    /// The namespaces a user belongs to, with the role: `(namespace_id, role)`.
+    pub async fn memberships(&mut self, user_id: i64) -> Result<Vec<(i64, String)>, MetaError> {
+        self.rows(
+            "SELECT namespace_id, role FROM namespace_members WHERE user_id = $1 ORDER BY namespace_id",
+            args![user_id],
+        )
+        .await?
+        .iter()
+        .map(|r| Ok((r.i64("namespace_id")?, r.text("role")?)))
+        .collect()
+    }
+
+    pub async fn namespace_root(&mut self, namespace_id: i64) -> Result<i64, MetaError> {
+        self.row("SELECT root_node_id FROM namespaces WHERE id = $1", args![namespace_id])
+            .await?
+            .ok_or(MetaError::NotFound)?
+            .opt_i64("root_node_id")?
+            .ok_or(MetaError::NotFound)
+    }
+
+    pub async fn node(&mut self, id: i64) -> Result<Option<NodeRecord>, MetaError> {
+        self.row(select_nodes!("WHERE id = $1"), args![id]).await?.map(|r| NodeRecord::from_row(&r)).transpose()
+    }
+
+    /// The live (not trashed) child of `parent_id` whose name collides with `name_key`.
+    pub async fn child(&mut self, namespace_id: i64, parent_id: i64, name_key: &str) -> Result<Option<NodeRecord>, MetaError> {
+        self.row(
+            select_nodes!("WHERE namespace_id = $1 AND parent_id = $2 AND name_key = $3 AND trashed_at IS NULL"),
+            args![namespace_id, parent_id, name_key],
+        )
+        .await?
+        .map(|r| NodeRecord::from_row(&r))
+        .transpose()
+    }
+
+    /// Live children sorted by name (byte order), after `after`, at most `limit`.
+    pub async fn children(&mut self, parent_id: i64, after: Option<&str>, limit: i64) -> Result<Vec<NodeRecord>, MetaError> {
+        let rows = match after {
+            Some(after) => {
+                self.rows(
+                    select_nodes!("WHERE parent_id = $1 AND trashed_at IS NULL AND name > $2 ORDER BY name LIMIT $3"),
+                    args![parent_id, after, limit],
+                )
+                .await?
+            }
+            None => {
+                self.rows(
+                    select_nodes!("WHERE parent_id = $1 AND trashed_at IS NULL ORDER BY name LIMIT $2"),
+                    args![parent_id, limit],
+                )
+                .await?
+            }
+        };
+        rows.iter().map(NodeRecord::from_row).collect()
+    }
+
+    /// Inserts a node; a live sibling with a colliding name is [`MetaError::Duplicate`].
+    pub async fn insert_node(&mut self, n: NewNode<'_>) -> Result<NodeRecord, MetaError> {
+        let id = self
+            .one(
+                "INSERT INTO nodes (namespace_id, parent_id, name, name_key, is_folder, modified_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+                args![n.namespace_id, n.parent_id, n.name, n.name_key, n.is_folder, n.now],
+            )
+            .await?
+            .i64("id")?;
+        self.node(id).await?.ok_or(MetaError::NotFound)
+    }
+
+    /// Moves and/or renames a node. Its id never changes.
+    pub async fn relocate_node(
+        &mut self,
+        id: i64,
+        parent_id: i64,
+        name: &str,
+        name_key: &str,
+        now: i64,
+    ) -> Result<(), MetaError> {
+        self.exec(
+            "UPDATE nodes SET parent_id = $1, name = $2, name_key = $3, modified_at = $4 WHERE id = $5",
+            args![parent_id, name, name_key, now, id],
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// Points a file at a new revision, but only if its current revision is still
+    /// `expected_rev` (compare-and-set). False means someone else committed first.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn set_current_revision(
+        &mut self,
+        id: i64,
+        expected_rev: Option<i64>,
+        rev: i64,
+        size: i64,
+        content_hash: &[u8],
+        mtime: Option<i64>,
+        now: i64,
+    ) -> Result<bool, MetaError> {
+        let changed = match expected_rev {
+            Some(expected) => {
+                self.exec(
+                    "UPDATE nodes SET current_rev = $1, size = $2, content_hash = $3, mtime = $4, modified_at = $5 \
+                     WHERE id = $6 AND current_rev = $7",
+                    args![rev, size, content_hash, mtime, now, id, expected],
+                )
+                .await?
+            }
+            None => {
+                self.exec(
+                    "UPDATE nodes SET current_rev = $1, size = $2, content_hash = $3, mtime = $4, modified_at = $5 \
+                     WHERE id = $6 AND current_rev IS NULL",
+                    args![rev, size, content_hash, mtime, now, id],
+                )
+                .await?
+            }
+        };
+        Ok(changed == 1)
+    }
+
+    pub async fn trash_node(&mut self, id: i64, original_path: &str, now: i64) -> Result<(), MetaError> {
+        self.exec(
+            "UPDATE nodes SET trashed_at = $1, original_path = $2, modified_at = $1 WHERE id = $3",
+            args![now, original_path, id],
+        )
+        .await?;
+        Ok(())
+    }
+
+    pub async fn untrash_node(&mut self, id: i64, parent_id: i64, name: &str, name_key: &str, now: i64) -> Result<(), MetaError> {
+        self.exec(
+            "UPDATE nodes SET trashed_at = NULL, original_path = NULL, parent_id = $1, name = $2, name_key = $3, \
+             modified_at = $4 WHERE id = $5",
+            args![parent_id, name, name_key, now, id],
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// Items deleted to the trash in a namespace (not their contents), newest first.
+    pub async fn trashed(&mut self, namespace_id: i64) -> Result<Vec<NodeRecord>, MetaError> {
+        self.rows(
+            select_nodes!("WHERE namespace_id = $1 AND trashed_at IS NOT NULL ORDER BY trashed_at DESC, id DESC"),
+            args![namespace_id],
+        )
+        .await?
+        .iter()
+        .map(NodeRecord::from_row)
+        .collect()
+    }
+
+    /// Trashed items deleted before `cutoff`, across all namespaces (retention).
+    pub async fn trashed_before(&mut self, cutoff: i64, limit: i64) -> Result<Vec<NodeRecord>, MetaError> {
+        self.rows(
+            select_nodes!("WHERE trashed_at IS NOT NULL AND trashed_at < $1 ORDER BY trashed_at LIMIT $2"),
+            args![cutoff, limit],
+        )
+        .await?
+        .iter()
+        .map(NodeRecord::from_row)
+        .collect()
+    }
+
+    /// The node and everything below it, parents before children.
+    pub async fn subtree(&mut self, id: i64) -> Result<Vec<NodeRecord>, MetaError> {
+        self.rows(
+            "WITH RECURSIVE sub(id, depth) AS (SELECT id, 0 FROM nodes WHERE id = $1 \
+             UNION ALL SELECT n.id, sub.depth + 1 FROM nodes n JOIN sub ON n.parent_id = sub.id) \
+             SELECT n.id, n.namespace_id, n.parent_id, n.name, n.is_folder, n.current_rev, n.size, n.content_hash, \
+             n.mtime, n.modified_at, n.trashed_at, n.original_path FROM nodes n JOIN sub ON sub.id = n.id \
+             ORDER BY sub.depth, n.id",
+            args![id],
+        )
+        .await?
+        .iter()
+        .map(NodeRecord::from_row)
+        .collect()
+    }
+
+    /// The node and its ancestors up to the root, the node first.
+    pub async fn ancestry(&mut self, id: i64) -> Result<Vec<NodeRecord>, MetaError> {
+        self.rows(
+            "WITH RECURSIVE up(id, depth) AS (SELECT id, 0 FROM nodes WHERE id = $1 \
+             UNION ALL SELECT n.parent_id, up.depth + 1 FROM nodes n JOIN up ON n.id = up.id \
+             WHERE n.parent_id IS NOT NULL) \
+             SELECT n.id, n.namespace_id, n.parent_id, n.name, n.is_folder, n.current_rev, n.size, n.content_hash, \
+             n.mtime, n.modified_at, n.trashed_at, n.original_path FROM nodes n JOIN up ON up.id = n.id \
+             ORDER BY up.depth",
+            args![id],
+        )
+        .await?
+        .iter()
+        .map(NodeRecord::from_row)
+        .collect()
+    }
+
+    /// Removes nodes for good, with their revisions. Returns the removed revisions, so
+    /// the caller can release their chunks.
+    pub async fn delete_nodes(&mut self, ids: &[i64]) -> Result<Vec<RevisionRecord>, MetaError> {
+        let mut removed = Vec::new();
+        // Children first, so no row ever points at a missing parent.
+        for id in ids.iter().rev() {
+            removed.extend(self.revisions(*id).await?);
+            self.exec("DELETE FROM revisions WHERE node_id = $1", args![*id]).await?;
+            self.exec("DELETE FROM nodes WHERE id = $1", args![*id]).await?;
+        }
+        Ok(removed)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    pub async fn insert_revision(
+        &mut self,
+        node_id: i64,
+        size: i64,
+        content_hash: &[u8],
+        manifest: &[u8],
+        device_id: Option<i64>,
+        now: i64,
+    ) -> Result<i64, MetaError> {
+        self.one(
+            "INSERT INTO revisions (node_id, size, content_hash, manifest, device_id, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+            args![node_id, size, content_hash, manifest, device_id, now],
+        )
+        .await?
+        .i64("id")
+    }
+
+    /// All revisions of a file, newest first.
+    pub async fn revisions(&mut self, node_id: i64) -> Result<Vec<RevisionRecord>, MetaError> {
+        self.rows(select_revisions!("WHERE r.node_id = $1 ORDER BY r.id DESC"), args![node_id])
+            .await?
+            .iter()
+            .map(RevisionRecord::from_row)
+            .collect()
+    }
+
+    pub async fn revision(&mut self, id: i64) -> Result<Option<RevisionRecord>, MetaError> {
+        self.row(select_revisions!("WHERE r.id = $1"), args![id]).await?.map(|r| RevisionRecord::from_row(&r)).transpose()
+    }
+}
