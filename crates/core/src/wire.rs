@@ -127,15 +127,101 @@ pub struct UploadResponse {
     pub expires_at: i64,
 }
 
+/// One file of a commit.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct CommitRequest {
+pub struct CommitFileRequest {
     pub path: String,
     /// The revision this edit started from; absent to create a new file. A file that
     /// exists with another current revision is a `conflict`.
     #[serde(default)]
     pub parent_rev: Option<i64>,
+    /// The file's modification time on the client (Unix ms).
     #[serde(default)]
     pub mtime: Option<i64>,
+    /// The file's chunks in order (empty for an empty file).
+    pub chunks: Vec<ChunkRef>,
+}
+
+/// Commits files in one transaction; each file succeeds or fails on its own.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CommitRequest {
+    /// The upload session that carried the chunks; may be absent when every chunk is
+    /// already the caller's.
+    #[serde(default)]
+    pub upload_id: Option<String>,
+    pub files: Vec<CommitFileRequest>,
+}
+
+/// The result for one file, in request order: `node` on success, else `error`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CommitResult {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub node: Option<NodeInfo>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<ErrorDetail>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CommitResponse {
+    pub results: Vec<CommitResult>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CursorResponse {
+    pub cursor: String,
+}
+
+/// Frames of a batch chunk upload body: `([32-byte hash][u32 LE length][bytes])*`.
+pub mod chunk_frames {
+    use crate::hash::ChunkHash;
+
+    pub const HEADER_LEN: usize = 36;
+
+    /// Appends one frame.
+    pub fn push(out: &mut Vec<u8>, hash: &ChunkHash, data: &[u8]) {
+        out.extend_from_slice(hash.as_bytes());
+        out.extend_from_slice(&(data.len() as u32).to_le_bytes());
+        out.extend_from_slice(data);
+    }
+
+    /// Splits a body into `(hash, start, end)` ranges; `None` if malformed.
+    pub fn parse(body: &[u8], max_chunk: usize) -> Option<Vec<(ChunkHash, usize, usize)>> {
+        let mut out = Vec::new();
+        let mut at = 0;
+        while at < body.len() {
+            let header = body.get(at..at + HEADER_LEN)?;
+            let hash = ChunkHash::from_slice(&header[..32])?;
+            let len = u32::from_le_bytes(header[32..36].try_into().ok()?) as usize;
+            if len > max_chunk {
+                return None;
+            }
+            let start = at + HEADER_LEN;
+            let end = start.checked_add(len)?;
+            if end > body.len() {
+                return None;
+            }
+            out.push((hash, start, end));
+            at = end;
+        }
+        Some(out)
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+
+        #[test]
+        fn frames_round_trip_and_truncation_is_refused() {
+            let mut body = Vec::new();
+            push(&mut body, &ChunkHash::of(b"a"), b"a");
+            push(&mut body, &ChunkHash::of(b"bcd"), b"bcd");
+            let frames = parse(&body, 10).expect("valid");
+            assert_eq!(frames.len(), 2);
+            assert_eq!(&body[frames[1].1..frames[1].2], b"bcd");
+            assert!(parse(&body[..body.len() - 1], 10).is_none());
+            assert!(parse(&body, 2).is_none(), "over the size limit");
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -1,1 +1,106 @@
-//! placeholder
+//! Coffer's operations: accounts, the file tree, uploads and commits, downloads, the
+//! journal, and maintenance (upload expiry, trash retention, chunk garbage collection).
+//!
+//! Every front end (REST, and later WebDAV, the web app, public links) calls these
+//! operations; each is atomic (one metadata transaction), and this is the one layer that
+//! checks who may do what. An operation's caller is a [`Caller`], obtained only from
+//! [`Service::authenticate`].
+//!
+//! Architecture invariant: nothing here knows about HTTP. Results and errors are plain
+//! data from `coffer_core::wire` and [`ServiceError`] with its stable [`ErrorCode`].
+
+mod accounts;
+mod content;
+mod error;
+mod journal;
+mod maintenance;
+mod notify;
+mod tree;
+mod upload;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use coffer_blobstore::BlobStore;
+use coffer_metastore::MetaStore;
+
+pub use accounts::Caller;
+pub use coffer_core::ErrorCode;
+pub use content::ContentStream;
+pub use error::ServiceError;
+pub use maintenance::MaintenanceReport;
+pub use upload::{CommitFile, CommitOutcome};
+
+pub type Result<T, E = ServiceError> = std::result::Result<T, E>;
+
+/// Tunables of the service; the defaults suit a personal server.
+#[derive(Debug, Clone)]
+pub struct ServiceConfig {
+    /// How long an upload session lives without a commit before its chunks are released.
+    pub upload_ttl: Duration,
+    /// How long deleted items stay in the trash.
+    pub trash_retention: Duration,
+    /// How long an unreferenced chunk is kept before it is collected.
+    pub gc_grace: Duration,
+    /// How long a device token stays valid without use; `None` means until revoked.
+    pub token_idle_expiry: Option<Duration>,
+    /// Most files in one commit request.
+    pub max_commit_files: usize,
+    /// Most chunks in one file (bounds a manifest's size).
+    pub max_chunks_per_file: usize,
+}
+
+impl Default for ServiceConfig {
+    fn default() -> Self {
+        Self {
+            upload_ttl: Duration::from_secs(24 * 3600),
+            trash_retention: Duration::from_secs(30 * 24 * 3600),
+            gc_grace: Duration::from_secs(3600),
+            token_idle_expiry: Some(Duration::from_secs(90 * 24 * 3600)),
+            max_commit_files: 1000,
+            max_chunks_per_file: 1 << 20,
+        }
+    }
+}
+
+/// The service: cheap to clone, shared by every request.
+#[derive(Clone)]
+pub struct Service {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    meta: MetaStore,
+    blobs: Arc<dyn BlobStore>,
+    config: ServiceConfig,
+    notifier: notify::Notifier,
+}
+
+impl Service {
+    pub fn new(meta: MetaStore, blobs: Arc<dyn BlobStore>, config: ServiceConfig) -> Self {
+        Self { inner: Arc::new(Inner { meta, blobs, config, notifier: notify::Notifier::default() }) }
+    }
+
+    pub fn config(&self) -> &ServiceConfig {
+        &self.inner.config
+    }
+
+    fn meta(&self) -> &MetaStore {
+        &self.inner.meta
+    }
+
+    fn blobs(&self) -> &dyn BlobStore {
+        self.inner.blobs.as_ref()
+    }
+
+    /// Checks that the metadata store answers (health endpoint).
+    pub async fn health(&self) -> Result<()> {
+        let mut tx = self.meta().read().await?;
+        tx.count_users().await?;
+        Ok(())
+    }
+}
+
+pub(crate) fn now_ms() -> i64 {
+    coffer_metastore::now_ms()
+}

@@ -178,3 +178,18 @@ impl Tx {
         Ok(())
     }
 }
+
+impl Tx {
+    /// Stored sizes of the given chunks that exist and are not being deleted.
+    pub async fn chunk_sizes(&mut self, hashes: &[Vec<u8>]) -> Result<std::collections::HashMap<Vec<u8>, i64>, MetaError> {
+        let mut out = std::collections::HashMap::new();
+        for batch in hashes.chunks(IN_BATCH) {
+            let sql = format!("SELECT hash, size FROM chunks WHERE deleting = 0 AND hash IN ({})", placeholders(1, batch.len()));
+            let a: Vec<Arg> = batch.iter().map(|h| Arg::from(h.clone())).collect();
+            for r in self.rows_dyn(sql, a).await? {
+                out.insert(r.bytes("hash")?, r.i64("size")?);
+            }
+        }
+        Ok(out)
+    }
+}

@@ -340,3 +340,16 @@ impl Tx {
         self.row(select_revisions!("WHERE r.id = $1"), args![id]).await?.map(|r| RevisionRecord::from_row(&r)).transpose()
     }
 }
+
+impl Tx {
+    /// The owner of a namespace (whose quota its files count against).
+    pub async fn memberships_of_namespace_owner(&mut self, namespace_id: i64) -> Result<Option<i64>, MetaError> {
+        self.row(
+            "SELECT user_id FROM namespace_members WHERE namespace_id = $1 AND role = 'owner' ORDER BY user_id LIMIT 1",
+            args![namespace_id],
+        )
+        .await?
+        .map(|r| r.i64("user_id"))
+        .transpose()
+    }
+}

@@ -1,0 +1,271 @@
+//! Accounts: first-admin setup, users, passwords (argon2id), devices and their tokens.
+//!
+//! A device token is 32 random bytes shown to the client once; the server keeps only its
+//! BLAKE3 hash, so a copy of the database does not hold usable tokens.
+
+use argon2::{Argon2, PasswordHasher, PasswordVerifier};
+use base64::Engine as _;
+use coffer_core::ErrorCode;
+use coffer_core::wire::{DeviceInfo, LoginResponse, UserInfo};
+use coffer_metastore::{DeviceRecord, UserRecord};
+use rand::RngCore;
+
+use crate::{Result, Service, ServiceError, now_ms};
+
+const SETUP_TOKEN_KEY: &str = "setup_token_hash";
+const MAX_PASSWORD_BYTES: usize = 1024;
+const MIN_PASSWORD_CHARS: usize = 8;
+const MAX_USER_NAME: usize = 64;
+const MAX_DEVICE_NAME: usize = 128;
+/// Only record a device's last use this often, so reads do not become writes.
+const TOUCH_INTERVAL_MS: i64 = 60_000;
+
+/// An authenticated request's principal.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Caller {
+    pub user_id: i64,
+    pub user_name: String,
+    pub device_id: i64,
+    pub is_admin: bool,
+    pub home_namespace_id: i64,
+}
+
+fn random_token() -> String {
+    let mut bytes = [0u8; 32];
+    rand::rng().fill_bytes(&mut bytes);
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+fn token_hash(token: &str) -> Vec<u8> {
+    blake3::hash(token.as_bytes()).as_bytes().to_vec()
+}
+
+pub(crate) fn user_info(u: &UserRecord) -> UserInfo {
+    UserInfo {
+        id: u.id,
+        name: u.name.clone(),
+        is_admin: u.is_admin,
+        quota_bytes: u.quota_bytes.map(|q| q.max(0) as u64),
+        used_bytes: u.used_bytes.max(0) as u64,
+    }
+}
+
+fn validate_user_name(name: &str) -> Result<()> {
+    let ok = !name.is_empty()
+        && name.len() <= MAX_USER_NAME
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '@'))
+        && !name.starts_with(['.', '-']);
+    if ok {
+        Ok(())
+    } else {
+        Err(ServiceError::new(
+            ErrorCode::BadRequest,
+            format!("a user name is 1 to {MAX_USER_NAME} of a-z A-Z 0-9 . _ - @, not starting with . or -"),
+        ))
+    }
+}
+
+fn validate_password(password: &str) -> Result<()> {
+    if password.chars().count() < MIN_PASSWORD_CHARS || password.len() > MAX_PASSWORD_BYTES {
+        return Err(ServiceError::new(
+            ErrorCode::BadRequest,
+            format!("a password is {MIN_PASSWORD_CHARS} to {MAX_PASSWORD_BYTES} bytes long"),
+        ));
+    }
+    Ok(())
+}
+
+async fn hash_password(password: String) -> Result<String> {
+    tokio::task::spawn_blocking(move || {
+        Argon2::default().hash_password(password.as_bytes()).map(|h| h.to_string())
+    })
+    .await
+    .map_err(|_| ServiceError::new(ErrorCode::Internal, "password hashing failed"))?
+    .map_err(|_| ServiceError::new(ErrorCode::Internal, "password hashing failed"))
+}
+
+/// Verifies a password; with no stored hash (unknown user) it still spends the time of
+/// a real check against a decoy hash, so timing does not tell which users exist.
+async fn verify_password(password: String, hash: Option<String>) -> bool {
+    static DECOY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    tokio::task::spawn_blocking(move || {
+        let known = hash.is_some();
+        let hash = hash.unwrap_or_else(|| {
+            DECOY
+                .get_or_init(|| Argon2::default().hash_password(b"coffer decoy").map(|h| h.to_string()).unwrap_or_default())
+                .clone()
+        });
+        Argon2::default().verify_password(password.as_bytes(), hash.as_str()).is_ok() && known
+    })
+    .await
+    .unwrap_or(false)
+}
+
+impl Service {
+    /// When no user exists yet, makes a fresh one-time setup token (replacing any older
+    /// one) and returns it for the operator to see; `None` once set up.
+    pub async fn prepare_setup_token(&self) -> Result<Option<String>> {
+        let mut tx = self.meta().write().await?;
+        if tx.count_users().await? > 0 {
+            tx.delete_setting(SETUP_TOKEN_KEY).await?;
+            tx.commit().await?;
+            return Ok(None);
+        }
+        let token = random_token();
+        tx.set_setting(SETUP_TOKEN_KEY, &hex_of(&token_hash(&token))).await?;
+        tx.commit().await?;
+        Ok(Some(token))
+    }
+
+    /// Creates the first admin with the setup token printed at first start.
+    pub async fn setup(&self, token: &str, name: &str, password: &str) -> Result<UserInfo> {
+        validate_user_name(name)?;
+        validate_password(password)?;
+        let hash = hash_password(password.to_owned()).await?;
+        let mut tx = self.meta().write().await?;
+        let expected = tx.setting(SETUP_TOKEN_KEY).await?;
+        let valid = expected.is_some_and(|e| constant_time_eq(e.as_bytes(), hex_of(&token_hash(token)).as_bytes()));
+        if !valid || tx.count_users().await? > 0 {
+            return Err(ServiceError::new(ErrorCode::SetupUnavailable, "setup is done or the setup token is wrong"));
+        }
+        let user = tx.create_user(name, &hash, true, None, now_ms()).await?;
+        tx.delete_setting(SETUP_TOKEN_KEY).await?;
+        tx.commit().await?;
+        tracing::info!(user = name, "first admin created with the setup token");
+        Ok(user_info(&user))
+    }
+
+    /// Creates a user (admin commands; no caller, the operator has the database).
+    pub async fn create_user(&self, name: &str, password: &str, is_admin: bool, quota: Option<u64>) -> Result<UserInfo> {
+        validate_user_name(name)?;
+        validate_password(password)?;
+        let hash = hash_password(password.to_owned()).await?;
+        let mut tx = self.meta().write().await?;
+        if tx.user_by_name(name).await?.is_some() {
+            return Err(ServiceError::new(ErrorCode::AlreadyExists, format!("user '{name}' exists")));
+        }
+        let quota = quota.map(|q| i64::try_from(q).unwrap_or(i64::MAX));
+        let user = tx.create_user(name, &hash, is_admin, quota, now_ms()).await?;
+        tx.delete_setting(SETUP_TOKEN_KEY).await?;
+        tx.commit().await?;
+        Ok(user_info(&user))
+    }
+
+    pub async fn list_users(&self) -> Result<Vec<UserInfo>> {
+        let mut tx = self.meta().read().await?;
+        Ok(tx.list_users().await?.iter().map(user_info).collect())
+    }
+
+    pub async fn set_quota(&self, name: &str, quota: Option<u64>) -> Result<UserInfo> {
+        let mut tx = self.meta().write().await?;
+        let user = tx.user_by_name(name).await?.ok_or_else(|| ServiceError::not_found(format!("user '{name}'")))?;
+        tx.set_quota(user.id, quota.map(|q| i64::try_from(q).unwrap_or(i64::MAX))).await?;
+        let user = tx.user_by_id(user.id).await?.ok_or_else(|| ServiceError::not_found("user"))?;
+        tx.commit().await?;
+        Ok(user_info(&user))
+    }
+
+    /// Checks a password and issues a token for a new device.
+    pub async fn login(&self, name: &str, password: &str, device: &str) -> Result<LoginResponse> {
+        let device = device.trim();
+        if device.is_empty() || device.len() > MAX_DEVICE_NAME || device.chars().any(char::is_control) {
+            return Err(ServiceError::new(ErrorCode::BadRequest, format!("a device name is 1 to {MAX_DEVICE_NAME} bytes")));
+        }
+        let denied = || ServiceError::new(ErrorCode::Unauthorized, "wrong user name or password");
+        if password.len() > MAX_PASSWORD_BYTES || name.len() > MAX_USER_NAME {
+            return Err(denied());
+        }
+        let user = {
+            let mut tx = self.meta().read().await?;
+            tx.user_by_name(name).await?
+        };
+        let hash = user.as_ref().map(|u| u.password_hash.clone());
+        let ok = verify_password(password.to_owned(), hash).await;
+        let user = match user {
+            Some(u) if ok => u,
+            _ => {
+                tracing::warn!(user = name, "failed login");
+                return Err(denied());
+            }
+        };
+        let token = random_token();
+        let mut tx = self.meta().write().await?;
+        let dev = tx.create_device(user.id, device, &token_hash(&token), None, now_ms()).await?;
+        tx.commit().await?;
+        Ok(LoginResponse { token, device_id: dev.id, user: user_info(&user) })
+    }
+
+    /// Resolves a bearer token to its caller. Unknown, revoked and expired tokens are
+    /// all `unauthorized`, with no hint which.
+    pub async fn authenticate(&self, token: &str) -> Result<Caller> {
+        let denied = || ServiceError::new(ErrorCode::Unauthorized, "the token is invalid, revoked or expired");
+        if token.is_empty() || token.len() > 256 {
+            return Err(denied());
+        }
+        let now = now_ms();
+        let (device, user) = {
+            let mut tx = self.meta().read().await?;
+            let device = tx.device_by_token_hash(&token_hash(token)).await?.ok_or_else(denied)?;
+            let user = tx.user_by_id(device.user_id).await?.ok_or_else(denied)?;
+            (device, user)
+        };
+        if device.revoked_at.is_some() || device.expires_at.is_some_and(|e| e <= now) {
+            return Err(denied());
+        }
+        if let Some(idle) = self.config().token_idle_expiry
+            && now - device.last_seen_at > idle.as_millis() as i64
+        {
+            return Err(denied());
+        }
+        if now - device.last_seen_at > TOUCH_INTERVAL_MS {
+            let mut tx = self.meta().write().await?;
+            tx.touch_device(device.id, now).await?;
+            tx.commit().await?;
+        }
+        Ok(Caller {
+            user_id: user.id,
+            user_name: user.name,
+            device_id: device.id,
+            is_admin: user.is_admin,
+            home_namespace_id: user.home_namespace_id,
+        })
+    }
+
+    pub async fn whoami(&self, caller: &Caller) -> Result<UserInfo> {
+        let mut tx = self.meta().read().await?;
+        let user = tx.user_by_id(caller.user_id).await?.ok_or_else(|| ServiceError::not_found("user"))?;
+        Ok(user_info(&user))
+    }
+
+    /// Revokes the caller's own token.
+    pub async fn logout(&self, caller: &Caller) -> Result<()> {
+        self.revoke_device(caller, caller.device_id).await
+    }
+
+    pub async fn list_devices(&self, caller: &Caller) -> Result<Vec<DeviceInfo>> {
+        let mut tx = self.meta().read().await?;
+        Ok(tx.list_devices(caller.user_id).await?.iter().map(|d| device_info(d, caller.device_id)).collect())
+    }
+
+    /// Revokes one of the caller's devices; another user's device is not found.
+    pub async fn revoke_device(&self, caller: &Caller, device_id: i64) -> Result<()> {
+        let mut tx = self.meta().write().await?;
+        if !tx.revoke_device(caller.user_id, device_id, now_ms()).await? {
+            return Err(ServiceError::not_found("device"));
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+}
+
+fn device_info(d: &DeviceRecord, current: i64) -> DeviceInfo {
+    DeviceInfo { id: d.id, name: d.name.clone(), created_at: d.created_at, last_seen_at: d.last_seen_at, current: d.id == current }
+}
+
+fn hex_of(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}

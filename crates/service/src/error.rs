@@ -1,0 +1,71 @@
+//! The one error type of the service: a stable code, a message for people, and the
+//! details a client needs to recover (the current node on a conflict, the chunks still
+//! missing on a commit).
+
+use coffer_blobstore::BlobError;
+use coffer_core::wire::{ErrorDetail, NodeInfo};
+use coffer_core::{ChunkHash, ErrorCode, NameError};
+use coffer_metastore::MetaError;
+
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{code}: {message}")]
+pub struct ServiceError {
+    pub code: ErrorCode,
+    pub message: String,
+    pub current: Option<Box<NodeInfo>>,
+    pub missing: Option<Vec<ChunkHash>>,
+}
+
+impl ServiceError {
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        Self { code, message: message.into(), current: None, missing: None }
+    }
+
+    pub fn not_found(what: impl std::fmt::Display) -> Self {
+        Self::new(ErrorCode::NotFound, format!("{what} not found"))
+    }
+
+    pub fn conflict(current: NodeInfo) -> Self {
+        Self {
+            code: ErrorCode::Conflict,
+            message: format!("'{}' changed since the revision this edit started from", current.name),
+            current: Some(Box::new(current)),
+            missing: None,
+        }
+    }
+
+    pub fn into_detail(self) -> ErrorDetail {
+        ErrorDetail { code: self.code, message: self.message, current: self.current, missing: self.missing }
+    }
+}
+
+impl From<MetaError> for ServiceError {
+    fn from(e: MetaError) -> Self {
+        match e {
+            MetaError::NotFound => Self::not_found("item"),
+            MetaError::Duplicate => Self::new(ErrorCode::AlreadyExists, "the name is taken (changed concurrently)"),
+            other => {
+                tracing::error!(error = %other, "metadata store failure");
+                Self::new(ErrorCode::Internal, "the metadata store failed; nothing was changed")
+            }
+        }
+    }
+}
+
+impl From<BlobError> for ServiceError {
+    fn from(e: BlobError) -> Self {
+        tracing::error!(error = %e, "chunk store failure");
+        match e {
+            BlobError::NotFound(h) | BlobError::Corrupt(h) => {
+                Self::new(ErrorCode::Internal, format!("chunk {h} is unavailable or damaged on the server"))
+            }
+            BlobError::Io(_) => Self::new(ErrorCode::Internal, "the chunk store failed"),
+        }
+    }
+}
+
+impl From<NameError> for ServiceError {
+    fn from(e: NameError) -> Self {
+        Self::new(ErrorCode::InvalidName, e.to_string())
+    }
+}

@@ -1,0 +1,166 @@
+//! The journal as clients see it: `delta(cursor)` and a long-poll.
+//!
+//! A cursor is `v1:` followed by `namespace=seq` pairs for every namespace the caller
+//! can see; it stays valid across restarts and server nodes.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use coffer_core::ErrorCode;
+use coffer_core::wire::{Change, ChangeKind, DeltaResponse, NodeInfo, NodeKind};
+use coffer_core::ContentHash;
+use coffer_metastore::JournalRecord;
+
+use crate::accounts::Caller;
+use crate::{Result, Service, ServiceError};
+
+pub const MAX_DELTA_PAGE: i64 = 2000;
+
+fn decode_cursor(cursor: Option<&str>) -> Result<BTreeMap<i64, i64>> {
+    let bad = || ServiceError::new(ErrorCode::InvalidCursor, "the cursor is malformed");
+    let Some(cursor) = cursor.filter(|c| !c.is_empty()) else { return Ok(BTreeMap::new()) };
+    let body = cursor.strip_prefix("v1:").ok_or_else(bad)?;
+    if body.is_empty() {
+        return Ok(BTreeMap::new());
+    }
+    if body.len() > 64 * 1024 {
+        return Err(bad());
+    }
+    body.split(',')
+        .map(|pair| {
+            let (ns, seq) = pair.split_once('=').ok_or_else(bad)?;
+            let ns: i64 = ns.parse().map_err(|_| bad())?;
+            let seq: i64 = seq.parse().map_err(|_| bad())?;
+            if seq < 0 { Err(bad()) } else { Ok((ns, seq)) }
+        })
+        .collect()
+}
+
+fn encode_cursor(map: &BTreeMap<i64, i64>) -> String {
+    let pairs: Vec<String> = map.iter().map(|(ns, seq)| format!("{ns}={seq}")).collect();
+    format!("v1:{}", pairs.join(","))
+}
+
+fn change_kind(s: &str) -> ChangeKind {
+    match s {
+        "created" => ChangeKind::Created,
+        "modified" => ChangeKind::Modified,
+        "moved" => ChangeKind::Moved,
+        "trashed" => ChangeKind::Trashed,
+        "restored" => ChangeKind::Restored,
+        _ => ChangeKind::Deleted,
+    }
+}
+
+fn change_of(r: &JournalRecord) -> Change {
+    Change {
+        namespace_id: r.namespace_id,
+        seq: r.seq,
+        kind: change_kind(&r.kind),
+        node: NodeInfo {
+            id: r.node_id,
+            namespace_id: r.namespace_id,
+            parent_id: r.parent_id,
+            name: r.name.clone(),
+            kind: if r.is_folder { NodeKind::Folder } else { NodeKind::File },
+            path: None,
+            size: r.size.max(0) as u64,
+            rev: r.rev,
+            content_hash: r.content_hash.as_deref().and_then(ContentHash::from_slice),
+            modified_at: r.at,
+            mtime: r.mtime,
+            trashed: r.trashed,
+        },
+    }
+}
+
+impl Service {
+    /// Changes since `cursor` (all of history for no cursor), oldest first, paged.
+    pub async fn delta(&self, caller: &Caller, cursor: Option<&str>, limit: Option<i64>) -> Result<DeltaResponse> {
+        let mut positions = decode_cursor(cursor)?;
+        let limit = limit.unwrap_or(1000).clamp(1, MAX_DELTA_PAGE);
+        let mut tx = self.meta().read().await?;
+        let visible = self.visible_namespaces(&mut tx, caller).await?;
+        // Namespaces the caller can no longer see drop out of the cursor.
+        positions.retain(|ns, _| visible.contains(ns));
+        let mut changes = Vec::new();
+        let mut has_more = false;
+        for ns in visible {
+            let after = positions.get(&ns).copied().unwrap_or(0);
+            let budget = limit - changes.len() as i64;
+            if budget <= 0 {
+                has_more = true;
+                break;
+            }
+            let rows = tx.journal_since(ns, after, budget + 1).await?;
+            if rows.len() as i64 > budget {
+                has_more = true;
+            }
+            for r in rows.iter().take(budget as usize) {
+                positions.insert(ns, r.seq);
+                changes.push(change_of(r));
+            }
+            positions.entry(ns).or_insert(after);
+        }
+        Ok(DeltaResponse { changes, cursor: encode_cursor(&positions), has_more })
+    }
+
+    /// The cursor for "now": where a client that just listed everything starts.
+    pub async fn latest_cursor(&self, caller: &Caller) -> Result<String> {
+        let mut tx = self.meta().read().await?;
+        let mut positions = BTreeMap::new();
+        for ns in self.visible_namespaces(&mut tx, caller).await? {
+            positions.insert(ns, tx.namespace_seq(ns).await?);
+        }
+        Ok(encode_cursor(&positions))
+    }
+
+    /// Waits until something changes after `cursor` or `timeout` passes; true if changed.
+    pub async fn wait_for_change(&self, caller: &Caller, cursor: Option<&str>, timeout: Duration) -> Result<bool> {
+        let positions = decode_cursor(cursor)?;
+        let namespaces = {
+            let mut tx = self.meta().read().await?;
+            self.visible_namespaces(&mut tx, caller).await?
+        };
+        // Subscribe before reading, so a change between the read and the wait is seen.
+        let mut receivers: Vec<_> = namespaces.iter().map(|ns| self.inner.notifier.subscribe(*ns)).collect();
+        let changed_now = {
+            let mut tx = self.meta().read().await?;
+            let mut any = false;
+            for ns in &namespaces {
+                if tx.namespace_seq(*ns).await? > positions.get(ns).copied().unwrap_or(0) {
+                    any = true;
+                    break;
+                }
+            }
+            any
+        };
+        if changed_now {
+            return Ok(true);
+        }
+        if receivers.is_empty() {
+            tokio::time::sleep(timeout).await;
+            return Ok(false);
+        }
+        let waits = receivers.iter_mut().map(|r| Box::pin(r.changed()));
+        let any = futures::future::select_all(waits);
+        Ok(tokio::time::timeout(timeout, any).await.is_ok())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursors_round_trip_and_reject_garbage() {
+        let mut m = BTreeMap::new();
+        m.insert(3, 10);
+        m.insert(7, 0);
+        assert_eq!(decode_cursor(Some(&encode_cursor(&m))).expect("valid"), m);
+        assert!(decode_cursor(None).expect("empty").is_empty());
+        for bad in ["x", "v1:3", "v1:a=1", "v1:1=-4", "v2:1=1"] {
+            assert!(decode_cursor(Some(bad)).is_err(), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,423 @@
+//! The file tree: resolve, stat, list, mkdir, move, delete to trash, restore, purge and
+//! version history. Every path is resolved inside the caller's own namespaces, so
+//! another user's nodes are simply not found.
+
+use std::collections::{HashMap, HashSet};
+
+use coffer_core::wire::{ChangeKind, NodeInfo, NodeKind, RevisionInfo, TrashEntry};
+use coffer_core::{ContentHash, ErrorCode, Manifest, Name, RemotePath};
+use coffer_metastore::{NewNode, NodeRecord, Tx};
+
+use crate::accounts::Caller;
+use crate::{Result, Service, ServiceError, now_ms};
+
+/// Most entries in one page of a listing.
+pub const MAX_PAGE: i64 = 5000;
+
+pub(crate) fn change_name(kind: ChangeKind) -> &'static str {
+    match kind {
+        ChangeKind::Created => "created",
+        ChangeKind::Modified => "modified",
+        ChangeKind::Moved => "moved",
+        ChangeKind::Trashed => "trashed",
+        ChangeKind::Restored => "restored",
+        ChangeKind::Deleted => "deleted",
+    }
+}
+
+pub(crate) fn node_info(n: &NodeRecord, path: Option<String>) -> NodeInfo {
+    NodeInfo {
+        id: n.id,
+        namespace_id: n.namespace_id,
+        parent_id: n.parent_id,
+        name: n.name.clone(),
+        kind: if n.is_folder { NodeKind::Folder } else { NodeKind::File },
+        path,
+        size: n.size.max(0) as u64,
+        rev: n.current_rev,
+        content_hash: n.content_hash.as_deref().and_then(ContentHash::from_slice),
+        modified_at: n.modified_at,
+        mtime: n.mtime,
+        trashed: n.trashed_at.is_some(),
+    }
+}
+
+fn join_path(parent: &str, name: &str) -> String {
+    if parent == "/" { format!("/{name}") } else { format!("{parent}/{name}") }
+}
+
+pub(crate) fn parse_path(raw: &str) -> Result<RemotePath> {
+    Ok(RemotePath::parse(raw)?)
+}
+
+/// Distinct chunk hashes of a manifest, as stored keys.
+pub(crate) fn distinct_hashes(m: &Manifest) -> Vec<Vec<u8>> {
+    let set: HashSet<[u8; 32]> = m.chunks.iter().map(|c| c.hash.0).collect();
+    set.into_iter().map(|h| h.to_vec()).collect()
+}
+
+impl Service {
+    /// The namespace ids the caller may see.
+    pub(crate) async fn visible_namespaces(&self, tx: &mut Tx, caller: &Caller) -> Result<Vec<i64>> {
+        Ok(tx.memberships(caller.user_id).await?.into_iter().map(|(ns, _)| ns).collect())
+    }
+
+    /// A node by id, if the caller may see it; anything else is "not found".
+    pub(crate) async fn visible_node(&self, tx: &mut Tx, caller: &Caller, id: i64) -> Result<NodeRecord> {
+        let node = tx.node(id).await?.ok_or_else(|| ServiceError::not_found("item"))?;
+        if node.namespace_id != caller.home_namespace_id && !self.visible_namespaces(tx, caller).await?.contains(&node.namespace_id) {
+            return Err(ServiceError::not_found("item"));
+        }
+        Ok(node)
+    }
+
+    /// Walks a path from the caller's root through live nodes.
+    pub(crate) async fn resolve(&self, tx: &mut Tx, caller: &Caller, path: &RemotePath) -> Result<NodeRecord> {
+        let ns = caller.home_namespace_id;
+        let root_id = tx.namespace_root(ns).await?;
+        let mut node = tx.node(root_id).await?.ok_or_else(|| ServiceError::not_found("root"))?;
+        for (i, name) in path.names().iter().enumerate() {
+            if !node.is_folder {
+                let so_far = RemotePath::parse(&path.names()[..i].iter().map(|n| n.as_str()).collect::<Vec<_>>().join("/"))?;
+                return Err(ServiceError::new(ErrorCode::NotAFolder, format!("'{so_far}' is a file")));
+            }
+            node = tx
+                .child(ns, node.id, &name.collision_key())
+                .await?
+                .ok_or_else(|| ServiceError::not_found(format!("'{path}'")))?;
+        }
+        Ok(node)
+    }
+
+    /// The path of a live node below the caller's root.
+    pub(crate) async fn path_of(&self, tx: &mut Tx, node_id: i64) -> Result<String> {
+        let chain = tx.ancestry(node_id).await?;
+        let names: Vec<&str> = chain.iter().rev().skip(1).map(|n| n.name.as_str()).collect();
+        Ok(format!("/{}", names.join("/")))
+    }
+
+    /// Finds or creates each folder of `path` (`mkdir -p`), recording new ones in the
+    /// journal. Returns the last folder.
+    pub(crate) async fn ensure_folders(&self, tx: &mut Tx, caller: &Caller, path: &RemotePath, now: i64) -> Result<NodeRecord> {
+        let ns = caller.home_namespace_id;
+        let root_id = tx.namespace_root(ns).await?;
+        let mut node = tx.node(root_id).await?.ok_or_else(|| ServiceError::not_found("root"))?;
+        for name in path.names() {
+            node = match tx.child(ns, node.id, &name.collision_key()).await? {
+                Some(existing) if existing.is_folder => existing,
+                Some(_) => return Err(ServiceError::new(ErrorCode::NotAFolder, format!("'{name}' in '{path}' is a file"))),
+                None => {
+                    let created = tx
+                        .insert_node(NewNode {
+                            namespace_id: ns,
+                            parent_id: node.id,
+                            name: name.as_str(),
+                            name_key: &name.collision_key(),
+                            is_folder: true,
+                            now,
+                        })
+                        .await?;
+                    tx.append_journal(change_name(ChangeKind::Created), &created, now).await?;
+                    created
+                }
+            };
+        }
+        Ok(node)
+    }
+
+    pub async fn stat(&self, caller: &Caller, path: &str) -> Result<NodeInfo> {
+        let path = parse_path(path)?;
+        let mut tx = self.meta().read().await?;
+        let node = self.resolve(&mut tx, caller, &path).await?;
+        Ok(node_info(&node, Some(path.to_string())))
+    }
+
+    pub async fn stat_id(&self, caller: &Caller, id: i64) -> Result<NodeInfo> {
+        let mut tx = self.meta().read().await?;
+        let node = self.visible_node(&mut tx, caller, id).await?;
+        let path = if node.trashed_at.is_none() { Some(self.path_of(&mut tx, node.id).await?) } else { None };
+        Ok(node_info(&node, path))
+    }
+
+    /// One page of a folder, sorted by name; `after` is the last name of the previous page.
+    pub async fn list(&self, caller: &Caller, path: &str, after: Option<&str>, limit: Option<i64>) -> Result<(Vec<NodeInfo>, Option<String>)> {
+        let path = parse_path(path)?;
+        let limit = limit.unwrap_or(1000).clamp(1, MAX_PAGE);
+        let mut tx = self.meta().read().await?;
+        let folder = self.resolve(&mut tx, caller, &path).await?;
+        if !folder.is_folder {
+            return Ok((vec![node_info(&folder, Some(path.to_string()))], None));
+        }
+        let mut rows = tx.children(folder.id, after, limit + 1).await?;
+        let more = rows.len() as i64 > limit;
+        rows.truncate(limit as usize);
+        let base = path.to_string();
+        let next = if more { rows.last().map(|n| n.name.clone()) } else { None };
+        Ok((rows.iter().map(|n| node_info(n, Some(join_path(&base, &n.name)))).collect(), next))
+    }
+
+    pub async fn mkdir(&self, caller: &Caller, path: &str, parents: bool) -> Result<NodeInfo> {
+        let path = parse_path(path)?;
+        let Some(name) = path.file_name().cloned() else {
+            return if parents { self.stat(caller, "/").await } else { Err(ServiceError::new(ErrorCode::AlreadyExists, "the root exists")) };
+        };
+        let now = now_ms();
+        let mut tx = self.meta().write().await?;
+        let parent_path = path.parent().unwrap_or_default();
+        let parent = if parents {
+            self.ensure_folders(&mut tx, caller, &parent_path, now).await?
+        } else {
+            let p = self.resolve(&mut tx, caller, &parent_path).await?;
+            if !p.is_folder {
+                return Err(ServiceError::new(ErrorCode::NotAFolder, format!("'{parent_path}' is a file")));
+            }
+            p
+        };
+        let node = match tx.child(caller.home_namespace_id, parent.id, &name.collision_key()).await? {
+            Some(existing) if existing.is_folder && parents => existing,
+            Some(_) => return Err(ServiceError::new(ErrorCode::AlreadyExists, format!("'{path}' exists"))),
+            None => {
+                let created = tx
+                    .insert_node(NewNode {
+                        namespace_id: caller.home_namespace_id,
+                        parent_id: parent.id,
+                        name: name.as_str(),
+                        name_key: &name.collision_key(),
+                        is_folder: true,
+                        now,
+                    })
+                    .await?;
+                tx.append_journal(change_name(ChangeKind::Created), &created, now).await?;
+                created
+            }
+        };
+        tx.commit().await?;
+        self.notify(&[caller.home_namespace_id]);
+        let path = parent_path.join(Name::new(&node.name)?);
+        Ok(node_info(&node, Some(path.to_string())))
+    }
+
+    /// Moves and/or renames. The target path must be free (a case-only rename of the
+    /// same node is allowed); a folder cannot go into itself.
+    pub async fn move_node(&self, caller: &Caller, from: &str, to: &str) -> Result<NodeInfo> {
+        let from = parse_path(from)?;
+        let to = parse_path(to)?;
+        let (Some(_), Some(new_name)) = (from.file_name(), to.file_name()) else {
+            return Err(ServiceError::new(ErrorCode::RootImmutable, "the root folder cannot be moved"));
+        };
+        let now = now_ms();
+        let mut tx = self.meta().write().await?;
+        let node = self.resolve(&mut tx, caller, &from).await?;
+        let to_parent_path = to.parent().unwrap_or_default();
+        let target_parent = self.resolve(&mut tx, caller, &to_parent_path).await?;
+        if !target_parent.is_folder {
+            return Err(ServiceError::new(ErrorCode::NotAFolder, format!("'{to_parent_path}' is a file")));
+        }
+        if node.is_folder && tx.ancestry(target_parent.id).await?.iter().any(|a| a.id == node.id) {
+            return Err(ServiceError::new(ErrorCode::MoveIntoSelf, format!("cannot move '{from}' into itself")));
+        }
+        if let Some(existing) = tx.child(caller.home_namespace_id, target_parent.id, &new_name.collision_key()).await?
+            && existing.id != node.id
+        {
+            return Err(ServiceError::new(ErrorCode::AlreadyExists, format!("'{to}' exists")));
+        }
+        tx.relocate_node(node.id, target_parent.id, new_name.as_str(), &new_name.collision_key(), now).await?;
+        let moved = tx.node(node.id).await?.ok_or_else(|| ServiceError::not_found("item"))?;
+        tx.append_journal(change_name(ChangeKind::Moved), &moved, now).await?;
+        tx.commit().await?;
+        self.notify(&[caller.home_namespace_id]);
+        Ok(node_info(&moved, Some(to.to_string())))
+    }
+
+    /// Deletes to the trash: the item and everything below it disappear from the tree,
+    /// and can be restored until the trash retention ends.
+    pub async fn delete(&self, caller: &Caller, path: &str) -> Result<NodeInfo> {
+        let path = parse_path(path)?;
+        if path.is_root() {
+            return Err(ServiceError::new(ErrorCode::RootImmutable, "the root folder cannot be deleted"));
+        }
+        let now = now_ms();
+        let mut tx = self.meta().write().await?;
+        let node = self.resolve(&mut tx, caller, &path).await?;
+        tx.trash_node(node.id, &path.to_string(), now).await?;
+        let trashed = tx.node(node.id).await?.ok_or_else(|| ServiceError::not_found("item"))?;
+        tx.append_journal(change_name(ChangeKind::Trashed), &trashed, now).await?;
+        tx.commit().await?;
+        self.notify(&[caller.home_namespace_id]);
+        Ok(node_info(&trashed, None))
+    }
+
+    pub async fn trash_list(&self, caller: &Caller) -> Result<Vec<TrashEntry>> {
+        let mut tx = self.meta().read().await?;
+        Ok(tx
+            .trashed(caller.home_namespace_id)
+            .await?
+            .iter()
+            .map(|n| TrashEntry {
+                node: node_info(n, None),
+                original_path: n.original_path.clone().unwrap_or_default(),
+                trashed_at: n.trashed_at.unwrap_or_default(),
+            })
+            .collect())
+    }
+
+    /// Restores a trashed item to where it was, recreating missing folders; if the name
+    /// is taken meanwhile, the restored item gets a suffixed name ("a (restored).txt").
+    pub async fn trash_restore(&self, caller: &Caller, id: i64) -> Result<NodeInfo> {
+        let now = now_ms();
+        let mut tx = self.meta().write().await?;
+        let node = self.visible_node(&mut tx, caller, id).await?;
+        if node.trashed_at.is_none() {
+            return Err(ServiceError::not_found("trashed item"));
+        }
+        let original = RemotePath::parse(node.original_path.as_deref().unwrap_or(""))
+            .ok()
+            .filter(|p| !p.is_root())
+            .unwrap_or_else(|| RemotePath::root().join(Name::new(&node.name).unwrap_or_else(|_| fallback_name())));
+        let parent_path = original.parent().unwrap_or_default();
+        let parent = self.ensure_folders(&mut tx, caller, &parent_path, now).await?;
+        let base = original.file_name().cloned().unwrap_or_else(fallback_name);
+        let mut name = base.clone();
+        let mut attempt = 1;
+        while tx.child(caller.home_namespace_id, parent.id, &name.collision_key()).await?.is_some() {
+            name = base.with_suffix(&if attempt == 1 { "restored".to_string() } else { format!("restored {attempt}") });
+            attempt += 1;
+        }
+        tx.untrash_node(node.id, parent.id, name.as_str(), &name.collision_key(), now).await?;
+        // Tell sync clients about everything that came back, not only the top item.
+        let mut hidden: HashSet<i64> = HashSet::new();
+        for n in tx.subtree(node.id).await? {
+            let under_hidden = n.parent_id.is_some_and(|p| hidden.contains(&p));
+            if n.id != node.id && (n.trashed_at.is_some() || under_hidden) {
+                hidden.insert(n.id);
+                continue;
+            }
+            tx.append_journal(change_name(ChangeKind::Restored), &n, now).await?;
+        }
+        let restored = tx.node(node.id).await?.ok_or_else(|| ServiceError::not_found("item"))?;
+        tx.commit().await?;
+        self.notify(&[caller.home_namespace_id]);
+        Ok(node_info(&restored, Some(parent_path.join(name).to_string())))
+    }
+
+    /// Removes trashed items for good (one, or the whole trash). Returns how many.
+    pub async fn trash_purge(&self, caller: &Caller, id: Option<i64>) -> Result<u64> {
+        let mut tx = self.meta().write().await?;
+        let roots = match id {
+            Some(id) => {
+                let node = self.visible_node(&mut tx, caller, id).await?;
+                if node.trashed_at.is_none() {
+                    return Err(ServiceError::not_found("trashed item"));
+                }
+                vec![node]
+            }
+            None => tx.trashed(caller.home_namespace_id).await?,
+        };
+        let mut purged = 0;
+        for root in &roots {
+            // An item inside an already purged folder is gone with it.
+            if tx.node(root.id).await?.is_none() {
+                continue;
+            }
+            self.purge_subtree(&mut tx, root).await?;
+            purged += 1;
+        }
+        tx.commit().await?;
+        Ok(purged)
+    }
+
+    /// Deletes a trashed subtree and releases its chunks and quota.
+    pub(crate) async fn purge_subtree(&self, tx: &mut Tx, root: &NodeRecord) -> Result<()> {
+        let now = now_ms();
+        let nodes = tx.subtree(root.id).await?;
+        let owner = tx.memberships_of_namespace_owner(root.namespace_id).await?;
+        let freed: i64 = nodes.iter().filter(|n| !n.is_folder).map(|n| n.size).sum();
+        let ids: Vec<i64> = nodes.iter().map(|n| n.id).collect();
+        let revisions = tx.delete_nodes(&ids).await?;
+        let mut counts: HashMap<Vec<u8>, i64> = HashMap::new();
+        for rev in &revisions {
+            let manifest = Manifest::decode(&rev.manifest)
+                .map_err(|_| ServiceError::new(ErrorCode::Internal, format!("revision {} has a damaged manifest", rev.id)))?;
+            for h in distinct_hashes(&manifest) {
+                *counts.entry(h).or_default() += 1;
+            }
+        }
+        let mut by_count: HashMap<i64, Vec<Vec<u8>>> = HashMap::new();
+        for (h, n) in counts {
+            by_count.entry(n).or_default().push(h);
+        }
+        for (n, hashes) in by_count {
+            tx.add_chunk_refs(&hashes, -n, now).await?;
+        }
+        if let Some(owner) = owner {
+            tx.add_used_bytes(owner, -freed).await?;
+        }
+        Ok(())
+    }
+
+    pub async fn versions(&self, caller: &Caller, path: &str) -> Result<Vec<RevisionInfo>> {
+        let path = parse_path(path)?;
+        let mut tx = self.meta().read().await?;
+        let node = self.resolve(&mut tx, caller, &path).await?;
+        if node.is_folder {
+            return Err(ServiceError::new(ErrorCode::NotAFile, format!("'{path}' is a folder")));
+        }
+        Ok(tx
+            .revisions(node.id)
+            .await?
+            .iter()
+            .map(|r| RevisionInfo {
+                rev: r.id,
+                size: r.size.max(0) as u64,
+                content_hash: ContentHash::from_slice(&r.content_hash).unwrap_or(ContentHash([0; 32])),
+                created_at: r.created_at,
+                device: r.device_name.clone(),
+                current: Some(r.id) == node.current_rev,
+            })
+            .collect())
+    }
+
+    /// Makes an old revision current again, as a new revision (history only grows).
+    pub async fn restore_version(&self, caller: &Caller, path: &str, rev: i64) -> Result<NodeInfo> {
+        let path = parse_path(path)?;
+        let now = now_ms();
+        let mut tx = self.meta().write().await?;
+        let node = self.resolve(&mut tx, caller, &path).await?;
+        let old = tx.revision(rev).await?.filter(|r| r.node_id == node.id).ok_or_else(|| ServiceError::not_found("version"))?;
+        let manifest = Manifest::decode(&old.manifest)
+            .map_err(|_| ServiceError::new(ErrorCode::Internal, "the version's manifest is damaged"))?;
+        self.check_quota(&mut tx, caller, old.size - node.size).await?;
+        let new_rev = tx.insert_revision(node.id, old.size, &old.content_hash, &old.manifest, Some(caller.device_id), now).await?;
+        if !tx.set_current_revision(node.id, node.current_rev, new_rev, old.size, &old.content_hash, node.mtime, now).await? {
+            return Err(ServiceError::new(ErrorCode::Conflict, "the file changed during the restore; try again"));
+        }
+        tx.add_chunk_refs(&distinct_hashes(&manifest), 1, now).await?;
+        tx.add_used_bytes(caller.user_id, old.size - node.size).await?;
+        let updated = tx.node(node.id).await?.ok_or_else(|| ServiceError::not_found("item"))?;
+        tx.append_journal(change_name(ChangeKind::Modified), &updated, now).await?;
+        tx.commit().await?;
+        self.notify(&[caller.home_namespace_id]);
+        Ok(node_info(&updated, Some(path.to_string())))
+    }
+
+    /// Refuses growth beyond the caller's quota.
+    pub(crate) async fn check_quota(&self, tx: &mut Tx, caller: &Caller, growth: i64) -> Result<()> {
+        if growth <= 0 {
+            return Ok(());
+        }
+        let user = tx.user_by_id(caller.user_id).await?.ok_or_else(|| ServiceError::not_found("user"))?;
+        if let Some(quota) = user.quota_bytes
+            && user.used_bytes + growth > quota
+        {
+            return Err(ServiceError::new(
+                ErrorCode::QuotaExceeded,
+                format!("this needs {growth} more bytes; {} of {quota} are used", user.used_bytes),
+            ));
+        }
+        Ok(())
+    }
+}
+
+fn fallback_name() -> Name {
+    Name::new("restored item").expect("a constant valid name")
+}

@@ -1,0 +1,269 @@
+//! Uploads: declare chunks, send the missing ones, commit files.
+//!
+//! Dedup privacy: `begin_upload` reports a chunk as present only if the caller already
+//! holds a file containing it (or sent it in this upload); otherwise the bytes are asked
+//! for, even when another user's identical chunk is stored, so nobody learns what others
+//! store. Storage is still deduplicated: a chunk already stored is not written twice.
+//!
+//! Batching: one upload session can carry the chunks of many files, chunks can be sent
+//! many per request, and one commit can create many files in one transaction, so
+//! thousands of small files cost a handful of requests, transactions and fsyncs.
+
+use std::collections::HashSet;
+
+use bytes::Bytes;
+use coffer_core::chunking::MAX_CHUNK_SIZE;
+use coffer_core::wire::{ChangeKind, NodeInfo, UploadResponse};
+use coffer_core::{ChunkHash, ChunkRef, ErrorCode, Manifest};
+use coffer_metastore::{NewNode, Tx};
+use rand::RngCore;
+
+use crate::accounts::Caller;
+use crate::tree::{change_name, distinct_hashes, node_info, parse_path};
+use crate::{Result, Service, ServiceError, now_ms};
+
+/// One file of a commit.
+#[derive(Debug, Clone)]
+pub struct CommitFile {
+    pub path: String,
+    pub parent_rev: Option<i64>,
+    pub mtime: Option<i64>,
+    pub chunks: Vec<ChunkRef>,
+}
+
+/// Per-file result of a commit: the committed node or why this file was refused.
+pub type CommitOutcome = Result<NodeInfo>;
+
+fn new_upload_id() -> String {
+    let mut bytes = [0u8; 16];
+    rand::rng().fill_bytes(&mut bytes);
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn valid_upload_id(id: &str) -> bool {
+    id.len() == 32 && id.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+fn check_chunk_refs(chunks: &[ChunkRef], max: usize) -> Result<()> {
+    if chunks.len() > max {
+        return Err(ServiceError::new(ErrorCode::TooLarge, format!("at most {max} chunks per request")));
+    }
+    if let Some(bad) = chunks.iter().find(|c| c.size as usize > MAX_CHUNK_SIZE) {
+        return Err(ServiceError::new(ErrorCode::TooLarge, format!("chunk {} is larger than {MAX_CHUNK_SIZE} bytes", bad.hash)));
+    }
+    if chunks.iter().any(|c| c.size == 0) {
+        return Err(ServiceError::new(ErrorCode::BadRequest, "a chunk cannot be empty"));
+    }
+    Ok(())
+}
+
+impl Service {
+    /// Opens an upload session for the given chunks and says which to send.
+    pub async fn begin_upload(&self, caller: &Caller, chunks: &[ChunkRef]) -> Result<UploadResponse> {
+        check_chunk_refs(chunks, self.config().max_chunks_per_file)?;
+        let wanted: Vec<Vec<u8>> = {
+            let set: HashSet<[u8; 32]> = chunks.iter().map(|c| c.hash.0).collect();
+            set.into_iter().map(|h| h.to_vec()).collect()
+        };
+        let id = new_upload_id();
+        let now = now_ms();
+        let expires_at = now + self.config().upload_ttl.as_millis() as i64;
+        let mut tx = self.meta().write().await?;
+        tx.create_upload(&id, caller.user_id, now, expires_at).await?;
+        let known = tx.chunks_known_to_user(caller.user_id, &wanted).await?;
+        tx.commit().await?;
+        let mut seen = HashSet::new();
+        let missing = chunks
+            .iter()
+            .filter(|c| !known.contains(c.hash.as_bytes().as_slice()) && seen.insert(c.hash))
+            .map(|c| c.hash)
+            .collect();
+        Ok(UploadResponse { upload_id: id, missing, expires_at })
+    }
+
+    async fn own_upload(&self, tx: &mut Tx, caller: &Caller, upload_id: &str) -> Result<()> {
+        let gone = || ServiceError::new(ErrorCode::UploadNotFound, "no such upload session, or it expired");
+        if !valid_upload_id(upload_id) {
+            return Err(gone());
+        }
+        match tx.upload(upload_id).await? {
+            Some((user, expires)) if user == caller.user_id && expires > now_ms() => Ok(()),
+            _ => Err(gone()),
+        }
+    }
+
+    /// Stores chunks sent for an upload. Each chunk's bytes are hashed here and must
+    /// match the hash they were sent as. Durable before this returns.
+    pub async fn put_chunks(&self, caller: &Caller, upload_id: &str, chunks: Vec<(ChunkHash, Bytes)>) -> Result<()> {
+        {
+            let mut tx = self.meta().read().await?;
+            self.own_upload(&mut tx, caller, upload_id).await?;
+        }
+        for (hash, data) in &chunks {
+            if data.len() > MAX_CHUNK_SIZE {
+                return Err(ServiceError::new(ErrorCode::TooLarge, format!("chunk {hash} is larger than {MAX_CHUNK_SIZE} bytes")));
+            }
+            if data.is_empty() {
+                return Err(ServiceError::new(ErrorCode::BadRequest, "a chunk cannot be empty"));
+            }
+        }
+        let verify = chunks.clone();
+        let mismatch = tokio::task::spawn_blocking(move || verify.iter().find(|(h, d)| ChunkHash::of(d) != *h).map(|(h, _)| *h))
+            .await
+            .map_err(|_| ServiceError::new(ErrorCode::Internal, "hashing failed"))?;
+        if let Some(h) = mismatch {
+            return Err(ServiceError::new(ErrorCode::ChunkHashMismatch, format!("the bytes sent as chunk {h} hash differently")));
+        }
+        {
+            let mut tx = self.meta().read().await?;
+            for (hash, _) in &chunks {
+                if tx.chunk_state(hash.as_bytes()).await? == Some(true) {
+                    return Err(ServiceError::new(ErrorCode::Busy, format!("chunk {hash} is being collected; retry shortly")));
+                }
+            }
+        }
+        let sizes: Vec<(ChunkHash, i64)> = chunks.iter().map(|(h, d)| (*h, d.len() as i64)).collect();
+        let outcomes = self.blobs().put_many(chunks).await?;
+        let now = now_ms();
+        let mut tx = self.meta().write().await?;
+        self.own_upload(&mut tx, caller, upload_id).await?;
+        for ((hash, size), outcome) in sizes.iter().zip(outcomes) {
+            let stored = match outcome {
+                coffer_blobstore::PutOutcome::Written { stored } => stored as i64,
+                coffer_blobstore::PutOutcome::AlreadyPresent => *size,
+            };
+            tx.record_uploaded_chunk(upload_id, hash.as_bytes(), *size, stored, now).await?;
+        }
+        tx.extend_upload(upload_id, now + self.config().upload_ttl.as_millis() as i64).await?;
+        tx.commit().await?;
+        metrics::counter!("coffer_chunks_received_total").increment(sizes.len() as u64);
+        Ok(())
+    }
+
+    /// Ends an upload session early (its chunks stay if a commit references them).
+    pub async fn abort_upload(&self, caller: &Caller, upload_id: &str) -> Result<()> {
+        let mut tx = self.meta().write().await?;
+        self.own_upload(&mut tx, caller, upload_id).await?;
+        tx.delete_upload(upload_id).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Commits files in one transaction. Each file is checked on its own (a stale
+    /// `parent_rev` or a missing chunk refuses that file only); the files that pass
+    /// become visible together.
+    pub async fn commit(&self, caller: &Caller, upload_id: Option<&str>, files: Vec<CommitFile>) -> Result<Vec<CommitOutcome>> {
+        if files.is_empty() || files.len() > self.config().max_commit_files {
+            return Err(ServiceError::new(
+                ErrorCode::BadRequest,
+                format!("a commit has 1 to {} files", self.config().max_commit_files),
+            ));
+        }
+        for f in &files {
+            check_chunk_refs(&f.chunks, self.config().max_chunks_per_file)?;
+        }
+        let now = now_ms();
+        let mut tx = self.meta().write().await?;
+        if let Some(id) = upload_id {
+            self.own_upload(&mut tx, caller, id).await?;
+        }
+        let mut outcomes = Vec::with_capacity(files.len());
+        let mut changed = false;
+        for file in files {
+            let outcome = self.commit_one(&mut tx, caller, upload_id, file, now).await;
+            match &outcome {
+                Ok(_) => changed = true,
+                // Anything but a per-file refusal aborts the transaction as a whole.
+                Err(e) if e.code == ErrorCode::Internal => return Err(e.clone()),
+                Err(_) => {}
+            }
+            outcomes.push(outcome);
+        }
+        tx.commit().await?;
+        if changed {
+            self.notify(&[caller.home_namespace_id]);
+        }
+        Ok(outcomes)
+    }
+
+    async fn commit_one(&self, tx: &mut Tx, caller: &Caller, upload_id: Option<&str>, file: CommitFile, now: i64) -> Result<NodeInfo> {
+        let path = parse_path(&file.path)?;
+        let Some(name) = path.file_name().cloned() else {
+            return Err(ServiceError::new(ErrorCode::RootImmutable, "the root is a folder"));
+        };
+        let manifest = Manifest::new(file.chunks);
+        let hashes = distinct_hashes(&manifest);
+        // The chunks must be stored, and be the caller's to use.
+        let sizes = tx.chunk_sizes(&hashes).await?;
+        let mut allowed = tx.chunks_known_to_user(caller.user_id, &hashes).await?;
+        if let Some(id) = upload_id {
+            let rest: Vec<Vec<u8>> = hashes.iter().filter(|h| !allowed.contains(*h)).cloned().collect();
+            allowed.extend(tx.chunks_in_upload(id, &rest).await?);
+        }
+        let missing: Vec<ChunkHash> = hashes
+            .iter()
+            .filter(|h| !allowed.contains(*h) || !sizes.contains_key(*h))
+            .filter_map(|h| ChunkHash::from_slice(h))
+            .collect();
+        if !missing.is_empty() {
+            let mut e = ServiceError::new(ErrorCode::MissingChunks, format!("{} chunks of '{path}' were not uploaded", missing.len()));
+            e.missing = Some(missing);
+            return Err(e);
+        }
+        if let Some(c) = manifest.chunks.iter().find(|c| sizes.get(c.hash.as_bytes().as_slice()) != Some(&i64::from(c.size))) {
+            return Err(ServiceError::new(ErrorCode::BadRequest, format!("chunk {} is not {} bytes long", c.hash, c.size)));
+        }
+        let size = manifest.size() as i64;
+        let content_hash = manifest.content_hash();
+        let parent_path = path.parent().unwrap_or_default();
+        // Every check comes before the first write, so a refused file leaves nothing behind.
+        let existing = match self.resolve(tx, caller, &parent_path).await {
+            Ok(p) if p.is_folder => tx.child(caller.home_namespace_id, p.id, &name.collision_key()).await?,
+            Ok(_) => return Err(ServiceError::new(ErrorCode::NotAFolder, format!("'{parent_path}' is a file"))),
+            Err(e) if e.code == ErrorCode::NotFound => None,
+            Err(e) => return Err(e),
+        };
+        if let Some(n) = &existing {
+            if n.is_folder {
+                return Err(ServiceError::new(ErrorCode::AlreadyExists, format!("'{path}' is a folder")));
+            }
+            if n.current_rev != file.parent_rev {
+                return Err(ServiceError::conflict(node_info(n, Some(path.to_string()))));
+            }
+            if n.content_hash.as_deref() == Some(content_hash.as_bytes().as_slice()) {
+                // The same bytes again (a re-run): nothing to record.
+                return Ok(node_info(n, Some(path.to_string())));
+            }
+        }
+        self.check_quota(tx, caller, size - existing.as_ref().map_or(0, |n| n.size)).await?;
+        let (node, created) = match existing {
+            Some(n) => (n, false),
+            None => {
+                let parent = self.ensure_folders(tx, caller, &parent_path, now).await?;
+                let n = tx
+                    .insert_node(NewNode {
+                        namespace_id: caller.home_namespace_id,
+                        parent_id: parent.id,
+                        name: name.as_str(),
+                        name_key: &name.collision_key(),
+                        is_folder: false,
+                        now,
+                    })
+                    .await?;
+                (n, true)
+            }
+        };
+        let rev = tx.insert_revision(node.id, size, content_hash.as_bytes(), &manifest.encode(), Some(caller.device_id), now).await?;
+        if !tx.set_current_revision(node.id, node.current_rev, rev, size, content_hash.as_bytes(), file.mtime, now).await? {
+            return Err(ServiceError::new(ErrorCode::Internal, "the file changed inside its own transaction"));
+        }
+        tx.add_chunk_refs(&hashes, 1, now).await?;
+        tx.grant_user_chunks(caller.user_id, &hashes).await?;
+        tx.add_used_bytes(caller.user_id, size - node.size).await?;
+        let updated = tx.node(node.id).await?.ok_or_else(|| ServiceError::not_found("item"))?;
+        let kind = if created { ChangeKind::Created } else { ChangeKind::Modified };
+        tx.append_journal(change_name(kind), &updated, now).await?;
+        metrics::counter!("coffer_commits_total").increment(1);
+        Ok(node_info(&updated, Some(path.to_string())))
+    }
+}
