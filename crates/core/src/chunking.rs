@@ -38,10 +38,7 @@ pub struct Chunk {
 
 /// Splits a reader into chunks lazily: memory stays at about one maximum chunk whatever
 /// the stream's length.
-pub fn chunk_reader<R: Read>(
-    reader: R,
-    config: ChunkerConfig,
-) -> impl Iterator<Item = std::io::Result<Chunk>> {
+pub fn chunk_reader<R: Read>(reader: R, config: ChunkerConfig) -> impl Iterator<Item = std::io::Result<Chunk>> {
     StreamCDC::new(reader, config.min_size, config.avg_size, config.max_size).map(|item| match item {
         Ok(c) => Ok(Chunk { offset: c.offset, hash: ChunkHash::of(&c.data), data: c.data }),
         Err(fastcdc::v2020::Error::IoError(e)) => Err(e),
@@ -109,12 +106,9 @@ mod tests {
         let data = pseudo_random(16 * 1024 * 1024, 42);
         let mut shifted = vec![0x55u8];
         shifted.extend_from_slice(&data);
-        let a: std::collections::HashSet<_> = chunk_reader(&data[..], ChunkerConfig::default())
-            .map(|c| c.expect("memory").hash)
-            .collect();
-        let b: Vec<_> = chunk_reader(&shifted[..], ChunkerConfig::default())
-            .map(|c| c.expect("memory").hash)
-            .collect();
+        let a: std::collections::HashSet<_> =
+            chunk_reader(&data[..], ChunkerConfig::default()).map(|c| c.expect("memory").hash).collect();
+        let b: Vec<_> = chunk_reader(&shifted[..], ChunkerConfig::default()).map(|c| c.expect("memory").hash).collect();
         let new = b.iter().filter(|h| !a.contains(h)).count();
         assert!(new <= 2, "{new} of {} chunks changed after a one-byte insert", b.len());
     }

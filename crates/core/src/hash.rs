@@ -100,9 +100,6 @@ mod tests {
         assert!(h.to_hex().to_uppercase().parse::<ChunkHash>().is_err());
         assert!("../etc/passwd".parse::<ChunkHash>().is_err());
         assert!("ab".parse::<ChunkHash>().is_err());
-        assert_eq!(
-            ChunkHash::of(b"").to_hex(),
-            "af1349b9f5f9a1a6a0404dea36dcc9499bcb25c9adc112b7cc9a93cae41f3262"
-        );
+        assert_eq!(ChunkHash::of(b"").to_hex(), "af1349b9f5f9a1a6a0404dea36dcc9499bcb25c9adc112b7cc9a93cae41f3262");
     }
 }

@@ -139,7 +139,9 @@ macro_rules! run {
     ($self:expr, $sql:expr, $args:expr, $method:ident, $wrap:expr) => {
         match $self {
             Tx::Sqlite(tx) => bind_all!(sqlx::query($sql), $args).$method(&mut **tx).await.map($wrap(DbRow::Sqlite)),
-            Tx::Postgres(tx) => bind_all!(sqlx::query($sql), $args).$method(&mut **tx).await.map($wrap(DbRow::Postgres)),
+            Tx::Postgres(tx) => {
+                bind_all!(sqlx::query($sql), $args).$method(&mut **tx).await.map($wrap(DbRow::Postgres))
+            }
         }
     };
 }
@@ -204,7 +206,9 @@ impl Tx {
     /// Like [`Tx::exec`] for SQL assembled at run time (see [`Tx::rows_dyn`]).
     pub async fn exec_dyn(&mut self, sql: String, args: Vec<Arg>) -> Result<u64, MetaError> {
         Ok(match self {
-            Tx::Sqlite(tx) => bind_all!(sqlx::query(AssertSqlSafe(sql)), args).execute(&mut **tx).await?.rows_affected(),
+            Tx::Sqlite(tx) => {
+                bind_all!(sqlx::query(AssertSqlSafe(sql)), args).execute(&mut **tx).await?.rows_affected()
+            }
             Tx::Postgres(tx) => {
                 bind_all!(sqlx::query(AssertSqlSafe(sql)), args).execute(&mut **tx).await?.rows_affected()
             }

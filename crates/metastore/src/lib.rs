@@ -49,7 +49,10 @@ impl From<sqlx::Error> for MetaError {
 enum Pools {
     /// One writer connection (write transactions take the lock up front with
     /// `BEGIN IMMEDIATE`) and a pool of readers, which WAL lets run beside it.
-    Sqlite { write: SqlitePool, read: SqlitePool },
+    Sqlite {
+        write: SqlitePool,
+        read: SqlitePool,
+    },
     Postgres(PgPool),
 }
 
@@ -76,11 +79,8 @@ impl MetaStore {
             let read = SqlitePoolOptions::new().max_connections(8).connect_with(opts).await?;
             Self { pools: Pools::Sqlite { write, read } }
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
-            let pool = PgPoolOptions::new()
-                .max_connections(16)
-                .acquire_timeout(Duration::from_secs(30))
-                .connect(url)
-                .await?;
+            let pool =
+                PgPoolOptions::new().max_connections(16).acquire_timeout(Duration::from_secs(30)).connect(url).await?;
             Self { pools: Pools::Postgres(pool) }
         } else {
             return Err(MetaError::BadUrl(url.to_owned()));
@@ -158,10 +158,7 @@ impl MetaStore {
 
 /// Milliseconds since the Unix epoch.
 pub fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
 }
 
 /// Helpers for tests that run one suite on every engine.
@@ -205,7 +202,9 @@ pub mod testing {
     fn rand_u64() -> u64 {
         use std::hash::{BuildHasher, Hasher};
         let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-        h.write_u128(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0));
+        h.write_u128(
+            std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0),
+        );
         h.finish()
     }
 }

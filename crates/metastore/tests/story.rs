@@ -44,20 +44,41 @@ async fn story(store: &MetaStore) {
     let ns = alice.home_namespace_id;
     let root = tx.namespace_root(ns).await.expect("root");
     let docs = tx
-        .insert_node(NewNode { namespace_id: ns, parent_id: root, name: "Docs", name_key: "docs", is_folder: true, now })
+        .insert_node(NewNode {
+            namespace_id: ns,
+            parent_id: root,
+            name: "Docs",
+            name_key: "docs",
+            is_folder: true,
+            now,
+        })
         .await
         .expect("docs");
     tx.commit().await.expect("commit");
     let mut tx = store.write().await.expect("write");
     let clash = tx
-        .insert_node(NewNode { namespace_id: ns, parent_id: root, name: "DOCS", name_key: "docs", is_folder: true, now })
+        .insert_node(NewNode {
+            namespace_id: ns,
+            parent_id: root,
+            name: "DOCS",
+            name_key: "docs",
+            is_folder: true,
+            now,
+        })
         .await;
     assert!(matches!(clash, Err(MetaError::Duplicate)), "{clash:?}");
     drop(tx);
 
     let mut tx = store.write().await.expect("write");
     let file = tx
-        .insert_node(NewNode { namespace_id: ns, parent_id: docs.id, name: "a.txt", name_key: "a.txt", is_folder: false, now })
+        .insert_node(NewNode {
+            namespace_id: ns,
+            parent_id: docs.id,
+            name: "a.txt",
+            name_key: "a.txt",
+            is_folder: false,
+            now,
+        })
         .await
         .expect("file");
     let rev = tx.insert_revision(file.id, 5, b"h1", b"\x01", Some(dev.id), now).await.expect("rev");
@@ -74,7 +95,8 @@ async fn story(store: &MetaStore) {
     assert_eq!((moved.parent_id, moved.name.as_str()), (Some(root), "b.txt"));
     let names: Vec<String> = tx.children(root, None, 10).await.expect("ls").into_iter().map(|n| n.name).collect();
     assert_eq!(names, vec!["Docs", "b.txt"]);
-    let page: Vec<String> = tx.children(root, Some("Docs"), 10).await.expect("ls").into_iter().map(|n| n.name).collect();
+    let page: Vec<String> =
+        tx.children(root, Some("Docs"), 10).await.expect("ls").into_iter().map(|n| n.name).collect();
     assert_eq!(page, vec!["b.txt"]);
     let up: Vec<i64> = tx.ancestry(file.id).await.expect("up").iter().map(|n| n.id).collect();
     assert_eq!(up, vec![file.id, root]);

@@ -76,12 +76,10 @@ fn validate_password(password: &str) -> Result<()> {
 }
 
 async fn hash_password(password: String) -> Result<String> {
-    tokio::task::spawn_blocking(move || {
-        Argon2::default().hash_password(password.as_bytes()).map(|h| h.to_string())
-    })
-    .await
-    .map_err(|_| ServiceError::new(ErrorCode::Internal, "password hashing failed"))?
-    .map_err(|_| ServiceError::new(ErrorCode::Internal, "password hashing failed"))
+    tokio::task::spawn_blocking(move || Argon2::default().hash_password(password.as_bytes()).map(|h| h.to_string()))
+        .await
+        .map_err(|_| ServiceError::new(ErrorCode::Internal, "password hashing failed"))?
+        .map_err(|_| ServiceError::new(ErrorCode::Internal, "password hashing failed"))
 }
 
 /// Verifies a password; with no stored hash (unknown user) it still spends the time of
@@ -92,7 +90,9 @@ async fn verify_password(password: String, hash: Option<String>) -> bool {
         let known = hash.is_some();
         let hash = hash.unwrap_or_else(|| {
             DECOY
-                .get_or_init(|| Argon2::default().hash_password(b"coffer decoy").map(|h| h.to_string()).unwrap_or_default())
+                .get_or_init(|| {
+                    Argon2::default().hash_password(b"coffer decoy").map(|h| h.to_string()).unwrap_or_default()
+                })
                 .clone()
         });
         Argon2::default().verify_password(password.as_bytes(), hash.as_str()).is_ok() && known
@@ -136,7 +136,13 @@ impl Service {
     }
 
     /// Creates a user (admin commands; no caller, the operator has the database).
-    pub async fn create_user(&self, name: &str, password: &str, is_admin: bool, quota: Option<u64>) -> Result<UserInfo> {
+    pub async fn create_user(
+        &self,
+        name: &str,
+        password: &str,
+        is_admin: bool,
+        quota: Option<u64>,
+    ) -> Result<UserInfo> {
         validate_user_name(name)?;
         validate_password(password)?;
         let hash = hash_password(password.to_owned()).await?;
@@ -169,7 +175,10 @@ impl Service {
     pub async fn login(&self, name: &str, password: &str, device: &str) -> Result<LoginResponse> {
         let device = device.trim();
         if device.is_empty() || device.len() > MAX_DEVICE_NAME || device.chars().any(char::is_control) {
-            return Err(ServiceError::new(ErrorCode::BadRequest, format!("a device name is 1 to {MAX_DEVICE_NAME} bytes")));
+            return Err(ServiceError::new(
+                ErrorCode::BadRequest,
+                format!("a device name is 1 to {MAX_DEVICE_NAME} bytes"),
+            ));
         }
         let denied = || ServiceError::new(ErrorCode::Unauthorized, "wrong user name or password");
         if password.len() > MAX_PASSWORD_BYTES || name.len() > MAX_USER_NAME {
@@ -259,7 +268,13 @@ impl Service {
 }
 
 fn device_info(d: &DeviceRecord, current: i64) -> DeviceInfo {
-    DeviceInfo { id: d.id, name: d.name.clone(), created_at: d.created_at, last_seen_at: d.last_seen_at, current: d.id == current }
+    DeviceInfo {
+        id: d.id,
+        name: d.name.clone(),
+        created_at: d.created_at,
+        last_seen_at: d.last_seen_at,
+        current: d.id == current,
+    }
 }
 
 fn hex_of(bytes: &[u8]) -> String {

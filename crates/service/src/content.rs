@@ -54,7 +54,10 @@ impl ContentStream {
                 async move {
                     let data = blobs.get(&hash).await?;
                     if to > data.len() {
-                        return Err(ServiceError::new(ErrorCode::Internal, format!("chunk {hash} is shorter than its manifest says")));
+                        return Err(ServiceError::new(
+                            ErrorCode::Internal,
+                            format!("chunk {hash} is shorter than its manifest says"),
+                        ));
                     }
                     Ok(data.slice(from..to))
                 }
@@ -73,7 +76,11 @@ impl Service {
             return Err(ServiceError::new(ErrorCode::NotAFile, format!("'{path}' is a folder")));
         }
         let rev = rev.or(node.current_rev).ok_or_else(|| ServiceError::not_found("content"))?;
-        let record = tx.revision(rev).await?.filter(|r| r.node_id == node.id).ok_or_else(|| ServiceError::not_found("version"))?;
+        let record = tx
+            .revision(rev)
+            .await?
+            .filter(|r| r.node_id == node.id)
+            .ok_or_else(|| ServiceError::not_found("version"))?;
         self.content_of(node_info(&node, Some(path.to_string())), record)
     }
 
@@ -86,8 +93,9 @@ impl Service {
     }
 
     fn content_of(&self, node: NodeInfo, record: coffer_metastore::RevisionRecord) -> Result<ContentStream> {
-        let manifest = Manifest::decode(&record.manifest)
-            .map_err(|_| ServiceError::new(ErrorCode::Internal, format!("revision {} has a damaged manifest", record.id)))?;
+        let manifest = Manifest::decode(&record.manifest).map_err(|_| {
+            ServiceError::new(ErrorCode::Internal, format!("revision {} has a damaged manifest", record.id))
+        })?;
         Ok(ContentStream {
             node,
             rev: record.id,

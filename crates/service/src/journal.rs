@@ -6,9 +6,9 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+use coffer_core::ContentHash;
 use coffer_core::ErrorCode;
 use coffer_core::wire::{Change, ChangeKind, DeltaResponse, NodeInfo, NodeKind};
-use coffer_core::ContentHash;
 use coffer_metastore::JournalRecord;
 
 use crate::accounts::Caller;

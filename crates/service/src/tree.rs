@@ -65,7 +65,9 @@ impl Service {
     /// A node by id, if the caller may see it; anything else is "not found".
     pub(crate) async fn visible_node(&self, tx: &mut Tx, caller: &Caller, id: i64) -> Result<NodeRecord> {
         let node = tx.node(id).await?.ok_or_else(|| ServiceError::not_found("item"))?;
-        if node.namespace_id != caller.home_namespace_id && !self.visible_namespaces(tx, caller).await?.contains(&node.namespace_id) {
+        if node.namespace_id != caller.home_namespace_id
+            && !self.visible_namespaces(tx, caller).await?.contains(&node.namespace_id)
+        {
             return Err(ServiceError::not_found("item"));
         }
         Ok(node)
@@ -78,7 +80,8 @@ impl Service {
         let mut node = tx.node(root_id).await?.ok_or_else(|| ServiceError::not_found("root"))?;
         for (i, name) in path.names().iter().enumerate() {
             if !node.is_folder {
-                let so_far = RemotePath::parse(&path.names()[..i].iter().map(|n| n.as_str()).collect::<Vec<_>>().join("/"))?;
+                let so_far =
+                    RemotePath::parse(&path.names()[..i].iter().map(|n| n.as_str()).collect::<Vec<_>>().join("/"))?;
                 return Err(ServiceError::new(ErrorCode::NotAFolder, format!("'{so_far}' is a file")));
             }
             node = tx
@@ -98,14 +101,22 @@ impl Service {
 
     /// Finds or creates each folder of `path` (`mkdir -p`), recording new ones in the
     /// journal. Returns the last folder.
-    pub(crate) async fn ensure_folders(&self, tx: &mut Tx, caller: &Caller, path: &RemotePath, now: i64) -> Result<NodeRecord> {
+    pub(crate) async fn ensure_folders(
+        &self,
+        tx: &mut Tx,
+        caller: &Caller,
+        path: &RemotePath,
+        now: i64,
+    ) -> Result<NodeRecord> {
         let ns = caller.home_namespace_id;
         let root_id = tx.namespace_root(ns).await?;
         let mut node = tx.node(root_id).await?.ok_or_else(|| ServiceError::not_found("root"))?;
         for name in path.names() {
             node = match tx.child(ns, node.id, &name.collision_key()).await? {
                 Some(existing) if existing.is_folder => existing,
-                Some(_) => return Err(ServiceError::new(ErrorCode::NotAFolder, format!("'{name}' in '{path}' is a file"))),
+                Some(_) => {
+                    return Err(ServiceError::new(ErrorCode::NotAFolder, format!("'{name}' in '{path}' is a file")));
+                }
                 None => {
                     let created = tx
                         .insert_node(NewNode {
@@ -140,7 +151,13 @@ impl Service {
     }
 
     /// One page of a folder, sorted by name; `after` is the last name of the previous page.
-    pub async fn list(&self, caller: &Caller, path: &str, after: Option<&str>, limit: Option<i64>) -> Result<(Vec<NodeInfo>, Option<String>)> {
+    pub async fn list(
+        &self,
+        caller: &Caller,
+        path: &str,
+        after: Option<&str>,
+        limit: Option<i64>,
+    ) -> Result<(Vec<NodeInfo>, Option<String>)> {
         let path = parse_path(path)?;
         let limit = limit.unwrap_or(1000).clamp(1, MAX_PAGE);
         let mut tx = self.meta().read().await?;
@@ -159,7 +176,11 @@ impl Service {
     pub async fn mkdir(&self, caller: &Caller, path: &str, parents: bool) -> Result<NodeInfo> {
         let path = parse_path(path)?;
         let Some(name) = path.file_name().cloned() else {
-            return if parents { self.stat(caller, "/").await } else { Err(ServiceError::new(ErrorCode::AlreadyExists, "the root exists")) };
+            return if parents {
+                self.stat(caller, "/").await
+            } else {
+                Err(ServiceError::new(ErrorCode::AlreadyExists, "the root exists"))
+            };
         };
         let now = now_ms();
         let mut tx = self.meta().write().await?;
@@ -336,8 +357,9 @@ impl Service {
         let revisions = tx.delete_nodes(&ids).await?;
         let mut counts: HashMap<Vec<u8>, i64> = HashMap::new();
         for rev in &revisions {
-            let manifest = Manifest::decode(&rev.manifest)
-                .map_err(|_| ServiceError::new(ErrorCode::Internal, format!("revision {} has a damaged manifest", rev.id)))?;
+            let manifest = Manifest::decode(&rev.manifest).map_err(|_| {
+                ServiceError::new(ErrorCode::Internal, format!("revision {} has a damaged manifest", rev.id))
+            })?;
             for h in distinct_hashes(&manifest) {
                 *counts.entry(h).or_default() += 1;
             }
@@ -383,12 +405,21 @@ impl Service {
         let now = now_ms();
         let mut tx = self.meta().write().await?;
         let node = self.resolve(&mut tx, caller, &path).await?;
-        let old = tx.revision(rev).await?.filter(|r| r.node_id == node.id).ok_or_else(|| ServiceError::not_found("version"))?;
+        let old = tx
+            .revision(rev)
+            .await?
+            .filter(|r| r.node_id == node.id)
+            .ok_or_else(|| ServiceError::not_found("version"))?;
         let manifest = Manifest::decode(&old.manifest)
             .map_err(|_| ServiceError::new(ErrorCode::Internal, "the version's manifest is damaged"))?;
         self.check_quota(&mut tx, caller, old.size - node.size).await?;
-        let new_rev = tx.insert_revision(node.id, old.size, &old.content_hash, &old.manifest, Some(caller.device_id), now).await?;
-        if !tx.set_current_revision(node.id, node.current_rev, new_rev, old.size, &old.content_hash, node.mtime, now).await? {
+        let new_rev = tx
+            .insert_revision(node.id, old.size, &old.content_hash, &old.manifest, Some(caller.device_id), now)
+            .await?;
+        if !tx
+            .set_current_revision(node.id, node.current_rev, new_rev, old.size, &old.content_hash, node.mtime, now)
+            .await?
+        {
             return Err(ServiceError::new(ErrorCode::Conflict, "the file changed during the restore; try again"));
         }
         tx.add_chunk_refs(&distinct_hashes(&manifest), 1, now).await?;

@@ -49,7 +49,10 @@ fn check_chunk_refs(chunks: &[ChunkRef], max: usize) -> Result<()> {
         return Err(ServiceError::new(ErrorCode::TooLarge, format!("at most {max} chunks per request")));
     }
     if let Some(bad) = chunks.iter().find(|c| c.size as usize > MAX_CHUNK_SIZE) {
-        return Err(ServiceError::new(ErrorCode::TooLarge, format!("chunk {} is larger than {MAX_CHUNK_SIZE} bytes", bad.hash)));
+        return Err(ServiceError::new(
+            ErrorCode::TooLarge,
+            format!("chunk {} is larger than {MAX_CHUNK_SIZE} bytes", bad.hash),
+        ));
     }
     if chunks.iter().any(|c| c.size == 0) {
         return Err(ServiceError::new(ErrorCode::BadRequest, "a chunk cannot be empty"));
@@ -101,24 +104,34 @@ impl Service {
         }
         for (hash, data) in &chunks {
             if data.len() > MAX_CHUNK_SIZE {
-                return Err(ServiceError::new(ErrorCode::TooLarge, format!("chunk {hash} is larger than {MAX_CHUNK_SIZE} bytes")));
+                return Err(ServiceError::new(
+                    ErrorCode::TooLarge,
+                    format!("chunk {hash} is larger than {MAX_CHUNK_SIZE} bytes"),
+                ));
             }
             if data.is_empty() {
                 return Err(ServiceError::new(ErrorCode::BadRequest, "a chunk cannot be empty"));
             }
         }
         let verify = chunks.clone();
-        let mismatch = tokio::task::spawn_blocking(move || verify.iter().find(|(h, d)| ChunkHash::of(d) != *h).map(|(h, _)| *h))
-            .await
-            .map_err(|_| ServiceError::new(ErrorCode::Internal, "hashing failed"))?;
+        let mismatch =
+            tokio::task::spawn_blocking(move || verify.iter().find(|(h, d)| ChunkHash::of(d) != *h).map(|(h, _)| *h))
+                .await
+                .map_err(|_| ServiceError::new(ErrorCode::Internal, "hashing failed"))?;
         if let Some(h) = mismatch {
-            return Err(ServiceError::new(ErrorCode::ChunkHashMismatch, format!("the bytes sent as chunk {h} hash differently")));
+            return Err(ServiceError::new(
+                ErrorCode::ChunkHashMismatch,
+                format!("the bytes sent as chunk {h} hash differently"),
+            ));
         }
         {
             let mut tx = self.meta().read().await?;
             for (hash, _) in &chunks {
                 if tx.chunk_state(hash.as_bytes()).await? == Some(true) {
-                    return Err(ServiceError::new(ErrorCode::Busy, format!("chunk {hash} is being collected; retry shortly")));
+                    return Err(ServiceError::new(
+                        ErrorCode::Busy,
+                        format!("chunk {hash} is being collected; retry shortly"),
+                    ));
                 }
             }
         }
@@ -152,7 +165,12 @@ impl Service {
     /// Commits files in one transaction. Each file is checked on its own (a stale
     /// `parent_rev` or a missing chunk refuses that file only); the files that pass
     /// become visible together.
-    pub async fn commit(&self, caller: &Caller, upload_id: Option<&str>, files: Vec<CommitFile>) -> Result<Vec<CommitOutcome>> {
+    pub async fn commit(
+        &self,
+        caller: &Caller,
+        upload_id: Option<&str>,
+        files: Vec<CommitFile>,
+    ) -> Result<Vec<CommitOutcome>> {
         if files.is_empty() || files.len() > self.config().max_commit_files {
             return Err(ServiceError::new(
                 ErrorCode::BadRequest,
@@ -186,7 +204,14 @@ impl Service {
         Ok(outcomes)
     }
 
-    async fn commit_one(&self, tx: &mut Tx, caller: &Caller, upload_id: Option<&str>, file: CommitFile, now: i64) -> Result<NodeInfo> {
+    async fn commit_one(
+        &self,
+        tx: &mut Tx,
+        caller: &Caller,
+        upload_id: Option<&str>,
+        file: CommitFile,
+        now: i64,
+    ) -> Result<NodeInfo> {
         let path = parse_path(&file.path)?;
         let Some(name) = path.file_name().cloned() else {
             return Err(ServiceError::new(ErrorCode::RootImmutable, "the root is a folder"));
@@ -206,12 +231,20 @@ impl Service {
             .filter_map(|h| ChunkHash::from_slice(h))
             .collect();
         if !missing.is_empty() {
-            let mut e = ServiceError::new(ErrorCode::MissingChunks, format!("{} chunks of '{path}' were not uploaded", missing.len()));
+            let mut e = ServiceError::new(
+                ErrorCode::MissingChunks,
+                format!("{} chunks of '{path}' were not uploaded", missing.len()),
+            );
             e.missing = Some(missing);
             return Err(e);
         }
-        if let Some(c) = manifest.chunks.iter().find(|c| sizes.get(c.hash.as_bytes().as_slice()) != Some(&i64::from(c.size))) {
-            return Err(ServiceError::new(ErrorCode::BadRequest, format!("chunk {} is not {} bytes long", c.hash, c.size)));
+        if let Some(c) =
+            manifest.chunks.iter().find(|c| sizes.get(c.hash.as_bytes().as_slice()) != Some(&i64::from(c.size)))
+        {
+            return Err(ServiceError::new(
+                ErrorCode::BadRequest,
+                format!("chunk {} is not {} bytes long", c.hash, c.size),
+            ));
         }
         let size = manifest.size() as i64;
         let content_hash = manifest.content_hash();
@@ -253,8 +286,13 @@ impl Service {
                 (n, true)
             }
         };
-        let rev = tx.insert_revision(node.id, size, content_hash.as_bytes(), &manifest.encode(), Some(caller.device_id), now).await?;
-        if !tx.set_current_revision(node.id, node.current_rev, rev, size, content_hash.as_bytes(), file.mtime, now).await? {
+        let rev = tx
+            .insert_revision(node.id, size, content_hash.as_bytes(), &manifest.encode(), Some(caller.device_id), now)
+            .await?;
+        if !tx
+            .set_current_revision(node.id, node.current_rev, rev, size, content_hash.as_bytes(), file.mtime, now)
+            .await?
+        {
             return Err(ServiceError::new(ErrorCode::Internal, "the file changed inside its own transaction"));
         }
         tx.add_chunk_refs(&hashes, 1, now).await?;

@@ -174,11 +174,18 @@ impl Tx {
     }
 
     pub async fn device_by_token_hash(&mut self, token_hash: &[u8]) -> Result<Option<DeviceRecord>, MetaError> {
-        self.row(select_devices!("WHERE token_hash = $1"), args![token_hash]).await?.map(|r| DeviceRecord::from_row(&r)).transpose()
+        self.row(select_devices!("WHERE token_hash = $1"), args![token_hash])
+            .await?
+            .map(|r| DeviceRecord::from_row(&r))
+            .transpose()
     }
 
     pub async fn list_devices(&mut self, user_id: i64) -> Result<Vec<DeviceRecord>, MetaError> {
-        self.rows(select_devices!("WHERE user_id = $1 AND revoked_at IS NULL ORDER BY id"), args![user_id]).await?.iter().map(DeviceRecord::from_row).collect()
+        self.rows(select_devices!("WHERE user_id = $1 AND revoked_at IS NULL ORDER BY id"), args![user_id])
+            .await?
+            .iter()
+            .map(DeviceRecord::from_row)
+            .collect()
     }
 
     pub async fn touch_device(&mut self, id: i64, now: i64) -> Result<(), MetaError> {
@@ -197,4 +204,3 @@ impl Tx {
             == 1)
     }
 }
-

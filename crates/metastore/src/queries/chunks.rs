@@ -14,7 +14,11 @@ use crate::{MetaError, args};
 impl Tx {
     /// Of `hashes`, those that are stored (not being deleted) and that `user_id` already
     /// holds in a file: the only ones the server may admit to having.
-    pub async fn chunks_known_to_user(&mut self, user_id: i64, hashes: &[Vec<u8>]) -> Result<HashSet<Vec<u8>>, MetaError> {
+    pub async fn chunks_known_to_user(
+        &mut self,
+        user_id: i64,
+        hashes: &[Vec<u8>],
+    ) -> Result<HashSet<Vec<u8>>, MetaError> {
         let mut out = HashSet::new();
         for batch in hashes.chunks(IN_BATCH) {
             let sql = format!(
@@ -32,7 +36,11 @@ impl Tx {
     }
 
     /// Of `hashes`, those uploaded in `upload_id` and still stored.
-    pub async fn chunks_in_upload(&mut self, upload_id: &str, hashes: &[Vec<u8>]) -> Result<HashSet<Vec<u8>>, MetaError> {
+    pub async fn chunks_in_upload(
+        &mut self,
+        upload_id: &str,
+        hashes: &[Vec<u8>],
+    ) -> Result<HashSet<Vec<u8>>, MetaError> {
         let mut out = HashSet::new();
         for batch in hashes.chunks(IN_BATCH) {
             let sql = format!(
@@ -51,7 +59,10 @@ impl Tx {
 
     /// `Some(deleting)` if the chunk has a row.
     pub async fn chunk_state(&mut self, hash: &[u8]) -> Result<Option<bool>, MetaError> {
-        self.row("SELECT deleting FROM chunks WHERE hash = $1", args![hash]).await?.map(|r| r.bool("deleting")).transpose()
+        self.row("SELECT deleting FROM chunks WHERE hash = $1", args![hash])
+            .await?
+            .map(|r| r.bool("deleting"))
+            .transpose()
     }
 
     /// Records a stored chunk (no-op if known) and ties it to an upload, so GC keeps it
@@ -181,10 +192,16 @@ impl Tx {
 
 impl Tx {
     /// Stored sizes of the given chunks that exist and are not being deleted.
-    pub async fn chunk_sizes(&mut self, hashes: &[Vec<u8>]) -> Result<std::collections::HashMap<Vec<u8>, i64>, MetaError> {
+    pub async fn chunk_sizes(
+        &mut self,
+        hashes: &[Vec<u8>],
+    ) -> Result<std::collections::HashMap<Vec<u8>, i64>, MetaError> {
         let mut out = std::collections::HashMap::new();
         for batch in hashes.chunks(IN_BATCH) {
-            let sql = format!("SELECT hash, size FROM chunks WHERE deleting = 0 AND hash IN ({})", placeholders(1, batch.len()));
+            let sql = format!(
+                "SELECT hash, size FROM chunks WHERE deleting = 0 AND hash IN ({})",
+                placeholders(1, batch.len())
+            );
             let a: Vec<Arg> = batch.iter().map(|h| Arg::from(h.clone())).collect();
             for r in self.rows_dyn(sql, a).await? {
                 out.insert(r.bytes("hash")?, r.i64("size")?);

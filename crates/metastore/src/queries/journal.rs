@@ -77,7 +77,12 @@ impl Tx {
     }
 
     /// Changes after `after_seq`, oldest first, at most `limit`.
-    pub async fn journal_since(&mut self, namespace_id: i64, after_seq: i64, limit: i64) -> Result<Vec<JournalRecord>, MetaError> {
+    pub async fn journal_since(
+        &mut self,
+        namespace_id: i64,
+        after_seq: i64,
+        limit: i64,
+    ) -> Result<Vec<JournalRecord>, MetaError> {
         self.rows(
             "SELECT namespace_id, seq, kind, node_id, parent_id, name, is_folder, rev, size, content_hash, mtime, \
              trashed, at FROM journal WHERE namespace_id = $1 AND seq > $2 ORDER BY seq LIMIT $3",

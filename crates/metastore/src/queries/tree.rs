@@ -124,7 +124,12 @@ impl Tx {
     }
 
     /// The live (not trashed) child of `parent_id` whose name collides with `name_key`.
-    pub async fn child(&mut self, namespace_id: i64, parent_id: i64, name_key: &str) -> Result<Option<NodeRecord>, MetaError> {
+    pub async fn child(
+        &mut self,
+        namespace_id: i64,
+        parent_id: i64,
+        name_key: &str,
+    ) -> Result<Option<NodeRecord>, MetaError> {
         self.row(
             select_nodes!("WHERE namespace_id = $1 AND parent_id = $2 AND name_key = $3 AND trashed_at IS NULL"),
             args![namespace_id, parent_id, name_key],
@@ -135,7 +140,12 @@ impl Tx {
     }
 
     /// Live children sorted by name (byte order), after `after`, at most `limit`.
-    pub async fn children(&mut self, parent_id: i64, after: Option<&str>, limit: i64) -> Result<Vec<NodeRecord>, MetaError> {
+    pub async fn children(
+        &mut self,
+        parent_id: i64,
+        after: Option<&str>,
+        limit: i64,
+    ) -> Result<Vec<NodeRecord>, MetaError> {
         let rows = match after {
             Some(after) => {
                 self.rows(
@@ -228,7 +238,14 @@ impl Tx {
         Ok(())
     }
 
-    pub async fn untrash_node(&mut self, id: i64, parent_id: i64, name: &str, name_key: &str, now: i64) -> Result<(), MetaError> {
+    pub async fn untrash_node(
+        &mut self,
+        id: i64,
+        parent_id: i64,
+        name: &str,
+        name_key: &str,
+        now: i64,
+    ) -> Result<(), MetaError> {
         self.exec(
             "UPDATE nodes SET trashed_at = NULL, original_path = NULL, parent_id = $1, name = $2, name_key = $3, \
              modified_at = $4 WHERE id = $5",
@@ -337,7 +354,10 @@ impl Tx {
     }
 
     pub async fn revision(&mut self, id: i64) -> Result<Option<RevisionRecord>, MetaError> {
-        self.row(select_revisions!("WHERE r.id = $1"), args![id]).await?.map(|r| RevisionRecord::from_row(&r)).transpose()
+        self.row(select_revisions!("WHERE r.id = $1"), args![id])
+            .await?
+            .map(|r| RevisionRecord::from_row(&r))
+            .transpose()
     }
 }
 
