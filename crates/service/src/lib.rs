@@ -104,3 +104,88 @@ impl Service {
 pub(crate) fn now_ms() -> i64 {
     coffer_metastore::now_ms()
 }
+
+/// Where a service keeps its data.
+#[derive(Debug, Clone)]
+pub struct StorageConfig {
+    /// `sqlite://PATH` or `postgres://...`.
+    pub database_url: String,
+    /// The local chunk directory.
+    pub chunk_dir: std::path::PathBuf,
+}
+
+/// Why a service could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum OpenError {
+    #[error("metadata database: {0}")]
+    Meta(#[from] coffer_metastore::MetaError),
+    #[error("chunk store at {path}: {source}")]
+    Blobs { path: std::path::PathBuf, source: coffer_blobstore::BlobError },
+}
+
+impl Service {
+    /// Opens (creating if needed) the stores and the service over them.
+    pub async fn open(storage: &StorageConfig, config: ServiceConfig) -> Result<Self, OpenError> {
+        let meta = MetaStore::open(&storage.database_url).await?;
+        let blobs = coffer_blobstore::LocalDirStore::open(&storage.chunk_dir)
+            .map_err(|source| OpenError::Blobs { path: storage.chunk_dir.clone(), source })?;
+        Ok(Self::new(meta, Arc::new(blobs), config))
+    }
+
+    /// Opens only the metadata database: enough for admin commands (users, quotas)
+    /// while a server runs on the same data.
+    pub async fn open_admin(database_url: &str) -> Result<AdminService, OpenError> {
+        Ok(AdminService { meta: MetaStore::open(database_url).await? })
+    }
+}
+
+/// User administration without a chunk store (see [`Service::open_admin`]).
+pub struct AdminService {
+    meta: MetaStore,
+}
+
+impl AdminService {
+    fn service(&self) -> Service {
+        Service::new(self.meta.clone(), Arc::new(NoChunks), ServiceConfig::default())
+    }
+
+    pub async fn create_user(
+        &self,
+        name: &str,
+        password: &str,
+        is_admin: bool,
+        quota: Option<u64>,
+    ) -> Result<coffer_core::wire::UserInfo> {
+        self.service().create_user(name, password, is_admin, quota).await
+    }
+
+    pub async fn list_users(&self) -> Result<Vec<coffer_core::wire::UserInfo>> {
+        self.service().list_users().await
+    }
+
+    pub async fn set_quota(&self, name: &str, quota: Option<u64>) -> Result<coffer_core::wire::UserInfo> {
+        self.service().set_quota(name, quota).await
+    }
+}
+
+/// A chunk store that holds nothing: admin commands never read or write chunks.
+struct NoChunks;
+
+#[async_trait::async_trait]
+impl BlobStore for NoChunks {
+    async fn put_many(
+        &self,
+        _: Vec<(coffer_core::ChunkHash, bytes::Bytes)>,
+    ) -> Result<Vec<coffer_blobstore::PutOutcome>, coffer_blobstore::BlobError> {
+        Err(coffer_blobstore::BlobError::Io(std::io::Error::other("admin commands store no chunks")))
+    }
+    async fn get(&self, h: &coffer_core::ChunkHash) -> Result<bytes::Bytes, coffer_blobstore::BlobError> {
+        Err(coffer_blobstore::BlobError::NotFound(*h))
+    }
+    async fn contains(&self, _: &coffer_core::ChunkHash) -> Result<bool, coffer_blobstore::BlobError> {
+        Ok(false)
+    }
+    async fn delete(&self, _: &coffer_core::ChunkHash) -> Result<(), coffer_blobstore::BlobError> {
+        Ok(())
+    }
+}

@@ -1,0 +1,112 @@
+//! The OpenAPI 3.1 description of `/api/v1`, built from one table of operations.
+//! A test requests every operation listed here and fails if the router does not know
+//! it, so the document cannot drift from the routes.
+
+use serde_json::{Value, json};
+
+/// (method, path, summary, request body type, response type, needs auth).
+pub(crate) const OPERATIONS: &[(&str, &str, &str, Option<&str>, &str, bool)] = &[
+    ("post", "/api/v1/setup", "Create the first admin with the setup token", Some("SetupRequest"), "UserInfo", false),
+    ("post", "/api/v1/auth/login", "Sign in a device; returns its bearer token", Some("LoginRequest"), "LoginResponse", false),
+    ("post", "/api/v1/auth/logout", "Revoke this device's token", None, "", true),
+    ("get", "/api/v1/auth/whoami", "The signed-in user", None, "UserInfo", true),
+    ("get", "/api/v1/devices", "The user's devices", None, "DeviceInfo[]", true),
+    ("delete", "/api/v1/devices/{id}", "Revoke a device", None, "", true),
+    ("get", "/api/v1/fs/stat", "A file or folder by path (?path=)", None, "NodeInfo", true),
+    ("get", "/api/v1/nodes/{id}", "A file or folder by id", None, "NodeInfo", true),
+    ("get", "/api/v1/fs/list", "One page of a folder (?path=&after=&limit=)", None, "ListResponse", true),
+    ("post", "/api/v1/fs/mkdir", "Create a folder", Some("MkdirRequest"), "NodeInfo", true),
+    ("post", "/api/v1/fs/move", "Move or rename; never overwrites", Some("MoveRequest"), "NodeInfo", true),
+    ("post", "/api/v1/fs/delete", "Delete to the trash", Some("PathRequest"), "NodeInfo", true),
+    ("get", "/api/v1/fs/content", "Download (?path=&rev=); Range and ETag", None, "binary", true),
+    ("get", "/api/v1/revisions/{rev}/content", "Download a revision; Range and ETag", None, "binary", true),
+    ("get", "/api/v1/revisions/{rev}/manifest", "A revision's chunk list", None, "ManifestResponse", true),
+    ("get", "/api/v1/chunks/{hash}", "One chunk the user holds", None, "binary", true),
+    ("get", "/api/v1/trash", "Items in the trash", None, "TrashListResponse", true),
+    ("post", "/api/v1/trash/restore", "Restore from the trash", Some("TrashRestoreRequest"), "NodeInfo", true),
+    ("post", "/api/v1/trash/purge", "Delete for good (one item or all)", Some("TrashPurgeRequest"), "PurgeResponse", true),
+    ("get", "/api/v1/versions", "A file's versions (?path=)", None, "VersionsResponse", true),
+    ("post", "/api/v1/versions/restore", "Make an old version current", Some("VersionRestoreRequest"), "NodeInfo", true),
+    ("post", "/api/v1/uploads", "Open an upload; learn which chunks to send", Some("UploadRequest"), "UploadResponse", true),
+    ("put", "/api/v1/uploads/{id}/chunks/{hash}", "Send one chunk (raw bytes)", Some("binary"), "", true),
+    ("post", "/api/v1/uploads/{id}/chunks", "Send framed chunks: ([32B hash][u32 LE len][bytes])*", Some("binary"), "", true),
+    ("delete", "/api/v1/uploads/{id}", "Abandon an upload", None, "", true),
+    ("post", "/api/v1/commit", "Commit files (per-file results)", Some("CommitRequest"), "CommitResponse", true),
+    ("get", "/api/v1/journal/delta", "Changes since a cursor (?cursor=&limit=)", None, "DeltaResponse", true),
+    ("get", "/api/v1/journal/latest", "The cursor of now", None, "CursorResponse", true),
+    ("get", "/api/v1/journal/longpoll", "Wait for a change (?cursor=&timeout_secs=)", None, "LongPollResponse", true),
+    ("get", "/api/v1/openapi.json", "This document", None, "object", false),
+    ("get", "/healthz", "Health", None, "HealthResponse", false),
+    ("get", "/metrics", "Prometheus metrics", None, "text", false),
+];
+
+fn body_schema(ty: &str) -> Value {
+    match ty {
+        "binary" => json!({"content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}}),
+        "text" => json!({"content": {"text/plain": {"schema": {"type": "string"}}}}),
+        "object" => json!({"content": {"application/json": {"schema": {"type": "object"}}}}),
+        t if t.ends_with("[]") => json!({"content": {"application/json": {"schema": {
+            "type": "array", "items": {"$ref": format!("#/components/schemas/{}", &t[..t.len() - 2])}}}}}),
+        t => json!({"content": {"application/json": {"schema": {"$ref": format!("#/components/schemas/{t}")}}}}),
+    }
+}
+
+pub(crate) fn document() -> String {
+    let mut paths = serde_json::Map::new();
+    let mut schemas = serde_json::Map::new();
+    for (method, path, summary, req, resp, auth) in OPERATIONS {
+        let mut op = json!({
+            "summary": summary,
+            "operationId": format!("{method}{}", path.replace(['/', '{', '}', '.'], "_")),
+            "responses": {
+                "default": {"description": "Error", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}}}
+            }
+        });
+        let ok = if resp.is_empty() {
+            json!({"description": "Done"})
+        } else {
+            let mut r = body_schema(resp);
+            r["description"] = json!("OK");
+            r
+        };
+        op["responses"][if resp.is_empty() { "204" } else { "200" }] = ok;
+        if let Some(req) = req {
+            op["requestBody"] = body_schema(req);
+            op["requestBody"]["required"] = json!(true);
+        }
+        if *auth {
+            op["security"] = json!([{"bearer": []}]);
+        }
+        let params: Vec<Value> = path
+            .split('/')
+            .filter_map(|seg| seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
+            .map(|name| json!({"name": name, "in": "path", "required": true, "schema": {"type": "string"}}))
+            .collect();
+        if !params.is_empty() {
+            op["parameters"] = json!(params);
+        }
+        for ty in [req.unwrap_or(""), resp] {
+            let ty = ty.trim_end_matches("[]");
+            if !ty.is_empty() && !matches!(ty, "binary" | "text" | "object") {
+                schemas.insert(ty.to_owned(), json!({"type": "object", "description": format!("coffer_core::wire::{ty}")}));
+            }
+        }
+        let entry = paths.entry(path.to_string()).or_insert_with(|| json!({}));
+        entry[*method] = op;
+    }
+    schemas.insert(
+        "ErrorBody".into(),
+        json!({"type": "object", "required": ["error"], "properties": {"error": {"type": "object",
+            "required": ["code", "message"], "properties": {"code": {"type": "string"}, "message": {"type": "string"}}}}}),
+    );
+    let doc = json!({
+        "openapi": "3.1.0",
+        "info": {"title": "Coffer API", "version": env!("CARGO_PKG_VERSION")},
+        "paths": paths,
+        "components": {
+            "schemas": schemas,
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}
+        }
+    });
+    serde_json::to_string_pretty(&doc).unwrap_or_else(|_| "{}".into())
+}

@@ -1,0 +1,99 @@
+//! The route table.
+
+mod accounts;
+mod content;
+mod journal;
+mod ops;
+mod tree;
+mod upload;
+
+use std::time::Instant;
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, Request};
+use axum::middleware::{self, Next};
+use axum::response::Response;
+use axum::routing::{delete, get, post, put};
+use coffer_core::ErrorCode;
+use tower_http::trace::TraceLayer;
+
+use crate::AppState;
+use crate::error::ApiError;
+
+/// Bodies of ordinary JSON requests.
+const JSON_LIMIT: usize = 1024 * 1024;
+/// Commit and upload declarations carry manifests: up to about 600,000 chunks.
+const MANIFEST_LIMIT: usize = 64 * 1024 * 1024;
+/// A batch of framed chunks.
+pub(crate) const FRAMES_LIMIT: usize = 32 * 1024 * 1024 + 64 * 1024;
+
+pub fn router(state: AppState) -> Router {
+    let manifests = Router::new()
+        .route("/api/v1/uploads", post(upload::begin))
+        .route("/api/v1/commit", post(upload::commit))
+        .layer(DefaultBodyLimit::max(MANIFEST_LIMIT));
+    let chunks = Router::new()
+        .route("/api/v1/uploads/{id}/chunks/{hash}", put(upload::put_chunk))
+        .route("/api/v1/uploads/{id}/chunks", post(upload::put_frames))
+        .layer(DefaultBodyLimit::max(FRAMES_LIMIT));
+    let api = Router::new()
+        .route("/api/v1/setup", post(accounts::setup))
+        .route("/api/v1/auth/login", post(accounts::login))
+        .route("/api/v1/auth/logout", post(accounts::logout))
+        .route("/api/v1/auth/whoami", get(accounts::whoami))
+        .route("/api/v1/devices", get(accounts::devices))
+        .route("/api/v1/devices/{id}", delete(accounts::revoke_device))
+        .route("/api/v1/fs/stat", get(tree::stat))
+        .route("/api/v1/nodes/{id}", get(tree::stat_id))
+        .route("/api/v1/fs/list", get(tree::list))
+        .route("/api/v1/fs/mkdir", post(tree::mkdir))
+        .route("/api/v1/fs/move", post(tree::move_node))
+        .route("/api/v1/fs/delete", post(tree::delete))
+        .route("/api/v1/trash", get(tree::trash_list))
+        .route("/api/v1/trash/restore", post(tree::trash_restore))
+        .route("/api/v1/trash/purge", post(tree::trash_purge))
+        .route("/api/v1/versions", get(tree::versions))
+        .route("/api/v1/versions/restore", post(tree::restore_version))
+        .route("/api/v1/fs/content", get(content::by_path))
+        .route("/api/v1/revisions/{rev}/content", get(content::by_revision))
+        .route("/api/v1/revisions/{rev}/manifest", get(content::manifest))
+        .route("/api/v1/chunks/{hash}", get(content::chunk))
+        .route("/api/v1/uploads/{id}", delete(upload::abort))
+        .route("/api/v1/journal/delta", get(journal::delta))
+        .route("/api/v1/journal/latest", get(journal::latest))
+        .route("/api/v1/journal/longpoll", get(journal::longpoll))
+        .layer(DefaultBodyLimit::max(JSON_LIMIT));
+    Router::new()
+        .merge(manifests)
+        .merge(chunks)
+        .merge(api)
+        .route("/api/v1/openapi.json", get(ops::openapi))
+        .route("/healthz", get(ops::healthz))
+        .route("/metrics", get(ops::metrics))
+        .fallback(not_found)
+        .layer(middleware::from_fn(record_metrics))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+async fn not_found() -> ApiError {
+    ApiError::new(ErrorCode::NotFound, "no such endpoint")
+}
+
+/// Counts requests and their latency by route and status.
+async fn record_metrics(req: Request, next: Next) -> Response {
+    let route = req
+        .extensions()
+        .get::<axum::extract::MatchedPath>()
+        .map(|p| p.as_str().to_owned())
+        .unwrap_or_else(|| "unmatched".to_owned());
+    let method = req.method().to_string();
+    let start = Instant::now();
+    let resp = next.run(req).await;
+    let status = resp.status().as_u16().to_string();
+    metrics::counter!("coffer_http_requests_total", "route" => route.clone(), "method" => method.clone(), "status" => status)
+        .increment(1);
+    metrics::histogram!("coffer_http_request_seconds", "route" => route, "method" => method)
+        .record(start.elapsed().as_secs_f64());
+    resp
+}
