@@ -1,1 +1,196 @@
-fn main() {}
+//! The `coffer` command: argument parsing and output only. The server side is wired
+//! from `coffer_server` and `coffer_service`; everything that talks to a server goes
+//! through `coffer_client`.
+
+mod commands;
+mod output;
+mod profile;
+mod serve;
+
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+
+/// Exit codes: 0 success, 1 error, 2 usage error, 3 conflict (the remote changed, or
+/// the target exists).
+pub const EXIT_ERROR: u8 = 1;
+pub const EXIT_CONFLICT: u8 = 3;
+
+#[derive(Parser)]
+#[command(
+    name = "coffer",
+    version,
+    about = "Coffer: your own file storage and sync server, and its command-line client",
+    after_help = "Examples:\n  coffer serve                                  # start a server on 127.0.0.1:8080, data in ./coffer-data\n  coffer login http://127.0.0.1:8080 --user alice\n  coffer put ~/Documents /                      # upload a folder into the root\n  coffer ls /Documents\n  coffer get /Documents/report.pdf .\n\nExit codes: 0 ok, 1 error, 2 usage, 3 conflict."
+)]
+pub struct Cli {
+    /// Print machine-readable JSON instead of text.
+    #[arg(long, global = true)]
+    pub json: bool,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// Run the server (REST API) on the embedded store or PostgreSQL.
+    Serve(serve::ServeArgs),
+    /// Administer users directly on the server's database (works while it runs).
+    #[command(subcommand)]
+    Admin(AdminCommand),
+    /// Create the first admin with the setup token the server printed.
+    Setup {
+        /// Server URL, e.g. http://127.0.0.1:8080
+        url: String,
+        #[arg(long)]
+        token: String,
+        #[arg(long)]
+        user: String,
+    },
+    /// Sign this device in; the password is read from stdin when it is not a terminal.
+    Login {
+        url: String,
+        #[arg(long)]
+        user: String,
+        /// A name for this device (default: the host name).
+        #[arg(long)]
+        device: Option<String>,
+    },
+    /// Sign this device out and forget its token.
+    Logout,
+    /// Show who this device is signed in as.
+    Whoami,
+    /// Upload files or folders: `put LOCAL... REMOTE` (cp -r semantics).
+    Put {
+        #[arg(required = true, num_args = 2..)]
+        paths: Vec<String>,
+        /// Parallel chunk transfers.
+        #[arg(long, default_value_t = 4)]
+        jobs: usize,
+    },
+    /// Download a file or folder: `get REMOTE LOCAL`.
+    Get { remote: String, local: String },
+    /// List a folder.
+    Ls {
+        #[arg(default_value = "/")]
+        remote: String,
+    },
+    /// Show a file or folder.
+    Stat { remote: String },
+    /// Create a folder.
+    Mkdir {
+        remote: String,
+        /// Create parents; no error if it exists.
+        #[arg(short, long)]
+        parents: bool,
+    },
+    /// Move or rename: `mv FROM TO` (into TO if it is a folder). Never overwrites.
+    Mv { from: String, to: String },
+    /// Delete to the trash.
+    Rm {
+        #[arg(required = true)]
+        remotes: Vec<String>,
+    },
+    /// The trash: list, restore, purge.
+    #[command(subcommand)]
+    Trash(TrashCommand),
+    /// Version history: list, download, restore.
+    #[command(subcommand)]
+    Versions(VersionsCommand),
+    /// This account's devices.
+    #[command(subcommand)]
+    Devices(DevicesCommand),
+}
+
+#[derive(Subcommand)]
+pub enum AdminCommand {
+    /// User accounts.
+    #[command(subcommand)]
+    User(AdminUserCommand),
+}
+
+#[derive(Args, Clone)]
+pub struct DbArgs {
+    /// The server's data directory (its database is DIR/meta.db).
+    #[arg(long, env = "COFFER_DATA", default_value = "coffer-data")]
+    pub data: std::path::PathBuf,
+    /// A database URL instead (sqlite://PATH or postgres://...).
+    #[arg(long, env = "COFFER_DATABASE")]
+    pub database: Option<String>,
+}
+
+#[derive(Subcommand)]
+pub enum AdminUserCommand {
+    /// Add a user; the password is read from stdin when it is not a terminal.
+    Add {
+        name: String,
+        #[arg(long)]
+        admin: bool,
+        /// Storage quota, e.g. 10G, 500M (default: unlimited).
+        #[arg(long)]
+        quota: Option<String>,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// List users.
+    List {
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// Set or clear (`none`) a user's quota.
+    SetQuota {
+        name: String,
+        quota: String,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum TrashCommand {
+    /// List deleted items.
+    Ls,
+    /// Restore a deleted item by its original path (or `#ID`).
+    Restore { path: String },
+    /// Delete for good: one item (path or `#ID`), or everything with --all.
+    Purge {
+        path: Option<String>,
+        #[arg(long)]
+        all: bool,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum VersionsCommand {
+    /// List a file's versions.
+    Ls { path: String },
+    /// Download one version.
+    Get { path: String, rev: i64, local: String },
+    /// Make an old version current again (as a new version).
+    Restore { path: String, rev: i64 },
+}
+
+#[derive(Subcommand)]
+pub enum DevicesCommand {
+    /// List devices signed in to this account.
+    Ls,
+    /// Revoke a device's token.
+    Revoke { id: i64 },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    output::init_logging(matches!(cli.command, Command::Serve(_)));
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("coffer: cannot start the async runtime: {e}");
+            return ExitCode::from(EXIT_ERROR);
+        }
+    };
+    let json = cli.json;
+    match runtime.block_on(commands::run(cli)) {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => output::report_error(&e, json),
+    }
+}

@@ -5,9 +5,18 @@
 use serde_json::{Value, json};
 
 /// (method, path, summary, request body type, response type, needs auth).
-pub(crate) const OPERATIONS: &[(&str, &str, &str, Option<&str>, &str, bool)] = &[
+type Operation = (&'static str, &'static str, &'static str, Option<&'static str>, &'static str, bool);
+
+pub(crate) const OPERATIONS: &[Operation] = &[
     ("post", "/api/v1/setup", "Create the first admin with the setup token", Some("SetupRequest"), "UserInfo", false),
-    ("post", "/api/v1/auth/login", "Sign in a device; returns its bearer token", Some("LoginRequest"), "LoginResponse", false),
+    (
+        "post",
+        "/api/v1/auth/login",
+        "Sign in a device; returns its bearer token",
+        Some("LoginRequest"),
+        "LoginResponse",
+        false,
+    ),
     ("post", "/api/v1/auth/logout", "Revoke this device's token", None, "", true),
     ("get", "/api/v1/auth/whoami", "The signed-in user", None, "UserInfo", true),
     ("get", "/api/v1/devices", "The user's devices", None, "DeviceInfo[]", true),
@@ -24,12 +33,40 @@ pub(crate) const OPERATIONS: &[(&str, &str, &str, Option<&str>, &str, bool)] = &
     ("get", "/api/v1/chunks/{hash}", "One chunk the user holds", None, "binary", true),
     ("get", "/api/v1/trash", "Items in the trash", None, "TrashListResponse", true),
     ("post", "/api/v1/trash/restore", "Restore from the trash", Some("TrashRestoreRequest"), "NodeInfo", true),
-    ("post", "/api/v1/trash/purge", "Delete for good (one item or all)", Some("TrashPurgeRequest"), "PurgeResponse", true),
+    (
+        "post",
+        "/api/v1/trash/purge",
+        "Delete for good (one item or all)",
+        Some("TrashPurgeRequest"),
+        "PurgeResponse",
+        true,
+    ),
     ("get", "/api/v1/versions", "A file's versions (?path=)", None, "VersionsResponse", true),
-    ("post", "/api/v1/versions/restore", "Make an old version current", Some("VersionRestoreRequest"), "NodeInfo", true),
-    ("post", "/api/v1/uploads", "Open an upload; learn which chunks to send", Some("UploadRequest"), "UploadResponse", true),
+    (
+        "post",
+        "/api/v1/versions/restore",
+        "Make an old version current",
+        Some("VersionRestoreRequest"),
+        "NodeInfo",
+        true,
+    ),
+    (
+        "post",
+        "/api/v1/uploads",
+        "Open an upload; learn which chunks to send",
+        Some("UploadRequest"),
+        "UploadResponse",
+        true,
+    ),
     ("put", "/api/v1/uploads/{id}/chunks/{hash}", "Send one chunk (raw bytes)", Some("binary"), "", true),
-    ("post", "/api/v1/uploads/{id}/chunks", "Send framed chunks: ([32B hash][u32 LE len][bytes])*", Some("binary"), "", true),
+    (
+        "post",
+        "/api/v1/uploads/{id}/chunks",
+        "Send framed chunks: ([32B hash][u32 LE len][bytes])*",
+        Some("binary"),
+        "",
+        true,
+    ),
     ("delete", "/api/v1/uploads/{id}", "Abandon an upload", None, "", true),
     ("post", "/api/v1/commit", "Commit files (per-file results)", Some("CommitRequest"), "CommitResponse", true),
     ("get", "/api/v1/journal/delta", "Changes since a cursor (?cursor=&limit=)", None, "DeltaResponse", true),
@@ -42,7 +79,9 @@ pub(crate) const OPERATIONS: &[(&str, &str, &str, Option<&str>, &str, bool)] = &
 
 fn body_schema(ty: &str) -> Value {
     match ty {
-        "binary" => json!({"content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}}),
+        "binary" => {
+            json!({"content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}})
+        }
         "text" => json!({"content": {"text/plain": {"schema": {"type": "string"}}}}),
         "object" => json!({"content": {"application/json": {"schema": {"type": "object"}}}}),
         t if t.ends_with("[]") => json!({"content": {"application/json": {"schema": {
@@ -88,7 +127,10 @@ pub(crate) fn document() -> String {
         for ty in [req.unwrap_or(""), resp] {
             let ty = ty.trim_end_matches("[]");
             if !ty.is_empty() && !matches!(ty, "binary" | "text" | "object") {
-                schemas.insert(ty.to_owned(), json!({"type": "object", "description": format!("coffer_core::wire::{ty}")}));
+                schemas.insert(
+                    ty.to_owned(),
+                    json!({"type": "object", "description": format!("coffer_core::wire::{ty}")}),
+                );
             }
         }
         let entry = paths.entry(path.to_string()).or_insert_with(|| json!({}));

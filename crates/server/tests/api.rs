@@ -32,7 +32,14 @@ impl Api {
 
     async fn user(&self, service: &Service, name: &str) -> String {
         service.create_user(name, "a long password", false, None).await.expect("user");
-        let resp = self.call(Method::POST, "/api/v1/auth/login", None, Some(json!({"user": name, "password": "a long password", "device": "t"}))).await;
+        let resp = self
+            .call(
+                Method::POST,
+                "/api/v1/auth/login",
+                None,
+                Some(json!({"user": name, "password": "a long password", "device": "t"})),
+            )
+            .await;
         assert_eq!(resp.0, StatusCode::OK, "{}", resp.1);
         resp.1["token"].as_str().expect("token").to_owned()
     }
@@ -51,7 +58,14 @@ impl Api {
         (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
     }
 
-    async fn raw(&self, method: Method, path: &str, token: &str, body: Vec<u8>, content_type: &str) -> (StatusCode, Value) {
+    async fn raw(
+        &self,
+        method: Method,
+        path: &str,
+        token: &str,
+        body: Vec<u8>,
+        content_type: &str,
+    ) -> (StatusCode, Value) {
         let resp = self
             .http
             .request(method, format!("{}{path}", self.base))
@@ -68,7 +82,8 @@ impl Api {
 
     /// Uploads `data` as one file at `path` (one chunk per 1 MiB piece).
     async fn put_file(&self, token: &str, path: &str, data: &[u8], parent_rev: Option<i64>) -> (StatusCode, Value) {
-        let chunks: Vec<ChunkRef> = data.chunks(1 << 20).map(|c| ChunkRef { hash: ChunkHash::of(c), size: c.len() as u32 }).collect();
+        let chunks: Vec<ChunkRef> =
+            data.chunks(1 << 20).map(|c| ChunkRef { hash: ChunkHash::of(c), size: c.len() as u32 }).collect();
         let (s, up) = self.call(Method::POST, "/api/v1/uploads", Some(token), Some(json!({"chunks": chunks}))).await;
         assert_eq!(s, StatusCode::OK, "{up}");
         let up: UploadResponse = serde_json::from_value(up).expect("upload response");
@@ -79,14 +94,24 @@ impl Api {
             }
         }
         if !frames.is_empty() {
-            let (s, b) = self.raw(Method::POST, &format!("/api/v1/uploads/{}/chunks", up.upload_id), token, frames, "application/octet-stream").await;
+            let (s, b) = self
+                .raw(
+                    Method::POST,
+                    &format!("/api/v1/uploads/{}/chunks", up.upload_id),
+                    token,
+                    frames,
+                    "application/octet-stream",
+                )
+                .await;
             assert_eq!(s, StatusCode::NO_CONTENT, "{b}");
         }
         let req = CommitRequest {
             upload_id: Some(up.upload_id),
             files: vec![CommitFileRequest { path: path.into(), parent_rev, mtime: None, chunks }],
         };
-        let (s, body) = self.call(Method::POST, "/api/v1/commit", Some(token), Some(serde_json::to_value(req).expect("json"))).await;
+        let (s, body) = self
+            .call(Method::POST, "/api/v1/commit", Some(token), Some(serde_json::to_value(req).expect("json")))
+            .await;
         assert_eq!(s, StatusCode::OK, "{body}");
         let resp: CommitResponse = serde_json::from_value(body.clone()).expect("commit response");
         match &resp.results[0].error {
@@ -159,39 +184,106 @@ async fn bad_input(db: Option<String>) {
         let (s, v) = api.call(Method::GET, "/api/v1/auth/whoami", token, None).await;
         assert_eq!((s, code(&v)), (StatusCode::UNAUTHORIZED, "unauthorized"), "{token:?}");
     }
-    let (s, v) = api.call(Method::POST, "/api/v1/auth/login", None, Some(json!({"user": "alice", "password": "wrong password", "device": "x"}))).await;
+    let (s, v) = api
+        .call(
+            Method::POST,
+            "/api/v1/auth/login",
+            None,
+            Some(json!({"user": "alice", "password": "wrong password", "device": "x"})),
+        )
+        .await;
     assert_eq!((s, code(&v)), (StatusCode::UNAUTHORIZED, "unauthorized"));
-    let (s, v) = api.call(Method::POST, "/api/v1/auth/login", None, Some(json!({"user": "nobody", "password": "wrong password", "device": "x"}))).await;
+    let (s, v) = api
+        .call(
+            Method::POST,
+            "/api/v1/auth/login",
+            None,
+            Some(json!({"user": "nobody", "password": "wrong password", "device": "x"})),
+        )
+        .await;
     assert_eq!((s, code(&v)), (StatusCode::UNAUTHORIZED, "unauthorized"));
 
     // Chunks: a hash mismatch, an oversized chunk, a broken frame body, a bad upload id.
     let data = b"some file content".to_vec();
     let hash = ChunkHash::of(&data);
-    let (_, up) = api.call(Method::POST, "/api/v1/uploads", t, Some(json!({"chunks": [{"hash": hash, "size": data.len()}]}))).await;
+    let (_, up) = api
+        .call(Method::POST, "/api/v1/uploads", t, Some(json!({"chunks": [{"hash": hash, "size": data.len()}]})))
+        .await;
     let upload_id = up["upload_id"].as_str().expect("id").to_owned();
     assert_eq!(up["missing"].as_array().expect("missing").len(), 1);
     let wrong = ChunkHash::of(b"something else");
-    let (s, v) = api.raw(Method::PUT, &format!("/api/v1/uploads/{upload_id}/chunks/{wrong}"), &alice, data.clone(), "application/octet-stream").await;
+    let (s, v) = api
+        .raw(
+            Method::PUT,
+            &format!("/api/v1/uploads/{upload_id}/chunks/{wrong}"),
+            &alice,
+            data.clone(),
+            "application/octet-stream",
+        )
+        .await;
     assert_eq!((s, code(&v)), (StatusCode::UNPROCESSABLE_ENTITY, "chunk_hash_mismatch"));
     let huge = vec![0u8; 4 * 1024 * 1024 + 1];
-    let (s, v) = api.raw(Method::PUT, &format!("/api/v1/uploads/{upload_id}/chunks/{}", ChunkHash::of(&huge)), &alice, huge, "application/octet-stream").await;
+    let (s, v) = api
+        .raw(
+            Method::PUT,
+            &format!("/api/v1/uploads/{upload_id}/chunks/{}", ChunkHash::of(&huge)),
+            &alice,
+            huge,
+            "application/octet-stream",
+        )
+        .await;
     assert_eq!((s, code(&v)), (StatusCode::PAYLOAD_TOO_LARGE, "too_large"), "{v}");
-    let (s, v) = api.raw(Method::POST, &format!("/api/v1/uploads/{upload_id}/chunks"), &alice, vec![1, 2, 3], "application/octet-stream").await;
+    let (s, v) = api
+        .raw(
+            Method::POST,
+            &format!("/api/v1/uploads/{upload_id}/chunks"),
+            &alice,
+            vec![1, 2, 3],
+            "application/octet-stream",
+        )
+        .await;
     assert_eq!((s, code(&v)), (StatusCode::BAD_REQUEST, "bad_request"));
-    let (s, v) = api.raw(Method::PUT, &format!("/api/v1/uploads/../../x/chunks/{hash}"), &alice, data.clone(), "application/octet-stream").await;
+    let (s, v) = api
+        .raw(
+            Method::PUT,
+            &format!("/api/v1/uploads/../../x/chunks/{hash}"),
+            &alice,
+            data.clone(),
+            "application/octet-stream",
+        )
+        .await;
     assert!(s.is_client_error(), "{s} {v}");
-    let (s, v) = api.raw(Method::PUT, &format!("/api/v1/uploads/{}/chunks/{hash}", "0".repeat(32)), &alice, data.clone(), "application/octet-stream").await;
+    let (s, v) = api
+        .raw(
+            Method::PUT,
+            &format!("/api/v1/uploads/{}/chunks/{hash}", "0".repeat(32)),
+            &alice,
+            data.clone(),
+            "application/octet-stream",
+        )
+        .await;
     assert_eq!((s, code(&v)), (StatusCode::NOT_FOUND, "upload_not_found"));
-    let (s, v) = api.call(Method::POST, "/api/v1/uploads", t, Some(json!({"chunks": [{"hash": hash, "size": 5_000_000}]}))).await;
+    let (s, v) = api
+        .call(Method::POST, "/api/v1/uploads", t, Some(json!({"chunks": [{"hash": hash, "size": 5_000_000}]})))
+        .await;
     assert_eq!((s, code(&v)), (StatusCode::PAYLOAD_TOO_LARGE, "too_large"));
 
     // A commit naming a chunk that was never sent.
-    let commit = json!({"upload_id": upload_id, "files": [{"path": "/f.txt", "chunks": [{"hash": hash, "size": data.len()}]}]});
+    let commit =
+        json!({"upload_id": upload_id, "files": [{"path": "/f.txt", "chunks": [{"hash": hash, "size": data.len()}]}]});
     let (s, v) = api.call(Method::POST, "/api/v1/commit", t, Some(commit.clone())).await;
     assert_eq!(s, StatusCode::OK);
     assert_eq!(v["results"][0]["error"]["code"], "missing_chunks", "{v}");
     assert_eq!(v["results"][0]["error"]["missing"][0], json!(hash));
-    let (s, _) = api.raw(Method::PUT, &format!("/api/v1/uploads/{upload_id}/chunks/{hash}"), &alice, data.clone(), "application/octet-stream").await;
+    let (s, _) = api
+        .raw(
+            Method::PUT,
+            &format!("/api/v1/uploads/{upload_id}/chunks/{hash}"),
+            &alice,
+            data.clone(),
+            "application/octet-stream",
+        )
+        .await;
     assert_eq!(s, StatusCode::NO_CONTENT);
     let (_, v) = api.call(Method::POST, "/api/v1/commit", t, Some(commit)).await;
     let rev1 = v["results"][0]["node"]["rev"].as_i64().expect("committed");
@@ -212,13 +304,34 @@ async fn bad_input(db: Option<String>) {
     assert_eq!((s, v["code"].as_str()), (StatusCode::CONFLICT, Some("conflict")), "{v}");
 
     // Downloads: Range, ETag, an unsatisfiable range.
-    let resp = api.http.get(format!("{}/api/v1/fs/content?path=/f.txt", api.base)).bearer_auth(&alice).header("range", "bytes=7-").send().await.expect("get");
+    let resp = api
+        .http
+        .get(format!("{}/api/v1/fs/content?path=/f.txt", api.base))
+        .bearer_auth(&alice)
+        .header("range", "bytes=7-")
+        .send()
+        .await
+        .expect("get");
     assert_eq!(resp.status(), StatusCode::PARTIAL_CONTENT);
     let etag = resp.headers()["etag"].to_str().expect("etag").to_owned();
     assert_eq!(resp.bytes().await.expect("body").as_ref(), b"version");
-    let resp = api.http.get(format!("{}/api/v1/fs/content?path=/f.txt", api.base)).bearer_auth(&alice).header("if-none-match", &etag).send().await.expect("get");
+    let resp = api
+        .http
+        .get(format!("{}/api/v1/fs/content?path=/f.txt", api.base))
+        .bearer_auth(&alice)
+        .header("if-none-match", &etag)
+        .send()
+        .await
+        .expect("get");
     assert_eq!(resp.status(), StatusCode::NOT_MODIFIED);
-    let resp = api.http.get(format!("{}/api/v1/fs/content?path=/f.txt", api.base)).bearer_auth(&alice).header("range", "bytes=100-").send().await.expect("get");
+    let resp = api
+        .http
+        .get(format!("{}/api/v1/fs/content?path=/f.txt", api.base))
+        .bearer_auth(&alice)
+        .header("range", "bytes=100-")
+        .send()
+        .await
+        .expect("get");
     assert_eq!(resp.status(), StatusCode::RANGE_NOT_SATISFIABLE);
     let expected: ContentHash = etag.trim_matches('"').parse().expect("etag is a content hash");
     let (_, st) = api.call(Method::GET, "/api/v1/fs/stat?path=/f.txt", t, None).await;
@@ -246,10 +359,19 @@ async fn bad_input(db: Option<String>) {
     let (s, v) = api.call(Method::POST, "/api/v1/trash/purge", b, Some(json!({"id": node_id}))).await;
     assert_eq!((s, code(&v)), (StatusCode::NOT_FOUND, "not_found"));
     // Dedup privacy: Bob is asked for bytes Alice already stored.
-    let (_, up) = api.call(Method::POST, "/api/v1/uploads", b, Some(json!({"chunks": [{"hash": hash, "size": data.len()}]}))).await;
+    let (_, up) = api
+        .call(Method::POST, "/api/v1/uploads", b, Some(json!({"chunks": [{"hash": hash, "size": data.len()}]})))
+        .await;
     assert_eq!(up["missing"], json!([hash]), "the server must not reveal that it holds this chunk");
     // And Bob cannot commit it without sending it.
-    let (_, v) = api.call(Method::POST, "/api/v1/commit", b, Some(json!({"files": [{"path": "/x", "chunks": [{"hash": hash, "size": data.len()}]}]}))).await;
+    let (_, v) = api
+        .call(
+            Method::POST,
+            "/api/v1/commit",
+            b,
+            Some(json!({"files": [{"path": "/x", "chunks": [{"hash": hash, "size": data.len()}]}]})),
+        )
+        .await;
     assert_eq!(v["results"][0]["error"]["code"], "missing_chunks");
 
     // A revoked device's token is refused.
@@ -266,8 +388,12 @@ async fn bad_input(db: Option<String>) {
 #[tokio::test]
 async fn expired_tokens_are_refused() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let storage = StorageConfig { database_url: format!("sqlite://{}", dir.path().join("m.db").display()), chunk_dir: dir.path().join("c") };
-    let config = ServiceConfig { token_idle_expiry: Some(std::time::Duration::from_millis(1)), ..ServiceConfig::default() };
+    let storage = StorageConfig {
+        database_url: format!("sqlite://{}", dir.path().join("m.db").display()),
+        chunk_dir: dir.path().join("c"),
+    };
+    let config =
+        ServiceConfig { token_idle_expiry: Some(std::time::Duration::from_millis(1)), ..ServiceConfig::default() };
     let service = Service::open(&storage, config).await.expect("open");
     service.create_user("carol", "a long password", false, None).await.expect("user");
     let login = service.login("carol", "a long password", "d").await.expect("login");
@@ -299,12 +425,33 @@ async fn every_documented_operation_is_routed() {
 async fn setup_token_creates_the_first_admin_once() {
     let (api, service) = Api::start(None).await;
     let token = service.prepare_setup_token().await.expect("prepare").expect("no users yet");
-    let (s, v) = api.call(Method::POST, "/api/v1/setup", None, Some(json!({"token": "wrong", "name": "root", "password": "a long password"}))).await;
+    let (s, v) = api
+        .call(
+            Method::POST,
+            "/api/v1/setup",
+            None,
+            Some(json!({"token": "wrong", "name": "root", "password": "a long password"})),
+        )
+        .await;
     assert_eq!((s, code(&v)), (StatusCode::FORBIDDEN, "setup_unavailable"));
-    let (s, v) = api.call(Method::POST, "/api/v1/setup", None, Some(json!({"token": token, "name": "root", "password": "a long password"}))).await;
+    let (s, v) = api
+        .call(
+            Method::POST,
+            "/api/v1/setup",
+            None,
+            Some(json!({"token": token, "name": "root", "password": "a long password"})),
+        )
+        .await;
     assert_eq!(s, StatusCode::OK, "{v}");
     assert_eq!(v["is_admin"], json!(true));
-    let (s, v) = api.call(Method::POST, "/api/v1/setup", None, Some(json!({"token": token, "name": "again", "password": "a long password"}))).await;
+    let (s, v) = api
+        .call(
+            Method::POST,
+            "/api/v1/setup",
+            None,
+            Some(json!({"token": token, "name": "again", "password": "a long password"})),
+        )
+        .await;
     assert_eq!((s, code(&v)), (StatusCode::FORBIDDEN, "setup_unavailable"));
     assert!(service.prepare_setup_token().await.expect("prepare").is_none());
 }

@@ -73,7 +73,9 @@ impl Service {
         let expires_at = now + self.config().upload_ttl.as_millis() as i64;
         let mut tx = self.meta().write().await?;
         tx.create_upload(&id, caller.user_id, now, expires_at).await?;
-        let known = tx.chunks_known_to_user(caller.user_id, &wanted).await?;
+        let mut known = tx.chunks_known_to_user(caller.user_id, &wanted).await?;
+        let rest: Vec<Vec<u8>> = wanted.iter().filter(|h| !known.contains(*h)).cloned().collect();
+        known.extend(tx.chunks_in_user_uploads(caller.user_id, now, &rest).await?);
         tx.commit().await?;
         let mut seen = HashSet::new();
         let missing = chunks
@@ -188,7 +190,7 @@ impl Service {
         let mut outcomes = Vec::with_capacity(files.len());
         let mut changed = false;
         for file in files {
-            let outcome = self.commit_one(&mut tx, caller, upload_id, file, now).await;
+            let outcome = self.commit_one(&mut tx, caller, file, now).await;
             match &outcome {
                 Ok(_) => changed = true,
                 // Anything but a per-file refusal aborts the transaction as a whole.
@@ -204,14 +206,7 @@ impl Service {
         Ok(outcomes)
     }
 
-    async fn commit_one(
-        &self,
-        tx: &mut Tx,
-        caller: &Caller,
-        upload_id: Option<&str>,
-        file: CommitFile,
-        now: i64,
-    ) -> Result<NodeInfo> {
+    async fn commit_one(&self, tx: &mut Tx, caller: &Caller, file: CommitFile, now: i64) -> Result<NodeInfo> {
         let path = parse_path(&file.path)?;
         let Some(name) = path.file_name().cloned() else {
             return Err(ServiceError::new(ErrorCode::RootImmutable, "the root is a folder"));
@@ -221,9 +216,10 @@ impl Service {
         // The chunks must be stored, and be the caller's to use.
         let sizes = tx.chunk_sizes(&hashes).await?;
         let mut allowed = tx.chunks_known_to_user(caller.user_id, &hashes).await?;
-        if let Some(id) = upload_id {
-            let rest: Vec<Vec<u8>> = hashes.iter().filter(|h| !allowed.contains(*h)).cloned().collect();
-            allowed.extend(tx.chunks_in_upload(id, &rest).await?);
+        let rest: Vec<Vec<u8>> = hashes.iter().filter(|h| !allowed.contains(*h)).cloned().collect();
+        if !rest.is_empty() {
+            // Chunks the caller sent in this or another of their live upload sessions.
+            allowed.extend(tx.chunks_in_user_uploads(caller.user_id, now, &rest).await?);
         }
         let missing: Vec<ChunkHash> = hashes
             .iter()

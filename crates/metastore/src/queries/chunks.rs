@@ -210,3 +210,31 @@ impl Tx {
         Ok(out)
     }
 }
+
+impl Tx {
+    /// Of `hashes`, those the user sent in any of their upload sessions that are still
+    /// live: an interrupted upload resumes without sending them again (they are the
+    /// user's own bytes, so admitting to them reveals nothing).
+    pub async fn chunks_in_user_uploads(
+        &mut self,
+        user_id: i64,
+        now: i64,
+        hashes: &[Vec<u8>],
+    ) -> Result<HashSet<Vec<u8>>, MetaError> {
+        let mut out = HashSet::new();
+        for batch in hashes.chunks(IN_BATCH) {
+            let sql = format!(
+                "SELECT DISTINCT c.hash FROM chunks c JOIN upload_chunks uc ON uc.hash = c.hash \
+                 JOIN uploads u ON u.id = uc.upload_id \
+                 WHERE u.user_id = $1 AND u.expires_at > $2 AND c.deleting = 0 AND c.hash IN ({})",
+                placeholders(3, batch.len())
+            );
+            let mut a: Vec<Arg> = args![user_id, now];
+            a.extend(batch.iter().map(|h| Arg::from(h.clone())));
+            for r in self.rows_dyn(sql, a).await? {
+                out.insert(r.bytes("hash")?);
+            }
+        }
+        Ok(out)
+    }
+}

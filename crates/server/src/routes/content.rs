@@ -48,7 +48,9 @@ pub async fn manifest(
 }
 
 pub async fn chunk(State(s): State<AppState>, Auth(c): Auth, ApiPath(hash): ApiPath<String>) -> ApiResult<Response> {
-    let hash = hash.parse().map_err(|_| ApiError::new(ErrorCode::InvalidHash, "a chunk hash is 64 lowercase hex characters"))?;
+    let hash = hash
+        .parse()
+        .map_err(|_| ApiError::new(ErrorCode::InvalidHash, "a chunk hash is 64 lowercase hex characters"))?;
     let data = s.service.read_chunk(&c, &hash).await?;
     Ok(([(header::CONTENT_TYPE, "application/octet-stream")], data).into_response())
 }
@@ -98,7 +100,8 @@ fn serve_content(c: ContentStream, headers: &HeaderMap) -> ApiResult<Response> {
         None => (StatusCode::OK, 0, size),
         Some(Ok((start, end))) => (StatusCode::PARTIAL_CONTENT, start, end),
         Some(Err(())) => {
-            let mut resp = ApiError::new(ErrorCode::RangeNotSatisfiable, format!("the file has {size} bytes")).into_response();
+            let mut resp =
+                ApiError::new(ErrorCode::RangeNotSatisfiable, format!("the file has {size} bytes")).into_response();
             if let Ok(v) = HeaderValue::from_str(&format!("bytes */{size}")) {
                 resp.headers_mut().insert(header::CONTENT_RANGE, v);
             }

@@ -25,7 +25,11 @@ pub struct ListQuery {
     pub limit: Option<i64>,
 }
 
-pub async fn stat(State(s): State<AppState>, Auth(c): Auth, ApiQuery(q): ApiQuery<PathQuery>) -> ApiResult<Json<NodeInfo>> {
+pub async fn stat(
+    State(s): State<AppState>,
+    Auth(c): Auth,
+    ApiQuery(q): ApiQuery<PathQuery>,
+) -> ApiResult<Json<NodeInfo>> {
     Ok(Json(s.service.stat(&c, &q.path).await?))
 }
 
@@ -42,7 +46,11 @@ pub async fn list(
     Ok(Json(ListResponse { entries, next_after }))
 }
 
-pub async fn mkdir(State(s): State<AppState>, Auth(c): Auth, ApiJson(r): ApiJson<MkdirRequest>) -> ApiResult<Json<NodeInfo>> {
+pub async fn mkdir(
+    State(s): State<AppState>,
+    Auth(c): Auth,
+    ApiJson(r): ApiJson<MkdirRequest>,
+) -> ApiResult<Json<NodeInfo>> {
     Ok(Json(s.service.mkdir(&c, &r.path, r.parents).await?))
 }
 
@@ -54,7 +62,11 @@ pub async fn move_node(
     Ok(Json(s.service.move_node(&c, &r.from, &r.to).await?))
 }
 
-pub async fn delete(State(s): State<AppState>, Auth(c): Auth, ApiJson(r): ApiJson<PathRequest>) -> ApiResult<Json<NodeInfo>> {
+pub async fn delete(
+    State(s): State<AppState>,
+    Auth(c): Auth,
+    ApiJson(r): ApiJson<PathRequest>,
+) -> ApiResult<Json<NodeInfo>> {
     Ok(Json(s.service.delete(&c, &r.path).await?))
 }
 

@@ -1,0 +1,474 @@
+//! One function per subcommand: call the client (or the service for admin commands),
+//! print text or JSON.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use anyhow::{Context, Result, bail};
+use coffer_client::transfer::{self, FileStatus, Progress, UploadItem, UploadOptions};
+use coffer_client::{Client, DownloadSource};
+use coffer_core::wire::{NodeInfo, NodeKind};
+use indicatif::{ProgressBar, ProgressStyle};
+
+use crate::output::{format_time, human, parse_size, print_json, read_password};
+use crate::profile::{self, Profile};
+use crate::{
+    AdminCommand, AdminUserCommand, Cli, Command, DbArgs, DevicesCommand, EXIT_CONFLICT, TrashCommand, VersionsCommand,
+};
+
+pub async fn run(cli: Cli) -> Result<u8> {
+    let json = cli.json;
+    match cli.command {
+        Command::Serve(args) => crate::serve::run(args).await,
+        Command::Admin(AdminCommand::User(cmd)) => admin(cmd, json).await,
+        Command::Setup { url, token, user } => {
+            let password = read_password("New admin password: ")?;
+            let info = Client::new(&url, None)?.setup(&token, &user, &password).await?;
+            if json {
+                print_json(&info)?
+            } else {
+                println!("created admin '{}'", info.name)
+            }
+            Ok(0)
+        }
+        Command::Login { url, user, device } => {
+            let password = read_password(&format!("Password for {user}: "))?;
+            let device = device.unwrap_or_else(default_device_name);
+            let url = url.trim_end_matches('/').to_owned();
+            let resp = Client::new(&url, None)?.login(&user, &password, &device).await?;
+            profile::save(&Profile {
+                server: url.clone(),
+                user: resp.user.name.clone(),
+                device: device.clone(),
+                device_id: resp.device_id,
+                token: resp.token.clone(),
+            })?;
+            if json {
+                print_json(
+                    &serde_json::json!({"server": url, "user": resp.user, "device": device, "device_id": resp.device_id}),
+                )?
+            } else {
+                println!("signed in to {url} as {} (device '{device}')", resp.user.name);
+            }
+            Ok(0)
+        }
+        Command::Logout => {
+            if let Ok(p) = profile::load() {
+                // Revoke on the server; forget locally even if the server is unreachable.
+                if let Err(e) = client_for(&p)?.logout().await {
+                    eprintln!("coffer: could not revoke the token on the server: {e}");
+                }
+            }
+            profile::remove()?;
+            if json {
+                print_json(&serde_json::json!({"signed_out": true}))?
+            } else {
+                println!("signed out")
+            }
+            Ok(0)
+        }
+        Command::Whoami => {
+            let p = profile::load()?;
+            let me = client_for(&p)?.whoami().await?;
+            if json {
+                print_json(&serde_json::json!({"server": p.server, "device": p.device, "user": me}))?;
+            } else {
+                let quota = me.quota_bytes.map_or("unlimited".to_string(), human);
+                println!(
+                    "{} on {} (device '{}'), {} used of {quota}",
+                    me.name,
+                    p.server,
+                    p.device,
+                    human(me.used_bytes)
+                );
+            }
+            Ok(0)
+        }
+        Command::Put { paths, jobs } => put(paths, jobs, json).await,
+        Command::Get { remote, local } => get(&remote, &local, json).await,
+        Command::Ls { remote } => {
+            let c = client()?;
+            let entries = c.list(&remote).await?;
+            if json {
+                print_json(&entries)?;
+            } else {
+                for e in &entries {
+                    let kind = if e.kind == NodeKind::Folder { "d" } else { "-" };
+                    let name = if e.kind == NodeKind::Folder { format!("{}/", e.name) } else { e.name.clone() };
+                    println!("{kind} {:>10}  {}  {name}", human(e.size), format_time(e.modified_at));
+                }
+            }
+            Ok(0)
+        }
+        Command::Stat { remote } => {
+            let n = client()?.stat(&remote).await?;
+            print_node(&n, json)?;
+            Ok(0)
+        }
+        Command::Mkdir { remote, parents } => {
+            let n = client()?.mkdir(&remote, parents).await?;
+            print_node(&n, json)?;
+            Ok(0)
+        }
+        Command::Mv { from, to } => {
+            let c = client()?;
+            let source = c.stat(&from).await?;
+            // `mv a dir` puts a into dir, like the shell.
+            let target = match c.stat_optional(&to).await? {
+                Some(t) if t.kind == NodeKind::Folder && t.id != source.id => {
+                    format!("{}/{}", to.trim_end_matches('/'), source.name)
+                }
+                _ => to,
+            };
+            let n = c.move_node(&from, &target).await?;
+            print_node(&n, json)?;
+            Ok(0)
+        }
+        Command::Rm { remotes } => {
+            let c = client()?;
+            let mut done = Vec::new();
+            for r in &remotes {
+                done.push(c.delete(r).await?);
+                if !json {
+                    println!("moved to trash: {r}");
+                }
+            }
+            if json {
+                print_json(&done)?;
+            }
+            Ok(0)
+        }
+        Command::Trash(cmd) => trash(cmd, json).await,
+        Command::Versions(cmd) => versions(cmd, json).await,
+        Command::Devices(cmd) => {
+            let c = client()?;
+            match cmd {
+                DevicesCommand::Ls => {
+                    let devices = c.devices().await?;
+                    if json {
+                        print_json(&devices)?;
+                    } else {
+                        for d in devices {
+                            let mark = if d.current { "*" } else { " " };
+                            println!("{mark} {:>5}  {}  last seen {}", d.id, d.name, format_time(d.last_seen_at));
+                        }
+                    }
+                }
+                DevicesCommand::Revoke { id } => {
+                    c.revoke_device(id).await?;
+                    if json {
+                        print_json(&serde_json::json!({"revoked": id}))?
+                    } else {
+                        println!("revoked device {id}")
+                    }
+                }
+            }
+            Ok(0)
+        }
+    }
+}
+
+fn default_device_name() -> String {
+    std::fs::read_to_string("/etc/hostname")
+        .ok()
+        .map(|s| s.trim().to_owned())
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| "device".to_owned())
+}
+
+fn client_for(p: &Profile) -> Result<Client> {
+    Ok(Client::new(&p.server, Some(p.token.clone()))?)
+}
+
+fn client() -> Result<Client> {
+    client_for(&profile::load()?)
+}
+
+fn print_node(n: &NodeInfo, json: bool) -> Result<()> {
+    if json {
+        return print_json(n);
+    }
+    let kind = if n.kind == NodeKind::Folder { "folder" } else { "file" };
+    println!("{}", n.path.as_deref().unwrap_or(&n.name));
+    println!("  id:        {}", n.id);
+    println!("  kind:      {kind}");
+    if n.kind == NodeKind::File {
+        println!("  size:      {} ({} bytes)", human(n.size), n.size);
+        if let Some(rev) = n.rev {
+            println!("  revision:  {rev}");
+        }
+        if let Some(h) = &n.content_hash {
+            println!("  hash:      {h}");
+        }
+    }
+    println!("  modified:  {}", format_time(n.modified_at));
+    Ok(())
+}
+
+fn database_url(db: &DbArgs) -> String {
+    db.database.clone().unwrap_or_else(|| crate::serve::sqlite_url(&db.data.join("meta.db")))
+}
+
+async fn admin(cmd: AdminUserCommand, json: bool) -> Result<u8> {
+    match cmd {
+        AdminUserCommand::Add { name, admin, quota, db } => {
+            let quota = match quota {
+                Some(q) => parse_size(&q)?,
+                None => None,
+            };
+            if db.database.is_none() {
+                std::fs::create_dir_all(&db.data).with_context(|| format!("creating {}", db.data.display()))?;
+            }
+            let password = read_password(&format!("Password for {name}: "))?;
+            let svc = coffer_service::Service::open_admin(&database_url(&db)).await?;
+            let user = svc.create_user(&name, &password, admin, quota).await?;
+            if json { print_json(&user)? } else { println!("created user '{}'", user.name) }
+        }
+        AdminUserCommand::List { db } => {
+            let svc = coffer_service::Service::open_admin(&database_url(&db)).await?;
+            let users = svc.list_users().await?;
+            if json {
+                print_json(&users)?;
+            } else {
+                for u in users {
+                    let quota = u.quota_bytes.map_or("unlimited".to_string(), human);
+                    let role = if u.is_admin { "admin" } else { "user" };
+                    println!("{:<24} {role:<6} {} used of {quota}", u.name, human(u.used_bytes));
+                }
+            }
+        }
+        AdminUserCommand::SetQuota { name, quota, db } => {
+            let quota = parse_size(&quota)?;
+            let svc = coffer_service::Service::open_admin(&database_url(&db)).await?;
+            let user = svc.set_quota(&name, quota).await?;
+            if json { print_json(&user)? } else { println!("quota of '{}' set", user.name) }
+        }
+    }
+    Ok(0)
+}
+
+fn bar(len: u64, json: bool) -> ProgressBar {
+    if json || !std::io::IsTerminal::is_terminal(&std::io::stderr()) {
+        return ProgressBar::hidden();
+    }
+    let pb = ProgressBar::new(len);
+    if let Ok(style) = ProgressStyle::with_template("{spinner} {bytes}/{total_bytes} {bytes_per_sec} {wide_bar} {eta}")
+    {
+        pb.set_style(style);
+    }
+    pb
+}
+
+/// `put LOCAL... REMOTE` with `cp -r` semantics: into REMOTE when it is an existing
+/// folder or several sources are given, else as REMOTE.
+async fn put(mut paths: Vec<String>, jobs: usize, json: bool) -> Result<u8> {
+    let remote = paths.pop().context("put needs a destination")?;
+    let c = client()?;
+    let dest = c.stat_optional(&remote).await?;
+    let into = paths.len() > 1 || remote.ends_with('/') || dest.as_ref().is_some_and(|d| d.kind == NodeKind::Folder);
+    if paths.len() > 1 && dest.as_ref().is_some_and(|d| d.kind != NodeKind::Folder) {
+        bail!("'{remote}' is not a folder");
+    }
+    let base = remote.trim_end_matches('/');
+    let mut items = Vec::new();
+    let mut dirs = Vec::new();
+    for local in &paths {
+        let local_path = PathBuf::from(local);
+        let meta = std::fs::symlink_metadata(&local_path).with_context(|| format!("cannot read '{local}'"))?;
+        let name = local_path
+            .canonicalize()
+            .ok()
+            .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+            .context("a source needs a name")?;
+        let target = if into { format!("{base}/{name}") } else { remote.clone() };
+        if meta.is_dir() {
+            dirs.push(target.clone());
+            dirs.extend(transfer::collect_dirs(&local_path, &target)?);
+            items.extend(transfer::collect_items(&local_path, &target)?);
+        } else if meta.is_file() {
+            items.push(UploadItem { local: local_path, remote: target });
+        } else {
+            bail!("'{local}' is neither a file nor a folder");
+        }
+    }
+    for d in &dirs {
+        c.mkdir(d, true).await?;
+    }
+    let total: u64 = items.iter().filter_map(|i| std::fs::metadata(&i.local).ok()).map(|m| m.len()).sum();
+    let pb = bar(total, json);
+    let progress_bar = pb.clone();
+    let progress: Arc<dyn Fn(Progress) + Send + Sync> = Arc::new(move |p| {
+        if let Progress::BytesHashed(n) = p {
+            progress_bar.inc(n);
+        }
+    });
+    let opts = UploadOptions { concurrency: jobs.max(1), ..UploadOptions::default() };
+    let report = transfer::upload(&c, items, &opts, progress).await?;
+    pb.finish_and_clear();
+    let conflicts = report.files.iter().filter(|f| matches!(f.status, FileStatus::Conflict)).count();
+    let failed = report.files.iter().filter(|f| matches!(f.status, FileStatus::Failed)).count();
+    if json {
+        print_json(&report)?;
+    } else {
+        for f in report
+            .files
+            .iter()
+            .filter(|f| !matches!(f.status, FileStatus::Created | FileStatus::Modified | FileStatus::Unchanged))
+        {
+            eprintln!("coffer: {}: {}", f.remote, f.error.as_deref().unwrap_or("failed"));
+        }
+        println!(
+            "{} files, {} total, {} sent ({} saved by deduplication)",
+            report.files.len(),
+            human(report.bytes_total),
+            human(report.bytes_sent),
+            human(report.bytes_total.saturating_sub(report.bytes_sent))
+        );
+    }
+    Ok(if conflicts > 0 {
+        EXIT_CONFLICT
+    } else if failed > 0 {
+        crate::EXIT_ERROR
+    } else {
+        0
+    })
+}
+
+/// `get REMOTE LOCAL`: a file to LOCAL (or into it when it is a folder); a folder
+/// recursively.
+async fn get(remote: &str, local: &str, json: bool) -> Result<u8> {
+    let c = client()?;
+    let node = c.stat(remote).await?;
+    let local = PathBuf::from(local);
+    let mut downloaded: Vec<serde_json::Value> = Vec::new();
+    if node.kind == NodeKind::File {
+        let dest = if local.is_dir() { local.join(&node.name) } else { local };
+        let pb = bar(node.size, json);
+        let report = c.download(DownloadSource::Path(remote.to_owned(), None), &dest, &|n| pb.inc(n)).await?;
+        pb.finish_and_clear();
+        downloaded.push(serde_json::json!({"remote": remote, "local": dest, "bytes": report.bytes}));
+    } else {
+        let root = if local.is_dir() { local.join(&node.name) } else { local };
+        get_folder(&c, remote.trim_end_matches('/'), &root, json, &mut downloaded).await?;
+    }
+    if json {
+        print_json(&downloaded)?;
+    } else {
+        let bytes: u64 = downloaded.iter().filter_map(|d| d["bytes"].as_u64()).sum();
+        println!("{} files, {}", downloaded.len(), human(bytes));
+    }
+    Ok(0)
+}
+
+async fn get_folder(
+    c: &Client,
+    remote: &str,
+    local: &Path,
+    json: bool,
+    out: &mut Vec<serde_json::Value>,
+) -> Result<()> {
+    let mut stack = vec![(remote.to_owned(), local.to_path_buf())];
+    while let Some((r, l)) = stack.pop() {
+        std::fs::create_dir_all(&l).with_context(|| format!("creating {}", l.display()))?;
+        for e in c.list(if r.is_empty() { "/" } else { &r }).await? {
+            let child_r = format!("{r}/{}", e.name);
+            let child_l = l.join(&e.name);
+            if e.kind == NodeKind::Folder {
+                stack.push((child_r, child_l));
+            } else {
+                let pb = bar(e.size, json);
+                let report = c.download(DownloadSource::Path(child_r.clone(), None), &child_l, &|n| pb.inc(n)).await?;
+                pb.finish_and_clear();
+                out.push(serde_json::json!({"remote": child_r, "local": child_l, "bytes": report.bytes}));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `#ID` or an original path, to a trash entry id.
+async fn trash_id(c: &Client, which: &str) -> Result<i64> {
+    if let Some(id) = which.strip_prefix('#') {
+        return id.parse().with_context(|| format!("'{which}' is not #ID"));
+    }
+    let wanted = format!("/{}", which.trim_matches('/'));
+    c.trash_list()
+        .await?
+        .entries
+        .into_iter()
+        .find(|e| e.original_path == wanted)
+        .map(|e| e.node.id)
+        .with_context(|| format!("nothing deleted from '{wanted}' is in the trash"))
+}
+
+async fn trash(cmd: TrashCommand, json: bool) -> Result<u8> {
+    let c = client()?;
+    match cmd {
+        TrashCommand::Ls => {
+            let entries = c.trash_list().await?.entries;
+            if json {
+                print_json(&entries)?;
+            } else {
+                for e in entries {
+                    println!(
+                        "#{:<6} {}  {:>10}  {}",
+                        e.node.id,
+                        format_time(e.trashed_at),
+                        human(e.node.size),
+                        e.original_path
+                    );
+                }
+            }
+        }
+        TrashCommand::Restore { path } => {
+            let id = trash_id(&c, &path).await?;
+            let n = c.trash_restore(id).await?;
+            if json { print_json(&n)? } else { println!("restored to {}", n.path.as_deref().unwrap_or(&n.name)) }
+        }
+        TrashCommand::Purge { path, all } => {
+            let id = match (path, all) {
+                (Some(p), false) => Some(trash_id(&c, &p).await?),
+                (None, true) => None,
+                _ => bail!("give one trashed path (or #ID), or --all"),
+            };
+            let purged = c.trash_purge(id).await?;
+            if json { print_json(&purged)? } else { println!("purged {} items", purged.purged) }
+        }
+    }
+    Ok(0)
+}
+
+async fn versions(cmd: VersionsCommand, json: bool) -> Result<u8> {
+    let c = client()?;
+    match cmd {
+        VersionsCommand::Ls { path } => {
+            let versions = c.versions(&path).await?.versions;
+            if json {
+                print_json(&versions)?;
+            } else {
+                for v in versions {
+                    let mark = if v.current { "*" } else { " " };
+                    let device = v.device.as_deref().unwrap_or("-");
+                    println!("{mark} {:>8}  {}  {:>10}  {device}", v.rev, format_time(v.created_at), human(v.size));
+                }
+            }
+        }
+        VersionsCommand::Get { path, rev, local } => {
+            let report = c.download(DownloadSource::Path(path, Some(rev)), Path::new(&local), &|_| {}).await?;
+            if json {
+                print_json(&serde_json::json!({"local": local, "bytes": report.bytes}))?
+            } else {
+                println!("{} written to {local}", human(report.bytes))
+            }
+        }
+        VersionsCommand::Restore { path, rev } => {
+            let n = c.restore_version(&path, rev).await?;
+            if json {
+                print_json(&n)?
+            } else {
+                println!("restored {path} to revision {rev} (now revision {})", n.rev.unwrap_or(0))
+            }
+        }
+    }
+    Ok(0)
+}

@@ -1,0 +1,144 @@
+//! Output helpers: logging setup, errors and exit codes, sizes, password input.
+
+use std::io::{BufRead, IsTerminal};
+use std::process::ExitCode;
+
+use anyhow::{Context, Result, bail};
+use coffer_client::ClientError;
+use coffer_core::ErrorCode;
+
+use crate::{EXIT_CONFLICT, EXIT_ERROR};
+
+pub fn init_logging(server: bool) {
+    let default = if server { "info,tower_http=warn,sqlx=warn" } else { "warn" };
+    let filter = tracing_subscriber::EnvFilter::try_from_env("COFFER_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    if std::env::var("COFFER_LOG_FORMAT").as_deref() == Ok("json") {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}
+
+/// The exit code an error deserves: 3 for conflicts (the remote changed or the target
+/// exists), 1 otherwise.
+pub fn exit_code_of(e: &anyhow::Error) -> u8 {
+    match e.downcast_ref::<ClientError>().and_then(ClientError::code) {
+        Some(ErrorCode::Conflict | ErrorCode::AlreadyExists) => EXIT_CONFLICT,
+        _ => EXIT_ERROR,
+    }
+}
+
+pub fn report_error(e: &anyhow::Error, json: bool) -> ExitCode {
+    let code = exit_code_of(e);
+    if json {
+        let api_code = e.downcast_ref::<ClientError>().and_then(ClientError::code).map(|c| c.as_str());
+        let body = serde_json::json!({"error": {"code": api_code.unwrap_or("error"), "message": format!("{e:#}")}});
+        println!("{body}");
+    } else {
+        eprintln!("coffer: {e:#}");
+    }
+    ExitCode::from(code)
+}
+
+pub fn print_json<T: serde::Serialize>(value: &T) -> Result<()> {
+    println!("{}", serde_json::to_string_pretty(value)?);
+    Ok(())
+}
+
+/// "1.5 MiB"
+pub fn human(bytes: u64) -> String {
+    const UNITS: [&str; 6] = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"];
+    let mut v = bytes as f64;
+    let mut unit = 0;
+    while v >= 1024.0 && unit < UNITS.len() - 1 {
+        v /= 1024.0;
+        unit += 1;
+    }
+    if unit == 0 { format!("{bytes} B") } else { format!("{v:.1} {}", UNITS[unit]) }
+}
+
+/// Parses "10G", "500M", "1024", "1.5T" (binary units) or "none".
+pub fn parse_size(s: &str) -> Result<Option<u64>> {
+    let s = s.trim();
+    if s.eq_ignore_ascii_case("none") || s.eq_ignore_ascii_case("unlimited") {
+        return Ok(None);
+    }
+    let (num, mult) = match s.char_indices().find(|(_, c)| c.is_ascii_alphabetic()) {
+        Some((i, _)) => {
+            let mult: u64 = match s[i..].to_ascii_uppercase().trim_end_matches("IB").trim_end_matches('B') {
+                "" => 1,
+                "K" => 1 << 10,
+                "M" => 1 << 20,
+                "G" => 1 << 30,
+                "T" => 1 << 40,
+                "P" => 1 << 50,
+                other => bail!("unknown size unit '{other}' (use K, M, G, T)"),
+            };
+            (&s[..i], mult)
+        }
+        None => (s, 1),
+    };
+    let n: f64 = num.trim().parse().with_context(|| format!("'{s}' is not a size"))?;
+    if !(n.is_finite() && n >= 0.0) {
+        bail!("'{s}' is not a size");
+    }
+    Ok(Some((n * mult as f64) as u64))
+}
+
+/// A password from the terminal (not echoed), or the first line of stdin when stdin
+/// is not a terminal (scripts).
+pub fn read_password(prompt: &str) -> Result<String> {
+    if std::io::stdin().is_terminal() {
+        Ok(rpassword::prompt_password(prompt)?)
+    } else {
+        let mut line = String::new();
+        std::io::stdin().lock().read_line(&mut line)?;
+        let pw = line.trim_end_matches(['\n', '\r']).to_owned();
+        if pw.is_empty() {
+            bail!("no password on stdin");
+        }
+        Ok(pw)
+    }
+}
+
+pub fn format_time(ms: i64) -> String {
+    let secs = ms.div_euclid(1000);
+    let days = secs.div_euclid(86_400);
+    let rem = secs.rem_euclid(86_400);
+    let (y, m, d) = civil_from_days(days);
+    format!("{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02}", rem / 3600, rem % 3600 / 60, rem % 60)
+}
+
+/// Days since 1970-01-01 to (year, month, day), proleptic Gregorian (H. Hinnant).
+fn civil_from_days(z: i64) -> (i64, i64, i64) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    (if m <= 2 { y + 1 } else { y }, m, d)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_and_times() {
+        assert_eq!(parse_size("10G").expect("ok"), Some(10 << 30));
+        assert_eq!(parse_size("500MiB").expect("ok"), Some(500 << 20));
+        assert_eq!(parse_size("1024").expect("ok"), Some(1024));
+        assert_eq!(parse_size("none").expect("ok"), None);
+        assert!(parse_size("10X").is_err());
+        assert!(parse_size("-1").is_err());
+        assert_eq!(human(1536), "1.5 KiB");
+        assert_eq!(format_time(0), "1970-01-01 00:00:00");
+        assert_eq!(format_time(1_764_028_800_000), "2025-11-25 00:00:00");
+    }
+}

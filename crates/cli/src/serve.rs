@@ -1,0 +1,160 @@
+//! `coffer serve`: configuration (flags > `COFFER_*` environment > config file >
+//! defaults) and the server's life cycle.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use clap::Args;
+use coffer_service::{Service, ServiceConfig, StorageConfig};
+use serde::Deserialize;
+
+#[derive(Args, Debug)]
+pub struct ServeArgs {
+    /// Data directory: the embedded database and the chunk store live here.
+    #[arg(long, env = "COFFER_DATA")]
+    pub data: Option<PathBuf>,
+    /// Address to listen on.
+    #[arg(long, env = "COFFER_LISTEN")]
+    pub listen: Option<SocketAddr>,
+    /// Metadata database: sqlite://PATH (default DATA/meta.db) or postgres://USER@HOST/DB.
+    #[arg(long, env = "COFFER_DATABASE")]
+    pub database: Option<String>,
+    /// A TOML config file (see the README's configuration reference).
+    #[arg(long, env = "COFFER_CONFIG")]
+    pub config: Option<PathBuf>,
+}
+
+/// The config file. Every key is optional.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileConfig {
+    pub data: Option<PathBuf>,
+    pub listen: Option<SocketAddr>,
+    pub database: Option<String>,
+    pub trash_retention_days: Option<u64>,
+    pub upload_ttl_hours: Option<u64>,
+    pub maintenance_interval_secs: Option<u64>,
+}
+
+/// Everything `serve` needs, resolved.
+#[derive(Debug)]
+pub struct Resolved {
+    pub listen: SocketAddr,
+    pub storage: StorageConfig,
+    pub service: ServiceConfig,
+    pub maintenance_every: Duration,
+}
+
+pub fn resolve(args: &ServeArgs) -> Result<Resolved> {
+    let file: FileConfig = match &args.config {
+        Some(path) => {
+            let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+            toml::from_str(&text).with_context(|| format!("parsing {}", path.display()))?
+        }
+        None => FileConfig::default(),
+    };
+    let data = args.data.clone().or(file.data).unwrap_or_else(|| PathBuf::from("coffer-data"));
+    let listen = args.listen.or(file.listen).unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8080)));
+    let database = args.database.clone().or(file.database).unwrap_or_else(|| sqlite_url(&data.join("meta.db")));
+    let mut service = ServiceConfig::default();
+    if let Some(days) = file.trash_retention_days {
+        service.trash_retention = Duration::from_secs(days * 24 * 3600);
+    }
+    if let Some(hours) = file.upload_ttl_hours {
+        service.upload_ttl = Duration::from_secs(hours * 3600);
+    }
+    Ok(Resolved {
+        listen,
+        storage: StorageConfig { database_url: database, chunk_dir: data.join("chunks") },
+        service,
+        maintenance_every: Duration::from_secs(file.maintenance_interval_secs.unwrap_or(600).max(1)),
+    })
+}
+
+pub fn sqlite_url(path: &Path) -> String {
+    format!("sqlite://{}", path.display())
+}
+
+pub async fn run(args: ServeArgs) -> Result<u8> {
+    let cfg = resolve(&args)?;
+    if let Some(parent) = cfg.storage.chunk_dir.parent() {
+        std::fs::create_dir_all(parent).with_context(|| format!("creating {}", parent.display()))?;
+    }
+    let service = Service::open(&cfg.storage, cfg.service.clone()).await.context("opening the stores")?;
+    let listener =
+        tokio::net::TcpListener::bind(cfg.listen).await.with_context(|| format!("listening on {}", cfg.listen))?;
+    let addr = listener.local_addr()?;
+    if let Some(token) = service.prepare_setup_token().await? {
+        eprintln!("No users yet. Create the first admin with this one-time setup token:");
+        eprintln!("  coffer setup http://{addr} --token {token} --user NAME");
+        eprintln!("(or: coffer admin user add NAME --admin --data DIR)");
+    }
+    tracing::info!(%addr, database = %redact(&cfg.storage.database_url), "coffer server listening");
+    eprintln!("coffer: listening on http://{addr}");
+    coffer_server::serve(service, listener, cfg.maintenance_every, shutdown_signal()).await?;
+    tracing::info!("coffer server stopped");
+    Ok(0)
+}
+
+/// Hides a password in a database URL before it is logged.
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.find('@')) {
+        (Some(s), Some(at)) if at > s => {
+            let creds = &url[s + 3..at];
+            match creds.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..s + 3], &url[at..]),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redacts_passwords() {
+        assert_eq!(redact("postgres://u:secret@h/db"), "postgres://u:***@h/db");
+        assert_eq!(redact("postgres://u@h/db"), "postgres://u@h/db");
+        assert_eq!(redact("sqlite://x"), "sqlite://x");
+    }
+
+    #[test]
+    fn flags_beat_the_file_and_defaults_need_nothing() {
+        let args = ServeArgs { data: None, listen: None, database: None, config: None };
+        let r = resolve(&args).expect("defaults");
+        assert_eq!(r.listen.to_string(), "127.0.0.1:8080");
+        assert_eq!(r.storage.database_url, "sqlite://coffer-data/meta.db");
+        let dir = tempfile::tempdir().expect("tempdir");
+        let file = dir.path().join("coffer.toml");
+        std::fs::write(&file, "listen = \"0.0.0.0:9000\"\ndata = \"/srv/coffer\"\n").expect("write");
+        let args = ServeArgs { data: Some("/other".into()), listen: None, database: None, config: Some(file.clone()) };
+        let r = resolve(&args).expect("file");
+        assert_eq!(r.listen.to_string(), "0.0.0.0:9000");
+        assert_eq!(r.storage.chunk_dir, PathBuf::from("/other/chunks"));
+        std::fs::write(&file, "lisen = \"typo\"\n").expect("write");
+        assert!(resolve(&args).is_err(), "unknown keys are refused");
+    }
+}

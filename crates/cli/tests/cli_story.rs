@@ -1,0 +1,140 @@
+//! The five-minute tour, end to end: real server, real `coffer` binary, on SQLite and
+//! (when the test script provides one) PostgreSQL.
+
+mod common;
+
+use common::{Client, Server, random_bytes};
+
+#[tokio::test(flavor = "multi_thread")]
+async fn cli_story_on_every_database() {
+    for db in common::databases().await {
+        let label = if db.is_some() { "postgres" } else { "sqlite" };
+        tokio::task::spawn_blocking(move || story(db)).await.unwrap_or_else(|e| panic!("{label}: {e:?}"));
+    }
+}
+
+fn story(db: Option<String>) {
+    let data = tempfile::tempdir().expect("tempdir");
+    let server = Server::start(data.path(), db);
+    server.add_user("alice", &["--admin"]);
+    let c = Client::login(&server, "alice");
+    assert!(c.ok(&["whoami"]).stdout.contains("alice"));
+
+    // A folder with a multi-chunk file, small files and an empty folder.
+    let work = tempfile::tempdir().expect("tempdir");
+    let docs = work.path().join("docs");
+    std::fs::create_dir_all(docs.join("sub/empty")).expect("mkdir");
+    let big = random_bytes(9 * 1024 * 1024 + 123, 1);
+    std::fs::write(docs.join("big.bin"), &big).expect("write");
+    for i in 0..20 {
+        std::fs::write(docs.join(format!("sub/note-{i}.txt")), format!("note {i}\n").repeat(i + 1)).expect("write");
+    }
+    std::fs::write(docs.join("empty.txt"), b"").expect("write");
+    let docs_s = docs.to_str().expect("utf8");
+
+    let put = c.ok(&["put", "--json", docs_s, "/"]).json();
+    let total = put["bytes_total"].as_u64().expect("bytes_total");
+    assert!(total > big.len() as u64);
+    assert_eq!(put["bytes_sent"].as_u64(), Some(total), "first upload sends everything");
+    assert_eq!(put["files"].as_array().expect("files").len(), 22);
+
+    let ls = c.ok(&["ls", "--json", "/docs"]).json();
+    let names: Vec<&str> = ls.as_array().expect("array").iter().filter_map(|e| e["name"].as_str()).collect();
+    assert_eq!(names, vec!["big.bin", "empty.txt", "sub"]);
+    let sub = c.ok(&["ls", "--json", "/docs/sub"]).json();
+    assert_eq!(sub.as_array().expect("array").len(), 21, "20 notes and the empty folder");
+
+    // The same folder again: nothing to send (deduplication).
+    let again = c.ok(&["put", "--json", docs_s, "/"]).json();
+    assert_eq!(again["bytes_sent"].as_u64(), Some(0), "{again}");
+
+    // One byte inserted at the start of the big file: only a few chunks travel.
+    let mut edited = vec![b'!'];
+    edited.extend_from_slice(&big);
+    std::fs::write(docs.join("big.bin"), &edited).expect("write");
+    let delta = c.ok(&["put", "--json", docs.join("big.bin").to_str().expect("utf8"), "/docs/big.bin"]).json();
+    let sent = delta["bytes_sent"].as_u64().expect("sent");
+    assert!(sent > 0 && sent < edited.len() as u64 / 2, "delta upload sent {sent} of {}", edited.len());
+
+    // Download a file and the whole folder; bytes match.
+    let out = tempfile::tempdir().expect("tempdir");
+    c.ok(&["get", "/docs/big.bin", out.path().join("big.bin").to_str().expect("utf8")]);
+    assert_eq!(std::fs::read(out.path().join("big.bin")).expect("read"), edited);
+    c.ok(&["get", "/docs", out.path().to_str().expect("utf8")]);
+    assert_eq!(std::fs::read(out.path().join("docs/sub/note-3.txt")).expect("read"), "note 3\n".repeat(4).as_bytes());
+    assert_eq!(std::fs::read(out.path().join("docs/empty.txt")).expect("read"), b"");
+
+    // Versions: two revisions of big.bin; the old one downloads and restores.
+    let versions = c.ok(&["versions", "ls", "--json", "/docs/big.bin"]).json();
+    let versions = versions.as_array().expect("array");
+    assert_eq!(versions.len(), 2);
+    let old_rev = versions[1]["rev"].as_i64().expect("rev");
+    let old_path = out.path().join("old.bin");
+    c.ok(&["versions", "get", "/docs/big.bin", &old_rev.to_string(), old_path.to_str().expect("utf8")]);
+    assert_eq!(std::fs::read(&old_path).expect("read"), big);
+    c.ok(&["versions", "restore", "/docs/big.bin", &old_rev.to_string()]);
+    let stat = c.ok(&["stat", "--json", "/docs/big.bin"]).json();
+    assert_eq!(stat["size"].as_u64(), Some(big.len() as u64));
+    assert_eq!(c.ok(&["versions", "ls", "--json", "/docs/big.bin"]).json().as_array().expect("a").len(), 3);
+
+    // mkdir, mv (rename keeps the id; into a folder), no overwrite, no folder into itself.
+    c.ok(&["mkdir", "-p", "/archive/2026"]);
+    let id_before = c.ok(&["stat", "--json", "/docs/sub/note-1.txt"]).json()["id"].as_i64();
+    c.ok(&["mv", "/docs/sub/note-1.txt", "/docs/sub/renamed.txt"]);
+    c.ok(&["mv", "/docs/sub/renamed.txt", "/archive/2026"]);
+    let moved = c.ok(&["stat", "--json", "/archive/2026/renamed.txt"]).json();
+    assert_eq!(moved["id"].as_i64(), id_before, "a move never changes the id");
+    let clash = c.run(&["mv", "/docs/sub/note-2.txt", "/docs/sub/note-3.txt"]);
+    assert_eq!(clash.code, 3, "target exists: conflict exit code; {}", clash.stderr);
+    let into_self = c.run(&["mv", "/archive", "/archive/2026/inside"]);
+    assert_eq!(into_self.code, 1, "{}", into_self.stderr);
+    assert!(into_self.stderr.contains("itself"), "{}", into_self.stderr);
+    assert_eq!(c.run(&["mkdir", "/archive"]).code, 3, "mkdir of an existing folder");
+
+    // Delete to trash, restore, restore onto a taken name, purge.
+    c.ok(&["rm", "/docs/sub"]);
+    assert_eq!(c.run(&["stat", "/docs/sub/note-5.txt"]).code, 1);
+    let trash = c.ok(&["trash", "ls", "--json"]).json();
+    assert_eq!(trash.as_array().expect("a")[0]["original_path"].as_str(), Some("/docs/sub"));
+    c.ok(&["trash", "restore", "/docs/sub"]);
+    assert_eq!(c.ok(&["stat", "--json", "/docs/sub/note-5.txt"]).json()["size"].as_u64(), Some(42));
+    c.ok(&["rm", "/docs/empty.txt"]);
+    c.ok(&["put", docs.join("sub/note-0.txt").to_str().expect("utf8"), "/docs/empty.txt"]);
+    c.ok(&["trash", "restore", "/docs/empty.txt"]);
+    c.ok(&["stat", "/docs/empty (restored).txt"]);
+    c.ok(&["rm", "/docs/big.bin"]);
+    let purged = c.ok(&["trash", "purge", "--all", "--json"]).json();
+    assert_eq!(purged["purged"].as_u64(), Some(1));
+    assert!(c.ok(&["trash", "ls", "--json"]).json().as_array().expect("a").is_empty());
+
+    // Quotas: a commit beyond the quota is refused with a clear code.
+    server.add_user("bob", &["--quota", "1M"]);
+    let b = Client::login(&server, "bob");
+    let over = b.run(&["put", "--json", docs.join("big.bin").to_str().expect("utf8"), "/big.bin"]);
+    assert_ne!(over.code, 0);
+    assert!(over.stdout.contains("quota_exceeded"), "{}\n{}", over.stdout, over.stderr);
+    // Bob sees none of Alice's files.
+    assert!(b.ok(&["ls", "--json", "/"]).json().as_array().expect("a").is_empty());
+
+    // Logout revokes the token.
+    let token = c.token();
+    c.ok(&["logout"]);
+    assert_ne!(c.run(&["whoami"]).code, 0);
+    let status = reqwest::blocking_get_status(&format!("{}/api/v1/auth/whoami", server.url), &token);
+    assert_eq!(status, 401);
+}
+
+mod reqwest {
+    /// A tiny blocking GET with a bearer token (std only, HTTP/1.1 on loopback).
+    pub fn blocking_get_status(url: &str, token: &str) -> u16 {
+        use std::io::{Read, Write};
+        let rest = url.strip_prefix("http://").expect("http url");
+        let (host, path) = rest.split_once('/').expect("path");
+        let mut s = std::net::TcpStream::connect(host).expect("connect");
+        write!(s, "GET /{path} HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {token}\r\nConnection: close\r\n\r\n")
+            .expect("write");
+        let mut resp = String::new();
+        s.read_to_string(&mut resp).expect("read");
+        resp.split_whitespace().nth(1).and_then(|c| c.parse().ok()).expect("status")
+    }
+}

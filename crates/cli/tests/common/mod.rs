@@ -1,0 +1,181 @@
+//! End-to-end harness: a real `coffer serve` on an ephemeral loopback port and the real
+//! `coffer` binary as the client, each with its own data and config directories.
+
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+pub const PASSWORD: &str = "correct horse battery";
+
+pub fn bin() -> &'static str {
+    env!("CARGO_BIN_EXE_coffer")
+}
+
+/// The metadata databases to run a story on: the embedded default (None), and a fresh
+/// PostgreSQL database when the test script started a server.
+pub async fn databases() -> Vec<Option<String>> {
+    let mut out = vec![None];
+    if let Some(url) = coffer_metastore::testing::fresh_postgres().await {
+        out.push(Some(url));
+    }
+    out
+}
+
+pub struct Server {
+    child: Option<Child>,
+    pub url: String,
+    pub data: PathBuf,
+    pub database: Option<String>,
+    port: u16,
+}
+
+impl Server {
+    pub fn start(data: &Path, database: Option<String>) -> Server {
+        let mut s = Server { child: None, url: String::new(), data: data.to_path_buf(), database, port: 0 };
+        s.spawn();
+        s
+    }
+
+    fn spawn(&mut self) {
+        let listen = format!("127.0.0.1:{}", self.port);
+        let mut cmd = Command::new(bin());
+        cmd.args(["serve", "--data"]).arg(&self.data).args(["--listen", &listen]);
+        if let Some(db) = &self.database {
+            cmd.args(["--database", db]);
+        }
+        cmd.env("COFFER_LOG", "warn").stdout(Stdio::null()).stderr(Stdio::piped());
+        let mut child = cmd.spawn().expect("spawn coffer serve");
+        let stderr = child.stderr.take().expect("stderr");
+        let mut lines = BufReader::new(stderr).lines();
+        let url = loop {
+            let line = lines.next().expect("server exited before listening").expect("read stderr");
+            if let Some(url) = line.strip_prefix("coffer: listening on ") {
+                break url.trim().to_owned();
+            }
+        };
+        // Keep draining stderr so the server never blocks on a full pipe.
+        std::thread::spawn(move || for _ in lines.by_ref() {});
+        self.port = url.rsplit(':').next().and_then(|p| p.parse().ok()).expect("port");
+        self.url = url;
+        self.child = Some(child);
+    }
+
+    /// SIGKILL: no shutdown, no flush, like a power cut for the process.
+    pub fn kill9(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+
+    /// Starts again on the same port and data.
+    pub fn restart(&mut self) {
+        self.kill9();
+        for _ in 0..50 {
+            if std::net::TcpListener::bind(("127.0.0.1", self.port)).is_ok() {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        self.spawn();
+    }
+
+    /// `coffer admin user add` against this server's database.
+    pub fn add_user(&self, name: &str, extra: &[&str]) {
+        let mut args = vec!["admin", "user", "add", name];
+        args.extend_from_slice(extra);
+        let mut cmd = Command::new(bin());
+        cmd.args(&args).arg("--data").arg(&self.data);
+        if let Some(db) = &self.database {
+            cmd.args(["--database", db]);
+        }
+        let out = run_with_stdin(cmd, &format!("{PASSWORD}\n"));
+        assert_eq!(out.code, 0, "admin user add: {}", out.stderr);
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.kill9();
+    }
+}
+
+pub struct Output {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Output {
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.stdout)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}\n{}", self.stdout, self.stderr))
+    }
+}
+
+fn run_with_stdin(mut cmd: Command, stdin: &str) -> Output {
+    cmd.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
+    let mut child = cmd.spawn().expect("spawn coffer");
+    child.stdin.take().expect("stdin").write_all(stdin.as_bytes()).expect("write stdin");
+    let out = child.wait_with_output().expect("wait");
+    Output {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+/// A client profile: its own config directory.
+pub struct Client {
+    pub config: tempfile::TempDir,
+}
+
+impl Client {
+    pub fn login(server: &Server, user: &str) -> Client {
+        let c = Client { config: tempfile::tempdir().expect("tempdir") };
+        let out = c.run_stdin(&["login", &server.url, "--user", user, "--device", "test"], &format!("{PASSWORD}\n"));
+        assert_eq!(out.code, 0, "login: {}", out.stderr);
+        c
+    }
+
+    pub fn run(&self, args: &[&str]) -> Output {
+        self.run_stdin(args, "")
+    }
+
+    pub fn run_stdin(&self, args: &[&str], stdin: &str) -> Output {
+        let mut cmd = Command::new(bin());
+        cmd.args(args).env("COFFER_CONFIG_DIR", self.config.path()).env("COFFER_LOG", "warn");
+        run_with_stdin(cmd, stdin)
+    }
+
+    /// Runs and asserts success.
+    pub fn ok(&self, args: &[&str]) -> Output {
+        let out = self.run(args);
+        assert_eq!(out.code, 0, "coffer {args:?} failed:\n{}\n{}", out.stdout, out.stderr);
+        out
+    }
+
+    pub fn token(&self) -> String {
+        let text = std::fs::read_to_string(self.config.path().join("profile.toml")).expect("profile");
+        text.lines()
+            .find_map(|l| l.strip_prefix("token = "))
+            .map(|t| t.trim_matches('"').to_owned())
+            .expect("token in profile")
+    }
+}
+
+/// Deterministic pseudo-random bytes.
+pub fn random_bytes(len: usize, mut seed: u64) -> Vec<u8> {
+    let mut out = Vec::with_capacity(len + 8);
+    while out.len() < len {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        out.extend_from_slice(&seed.to_le_bytes());
+    }
+    out.truncate(len);
+    out
+}

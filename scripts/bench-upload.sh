@@ -1,0 +1,106 @@
+#!/usr/bin/env bash
+# Whole-program upload benchmark over loopback, with restic's local backup of the same
+# corpus side by side.
+#   scripts/bench-upload.sh [WORKDIR]       (default: a new directory under /tmp)
+# Prints a Markdown table for docs/BENCHMARKS.md. Needs: restic, GNU time (/usr/bin/time).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+work=${1:-$(mktemp -d /tmp/coffer-bench.XXXXXX)}
+mkdir -p "$work"
+cargo build --release --locked -q
+bin="${CARGO_TARGET_DIR:-$root/target}/release/coffer"
+
+command -v restic >/dev/null || { echo "install restic (Debian: apt-get install restic)" >&2; exit 1; }
+[[ -x /usr/bin/time ]] || { echo "install GNU time (Debian: apt-get install time)" >&2; exit 1; }
+
+corpus="$work/corpus"
+if [[ ! -d "$corpus" ]]; then
+  echo "generating the ~1 GiB mixed corpus in $corpus" >&2
+  python3 - "$corpus" <<'PY'
+import os, random, sys
+root = sys.argv[1]
+rnd = random.Random(42)
+os.makedirs(root)
+# 4 x 128 MiB incompressible (media-like), 8 x 32 MiB half-compressible, 3000 small text files
+# (source-like, ~40 KiB average), 2 x 64 MiB duplicates of earlier files.
+def rand_bytes(n):
+    return rnd.randbytes(n)
+for i in range(4):
+    with open(f"{root}/media-{i}.bin", "wb") as f:
+        for _ in range(128):
+            f.write(rand_bytes(1 << 20))
+for i in range(8):
+    with open(f"{root}/data-{i}.db", "wb") as f:
+        for _ in range(32):
+            half = rand_bytes(1 << 19)
+            f.write(half + bytes(1 << 19))
+words = "the quick brown fox jumps over lazy dog fn let mut struct impl return match async await".split()
+for d in range(30):
+    os.makedirs(f"{root}/src/mod{d}")
+    for i in range(100):
+        n = rnd.randint(200, 80_000)
+        text = " ".join(rnd.choice(words) for _ in range(n // 5))
+        with open(f"{root}/src/mod{d}/file{i}.rs", "w") as f:
+            f.write(text)
+for i in range(2):
+    with open(f"{root}/media-{i}.bin", "rb") as src, open(f"{root}/copy-of-media-{i}.bin", "wb") as dst:
+        dst.write(src.read(64 << 20))
+PY
+fi
+size=$(du -sb "$corpus" | cut -f1)
+files=$(find "$corpus" -type f | wc -l)
+
+# Coffer: server and client on loopback.
+data="$work/coffer-data"; rm -rf "$data" "$work/profile"
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+COFFER_LOG=warn /usr/bin/time -f "%M" -o "$work/server.rss" "$bin" serve --data "$data" --listen "127.0.0.1:$port" 2>"$work/server.log" &
+server_pid=$!
+trap 'kill $server_pid 2>/dev/null || true' EXIT
+for _ in $(seq 100); do grep -q "listening on" "$work/server.log" 2>/dev/null && break; sleep 0.1; done
+echo "bench-password" | "$bin" admin user add bench --data "$data" >/dev/null
+export COFFER_CONFIG_DIR="$work/profile"
+echo "bench-password" | "$bin" login "http://127.0.0.1:$port" --user bench --device bench >/dev/null
+sync
+start=$(date +%s.%N)
+/usr/bin/time -f "%M" -o "$work/client.rss" "$bin" put --json "$corpus" / >"$work/put.json"
+end=$(date +%s.%N)
+coffer_secs=$(python3 -c "print(round($end - $start, 2))")
+sent=$(python3 -c "import json; print(json.load(open('$work/put.json'))['bytes_sent'])")
+
+# The one-byte insert at the start of a 512 MiB file.
+python3 -c "
+import random; r = random.Random(7)
+with open('$work/big.bin', 'wb') as f:
+    for _ in range(512): f.write(r.randbytes(1 << 20))"
+"$bin" put --json "$work/big.bin" /big.bin >/dev/null
+python3 -c "
+data = open('$work/big.bin', 'rb').read()
+open('$work/big.bin', 'wb').write(b'!' + data)"
+istart=$(date +%s.%N)
+"$bin" put --json "$work/big.bin" /big.bin >"$work/insert.json"
+iend=$(date +%s.%N)
+insert_secs=$(python3 -c "print(round($iend - $istart, 2))")
+insert_sent=$(python3 -c "import json; print(json.load(open('$work/insert.json'))['bytes_sent'])")
+kill $server_pid; wait $server_pid 2>/dev/null || true
+trap - EXIT
+
+# restic: local repository on the same disk.
+repo="$work/restic-repo"; rm -rf "$repo"
+export RESTIC_PASSWORD=bench
+restic init -q --repo "$repo"
+sync
+rstart=$(date +%s.%N)
+/usr/bin/time -f "%M" -o "$work/restic.rss" restic -q --repo "$repo" backup "$corpus" >/dev/null
+rend=$(date +%s.%N)
+restic_secs=$(python3 -c "print(round($rend - $rstart, 2))")
+
+mb=$(python3 -c "print(round($size / 1e6))")
+echo
+echo "| tool | corpus | time | throughput | peak RSS |"
+echo "| --- | --- | --- | --- | --- |"
+echo "| coffer put (server + client, loopback) | $files files, $mb MB | ${coffer_secs} s | $(python3 -c "print(round($size / 1e6 / $coffer_secs))") MB/s | server $(( $(cat "$work/server.rss") / 1024 )) MiB, client $(( $(cat "$work/client.rss") / 1024 )) MiB |"
+echo "| restic backup (local repo) | $files files, $mb MB | ${restic_secs} s | $(python3 -c "print(round($size / 1e6 / $restic_secs))") MB/s | $(( $(cat "$work/restic.rss") / 1024 )) MiB |"
+echo
+echo "coffer bytes sent on first upload: $sent of $size (duplicates inside the corpus are sent once)"
+echo "one byte inserted at the start of a 512 MiB file: re-upload sent $insert_sent bytes in ${insert_secs} s"

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# The whole test suite, as CI runs it: formatting, lints, architecture rules, then every
+# test on SQLite and on a throwaway PostgreSQL server this script starts.
+#   scripts/test.sh            # everything
+#   scripts/test.sh -E 'test(story)'   # extra arguments go to cargo nextest
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+echo "== formatting" >&2
+cargo fmt --all -- --check
+echo "== lints" >&2
+cargo clippy --workspace --all-targets --locked -- -D warnings
+echo "== architecture rules" >&2
+scripts/check-architecture.sh
+
+runner=(cargo nextest run --workspace --locked --no-fail-fast)
+if ! cargo nextest --version >/dev/null 2>&1; then
+  echo "cargo-nextest not found; using cargo test" >&2
+  runner=(cargo test --workspace --locked --no-fail-fast)
+fi
+echo "== tests (SQLite and PostgreSQL)" >&2
+COFFER_REQUIRE_POSTGRES=1 scripts/with-postgres.sh "${runner[@]}" "$@"
