@@ -228,6 +228,7 @@ impl Service {
         };
         let now = now_ms();
         let mut tx = self.meta().write().await?;
+        tx.lock_namespace(caller.home_namespace_id).await?;
         let node = self.resolve(&mut tx, caller, &from).await?;
         let to_parent_path = to.parent().unwrap_or_default();
         let target_parent = self.resolve(&mut tx, caller, &to_parent_path).await?;
@@ -287,6 +288,7 @@ impl Service {
     pub async fn trash_restore(&self, caller: &Caller, id: i64) -> Result<NodeInfo> {
         let now = now_ms();
         let mut tx = self.meta().write().await?;
+        tx.lock_namespace(caller.home_namespace_id).await?;
         let node = self.visible_node(&mut tx, caller, id).await?;
         if node.trashed_at.is_none() {
             return Err(ServiceError::not_found("trashed item"));

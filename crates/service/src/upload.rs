@@ -190,13 +190,10 @@ impl Service {
         let mut outcomes = Vec::with_capacity(files.len());
         let mut changed = false;
         for file in files {
-            let outcome = self.commit_one(&mut tx, caller, file, now).await;
-            match &outcome {
-                Ok(_) => changed = true,
-                // Anything but a per-file refusal aborts the transaction as a whole.
-                Err(e) if e.code == ErrorCode::Internal => return Err(e.clone()),
-                Err(_) => {}
-            }
+            // The outer error aborts the whole transaction (a database failure); the inner
+            // one refuses this file only, before anything was written for it.
+            let outcome = self.commit_one(&mut tx, caller, file, now).await?;
+            changed |= outcome.is_ok();
             outcomes.push(outcome);
         }
         tx.commit().await?;
@@ -206,10 +203,21 @@ impl Service {
         Ok(outcomes)
     }
 
-    async fn commit_one(&self, tx: &mut Tx, caller: &Caller, file: CommitFile, now: i64) -> Result<NodeInfo> {
-        let path = parse_path(&file.path)?;
+    /// Commits one file inside the batch's transaction. `Ok(Err(_))` refuses this file
+    /// only, and is returned before anything was written for it; `Err(_)` is a failure
+    /// that must abort the whole transaction.
+    async fn commit_one(&self, tx: &mut Tx, caller: &Caller, file: CommitFile, now: i64) -> Result<CommitOutcome> {
+        macro_rules! refuse {
+            ($e:expr) => {
+                return Ok(Err($e))
+            };
+        }
+        let path = match parse_path(&file.path) {
+            Ok(p) => p,
+            Err(e) => refuse!(e),
+        };
         let Some(name) = path.file_name().cloned() else {
-            return Err(ServiceError::new(ErrorCode::RootImmutable, "the root is a folder"));
+            refuse!(ServiceError::new(ErrorCode::RootImmutable, "the root is a folder"));
         };
         let manifest = Manifest::new(file.chunks);
         let hashes = distinct_hashes(&manifest);
@@ -232,15 +240,12 @@ impl Service {
                 format!("{} chunks of '{path}' were not uploaded", missing.len()),
             );
             e.missing = Some(missing);
-            return Err(e);
+            refuse!(e);
         }
         if let Some(c) =
             manifest.chunks.iter().find(|c| sizes.get(c.hash.as_bytes().as_slice()) != Some(&i64::from(c.size)))
         {
-            return Err(ServiceError::new(
-                ErrorCode::BadRequest,
-                format!("chunk {} is not {} bytes long", c.hash, c.size),
-            ));
+            refuse!(ServiceError::new(ErrorCode::BadRequest, format!("chunk {} is not {} bytes long", c.hash, c.size)));
         }
         let size = manifest.size() as i64;
         let content_hash = manifest.content_hash();
@@ -248,23 +253,35 @@ impl Service {
         // Every check comes before the first write, so a refused file leaves nothing behind.
         let existing = match self.resolve(tx, caller, &parent_path).await {
             Ok(p) if p.is_folder => tx.child(caller.home_namespace_id, p.id, &name.collision_key()).await?,
-            Ok(_) => return Err(ServiceError::new(ErrorCode::NotAFolder, format!("'{parent_path}' is a file"))),
+            Ok(_) => refuse!(ServiceError::new(ErrorCode::NotAFolder, format!("'{parent_path}' is a file"))),
             Err(e) if e.code == ErrorCode::NotFound => None,
+            Err(e) if e.code == ErrorCode::NotAFolder || e.code == ErrorCode::InvalidName => refuse!(e),
             Err(e) => return Err(e),
+        };
+        // Lock the file's row, then look again: a concurrent commit of the same base
+        // either finished (and we see its revision) or waits for us.
+        let existing = match existing {
+            Some(n) => tx.lock_node(n.id).await?,
+            None => None,
         };
         if let Some(n) = &existing {
             if n.is_folder {
-                return Err(ServiceError::new(ErrorCode::AlreadyExists, format!("'{path}' is a folder")));
+                refuse!(ServiceError::new(ErrorCode::AlreadyExists, format!("'{path}' is a folder")));
             }
             if n.current_rev != file.parent_rev {
-                return Err(ServiceError::conflict(node_info(n, Some(path.to_string()))));
+                refuse!(ServiceError::conflict(node_info(n, Some(path.to_string()))));
             }
             if n.content_hash.as_deref() == Some(content_hash.as_bytes().as_slice()) {
                 // The same bytes again (a re-run): nothing to record.
-                return Ok(node_info(n, Some(path.to_string())));
+                return Ok(Ok(node_info(n, Some(path.to_string()))));
             }
         }
-        self.check_quota(tx, caller, size - existing.as_ref().map_or(0, |n| n.size)).await?;
+        if let Err(e) = self.check_quota(tx, caller, size - existing.as_ref().map_or(0, |n| n.size)).await {
+            if e.code == ErrorCode::QuotaExceeded {
+                refuse!(e);
+            }
+            return Err(e);
+        }
         let (node, created) = match existing {
             Some(n) => (n, false),
             None => {
@@ -289,7 +306,7 @@ impl Service {
             .set_current_revision(node.id, node.current_rev, rev, size, content_hash.as_bytes(), file.mtime, now)
             .await?
         {
-            return Err(ServiceError::new(ErrorCode::Internal, "the file changed inside its own transaction"));
+            return Err(ServiceError::new(ErrorCode::Internal, "the file changed while its row was locked"));
         }
         tx.add_chunk_refs(&hashes, 1, now).await?;
         tx.grant_user_chunks(caller.user_id, &hashes).await?;
@@ -298,6 +315,6 @@ impl Service {
         let kind = if created { ChangeKind::Created } else { ChangeKind::Modified };
         tx.append_journal(change_name(kind), &updated, now).await?;
         metrics::counter!("coffer_commits_total").increment(1);
-        Ok(node_info(&updated, Some(path.to_string())))
+        Ok(Ok(node_info(&updated, Some(path.to_string()))))
     }
 }

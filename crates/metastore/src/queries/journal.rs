@@ -102,3 +102,12 @@ impl Tx {
             .i64("seq")
     }
 }
+
+impl Tx {
+    /// Serializes structural changes of one namespace (moves, restores): the check that a
+    /// folder is not moved into itself cannot race another move.
+    pub async fn lock_namespace(&mut self, namespace_id: i64) -> Result<(), MetaError> {
+        self.exec("UPDATE namespaces SET seq = seq WHERE id = $1", args![namespace_id]).await?;
+        Ok(())
+    }
+}

@@ -373,3 +373,13 @@ impl Tx {
         .transpose()
     }
 }
+
+impl Tx {
+    /// Takes the node's row lock until the transaction ends, and returns the node as
+    /// committed by whoever held the lock before. A check made after this cannot be
+    /// invalidated by a concurrent writer (PostgreSQL's READ COMMITTED re-reads the row).
+    pub async fn lock_node(&mut self, id: i64) -> Result<Option<NodeRecord>, MetaError> {
+        self.exec("UPDATE nodes SET modified_at = modified_at WHERE id = $1", args![id]).await?;
+        self.node(id).await
+    }
+}

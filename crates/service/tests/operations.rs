@@ -1,0 +1,187 @@
+//! Service operations on both engines: the journal and long-poll, upload expiry and
+//! garbage collection (never of a live chunk), concurrent commits.
+
+use std::time::Duration;
+
+use bytes::Bytes;
+use coffer_core::wire::ChangeKind;
+use coffer_core::{ChunkHash, ChunkRef, ErrorCode};
+use coffer_service::{Caller, CommitFile, Service, ServiceConfig, StorageConfig};
+
+struct Env {
+    service: Service,
+    dir: tempfile::TempDir,
+}
+
+async fn envs(config: ServiceConfig) -> Vec<Env> {
+    let mut out = Vec::new();
+    let mut urls: Vec<Option<String>> = vec![None];
+    if let Some(pg) = coffer_metastore::testing::fresh_postgres().await {
+        urls.push(Some(pg));
+    }
+    for url in urls {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let storage = StorageConfig {
+            database_url: url.unwrap_or_else(|| format!("sqlite://{}", dir.path().join("meta.db").display())),
+            chunk_dir: dir.path().join("chunks"),
+        };
+        out.push(Env { service: Service::open(&storage, config.clone()).await.expect("open"), dir });
+    }
+    out
+}
+
+async fn caller(s: &Service, name: &str) -> Caller {
+    s.create_user(name, "a long password", false, None).await.expect("user");
+    let login = s.login(name, "a long password", "dev").await.expect("login");
+    s.authenticate(&login.token).await.expect("auth")
+}
+
+/// Uploads and commits `data` (one chunk) at `path`.
+async fn put(
+    s: &Service,
+    c: &Caller,
+    path: &str,
+    data: &[u8],
+    parent_rev: Option<i64>,
+) -> coffer_service::CommitOutcome {
+    let hash = ChunkHash::of(data);
+    let chunks = vec![ChunkRef { hash, size: data.len() as u32 }];
+    let up = s.begin_upload(c, &chunks).await.expect("begin");
+    if !up.missing.is_empty() {
+        s.put_chunks(c, &up.upload_id, vec![(hash, Bytes::copy_from_slice(data))]).await.expect("put");
+    }
+    let mut out = s
+        .commit(c, Some(&up.upload_id), vec![CommitFile { path: path.into(), parent_rev, mtime: None, chunks }])
+        .await
+        .expect("commit");
+    out.remove(0)
+}
+
+fn stored_chunks(dir: &std::path::Path) -> usize {
+    fn walk(p: &std::path::Path) -> usize {
+        std::fs::read_dir(p)
+            .map(|rd| rd.flatten().map(|e| if e.path().is_dir() { walk(&e.path()) } else { 1 }).sum())
+            .unwrap_or(0)
+    }
+    walk(&dir.join("chunks/chunks"))
+}
+
+#[tokio::test]
+async fn journal_delta_pages_and_long_poll_wakes() {
+    for env in envs(ServiceConfig::default()).await {
+        let s = &env.service;
+        let alice = caller(s, "alice").await;
+        let bob = caller(s, "bob").await;
+        let start = s.latest_cursor(&alice).await.expect("cursor");
+        s.mkdir(&alice, "/a", false).await.expect("mkdir");
+        put(s, &alice, "/a/f.txt", b"one", None).await.expect("commit");
+        s.move_node(&alice, "/a/f.txt", "/g.txt").await.expect("move");
+        s.delete(&alice, "/g.txt").await.expect("delete");
+        let d = s.delta(&alice, Some(&start), Some(2)).await.expect("delta");
+        assert_eq!(d.changes.len(), 2);
+        assert!(d.has_more);
+        let kinds: Vec<ChangeKind> = d.changes.iter().map(|c| c.kind).collect();
+        assert_eq!(kinds, vec![ChangeKind::Created, ChangeKind::Created]);
+        let d2 = s.delta(&alice, Some(&d.cursor), None).await.expect("delta");
+        let kinds: Vec<ChangeKind> = d2.changes.iter().map(|c| c.kind).collect();
+        assert_eq!(kinds, vec![ChangeKind::Moved, ChangeKind::Trashed]);
+        assert!(!d2.has_more);
+        assert!(d2.changes.windows(2).all(|w| w[0].seq < w[1].seq));
+        // Bob sees none of it.
+        assert!(s.delta(&bob, None, None).await.expect("bob").changes.is_empty());
+        // A cursor of Alice's given to Bob reveals nothing either.
+        assert!(s.delta(&bob, Some(&start), None).await.expect("bob").changes.is_empty());
+
+        // Long-poll: returns at once when behind, wakes on a change, times out when quiet.
+        assert!(s.wait_for_change(&alice, Some(&start), Duration::from_secs(5)).await.expect("behind"));
+        let now = s.latest_cursor(&alice).await.expect("cursor");
+        assert!(!s.wait_for_change(&alice, Some(&now), Duration::from_millis(50)).await.expect("quiet"));
+        let waiter = {
+            let s = s.clone();
+            let alice = alice.clone();
+            let now = now.clone();
+            tokio::spawn(async move { s.wait_for_change(&alice, Some(&now), Duration::from_secs(20)).await })
+        };
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        // Bob's change does not wake Alice; hers does.
+        s.mkdir(&bob, "/bobs", false).await.expect("mkdir");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        assert!(!waiter.is_finished(), "another user's change woke the wrong long-poll");
+        s.mkdir(&alice, "/b", false).await.expect("mkdir");
+        let woke = tokio::time::timeout(Duration::from_secs(5), waiter).await.expect("woke").expect("join");
+        assert!(woke.expect("ok"));
+    }
+}
+
+#[tokio::test]
+async fn abandoned_uploads_expire_and_only_dead_chunks_are_collected() {
+    let config = ServiceConfig {
+        upload_ttl: Duration::from_millis(200),
+        gc_grace: Duration::ZERO,
+        trash_retention: Duration::from_secs(3600),
+        ..ServiceConfig::default()
+    };
+    for env in envs(config).await {
+        let s = &env.service;
+        let alice = caller(s, "alice").await;
+        // Committed: must survive every collection.
+        let kept = put(s, &alice, "/kept.txt", b"kept bytes", None).await.expect("commit");
+        // Uploaded but never committed: collected after the upload expires.
+        let orphan = b"orphan bytes".to_vec();
+        let oh = ChunkHash::of(&orphan);
+        let up = s.begin_upload(&alice, &[ChunkRef { hash: oh, size: orphan.len() as u32 }]).await.expect("begin");
+        s.put_chunks(&alice, &up.upload_id, vec![(oh, Bytes::from(orphan))]).await.expect("put");
+        assert_eq!(stored_chunks(env.dir.path()), 2);
+        let early = s.run_maintenance().await.expect("maintenance");
+        assert_eq!(early.chunks_collected, 0, "a live upload's chunk was collected");
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let r = s.run_maintenance().await.expect("maintenance");
+        // Both sessions expire (the committed file's too); only the orphan chunk goes.
+        assert_eq!((r.uploads_expired, r.chunks_collected), (2, 1));
+        assert_eq!(stored_chunks(env.dir.path()), 1);
+        // The expired upload cannot be used any more.
+        let err = s.put_chunks(&alice, &up.upload_id, vec![]).await.expect_err("expired");
+        assert_eq!(err.code, ErrorCode::UploadNotFound);
+
+        // The committed file still reads back.
+        let content = s.open_file(&alice, "/kept.txt", None).await.expect("open");
+        assert_eq!(content.rev, kept.rev.expect("rev"));
+
+        // Two versions share nothing; purging the file frees both chunks.
+        put(s, &alice, "/kept.txt", b"second version", kept.rev).await.expect("v2");
+        s.delete(&alice, "/kept.txt").await.expect("trash");
+        assert_eq!(s.run_maintenance().await.expect("m").chunks_collected, 0, "trashed files keep their chunks");
+        assert_eq!(s.trash_purge(&alice, None).await.expect("purge"), 1);
+        tokio::time::sleep(Duration::from_millis(300)).await; // the second upload session expires
+        assert_eq!(s.run_maintenance().await.expect("m").chunks_collected, 2);
+        assert_eq!(stored_chunks(env.dir.path()), 0);
+        assert_eq!(s.whoami(&alice).await.expect("me").used_bytes, 0, "quota usage released");
+    }
+}
+
+#[tokio::test]
+async fn concurrent_commits_on_one_parent_make_one_winner() {
+    for env in envs(ServiceConfig::default()).await {
+        let s = &env.service;
+        let alice = caller(s, "alice").await;
+        let base = put(s, &alice, "/doc.txt", b"base", None).await.expect("base");
+        let mut tasks = Vec::new();
+        for i in 0..8 {
+            let s = s.clone();
+            let alice = alice.clone();
+            let rev = base.rev;
+            tasks.push(tokio::spawn(
+                async move { put(&s, &alice, "/doc.txt", format!("edit {i}").as_bytes(), rev).await },
+            ));
+        }
+        let mut wins = 0;
+        for t in tasks {
+            match t.await.expect("join") {
+                Ok(_) => wins += 1,
+                Err(e) => assert_eq!(e.code, ErrorCode::Conflict, "{e}"),
+            }
+        }
+        assert_eq!(wins, 1, "exactly one edit of the same base wins");
+        assert_eq!(s.versions(&alice, "/doc.txt").await.expect("versions").len(), 2);
+    }
+}
