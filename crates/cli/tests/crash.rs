@@ -78,6 +78,7 @@ fn kill_during_a_large_upload() {
         std::thread::sleep(Duration::from_millis(5));
     }
     server.kill9();
+    let _ = put.kill();
     let _ = put.wait();
     server.restart();
 
@@ -116,14 +117,25 @@ fn kill_during_commits() {
             std::fs::write(dir.join(format!("f{f}.bin")), bytes).expect("write");
         }
     }
-    // Kill at several points of the run; each restart must find a consistent state.
-    for delay_ms in [40u64, 120, 250] {
+    // Kill at several points of the run (the chunk count says how far it got: chunks
+    // are sent a batch at a time and each batch is committed before the next); each
+    // restart must find a consistent state. Chunks from earlier rounds are not sent again.
+    for threshold in [150usize, 350, 550] {
         let mut put = spawn_put(&c, &tree, "/");
-        std::thread::sleep(Duration::from_millis(delay_ms));
+        let start = Instant::now();
+        while count_chunks(data.path()) < threshold && start.elapsed() < Duration::from_secs(60) {
+            if put.try_wait().ok().flatten().is_some() {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(1));
+        }
         server.kill9();
+        // The client would retry until the server is back; this test is about the server.
+        let _ = put.kill();
         let _ = put.wait();
         server.restart();
-        assert_listed_files_intact(&c, "/tree", &tree);
+        let visible = assert_listed_files_intact(&c, "/tree", &tree);
+        eprintln!("killed after {threshold} chunks: {visible} files visible, all intact");
     }
     c.ok(&["put", &tree.to_string_lossy(), "/"]);
     assert_eq!(assert_listed_files_intact(&c, "/tree", &tree), 600);

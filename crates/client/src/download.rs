@@ -122,6 +122,20 @@ impl Client {
         dest: &Path,
         progress: &(dyn Fn(u64) + Sync),
     ) -> Result<DownloadReport, ClientError> {
+        self.download_with(source, dest, progress, true).await
+    }
+
+    /// Like [`Client::download`]; with `durable` false the file and its folder are not
+    /// fsynced, for callers that write many files and then flush the filesystem once
+    /// (see [`sync_filesystem`]). The rename still makes the file appear whole or not
+    /// at all.
+    pub async fn download_with(
+        &self,
+        source: DownloadSource,
+        dest: &Path,
+        progress: &(dyn Fn(u64) + Sync),
+        durable: bool,
+    ) -> Result<DownloadReport, ClientError> {
         let dir = match dest.parent() {
             Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
             _ => PathBuf::from("."),
@@ -210,12 +224,14 @@ impl Client {
             tokio::time::sleep(backoff(interruptions - 1)).await;
         }
         out.flush().await?;
-        out.get_mut().sync_all().await?;
+        if durable {
+            out.get_mut().sync_all().await?;
+        }
         drop(out);
         let dest = dest.to_path_buf();
         tokio::task::spawn_blocking(move || -> std::io::Result<()> {
             tmp.persist(&dest).map_err(|e| e.error)?;
-            sync_dir(&dir)
+            if durable { sync_dir(&dir) } else { Ok(()) }
         })
         .await
         .map_err(|e| ClientError::Io(std::io::Error::other(e)))??;
@@ -272,4 +288,11 @@ mod tests {
         assert_eq!(etag_hash("\"nothex\""), None);
         assert_eq!(etag_hash(&h.to_hex()), None, "an ETag is quoted");
     }
+}
+
+/// Flushes the whole filesystem holding `path` to disk with one `syncfs`: the cheap way
+/// to make many freshly written files durable at once.
+pub fn sync_filesystem(path: &Path) -> std::io::Result<()> {
+    let dir = std::fs::File::open(path)?;
+    rustix::fs::syncfs(&dir).map_err(std::io::Error::from)
 }

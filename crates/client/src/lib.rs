@@ -22,7 +22,7 @@ mod tests;
 pub mod transfer;
 
 pub use api::{Client, MAX_BATCH_BODY};
-pub use download::{DownloadReport, DownloadSource};
+pub use download::{DownloadReport, DownloadSource, sync_filesystem};
 pub use error::ClientError;
 pub use transfer::{
     FileReport, FileStatus, Progress, UploadItem, UploadOptions, UploadReport, collect_dirs, collect_items, upload,

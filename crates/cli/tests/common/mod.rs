@@ -6,7 +6,6 @@
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::time::Duration;
 
 pub const PASSWORD: &str = "correct horse battery";
 
@@ -74,12 +73,7 @@ impl Server {
     /// Starts again on the same port and data.
     pub fn restart(&mut self) {
         self.kill9();
-        for _ in 0..50 {
-            if std::net::TcpListener::bind(("127.0.0.1", self.port)).is_ok() {
-                break;
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
+        // The server binds with SO_REUSEADDR, so the port is free at once.
         self.spawn();
     }
 
