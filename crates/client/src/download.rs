@@ -272,6 +272,13 @@ async fn stream_body(
     }
 }
 
+/// Flushes the whole filesystem holding `path` to disk with one `syncfs`: the cheap way
+/// to make many freshly written files durable at once.
+pub fn sync_filesystem(path: &Path) -> std::io::Result<()> {
+    let dir = std::fs::File::open(path)?;
+    rustix::fs::syncfs(&dir).map_err(std::io::Error::from)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -288,11 +295,4 @@ mod tests {
         assert_eq!(etag_hash("\"nothex\""), None);
         assert_eq!(etag_hash(&h.to_hex()), None, "an ETag is quoted");
     }
-}
-
-/// Flushes the whole filesystem holding `path` to disk with one `syncfs`: the cheap way
-/// to make many freshly written files durable at once.
-pub fn sync_filesystem(path: &Path) -> std::io::Result<()> {
-    let dir = std::fs::File::open(path)?;
-    rustix::fs::syncfs(&dir).map_err(std::io::Error::from)
 }
