@@ -56,7 +56,7 @@ data="$work/coffer-data"; rm -rf "$data" "$work/profile"
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 COFFER_LOG=warn /usr/bin/time -f "%M" -o "$work/server.rss" "$bin" serve --data "$data" --listen "127.0.0.1:$port" 2>"$work/server.log" &
 server_pid=$!
-trap 'kill $server_pid 2>/dev/null || true' EXIT
+trap 'pkill -TERM -P $server_pid 2>/dev/null || true' EXIT
 for _ in $(seq 100); do grep -q "listening on" "$work/server.log" 2>/dev/null && break; sleep 0.1; done
 echo "bench-password" | "$bin" admin user add bench --data "$data" >/dev/null
 export COFFER_CONFIG_DIR="$work/profile"
@@ -82,7 +82,8 @@ istart=$(date +%s.%N)
 iend=$(date +%s.%N)
 insert_secs=$(python3 -c "print(round($iend - $istart, 2))")
 insert_sent=$(python3 -c "import json; print(json.load(open('$work/insert.json'))['bytes_sent'])")
-kill $server_pid; wait $server_pid 2>/dev/null || true
+# Stop the server itself (the child of GNU time), so time reports its peak RSS.
+pkill -TERM -P $server_pid; wait $server_pid 2>/dev/null || true
 trap - EXIT
 
 # restic: local repository on the same disk.
@@ -99,6 +100,7 @@ mb=$(python3 -c "print(round($size / 1e6))")
 echo
 echo "| tool | corpus | time | throughput | peak RSS |"
 echo "| --- | --- | --- | --- | --- |"
+echo "coffer: first upload ${coffer_secs} s" >&2
 echo "| coffer put (server + client, loopback) | $files files, $mb MB | ${coffer_secs} s | $(python3 -c "print(round($size / 1e6 / $coffer_secs))") MB/s | server $(( $(cat "$work/server.rss") / 1024 )) MiB, client $(( $(cat "$work/client.rss") / 1024 )) MiB |"
 echo "| restic backup (local repo) | $files files, $mb MB | ${restic_secs} s | $(python3 -c "print(round($size / 1e6 / $restic_secs))") MB/s | $(( $(cat "$work/restic.rss") / 1024 )) MiB |"
 echo

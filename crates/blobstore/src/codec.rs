@@ -10,10 +10,29 @@ const CODEC_ZSTD: u8 = 1;
 /// Level 1: cheap enough to keep chunk storage near disk speed.
 const ZSTD_LEVEL: i32 = 1;
 
+/// Chunks larger than this are probed before being compressed whole.
+const PROBE_ABOVE: usize = 256 * 1024;
+const PROBE_LEN: usize = 64 * 1024;
+
+/// Cheap test on a sample from the middle: does zstd save anything on this data?
+/// Media, archives and encrypted files are incompressible, and compressing a whole
+/// chunk of them only to throw the result away would cost more than storing it.
+fn worth_compressing(data: &[u8]) -> bool {
+    if data.len() <= PROBE_ABOVE {
+        return true;
+    }
+    let start = data.len() / 2 - PROBE_LEN / 2;
+    let sample = &data[start..start + PROBE_LEN];
+    zstd::bulk::compress(sample, ZSTD_LEVEL).is_ok_and(|c| c.len() + PROBE_LEN / 16 < PROBE_LEN)
+}
+
 /// Frames a chunk, compressing it when that saves at least 1/16 of its size.
 pub(crate) fn encode(data: &[u8]) -> Vec<u8> {
     let len = u32::try_from(data.len()).unwrap_or(u32::MAX);
-    let compressed = zstd::bulk::compress(data, ZSTD_LEVEL).ok().filter(|c| c.len() + data.len() / 16 < data.len());
+    let compressed = worth_compressing(data)
+        .then(|| zstd::bulk::compress(data, ZSTD_LEVEL).ok())
+        .flatten()
+        .filter(|c| c.len() + data.len() / 16 < data.len());
     let (codec, payload): (u8, &[u8]) = match &compressed {
         Some(c) => (CODEC_ZSTD, c),
         None => (CODEC_RAW, data),

@@ -1,4 +1,6 @@
-//! A chunk store in a local directory: `chunks/ab/cd/<hash>`, written durably.
+//! A chunk store in a local directory: `chunks/ab/<hash>`, written durably. The 256
+//! folders are made (and fsynced) when the store is opened, so a write never has to
+//! create one.
 //!
 //! A write goes to `tmp/`, is fsynced, renamed into place, and the directory holding it
 //! is fsynced before the batch is acknowledged; so after a crash a chunk is either
@@ -42,8 +44,16 @@ impl LocalDirStore {
         for sub in ["chunks", "tmp", "quarantine"] {
             create_dir_durably(&root.join(sub))?;
         }
-        for entry in fs::read_dir(root.join("tmp"))? {
-            let _ = fs::remove_file(entry?.path());
+        for prefix in 0..=255u8 {
+            let prefix = format!("{prefix:02x}");
+            create_dir_durably(&root.join("chunks").join(&prefix))?;
+            // Temporary files are spread like the chunks, so concurrent writes do not all
+            // contend for one directory's lock.
+            let tmp = root.join("tmp").join(&prefix);
+            create_dir_durably(&tmp)?;
+            for entry in fs::read_dir(&tmp)? {
+                let _ = fs::remove_file(entry?.path());
+            }
         }
         Ok(Self { inner: Arc::new(Inner { root, tmp_counter: AtomicU64::new(0) }) })
     }
@@ -52,31 +62,32 @@ impl LocalDirStore {
 impl Inner {
     fn chunk_dir(&self, hash: &ChunkHash) -> PathBuf {
         let hex = hash.to_hex();
-        self.root.join("chunks").join(&hex[..2]).join(&hex[2..4])
+        self.root.join("chunks").join(&hex[..2])
     }
 
     fn chunk_path(&self, hash: &ChunkHash) -> PathBuf {
         self.chunk_dir(hash).join(hash.to_hex())
     }
 
-    fn write_one(&self, hash: ChunkHash, data: &[u8]) -> Result<(PutOutcome, Option<PathBuf>), BlobError> {
+    /// Writes a framed chunk to a temporary file (fsynced when `sync`); `None` when
+    /// the chunk is already stored.
+    fn write_temp(&self, hash: ChunkHash, data: &[u8], sync: bool) -> Result<Option<Staged>, BlobError> {
         let dir = self.chunk_dir(&hash);
         let path = dir.join(hash.to_hex());
         if path.exists() {
-            return Ok((PutOutcome::AlreadyPresent, None));
+            return Ok(None);
         }
-        create_dir_durably(&dir)?;
         let framed = codec::encode(data);
         let n = self.tmp_counter.fetch_add(1, Ordering::Relaxed);
-        let tmp = self.root.join("tmp").join(format!("{}.{}.{n}", hash.to_hex(), std::process::id()));
-        let guard = TempGuard(&tmp);
+        let hex = hash.to_hex();
+        let tmp = self.root.join("tmp").join(&hex[..2]).join(format!("{hex}.{}.{n}", std::process::id()));
+        let guard = TempGuard(Some(tmp.clone()));
         let mut f = File::create(&tmp)?;
         f.write_all(&framed)?;
-        f.sync_all()?;
-        drop(f);
-        fs::rename(&tmp, &path)?;
-        std::mem::forget(guard);
-        Ok((PutOutcome::Written { stored: framed.len() as u64 }, Some(dir)))
+        if sync {
+            f.sync_all()?;
+        }
+        Ok(Some(Staged { tmp: guard, path, dir, stored: framed.len() as u64 }))
     }
 
     fn read_one(&self, hash: &ChunkHash) -> Result<Vec<u8>, BlobError> {
@@ -98,13 +109,41 @@ impl Inner {
     }
 }
 
-/// Removes a temporary file unless the write completed.
-struct TempGuard<'a>(&'a Path);
+/// A chunk written to its temporary file, waiting to be renamed into place.
+struct Staged {
+    tmp: TempGuard,
+    path: PathBuf,
+    dir: PathBuf,
+    stored: u64,
+}
 
-impl Drop for TempGuard<'_> {
-    fn drop(&mut self) {
-        let _ = fs::remove_file(self.0);
+impl Staged {
+    fn publish(mut self) -> std::io::Result<(u64, PathBuf)> {
+        if let Some(tmp) = self.tmp.0.take() {
+            fs::rename(&tmp, &self.path)?;
+        }
+        Ok((self.stored, self.dir))
     }
+}
+
+/// Removes a temporary file unless it was renamed into place.
+struct TempGuard(Option<PathBuf>);
+
+impl Drop for TempGuard {
+    fn drop(&mut self) {
+        if let Some(p) = self.0.take() {
+            let _ = fs::remove_file(p);
+        }
+    }
+}
+
+/// Batches at least this large are made durable with two filesystem flushes (before
+/// and after the renames) instead of an fsync per file and per folder.
+const SYNCFS_BATCH: usize = 8;
+
+fn syncfs(path: &Path) -> std::io::Result<()> {
+    let dir = File::open(path)?;
+    rustix::fs::syncfs(&dir).map_err(std::io::Error::from)
 }
 
 /// Creates `dir` and any missing parents, fsyncing each parent that gained an entry,
@@ -135,11 +174,12 @@ fn sync_dir(dir: &Path) -> std::io::Result<()> {
 #[async_trait]
 impl BlobStore for LocalDirStore {
     async fn put_many(&self, chunks: Vec<(ChunkHash, Bytes)>) -> Result<Vec<PutOutcome>, BlobError> {
-        let results: Vec<(PutOutcome, Option<PathBuf>)> = futures::stream::iter(chunks)
+        let batched = chunks.len() >= SYNCFS_BATCH;
+        let staged: Vec<Option<Staged>> = futures::stream::iter(chunks)
             .map(|(hash, data)| {
                 let store = self.inner.clone();
                 async move {
-                    tokio::task::spawn_blocking(move || store.write_one(hash, &data))
+                    tokio::task::spawn_blocking(move || store.write_temp(hash, &data, !batched))
                         .await
                         .map_err(|e| BlobError::Io(std::io::Error::other(e)))?
                 }
@@ -147,12 +187,35 @@ impl BlobStore for LocalDirStore {
             .buffered(WRITE_CONCURRENCY)
             .try_collect()
             .await?;
-        // One fsync per directory that gained entries, shared by the whole batch.
-        let dirs: BTreeSet<PathBuf> = results.iter().filter_map(|r| r.1.clone()).collect();
-        tokio::task::spawn_blocking(move || dirs.iter().try_for_each(|d| sync_dir(d)))
-            .await
-            .map_err(|e| BlobError::Io(std::io::Error::other(e)))??;
-        Ok(results.into_iter().map(|r| r.0).collect())
+        let root = self.inner.root.clone();
+        let outcomes = tokio::task::spawn_blocking(move || -> std::io::Result<Vec<PutOutcome>> {
+            if batched {
+                // Every temporary file's bytes reach the disk before any is renamed.
+                syncfs(&root)?;
+            }
+            let mut dirs = BTreeSet::new();
+            let mut outcomes = Vec::with_capacity(staged.len());
+            for s in staged {
+                outcomes.push(match s {
+                    None => PutOutcome::AlreadyPresent,
+                    Some(s) => {
+                        let (stored, dir) = s.publish()?;
+                        dirs.insert(dir);
+                        PutOutcome::Written { stored }
+                    }
+                });
+            }
+            // The renames themselves become durable before the batch is acknowledged.
+            if batched && !dirs.is_empty() {
+                syncfs(&root)?;
+            } else {
+                dirs.iter().try_for_each(|d| sync_dir(d))?;
+            }
+            Ok(outcomes)
+        })
+        .await
+        .map_err(|e| BlobError::Io(std::io::Error::other(e)))??;
+        Ok(outcomes)
     }
 
     async fn get(&self, hash: &ChunkHash) -> Result<Bytes, BlobError> {

@@ -47,7 +47,7 @@ async fn corrupt_chunks_are_never_served_and_heal_on_reupload() {
     let hash = ChunkHash::of(&data);
     store.put(hash, data.clone()).await.expect("put");
     let hex = hash.to_hex();
-    let path = dir.path().join("chunks").join(&hex[..2]).join(&hex[2..4]).join(&hex);
+    let path = dir.path().join("chunks").join(&hex[..2]).join(&hex);
     let mut bytes = std::fs::read(&path).expect("read");
     let last = bytes.len() - 1;
     bytes[last] ^= 0x40;
@@ -62,7 +62,7 @@ async fn corrupt_chunks_are_never_served_and_heal_on_reupload() {
 async fn leftover_temporary_files_are_removed_on_open() {
     let dir = tempfile::tempdir().expect("tempdir");
     drop(LocalDirStore::open(dir.path()).expect("open"));
-    std::fs::write(dir.path().join("tmp/half-written"), b"xx").expect("write");
+    std::fs::write(dir.path().join("tmp/ab/half-written"), b"xx").expect("write");
     drop(LocalDirStore::open(dir.path()).expect("reopen"));
-    assert_eq!(std::fs::read_dir(dir.path().join("tmp")).expect("ls").count(), 0);
+    assert_eq!(std::fs::read_dir(dir.path().join("tmp/ab")).expect("ls").count(), 0);
 }

@@ -16,6 +16,16 @@ async fn cli_story_on_every_database() {
 fn story(db: Option<String>) {
     let data = tempfile::tempdir().expect("tempdir");
     let server = Server::start(data.path(), db);
+    // First start: a one-time setup token creates the first admin, once.
+    let token = server.setup_token().expect("the first start prints a setup token");
+    let anon = Client { config: tempfile::tempdir().expect("tempdir") };
+    let setup = anon
+        .run_stdin(&["setup", &server.url, "--token", &token, "--user", "root"], &format!("{}\n", common::PASSWORD));
+    assert_eq!(setup.code, 0, "{}", setup.stderr);
+    let again = anon
+        .run_stdin(&["setup", &server.url, "--token", &token, "--user", "evil"], &format!("{}\n", common::PASSWORD));
+    assert_eq!(again.code, 1, "the setup token works once");
+    assert!(Client::login(&server, "root").ok(&["whoami", "--json"]).json()["user"]["is_admin"] == true);
     server.add_user("alice", &["--admin"]);
     let c = Client::login(&server, "alice");
     assert!(c.ok(&["whoami"]).stdout.contains("alice"));
@@ -113,8 +123,26 @@ fn story(db: Option<String>) {
     let over = b.run(&["put", "--json", docs.join("big.bin").to_str().expect("utf8"), "/big.bin"]);
     assert_ne!(over.code, 0);
     assert!(over.stdout.contains("quota_exceeded"), "{}\n{}", over.stdout, over.stderr);
+    let mut cmd_args = vec!["admin", "user", "set-quota", "bob", "none", "--data"];
+    let data_dir = server.data.to_str().expect("utf8").to_owned();
+    cmd_args.push(&data_dir);
+    let db_arg = server.database.clone();
+    if let Some(db) = &db_arg {
+        cmd_args.extend(["--database", db.as_str()]);
+    }
+    b.ok(&cmd_args);
+    b.ok(&["put", docs.join("big.bin").to_str().expect("utf8"), "/big.bin"]);
+    let users = b.ok(&["admin", "user", "list", "--json", "--data", &data_dir]);
+    if db_arg.is_none() {
+        let users = users.json();
+        let bob = users.as_array().expect("a").iter().find(|u| u["name"] == "bob").expect("bob");
+        assert_eq!(bob["quota_bytes"], serde_json::Value::Null);
+        assert_eq!(bob["used_bytes"].as_u64(), Some(edited.len() as u64));
+    }
     // Bob sees none of Alice's files.
-    assert!(b.ok(&["ls", "--json", "/"]).json().as_array().expect("a").is_empty());
+    let bobs: Vec<String> =
+        b.ok(&["ls", "--json", "/"]).json().as_array().expect("a").iter().map(|e| e["name"].to_string()).collect();
+    assert_eq!(bobs, vec!["\"big.bin\""]);
 
     // Logout revokes the token.
     let token = c.token();

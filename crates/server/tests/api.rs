@@ -407,6 +407,8 @@ async fn every_documented_operation_is_routed() {
     let (api, _service) = Api::start(None).await;
     let (s, doc) = api.call(Method::GET, "/api/v1/openapi.json", None, None).await;
     assert_eq!(s, StatusCode::OK);
+    let (s, health) = api.call(Method::GET, "/healthz", None, None).await;
+    assert_eq!((s, health["status"].as_str()), (StatusCode::OK, Some("ok")));
     let paths = doc["paths"].as_object().expect("paths");
     assert!(paths.len() >= 25);
     for (path, ops) in paths {
@@ -419,6 +421,10 @@ async fn every_documented_operation_is_routed() {
             assert!(s != StatusCode::INTERNAL_SERVER_ERROR, "{method} {path}: 500");
         }
     }
+    let (s, metrics) = api.call(Method::GET, "/metrics", None, None).await;
+    assert_eq!(s, StatusCode::OK);
+    let text = metrics.as_str().expect("text");
+    assert!(text.contains("coffer_http_requests_total"), "{text}");
 }
 
 #[tokio::test]

@@ -9,13 +9,13 @@
 //! many per request, and one commit can create many files in one transaction, so
 //! thousands of small files cost a handful of requests, transactions and fsyncs.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use bytes::Bytes;
 use coffer_core::chunking::MAX_CHUNK_SIZE;
 use coffer_core::wire::{ChangeKind, NodeInfo, UploadResponse};
-use coffer_core::{ChunkHash, ChunkRef, ErrorCode, Manifest};
-use coffer_metastore::{NewNode, Tx};
+use coffer_core::{ChunkHash, ChunkRef, ErrorCode, Manifest, RemotePath};
+use coffer_metastore::{NewNode, NodeRecord, Tx};
 use rand::RngCore;
 
 use crate::accounts::Caller;
@@ -127,28 +127,29 @@ impl Service {
             ));
         }
         {
+            let keys: Vec<Vec<u8>> = chunks.iter().map(|(h, _)| h.as_bytes().to_vec()).collect();
             let mut tx = self.meta().read().await?;
-            for (hash, _) in &chunks {
-                if tx.chunk_state(hash.as_bytes()).await? == Some(true) {
-                    return Err(ServiceError::new(
-                        ErrorCode::Busy,
-                        format!("chunk {hash} is being collected; retry shortly"),
-                    ));
-                }
+            if let Some(h) = tx.chunks_being_deleted(&keys).await?.iter().find_map(|h| ChunkHash::from_slice(h)) {
+                return Err(ServiceError::new(ErrorCode::Busy, format!("chunk {h} is being collected; retry shortly")));
             }
         }
         let sizes: Vec<(ChunkHash, i64)> = chunks.iter().map(|(h, d)| (*h, d.len() as i64)).collect();
         let outcomes = self.blobs().put_many(chunks).await?;
         let now = now_ms();
+        let rows: Vec<(Vec<u8>, i64, i64)> = sizes
+            .iter()
+            .zip(outcomes)
+            .map(|((hash, size), outcome)| {
+                let stored = match outcome {
+                    coffer_blobstore::PutOutcome::Written { stored } => stored as i64,
+                    coffer_blobstore::PutOutcome::AlreadyPresent => *size,
+                };
+                (hash.as_bytes().to_vec(), *size, stored)
+            })
+            .collect();
         let mut tx = self.meta().write().await?;
         self.own_upload(&mut tx, caller, upload_id).await?;
-        for ((hash, size), outcome) in sizes.iter().zip(outcomes) {
-            let stored = match outcome {
-                coffer_blobstore::PutOutcome::Written { stored } => stored as i64,
-                coffer_blobstore::PutOutcome::AlreadyPresent => *size,
-            };
-            tx.record_uploaded_chunk(upload_id, hash.as_bytes(), *size, stored, now).await?;
-        }
+        tx.record_uploaded_chunks(upload_id, &rows, now).await?;
         tx.extend_upload(upload_id, now + self.config().upload_ttl.as_millis() as i64).await?;
         tx.commit().await?;
         metrics::counter!("coffer_chunks_received_total").increment(sizes.len() as u64);
@@ -187,15 +188,15 @@ impl Service {
         if let Some(id) = upload_id {
             self.own_upload(&mut tx, caller, id).await?;
         }
+        let mut batch = self.prepare_batch(&mut tx, caller, &files, now).await?;
         let mut outcomes = Vec::with_capacity(files.len());
-        let mut changed = false;
         for file in files {
             // The outer error aborts the whole transaction (a database failure); the inner
             // one refuses this file only, before anything was written for it.
-            let outcome = self.commit_one(&mut tx, caller, file, now).await?;
-            changed |= outcome.is_ok();
+            let outcome = self.commit_one(&mut tx, caller, &mut batch, file, now).await?;
             outcomes.push(outcome);
         }
+        let changed = batch.finish(&mut tx, caller, now).await?;
         tx.commit().await?;
         if changed {
             self.notify(&[caller.home_namespace_id]);
@@ -203,10 +204,45 @@ impl Service {
         Ok(outcomes)
     }
 
+    /// Looks up, once for the whole commit, everything the files' checks need about
+    /// their chunks and the caller's quota.
+    async fn prepare_batch(&self, tx: &mut Tx, caller: &Caller, files: &[CommitFile], now: i64) -> Result<Batch> {
+        let all: Vec<Vec<u8>> = {
+            let set: HashSet<[u8; 32]> = files.iter().flat_map(|f| f.chunks.iter().map(|c| c.hash.0)).collect();
+            set.into_iter().map(|h| h.to_vec()).collect()
+        };
+        let sizes = tx.chunk_sizes(&all).await?;
+        let mut allowed = tx.chunks_known_to_user(caller.user_id, &all).await?;
+        let rest: Vec<Vec<u8>> = all.iter().filter(|h| !allowed.contains(*h)).cloned().collect();
+        if !rest.is_empty() {
+            // Chunks the caller sent in this or another of their live upload sessions.
+            allowed.extend(tx.chunks_in_user_uploads(caller.user_id, now, &rest).await?);
+        }
+        let user = tx.user_by_id(caller.user_id).await?.ok_or_else(|| ServiceError::not_found("user"))?;
+        Ok(Batch {
+            sizes,
+            allowed,
+            quota: user.quota_bytes,
+            used: user.used_bytes,
+            used_delta: 0,
+            folders: HashMap::new(),
+            refs: HashMap::new(),
+            granted: HashSet::new(),
+            committed: 0,
+        })
+    }
+
     /// Commits one file inside the batch's transaction. `Ok(Err(_))` refuses this file
     /// only, and is returned before anything was written for it; `Err(_)` is a failure
     /// that must abort the whole transaction.
-    async fn commit_one(&self, tx: &mut Tx, caller: &Caller, file: CommitFile, now: i64) -> Result<CommitOutcome> {
+    async fn commit_one(
+        &self,
+        tx: &mut Tx,
+        caller: &Caller,
+        batch: &mut Batch,
+        file: CommitFile,
+        now: i64,
+    ) -> Result<CommitOutcome> {
         macro_rules! refuse {
             ($e:expr) => {
                 return Ok(Err($e))
@@ -222,16 +258,9 @@ impl Service {
         let manifest = Manifest::new(file.chunks);
         let hashes = distinct_hashes(&manifest);
         // The chunks must be stored, and be the caller's to use.
-        let sizes = tx.chunk_sizes(&hashes).await?;
-        let mut allowed = tx.chunks_known_to_user(caller.user_id, &hashes).await?;
-        let rest: Vec<Vec<u8>> = hashes.iter().filter(|h| !allowed.contains(*h)).cloned().collect();
-        if !rest.is_empty() {
-            // Chunks the caller sent in this or another of their live upload sessions.
-            allowed.extend(tx.chunks_in_user_uploads(caller.user_id, now, &rest).await?);
-        }
         let missing: Vec<ChunkHash> = hashes
             .iter()
-            .filter(|h| !allowed.contains(*h) || !sizes.contains_key(*h))
+            .filter(|h| !batch.allowed.contains(*h) || !batch.sizes.contains_key(*h))
             .filter_map(|h| ChunkHash::from_slice(h))
             .collect();
         if !missing.is_empty() {
@@ -243,7 +272,7 @@ impl Service {
             refuse!(e);
         }
         if let Some(c) =
-            manifest.chunks.iter().find(|c| sizes.get(c.hash.as_bytes().as_slice()) != Some(&i64::from(c.size)))
+            manifest.chunks.iter().find(|c| batch.sizes.get(c.hash.as_bytes().as_slice()) != Some(&i64::from(c.size)))
         {
             refuse!(ServiceError::new(ErrorCode::BadRequest, format!("chunk {} is not {} bytes long", c.hash, c.size)));
         }
@@ -251,12 +280,23 @@ impl Service {
         let content_hash = manifest.content_hash();
         let parent_path = path.parent().unwrap_or_default();
         // Every check comes before the first write, so a refused file leaves nothing behind.
-        let existing = match self.resolve(tx, caller, &parent_path).await {
-            Ok(p) if p.is_folder => tx.child(caller.home_namespace_id, p.id, &name.collision_key()).await?,
-            Ok(_) => refuse!(ServiceError::new(ErrorCode::NotAFolder, format!("'{parent_path}' is a file"))),
-            Err(e) if e.code == ErrorCode::NotFound => None,
-            Err(e) if e.code == ErrorCode::NotAFolder || e.code == ErrorCode::InvalidName => refuse!(e),
-            Err(e) => return Err(e),
+        let parent = match batch.folders.get(&parent_path) {
+            Some(p) => p.clone(),
+            None => {
+                let p = match self.resolve(tx, caller, &parent_path).await {
+                    Ok(p) if p.is_folder => Some(p),
+                    Ok(_) => refuse!(ServiceError::new(ErrorCode::NotAFolder, format!("'{parent_path}' is a file"))),
+                    Err(e) if e.code == ErrorCode::NotFound => None,
+                    Err(e) if e.code == ErrorCode::NotAFolder || e.code == ErrorCode::InvalidName => refuse!(e),
+                    Err(e) => return Err(e),
+                };
+                batch.folders.insert(parent_path.clone(), p.clone());
+                p
+            }
+        };
+        let existing = match &parent {
+            Some(p) => tx.child(caller.home_namespace_id, p.id, &name.collision_key()).await?,
+            None => None,
         };
         // Lock the file's row, then look again: a concurrent commit of the same base
         // either finished (and we see its revision) or waits for us.
@@ -276,16 +316,29 @@ impl Service {
                 return Ok(Ok(node_info(n, Some(path.to_string()))));
             }
         }
-        if let Err(e) = self.check_quota(tx, caller, size - existing.as_ref().map_or(0, |n| n.size)).await {
-            if e.code == ErrorCode::QuotaExceeded {
-                refuse!(e);
-            }
-            return Err(e);
+        let growth = size - existing.as_ref().map_or(0, |n| n.size);
+        if let Some(quota) = batch.quota
+            && growth > 0
+            && batch.used + batch.used_delta + growth > quota
+        {
+            refuse!(ServiceError::new(
+                ErrorCode::QuotaExceeded,
+                format!("this needs {growth} more bytes; {} of {quota} are used", batch.used + batch.used_delta),
+            ));
         }
         let (node, created) = match existing {
             Some(n) => (n, false),
             None => {
-                let parent = self.ensure_folders(tx, caller, &parent_path, now).await?;
+                let parent = match parent {
+                    Some(p) => p,
+                    None => {
+                        let p = self.ensure_folders(tx, caller, &parent_path, now).await?;
+                        // Folders were created: forget every "does not exist" answer.
+                        batch.folders.retain(|_, known| known.is_some());
+                        batch.folders.insert(parent_path.clone(), Some(p.clone()));
+                        p
+                    }
+                };
                 let n = tx
                     .insert_node(NewNode {
                         namespace_id: caller.home_namespace_id,
@@ -308,13 +361,57 @@ impl Service {
         {
             return Err(ServiceError::new(ErrorCode::Internal, "the file changed while its row was locked"));
         }
-        tx.add_chunk_refs(&hashes, 1, now).await?;
-        tx.grant_user_chunks(caller.user_id, &hashes).await?;
-        tx.add_used_bytes(caller.user_id, size - node.size).await?;
-        let updated = tx.node(node.id).await?.ok_or_else(|| ServiceError::not_found("item"))?;
+        let updated = NodeRecord {
+            current_rev: Some(rev),
+            size,
+            content_hash: Some(content_hash.as_bytes().to_vec()),
+            mtime: file.mtime,
+            modified_at: now,
+            ..node.clone()
+        };
         let kind = if created { ChangeKind::Created } else { ChangeKind::Modified };
         tx.append_journal(change_name(kind), &updated, now).await?;
-        metrics::counter!("coffer_commits_total").increment(1);
+        for h in hashes {
+            *batch.refs.entry(h.clone()).or_default() += 1;
+            batch.granted.insert(h);
+        }
+        batch.used_delta += size - node.size;
+        batch.committed += 1;
         Ok(Ok(node_info(&updated, Some(path.to_string()))))
+    }
+}
+
+/// What one commit request learned and owes, shared by its files: chunk facts looked up
+/// once, resolved folders, and the reference counts, chunk grants and quota usage that
+/// are written once at the end.
+struct Batch {
+    sizes: HashMap<Vec<u8>, i64>,
+    allowed: HashSet<Vec<u8>>,
+    quota: Option<i64>,
+    used: i64,
+    used_delta: i64,
+    folders: HashMap<RemotePath, Option<NodeRecord>>,
+    refs: HashMap<Vec<u8>, i64>,
+    granted: HashSet<Vec<u8>>,
+    committed: u64,
+}
+
+impl Batch {
+    /// Writes the accumulated bookkeeping; true if any file was committed.
+    async fn finish(self, tx: &mut Tx, caller: &Caller, now: i64) -> Result<bool> {
+        let mut by_count: HashMap<i64, Vec<Vec<u8>>> = HashMap::new();
+        for (h, n) in self.refs {
+            by_count.entry(n).or_default().push(h);
+        }
+        for (n, hashes) in by_count {
+            tx.add_chunk_refs(&hashes, n, now).await?;
+        }
+        let granted: Vec<Vec<u8>> = self.granted.into_iter().collect();
+        tx.grant_user_chunks(caller.user_id, &granted).await?;
+        if self.used_delta != 0 {
+            tx.add_used_bytes(caller.user_id, self.used_delta).await?;
+        }
+        metrics::counter!("coffer_commits_total").increment(self.committed);
+        Ok(self.committed > 0)
     }
 }

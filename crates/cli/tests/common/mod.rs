@@ -28,12 +28,21 @@ pub struct Server {
     pub url: String,
     pub data: PathBuf,
     pub database: Option<String>,
+    /// What the server printed before it listened (the setup token, on first start).
+    pub boot_log: Vec<String>,
     port: u16,
 }
 
 impl Server {
     pub fn start(data: &Path, database: Option<String>) -> Server {
-        let mut s = Server { child: None, url: String::new(), data: data.to_path_buf(), database, port: 0 };
+        let mut s = Server {
+            child: None,
+            url: String::new(),
+            data: data.to_path_buf(),
+            database,
+            boot_log: Vec::new(),
+            port: 0,
+        };
         s.spawn();
         s
     }
@@ -49,11 +58,13 @@ impl Server {
         let mut child = cmd.spawn().expect("spawn coffer serve");
         let stderr = child.stderr.take().expect("stderr");
         let mut lines = BufReader::new(stderr).lines();
+        self.boot_log.clear();
         let url = loop {
             let line = lines.next().expect("server exited before listening").expect("read stderr");
             if let Some(url) = line.strip_prefix("coffer: listening on ") {
                 break url.trim().to_owned();
             }
+            self.boot_log.push(line);
         };
         // Keep draining stderr so the server never blocks on a full pipe.
         std::thread::spawn(move || for _ in lines.by_ref() {});
@@ -78,6 +89,14 @@ impl Server {
     }
 
     /// `coffer admin user add` against this server's database.
+    /// The one-time setup token from the boot log, if the server printed one.
+    pub fn setup_token(&self) -> Option<String> {
+        self.boot_log.iter().find_map(|l| {
+            let rest = l.split("--token ").nth(1)?;
+            rest.split_whitespace().next().map(str::to_owned)
+        })
+    }
+
     pub fn add_user(&self, name: &str, extra: &[&str]) {
         let mut args = vec!["admin", "user", "add", name];
         args.extend_from_slice(extra);

@@ -238,3 +238,52 @@ impl Tx {
         Ok(out)
     }
 }
+
+impl Tx {
+    /// Of `hashes`, those being collected right now (an upload of them must wait).
+    pub async fn chunks_being_deleted(&mut self, hashes: &[Vec<u8>]) -> Result<HashSet<Vec<u8>>, MetaError> {
+        let mut out = HashSet::new();
+        for batch in hashes.chunks(IN_BATCH) {
+            let sql =
+                format!("SELECT hash FROM chunks WHERE deleting = 1 AND hash IN ({})", placeholders(1, batch.len()));
+            let a: Vec<Arg> = batch.iter().map(|h| Arg::from(h.clone())).collect();
+            for r in self.rows_dyn(sql, a).await? {
+                out.insert(r.bytes("hash")?);
+            }
+        }
+        Ok(out)
+    }
+
+    /// [`Tx::record_uploaded_chunk`] for many chunks: `(hash, size, stored_size)`.
+    pub async fn record_uploaded_chunks(
+        &mut self,
+        upload_id: &str,
+        chunks: &[(Vec<u8>, i64, i64)],
+        now: i64,
+    ) -> Result<(), MetaError> {
+        for batch in chunks.chunks(IN_BATCH / 3) {
+            // $1 is the time; row i binds its hash, size and stored size after it.
+            let rows = (0..batch.len())
+                .map(|i| format!("(${}, ${}, ${}, 0, $1, $1)", 3 * i + 2, 3 * i + 3, 3 * i + 4))
+                .collect::<Vec<_>>()
+                .join(", ");
+            let sql = format!(
+                "INSERT INTO chunks (hash, size, stored_size, refcount, created_at, unreferenced_since) \
+                 VALUES {rows} ON CONFLICT (hash) DO NOTHING"
+            );
+            let mut a: Vec<Arg> = args![now];
+            for (hash, size, stored) in batch {
+                a.extend([Arg::from(hash.clone()), Arg::from(*size), Arg::from(*stored)]);
+            }
+            self.exec_dyn(sql, a).await?;
+            let links = (0..batch.len()).map(|i| format!("($1, ${})", i + 2)).collect::<Vec<_>>().join(", ");
+            let sql = format!(
+                "INSERT INTO upload_chunks (upload_id, hash) VALUES {links} ON CONFLICT (upload_id, hash) DO NOTHING"
+            );
+            let mut a: Vec<Arg> = args![upload_id];
+            a.extend(batch.iter().map(|(h, _, _)| Arg::from(h.clone())));
+            self.exec_dyn(sql, a).await?;
+        }
+        Ok(())
+    }
+}
