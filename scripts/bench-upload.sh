@@ -52,7 +52,9 @@ size=$(du -sb "$corpus" | cut -f1)
 files=$(find "$corpus" -type f | wc -l)
 
 # Coffer: server and client on loopback.
-data="$work/coffer-data"; rm -rf "$data" "$work/profile"
+# A new data directory per run; old ones are removed only after measuring (ext4 slows
+# down inode allocation for a few minutes after mass deletions).
+data="$work/coffer-data-$$"; rm -rf "$work/profile"
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 COFFER_LOG=warn /usr/bin/time -f "%M" -o "$work/server.rss" "$bin" serve --data "$data" --listen "127.0.0.1:$port" 2>"$work/server.log" &
 server_pid=$!
@@ -87,7 +89,7 @@ pkill -TERM -P $server_pid; wait $server_pid 2>/dev/null || true
 trap - EXIT
 
 # restic: local repository on the same disk.
-repo="$work/restic-repo"; rm -rf "$repo"
+repo="$work/restic-repo-$$"
 export RESTIC_PASSWORD=bench
 restic init -q --repo "$repo"
 sync
@@ -97,6 +99,7 @@ rend=$(date +%s.%N)
 restic_secs=$(python3 -c "print(round($rend - $rstart, 2))")
 
 mb=$(python3 -c "print(round($size / 1e6))")
+find "$work" -maxdepth 1 \( -name 'coffer-data-*' -o -name 'restic-repo-*' \) -exec rm -rf {} +
 echo
 echo "| tool | corpus | time | throughput | peak RSS |"
 echo "| --- | --- | --- | --- | --- |"

@@ -75,6 +75,12 @@ impl Inner {
         let dir = self.chunk_dir(&hash);
         let path = dir.join(hash.to_hex());
         if path.exists() {
+            if sync {
+                // Another request may have renamed it into place without having made
+                // that durable yet: do it here before acknowledging.
+                File::open(&path)?.sync_all()?;
+                sync_dir(&dir)?;
+            }
             return Ok(None);
         }
         let framed = codec::encode(data);

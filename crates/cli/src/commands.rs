@@ -273,6 +273,7 @@ async fn put(mut paths: Vec<String>, jobs: usize, json: bool) -> Result<u8> {
     let base = remote.trim_end_matches('/');
     let mut items = Vec::new();
     let mut dirs = Vec::new();
+    let mut targets = Vec::new();
     for local in &paths {
         let local_path = PathBuf::from(local);
         let meta = std::fs::symlink_metadata(&local_path).with_context(|| format!("cannot read '{local}'"))?;
@@ -282,6 +283,7 @@ async fn put(mut paths: Vec<String>, jobs: usize, json: bool) -> Result<u8> {
             .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
             .context("a source needs a name")?;
         let target = if into { format!("{base}/{name}") } else { remote.clone() };
+        targets.push(target.clone());
         if meta.is_dir() {
             dirs.push(target.clone());
             dirs.extend(transfer::collect_dirs(&local_path, &target)?);
@@ -292,8 +294,13 @@ async fn put(mut paths: Vec<String>, jobs: usize, json: bool) -> Result<u8> {
             bail!("'{local}' is neither a file nor a folder");
         }
     }
-    for d in &dirs {
-        c.mkdir(d, true).await?;
+    // Commits create the folders files land in; only folders that stay empty need a
+    // request of their own.
+    let empty = empty_leaf_folders(&dirs, &items);
+    let made: Vec<Result<_, _>> =
+        futures::stream::iter(empty.iter()).map(|d| c.mkdir(d, true)).buffer_unordered(8).collect().await;
+    for m in made {
+        m?;
     }
     let total: u64 = items.iter().filter_map(|i| std::fs::metadata(&i.local).ok()).map(|m| m.len()).sum();
     let pb = bar(total, json);
@@ -303,7 +310,15 @@ async fn put(mut paths: Vec<String>, jobs: usize, json: bool) -> Result<u8> {
             progress_bar.inc(n);
         }
     });
-    let opts = UploadOptions { concurrency: jobs.max(1), ..UploadOptions::default() };
+    // Destinations that do not exist hold nothing to overwrite: no need to look.
+    let mut fresh = true;
+    for t in &targets {
+        if c.stat_optional(t).await?.is_some() {
+            fresh = false;
+            break;
+        }
+    }
+    let opts = UploadOptions { concurrency: jobs.max(1), fresh_destination: fresh, ..UploadOptions::default() };
     let report = transfer::upload(&c, items, &opts, progress).await?;
     pb.finish_and_clear();
     let conflicts = report.files.iter().filter(|f| matches!(f.status, FileStatus::Conflict)).count();
@@ -333,6 +348,25 @@ async fn put(mut paths: Vec<String>, jobs: usize, json: bool) -> Result<u8> {
     } else {
         0
     })
+}
+
+/// The folders (remote paths) with no file and no other listed folder below them.
+fn empty_leaf_folders(dirs: &[String], items: &[UploadItem]) -> Vec<String> {
+    let mut occupied: std::collections::HashSet<String> = std::collections::HashSet::new();
+    let parents = items.iter().map(|i| i.remote.as_str()).chain(dirs.iter().map(String::as_str));
+    for path in parents {
+        let mut p = path;
+        while let Some((parent, _)) = p.rsplit_once('/') {
+            if !occupied.insert(parent.to_lowercase()) {
+                break;
+            }
+            p = parent;
+        }
+    }
+    let mut out: Vec<String> = dirs.iter().filter(|d| !occupied.contains(&d.to_lowercase())).cloned().collect();
+    out.sort();
+    out.dedup();
+    out
 }
 
 /// `get REMOTE LOCAL`: a file to LOCAL (or into it when it is a folder); a folder

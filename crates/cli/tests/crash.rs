@@ -74,7 +74,9 @@ fn kill_during_a_large_upload() {
 
     let mut put = spawn_put(&c, &big, "/big.bin");
     let start = Instant::now();
-    while count_chunks(data.path()) < 3 && start.elapsed() < Duration::from_secs(120) {
+    // With 4 chunk requests in flight, the 8th chunk on disk means at least 4 uploads
+    // were acknowledged (and recorded) before the kill.
+    while count_chunks(data.path()) < 8 && start.elapsed() < Duration::from_secs(120) {
         std::thread::sleep(Duration::from_millis(5));
     }
     server.kill9();

@@ -56,11 +56,15 @@ pub struct UploadOptions {
     pub batch_files: usize,
     /// Most bytes of small files per batch; a file up to a quarter of this is small.
     pub batch_bytes: usize,
+    /// The caller knows no destination exists yet (say, it uploads into a folder that
+    /// did not exist): skip looking for files to overwrite. If one does exist after all,
+    /// its commit is a conflict, never an overwrite.
+    pub fresh_destination: bool,
 }
 
 impl Default for UploadOptions {
     fn default() -> Self {
-        Self { concurrency: 4, batch_files: 256, batch_bytes: 16 * 1024 * 1024 }
+        Self { concurrency: 4, batch_files: 256, batch_bytes: 16 * 1024 * 1024, fresh_destination: false }
     }
 }
 
@@ -287,9 +291,16 @@ pub(crate) async fn remote_files<'a>(
         let parent = path.parent().unwrap_or_default();
         parents.entry(path_key(&parent)).or_insert(parent);
     }
+    /// Folders listed at once.
+    const PARALLEL_LISTS: usize = 8;
+    let listings: Vec<(String, Result<Vec<NodeInfo>, ClientError>)> = futures::stream::iter(parents)
+        .map(|(key, parent)| async move { (key, client.list(&parent.to_string()).await) })
+        .buffer_unordered(PARALLEL_LISTS)
+        .collect()
+        .await;
     let mut found = HashMap::new();
-    for (key, parent) in parents {
-        let entries = match client.list(&parent.to_string()).await {
+    for (key, listing) in listings {
+        let entries = match listing {
             Ok(entries) => entries,
             // A folder that does not exist yet (the commit creates it), or a file where a
             // folder should be (the commit reports it per file).
@@ -369,6 +380,8 @@ pub(crate) struct Ctx<'a> {
     pub limits: Limits,
     /// One permit per chunk request in flight.
     pub permits: Semaphore,
+    /// See [`UploadOptions::fresh_destination`].
+    pub fresh: bool,
 }
 
 /// Checks every item: a valid remote path and a regular local file.
@@ -440,7 +453,13 @@ pub async fn upload(
             Job::Large(i) => take(i).map(Work::Large),
         })
         .collect();
-    let ctx = Ctx { client, progress: progress.clone(), limits, permits: Semaphore::new(limits.concurrency) };
+    let ctx = Ctx {
+        client,
+        progress: progress.clone(),
+        limits,
+        permits: Semaphore::new(limits.concurrency),
+        fresh: opts.fresh_destination,
+    };
     let mut running = futures::stream::iter(work)
         .map(|w| async {
             match w {
@@ -475,12 +494,13 @@ mod tests {
     const MIB: u64 = 1024 * 1024;
 
     fn limits(batch_files: usize, batch_bytes: usize) -> Limits {
-        Limits::new(&UploadOptions { concurrency: 4, batch_files, batch_bytes })
+        Limits::new(&UploadOptions { concurrency: 4, batch_files, batch_bytes, fresh_destination: false })
     }
 
     #[test]
     fn options_are_clamped() {
-        let l = Limits::new(&UploadOptions { concurrency: 0, batch_files: 0, batch_bytes: 0 });
+        let l =
+            Limits::new(&UploadOptions { concurrency: 0, batch_files: 0, batch_bytes: 0, fresh_destination: false });
         assert_eq!((l.concurrency, l.batch_files, l.batch_bytes, l.small_max), (1, 1, 1, 0));
         assert_eq!(limits(100_000, 16 << 20).batch_files, MAX_COMMIT_FILES);
         assert_eq!(Limits::new(&UploadOptions::default()).small_max, 4 * MIB);

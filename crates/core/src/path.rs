@@ -77,10 +77,14 @@ impl Name {
         }
     }
 
-    /// "stem (suffix).ext", trimmed so the result is still a valid name.
+    /// "stem (suffix).ext", trimmed so the result is still a valid name (an extension
+    /// too long to keep is dropped).
     pub fn with_suffix(&self, suffix: &str) -> Name {
         let (stem, ext) = self.split_extension();
-        let tail = format!(" ({suffix}){ext}");
+        let mut tail = format!(" ({suffix}){ext}");
+        if tail.len() > MAX_NAME_BYTES / 2 {
+            tail = format!(" ({suffix})");
+        }
         let mut stem = stem.to_string();
         while stem.len() + tail.len() > MAX_NAME_BYTES && !stem.is_empty() {
             stem.pop();
@@ -222,5 +226,8 @@ mod tests {
         assert_eq!(Name::new(".bashrc").expect("valid").with_suffix("2").as_str(), ".bashrc (2)");
         let long = Name::new(&format!("{}.txt", "y".repeat(251))).expect("valid");
         assert!(Name::new(long.with_suffix("12").as_str()).is_ok());
+        let long_ext = Name::new(&format!("a.{}", "z".repeat(253))).expect("valid");
+        let suffixed = long_ext.with_suffix("restored");
+        assert!(Name::new(suffixed.as_str()).is_ok(), "{} bytes", suffixed.as_str().len());
     }
 }

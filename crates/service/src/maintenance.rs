@@ -20,6 +20,37 @@ pub struct MaintenanceReport {
 }
 
 impl Service {
+    /// Deletes chunks marked for collection, after a second look (in a transaction that
+    /// starts after the marking committed) finds them still unused; a chunk that gained a
+    /// reference or an upload meanwhile is unmarked instead. Returns how many went.
+    async fn collect(&self, marked: Vec<Vec<u8>>) -> Result<u64> {
+        let mut doomed = Vec::new();
+        {
+            let mut tx = self.meta().write().await?;
+            for hash in marked {
+                if !tx.unmark_chunk_if_used(&hash).await? {
+                    doomed.push(hash);
+                }
+            }
+            tx.commit().await?;
+        }
+        let mut gone = Vec::new();
+        for hash in doomed {
+            let Some(h) = ChunkHash::from_slice(&hash) else { continue };
+            match self.blobs().delete(&h).await {
+                Ok(()) => gone.push(hash),
+                // Stays marked; the next pass tries again.
+                Err(e) => tracing::warn!(chunk = %h, error = %e, "could not delete a collected chunk"),
+            }
+        }
+        let mut tx = self.meta().write().await?;
+        for hash in &gone {
+            tx.forget_chunk(hash).await?;
+        }
+        tx.commit().await?;
+        Ok(gone.len() as u64)
+    }
+
     /// One pass of upkeep; call it periodically.
     pub async fn run_maintenance(&self) -> Result<MaintenanceReport> {
         let mut report = MaintenanceReport::default();
@@ -43,8 +74,12 @@ impl Service {
             let mut tx = self.meta().write().await?;
             let old = tx.trashed_before(cutoff, BATCH).await?;
             for node in &old {
-                if tx.node(node.id).await?.is_some() {
-                    self.purge_subtree(&mut tx, node).await?;
+                tx.lock_namespace(node.namespace_id).await?;
+                // Skip what a purge or a restore took care of meanwhile.
+                if let Some(current) = tx.lock_node(node.id).await?
+                    && current.trashed_at.is_some()
+                {
+                    self.purge_subtree(&mut tx, &current).await?;
                     report.trash_purged += 1;
                 }
             }
@@ -55,6 +90,12 @@ impl Service {
         }
 
         let grace_cutoff = now - self.config().gc_grace.as_millis() as i64;
+        // Collections a crash or an I/O error interrupted are finished first.
+        let leftovers = {
+            let mut tx = self.meta().read().await?;
+            tx.chunks_marked_deleting(i64::MAX).await?
+        };
+        report.chunks_collected += self.collect(leftovers).await?;
         loop {
             let candidates = {
                 let mut tx = self.meta().read().await?;
@@ -70,17 +111,7 @@ impl Service {
                 }
                 tx.commit().await?;
             }
-            for hash in &marked {
-                if let Some(h) = ChunkHash::from_slice(hash) {
-                    self.blobs().delete(&h).await?;
-                }
-            }
-            let mut tx = self.meta().write().await?;
-            for hash in &marked {
-                tx.forget_chunk(hash).await?;
-            }
-            tx.commit().await?;
-            report.chunks_collected += marked.len() as u64;
+            report.chunks_collected += self.collect(marked).await?;
             if (candidates.len() as i64) < BATCH {
                 break;
             }

@@ -184,6 +184,7 @@ impl Service {
         };
         let now = now_ms();
         let mut tx = self.meta().write().await?;
+        tx.lock_namespace(caller.home_namespace_id).await?;
         let parent_path = path.parent().unwrap_or_default();
         let parent = if parents {
             self.ensure_folders(&mut tx, caller, &parent_path, now).await?
@@ -260,6 +261,7 @@ impl Service {
         }
         let now = now_ms();
         let mut tx = self.meta().write().await?;
+        tx.lock_namespace(caller.home_namespace_id).await?;
         let node = self.resolve(&mut tx, caller, &path).await?;
         tx.trash_node(node.id, &path.to_string(), now).await?;
         let trashed = tx.node(node.id).await?.ok_or_else(|| ServiceError::not_found("item"))?;
@@ -326,6 +328,7 @@ impl Service {
     /// Removes trashed items for good (one, or the whole trash). Returns how many.
     pub async fn trash_purge(&self, caller: &Caller, id: Option<i64>) -> Result<u64> {
         let mut tx = self.meta().write().await?;
+        tx.lock_namespace(caller.home_namespace_id).await?;
         let roots = match id {
             Some(id) => {
                 let node = self.visible_node(&mut tx, caller, id).await?;
@@ -338,8 +341,9 @@ impl Service {
         };
         let mut purged = 0;
         for root in &roots {
-            // An item inside an already purged folder is gone with it.
-            if tx.node(root.id).await?.is_none() {
+            // An item inside an already purged folder is gone with it; one restored
+            // meanwhile is no longer trash.
+            if !tx.lock_node(root.id).await?.is_some_and(|n| n.trashed_at.is_some()) {
                 continue;
             }
             self.purge_subtree(&mut tx, root).await?;
@@ -406,6 +410,7 @@ impl Service {
         let path = parse_path(path)?;
         let now = now_ms();
         let mut tx = self.meta().write().await?;
+        tx.lock_namespace(caller.home_namespace_id).await?;
         let node = self.resolve(&mut tx, caller, &path).await?;
         let old = tx
             .revision(rev)
@@ -424,7 +429,10 @@ impl Service {
         {
             return Err(ServiceError::new(ErrorCode::Conflict, "the file changed during the restore; try again"));
         }
-        tx.add_chunk_refs(&distinct_hashes(&manifest), 1, now).await?;
+        let hashes = distinct_hashes(&manifest);
+        if tx.add_chunk_refs(&hashes, 1, now).await? != hashes.len() as u64 {
+            return Err(ServiceError::new(ErrorCode::Busy, "a chunk of that version is being collected; retry"));
+        }
         tx.add_used_bytes(caller.user_id, old.size - node.size).await?;
         let updated = tx.node(node.id).await?.ok_or_else(|| ServiceError::not_found("item"))?;
         tx.append_journal(change_name(ChangeKind::Modified), &updated, now).await?;

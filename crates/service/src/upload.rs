@@ -77,6 +77,19 @@ impl Service {
         let rest: Vec<Vec<u8>> = wanted.iter().filter(|h| !known.contains(*h)).cloned().collect();
         known.extend(tx.chunks_in_user_uploads(caller.user_id, now, &rest).await?);
         tx.commit().await?;
+        // A chunk the store lost or quarantined as damaged is asked for again, so the
+        // caller's intact copy heals the store.
+        let mut lost = Vec::new();
+        for h in &known {
+            if let Some(hash) = ChunkHash::from_slice(h)
+                && !self.blobs().contains(&hash).await?
+            {
+                lost.push(h.clone());
+            }
+        }
+        for h in lost {
+            known.remove(&h);
+        }
         let mut seen = HashSet::new();
         let missing = chunks
             .iter()
@@ -99,11 +112,11 @@ impl Service {
 
     /// Stores chunks sent for an upload. Each chunk's bytes are hashed here and must
     /// match the hash they were sent as. Durable before this returns.
+    ///
+    /// Race with the collector: the chunks are tied to the upload before their bytes are
+    /// written (so the collector leaves them alone), and recorded as stored only after,
+    /// re-checking that none was marked for collection in between.
     pub async fn put_chunks(&self, caller: &Caller, upload_id: &str, chunks: Vec<(ChunkHash, Bytes)>) -> Result<()> {
-        {
-            let mut tx = self.meta().read().await?;
-            self.own_upload(&mut tx, caller, upload_id).await?;
-        }
         for (hash, data) in &chunks {
             if data.len() > MAX_CHUNK_SIZE {
                 return Err(ServiceError::new(
@@ -126,12 +139,19 @@ impl Service {
                 format!("the bytes sent as chunk {h} hash differently"),
             ));
         }
+        let keys: Vec<Vec<u8>> = chunks.iter().map(|(h, _)| h.as_bytes().to_vec()).collect();
+        let busy = |h: &Vec<u8>| {
+            let h = ChunkHash::from_slice(h).map(|h| h.to_string()).unwrap_or_default();
+            ServiceError::new(ErrorCode::Busy, format!("chunk {h} is being collected; retry shortly"))
+        };
         {
-            let keys: Vec<Vec<u8>> = chunks.iter().map(|(h, _)| h.as_bytes().to_vec()).collect();
-            let mut tx = self.meta().read().await?;
-            if let Some(h) = tx.chunks_being_deleted(&keys).await?.iter().find_map(|h| ChunkHash::from_slice(h)) {
-                return Err(ServiceError::new(ErrorCode::Busy, format!("chunk {h} is being collected; retry shortly")));
+            let mut tx = self.meta().write().await?;
+            self.own_upload(&mut tx, caller, upload_id).await?;
+            if let Some(h) = tx.chunks_being_deleted(&keys).await?.iter().next() {
+                return Err(busy(h));
             }
+            tx.link_upload_chunks(upload_id, &keys).await?;
+            tx.commit().await?;
         }
         let sizes: Vec<(ChunkHash, i64)> = chunks.iter().map(|(h, d)| (*h, d.len() as i64)).collect();
         let outcomes = self.blobs().put_many(chunks).await?;
@@ -148,8 +168,11 @@ impl Service {
             })
             .collect();
         let mut tx = self.meta().write().await?;
-        self.own_upload(&mut tx, caller, upload_id).await?;
-        tx.record_uploaded_chunks(upload_id, &rows, now).await?;
+        if let Some(h) = tx.chunks_being_deleted(&keys).await?.iter().next() {
+            // Marked while we wrote: the collector may delete the bytes; send them again.
+            return Err(busy(h));
+        }
+        tx.record_uploaded_chunks(&rows, now).await?;
         tx.extend_upload(upload_id, now + self.config().upload_ttl.as_millis() as i64).await?;
         tx.commit().await?;
         metrics::counter!("coffer_chunks_received_total").increment(sizes.len() as u64);
@@ -185,6 +208,9 @@ impl Service {
         }
         let now = now_ms();
         let mut tx = self.meta().write().await?;
+        // Every structural change of a namespace takes its lock first: one lock order
+        // for all writers, so PostgreSQL never has to break a deadlock.
+        tx.lock_namespace(caller.home_namespace_id).await?;
         if let Some(id) = upload_id {
             self.own_upload(&mut tx, caller, id).await?;
         }
@@ -332,7 +358,11 @@ impl Service {
                 let parent = match parent {
                     Some(p) => p,
                     None => {
-                        let p = self.ensure_folders(tx, caller, &parent_path, now).await?;
+                        let p = match self.ensure_folders(tx, caller, &parent_path, now).await {
+                            Ok(p) => p,
+                            Err(e) if e.code == ErrorCode::NotAFolder => refuse!(e),
+                            Err(e) => return Err(e),
+                        };
                         // Folders were created: forget every "does not exist" answer.
                         batch.folders.retain(|_, known| known.is_some());
                         batch.folders.insert(parent_path.clone(), Some(p.clone()));
@@ -371,6 +401,8 @@ impl Service {
         };
         let kind = if created { ChangeKind::Created } else { ChangeKind::Modified };
         tx.append_journal(change_name(kind), &updated, now).await?;
+        // This path is a file now, not a folder that does not exist.
+        batch.folders.remove(&path);
         for h in hashes {
             *batch.refs.entry(h.clone()).or_default() += 1;
             batch.granted.insert(h);
@@ -404,7 +436,10 @@ impl Batch {
             by_count.entry(n).or_default().push(h);
         }
         for (n, hashes) in by_count {
-            tx.add_chunk_refs(&hashes, n, now).await?;
+            if tx.add_chunk_refs(&hashes, n, now).await? != hashes.len() as u64 {
+                // A chunk was marked for collection after the checks: commit nothing.
+                return Err(ServiceError::new(ErrorCode::Busy, "a chunk is being collected; retry the commit"));
+            }
         }
         let granted: Vec<Vec<u8>> = self.granted.into_iter().collect();
         tx.grant_user_chunks(caller.user_id, &granted).await?;

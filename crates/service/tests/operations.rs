@@ -11,6 +11,7 @@ use coffer_service::{Caller, CommitFile, Service, ServiceConfig, StorageConfig};
 struct Env {
     service: Service,
     dir: tempfile::TempDir,
+    url: String,
 }
 
 async fn envs(config: ServiceConfig) -> Vec<Env> {
@@ -21,11 +22,9 @@ async fn envs(config: ServiceConfig) -> Vec<Env> {
     }
     for url in urls {
         let dir = tempfile::tempdir().expect("tempdir");
-        let storage = StorageConfig {
-            database_url: url.unwrap_or_else(|| format!("sqlite://{}", dir.path().join("meta.db").display())),
-            chunk_dir: dir.path().join("chunks"),
-        };
-        out.push(Env { service: Service::open(&storage, config.clone()).await.expect("open"), dir });
+        let url = url.unwrap_or_else(|| format!("sqlite://{}", dir.path().join("meta.db").display()));
+        let storage = StorageConfig { database_url: url.clone(), chunk_dir: dir.path().join("chunks") };
+        out.push(Env { service: Service::open(&storage, config.clone()).await.expect("open"), dir, url });
     }
     out
 }
@@ -183,5 +182,88 @@ async fn concurrent_commits_on_one_parent_make_one_winner() {
         }
         assert_eq!(wins, 1, "exactly one edit of the same base wins");
         assert_eq!(s.versions(&alice, "/doc.txt").await.expect("versions").len(), 2);
+    }
+}
+
+#[tokio::test]
+async fn damaged_chunks_are_asked_for_again_and_heal() {
+    for env in envs(ServiceConfig::default()).await {
+        let s = &env.service;
+        let alice = caller(s, "alice").await;
+        let data = b"bytes that will rot on disk".to_vec();
+        put(s, &alice, "/f", &data, None).await.expect("commit");
+        // Rot: flip a bit of the stored chunk.
+        let hex = ChunkHash::of(&data).to_hex();
+        let path = env.dir.path().join("chunks/chunks").join(&hex[..2]).join(&hex);
+        let mut bytes = std::fs::read(&path).expect("stored");
+        let last = bytes.len() - 1;
+        bytes[last] ^= 1;
+        std::fs::write(&path, bytes).expect("damage");
+        let read = s.read_chunk(&alice, &ChunkHash::of(&data)).await;
+        assert_eq!(read.expect_err("damaged").code, ErrorCode::Internal, "damaged bytes are never served");
+        // The owner's next upload of the same bytes is asked to send them, and heals.
+        let up = s
+            .begin_upload(&alice, &[ChunkRef { hash: ChunkHash::of(&data), size: data.len() as u32 }])
+            .await
+            .expect("begin");
+        assert_eq!(up.missing, vec![ChunkHash::of(&data)]);
+        s.put_chunks(&alice, &up.upload_id, vec![(ChunkHash::of(&data), Bytes::from(data.clone()))])
+            .await
+            .expect("heal");
+        assert_eq!(s.read_chunk(&alice, &ChunkHash::of(&data)).await.expect("healed").as_ref(), data.as_slice());
+    }
+}
+
+#[tokio::test]
+async fn a_chunk_marked_for_collection_is_never_committed_and_collection_resumes() {
+    let config =
+        ServiceConfig { upload_ttl: Duration::from_millis(100), gc_grace: Duration::ZERO, ..ServiceConfig::default() };
+    for env in envs(config).await {
+        let s = &env.service;
+        let alice = caller(s, "alice").await;
+        let data = b"short-lived bytes".to_vec();
+        let hash = ChunkHash::of(&data);
+        put(s, &alice, "/f", &data, None).await.expect("commit");
+        s.delete(&alice, "/f").await.expect("trash");
+        s.trash_purge(&alice, None).await.expect("purge");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        // A collection that marked the chunk and then stopped (a crash).
+        let meta = coffer_metastore::MetaStore::open(&env.url).await.expect("meta");
+        let mut tx = meta.write().await.expect("tx");
+        for id in tx.expired_uploads(i64::MAX, 100).await.expect("expired") {
+            tx.delete_upload(&id).await.expect("drop upload");
+        }
+        assert!(tx.mark_chunk_deleting(hash.as_bytes()).await.expect("mark"), "unreferenced and unpinned");
+        tx.commit().await.expect("commit");
+        // Alice still "knows" the chunk, but a commit of it is refused, not accepted.
+        let chunks = vec![ChunkRef { hash, size: data.len() as u32 }];
+        let out = s
+            .commit(
+                &alice,
+                None,
+                vec![CommitFile { path: "/g".into(), parent_rev: None, mtime: None, chunks: chunks.clone() }],
+            )
+            .await
+            .expect("commit request");
+        assert_eq!(out[0].as_ref().expect_err("refused").code, ErrorCode::MissingChunks);
+        // Uploading it meanwhile is told to retry.
+        let up = s.begin_upload(&alice, &chunks).await.expect("begin");
+        let busy = s.put_chunks(&alice, &up.upload_id, vec![(hash, Bytes::from(data.clone()))]).await;
+        assert_eq!(busy.expect_err("busy").code, ErrorCode::Busy);
+        // The next pass finishes the interrupted collection; then the upload works.
+        let r = s.run_maintenance().await.expect("maintenance");
+        assert!(r.chunks_collected >= 1, "{r:?}");
+        s.put_chunks(&alice, &up.upload_id, vec![(hash, Bytes::from(data.clone()))]).await.expect("put after");
+        let out = s
+            .commit(
+                &alice,
+                Some(&up.upload_id),
+                vec![CommitFile { path: "/g".into(), parent_rev: None, mtime: None, chunks }],
+            )
+            .await
+            .expect("commit");
+        assert!(out[0].is_ok(), "{:?}", out[0]);
+        assert_eq!(s.read_chunk(&alice, &hash).await.expect("read").as_ref(), data.as_slice());
+        meta.close().await;
     }
 }

@@ -3,7 +3,7 @@
 //! session for all their chunks, send the missing ones in framed bodies, and commit every
 //! file with one request.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::io::Read;
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
@@ -76,9 +76,13 @@ pub(super) async fn run(ctx: &Ctx<'_>, entries: Vec<Entry>) -> Result<Vec<Done>,
     if loaded.is_empty() {
         return Ok(done);
     }
-    let remote = match remote_files(ctx.client, loaded.iter().map(|l| &l.pending.entry.path)).await {
-        Ok(r) => r,
-        Err(e) => return fail_all(e, loaded.iter().map(|l| &l.pending), done),
+    let remote = if ctx.fresh {
+        HashMap::new()
+    } else {
+        match remote_files(ctx.client, loaded.iter().map(|l| &l.pending.entry.path)).await {
+            Ok(r) => r,
+            Err(e) => return fail_all(e, loaded.iter().map(|l| &l.pending), done),
+        }
     };
     let mut todo = Vec::with_capacity(loaded.len());
     for mut l in loaded {

@@ -67,9 +67,13 @@ pub(super) async fn run(ctx: &Ctx<'_>, entry: Entry) -> Result<Vec<Done>, Client
     let mut pending = Pending { entry, parent_rev: None, mtime, chunks, bytes_sent: 0 };
     pending.entry.size = pending.size();
     let fail = |e: ClientError, p: &Pending| if e.is_fatal() { Err(e) } else { Ok(vec![p.failed(e)]) };
-    let node = match remote_file(ctx.client, &pending.entry.path).await {
-        Ok(n) => n,
-        Err(e) => return fail(e, &pending),
+    let node = if ctx.fresh {
+        None
+    } else {
+        match remote_file(ctx.client, &pending.entry.path).await {
+            Ok(n) => n,
+            Err(e) => return fail(e, &pending),
+        }
     };
     if let Some(unchanged) = pending.against(node.as_ref()) {
         return Ok(vec![unchanged]);

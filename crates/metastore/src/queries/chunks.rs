@@ -89,21 +89,66 @@ impl Tx {
         Ok(())
     }
 
-    /// Adds `delta` to the reference count of each distinct chunk. A chunk whose count
-    /// drops to zero starts its GC grace period.
-    pub async fn add_chunk_refs(&mut self, hashes: &[Vec<u8>], delta: i64, now: i64) -> Result<(), MetaError> {
-        for batch in hashes.chunks(IN_BATCH) {
+    /// Adds `delta` to the reference count of each distinct chunk; returns how many rows
+    /// changed. A chunk whose count drops to zero starts its GC grace period. Adding
+    /// references skips chunks marked for collection, so a caller that gets back fewer
+    /// rows than hashes lost a race with the collector and must not commit. Rows are
+    /// updated in hash order, so concurrent transactions cannot deadlock on them.
+    pub async fn add_chunk_refs(&mut self, hashes: &[Vec<u8>], delta: i64, now: i64) -> Result<u64, MetaError> {
+        let mut sorted = hashes.to_vec();
+        sorted.sort();
+        let mut changed = 0;
+        for batch in sorted.chunks(IN_BATCH) {
+            let live_only = if delta > 0 { "AND deleting = 0" } else { "" };
             let sql = format!(
                 "UPDATE chunks SET refcount = refcount + $1, \
                  unreferenced_since = CASE WHEN refcount + $1 <= 0 THEN $2 ELSE NULL END \
-                 WHERE hash IN ({})",
+                 WHERE hash IN ({}) {live_only}",
                 placeholders(3, batch.len())
             );
             let mut a: Vec<Arg> = args![delta, now];
             a.extend(batch.iter().map(|h| Arg::from(h.clone())));
+            changed += self.exec_dyn(sql, a).await?;
+        }
+        Ok(changed)
+    }
+
+    /// Ties chunks to an upload session before their bytes are written: the collector
+    /// leaves alone any chunk an upload holds.
+    pub async fn link_upload_chunks(&mut self, upload_id: &str, hashes: &[Vec<u8>]) -> Result<(), MetaError> {
+        for batch in hashes.chunks(IN_BATCH) {
+            let links = (0..batch.len()).map(|i| format!("($1, ${})", i + 2)).collect::<Vec<_>>().join(", ");
+            let sql = format!(
+                "INSERT INTO upload_chunks (upload_id, hash) VALUES {links} ON CONFLICT (upload_id, hash) DO NOTHING"
+            );
+            let mut a: Vec<Arg> = args![upload_id];
+            a.extend(batch.iter().map(|h| Arg::from(h.clone())));
             self.exec_dyn(sql, a).await?;
         }
         Ok(())
+    }
+
+    /// Second look of the collector after marking: a chunk that gained a reference or
+    /// an upload meanwhile is unmarked (true), and must not be deleted.
+    pub async fn unmark_chunk_if_used(&mut self, hash: &[u8]) -> Result<bool, MetaError> {
+        Ok(self
+            .exec(
+                "UPDATE chunks SET deleting = 0 WHERE hash = $1 AND deleting = 1 \
+                 AND (refcount > 0 OR EXISTS (SELECT 1 FROM upload_chunks u WHERE u.hash = chunks.hash))",
+                args![hash],
+            )
+            .await?
+            == 1)
+    }
+
+    /// Chunks marked for collection whose collection did not finish (a crash, a failed
+    /// delete): the next pass completes them.
+    pub async fn chunks_marked_deleting(&mut self, limit: i64) -> Result<Vec<Vec<u8>>, MetaError> {
+        self.rows("SELECT hash FROM chunks WHERE deleting = 1 LIMIT $1", args![limit])
+            .await?
+            .iter()
+            .map(|r| r.bytes("hash"))
+            .collect()
     }
 
     /// Remembers that `user_id` holds these chunks (dedup privacy).
@@ -185,7 +230,7 @@ impl Tx {
     /// Drops a chunk's rows once its bytes are gone.
     pub async fn forget_chunk(&mut self, hash: &[u8]) -> Result<(), MetaError> {
         self.exec("DELETE FROM user_chunks WHERE hash = $1", args![hash]).await?;
-        self.exec("DELETE FROM chunks WHERE hash = $1 AND deleting = 1", args![hash]).await?;
+        self.exec("DELETE FROM chunks WHERE hash = $1 AND deleting = 1 AND refcount <= 0", args![hash]).await?;
         Ok(())
     }
 }
@@ -254,13 +299,9 @@ impl Tx {
         Ok(out)
     }
 
-    /// [`Tx::record_uploaded_chunk`] for many chunks: `(hash, size, stored_size)`.
-    pub async fn record_uploaded_chunks(
-        &mut self,
-        upload_id: &str,
-        chunks: &[(Vec<u8>, i64, i64)],
-        now: i64,
-    ) -> Result<(), MetaError> {
+    /// Records stored chunks `(hash, size, stored_size)` (no-op for known ones); their
+    /// upload links were made before the bytes were written ([`Tx::link_upload_chunks`]).
+    pub async fn record_uploaded_chunks(&mut self, chunks: &[(Vec<u8>, i64, i64)], now: i64) -> Result<(), MetaError> {
         for batch in chunks.chunks(IN_BATCH / 3) {
             // $1 is the time; row i binds its hash, size and stored size after it.
             let rows = (0..batch.len())
@@ -275,13 +316,6 @@ impl Tx {
             for (hash, size, stored) in batch {
                 a.extend([Arg::from(hash.clone()), Arg::from(*size), Arg::from(*stored)]);
             }
-            self.exec_dyn(sql, a).await?;
-            let links = (0..batch.len()).map(|i| format!("($1, ${})", i + 2)).collect::<Vec<_>>().join(", ");
-            let sql = format!(
-                "INSERT INTO upload_chunks (upload_id, hash) VALUES {links} ON CONFLICT (upload_id, hash) DO NOTHING"
-            );
-            let mut a: Vec<Arg> = args![upload_id];
-            a.extend(batch.iter().map(|(h, _, _)| Arg::from(h.clone())));
             self.exec_dyn(sql, a).await?;
         }
         Ok(())

@@ -58,6 +58,10 @@ pub async fn chunk(State(s): State<AppState>, Auth(c): Auth, ApiPath(hash): ApiP
 /// A byte range request, resolved against the size: `Ok(start..end)` or unsatisfiable.
 fn parse_range(value: &str, size: u64) -> Option<Result<(u64, u64), ()>> {
     let spec = value.trim().strip_prefix("bytes=")?;
+    if size == 0 {
+        // No byte of an empty file can be asked for.
+        return Some(Err(()));
+    }
     if spec.contains(',') {
         // Several ranges: serve the whole content, as RFC 9110 allows.
         return None;
@@ -139,5 +143,7 @@ mod tests {
         assert_eq!(parse_range("bytes=0-1,5-6", 100), None);
         assert_eq!(parse_range("items=0-1", 100), None);
         assert_eq!(parse_range("bytes=x-1", 100), None);
+        assert_eq!(parse_range("bytes=-5", 0), Some(Err(())));
+        assert_eq!(parse_range("bytes=0-", 0), Some(Err(())));
     }
 }
