@@ -343,7 +343,7 @@ impl Service {
         for root in &roots {
             // An item inside an already purged folder is gone with it; one restored
             // meanwhile is no longer trash.
-            if !tx.lock_node(root.id).await?.is_some_and(|n| n.trashed_at.is_some()) {
+            if tx.lock_node(root.id).await?.is_none_or(|n| n.trashed_at.is_none()) {
                 continue;
             }
             self.purge_subtree(&mut tx, root).await?;
