@@ -48,6 +48,14 @@ for i in range(2):
         dst.write(src.read(64 << 20))
 PY
 fi
+# A real source tree: the first 200 crates of the local cargo registry (thousands of
+# small files, as in a developer's folder).
+srctree="$work/srctree"
+if [[ ! -d "$srctree" ]]; then
+  registry=$(ls -d "${CARGO_HOME:-$HOME/.cargo}"/registry/src/*/ | head -n 1)
+  mkdir -p "$srctree"
+  (cd "$registry" && ls | head -n 200 | tar cf - -T -) | tar xf - -C "$srctree"
+fi
 size=$(du -sb "$corpus" | cut -f1)
 files=$(find "$corpus" -type f | wc -l)
 
@@ -69,6 +77,13 @@ start=$(date +%s.%N)
 end=$(date +%s.%N)
 coffer_secs=$(python3 -c "print(round($end - $start, 2))")
 sent=$(python3 -c "import json; print(json.load(open('$work/put.json'))['bytes_sent'])")
+
+# The source tree.
+sync
+sstart=$(date +%s.%N)
+"$bin" put --json "$srctree" / >/dev/null
+send=$(date +%s.%N)
+src_secs=$(python3 -c "print(round($send - $sstart, 2))")
 
 # The one-byte insert at the start of a 512 MiB file.
 python3 -c "
@@ -97,6 +112,13 @@ rstart=$(date +%s.%N)
 /usr/bin/time -f "%M" -o "$work/restic.rss" restic -q --repo "$repo" backup "$corpus" >/dev/null
 rend=$(date +%s.%N)
 restic_secs=$(python3 -c "print(round($rend - $rstart, 2))")
+sync
+rsstart=$(date +%s.%N)
+restic -q --repo "$repo" backup "$srctree" >/dev/null
+rsend=$(date +%s.%N)
+restic_src_secs=$(python3 -c "print(round($rsend - $rsstart, 2))")
+src_files=$(find "$srctree" -type f | wc -l)
+src_mb=$(python3 -c "print(round($(du -sb "$srctree" | cut -f1) / 1e6))")
 
 mb=$(python3 -c "print(round($size / 1e6))")
 find "$work" -maxdepth 1 \( -name 'coffer-data-*' -o -name 'restic-repo-*' \) -exec rm -rf {} +
@@ -106,6 +128,8 @@ echo "| --- | --- | --- | --- | --- |"
 echo "coffer: first upload ${coffer_secs} s" >&2
 echo "| coffer put (server + client, loopback) | $files files, $mb MB | ${coffer_secs} s | $(python3 -c "print(round($size / 1e6 / $coffer_secs))") MB/s | server $(( $(cat "$work/server.rss") / 1024 )) MiB, client $(( $(cat "$work/client.rss") / 1024 )) MiB |"
 echo "| restic backup (local repo) | $files files, $mb MB | ${restic_secs} s | $(python3 -c "print(round($size / 1e6 / $restic_secs))") MB/s | $(( $(cat "$work/restic.rss") / 1024 )) MiB |"
+echo "| coffer put, source tree | $src_files files, $src_mb MB | ${src_secs} s | | |"
+echo "| restic backup, source tree | $src_files files, $src_mb MB | ${restic_src_secs} s | | |"
 echo
 echo "coffer bytes sent on first upload: $sent of $size (duplicates inside the corpus are sent once)"
 echo "one byte inserted at the start of a 512 MiB file: re-upload sent $insert_sent bytes in ${insert_secs} s"
