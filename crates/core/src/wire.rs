@@ -343,3 +343,21 @@ pub struct HealthResponse {
     pub status: String,
     pub version: String,
 }
+
+/// A message of the `/api/v1/notify` WebSocket (server to client). It carries no file
+/// data: it only says which namespaces advanced, and the client then asks for the delta.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum NotifyMessage {
+    /// Sent first: the latest seq of every namespace the device can see.
+    Hello { namespaces: Vec<NamespacePosition> },
+    /// A namespace advanced to `seq`.
+    Changed { namespace_id: i64, seq: i64 },
+}
+
+/// Where a namespace's journal stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NamespacePosition {
+    pub namespace_id: i64,
+    pub seq: i64,
+}

@@ -72,6 +72,7 @@ pub(crate) const OPERATIONS: &[Operation] = &[
     ("get", "/api/v1/journal/delta", "Changes since a cursor (?cursor=&limit=)", None, "DeltaResponse", true),
     ("get", "/api/v1/journal/latest", "The cursor of now", None, "CursorResponse", true),
     ("get", "/api/v1/journal/longpoll", "Wait for a change (?cursor=&timeout_secs=)", None, "LongPollResponse", true),
+    ("get", "/api/v1/notify", "WebSocket: which namespaces advanced (NotifyMessage JSON)", None, "NotifyMessage", true),
     ("get", "/api/v1/openapi.json", "This document", None, "object", false),
     ("get", "/healthz", "Health", None, "HealthResponse", false),
     ("get", "/metrics", "Prometheus metrics", None, "text", false),

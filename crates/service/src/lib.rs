@@ -29,6 +29,7 @@ pub use coffer_core::ErrorCode;
 pub use content::ContentStream;
 pub use error::ServiceError;
 pub use maintenance::MaintenanceReport;
+pub use notify::ChangeFeed;
 pub use upload::{CommitFile, CommitOutcome};
 
 pub type Result<T, E = ServiceError> = std::result::Result<T, E>;

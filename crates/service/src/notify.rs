@@ -2,10 +2,13 @@
 //! A signal is only a hint to re-read the journal, so a missed one can delay a client
 //! but never lose a change.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Mutex;
 
 use tokio::sync::watch;
+
+use crate::accounts::Caller;
+use crate::{Result, Service};
 
 #[derive(Default)]
 pub(crate) struct Notifier {
@@ -32,5 +35,67 @@ impl crate::Service {
         for ns in namespaces {
             self.inner.notifier.signal(*ns);
         }
+    }
+}
+
+/// A device's live view of its namespaces' sequence numbers: the source of the notify
+/// WebSocket. Signals are hints; every report is read from the database, so a missed
+/// signal delays a report until the next one, and nothing is reported twice.
+pub struct ChangeFeed {
+    service: Service,
+    namespaces: Vec<i64>,
+    receivers: Vec<watch::Receiver<u64>>,
+    last: BTreeMap<i64, i64>,
+}
+
+impl ChangeFeed {
+    /// The latest seq of each namespace as of the feed's start.
+    pub fn positions(&self) -> &BTreeMap<i64, i64> {
+        &self.last
+    }
+
+    /// Waits until some namespace advances; returns each advanced `(namespace, seq)`.
+    pub async fn next(&mut self) -> Result<Vec<(i64, i64)>> {
+        loop {
+            if self.receivers.is_empty() {
+                std::future::pending::<()>().await;
+            }
+            let waits = self.receivers.iter_mut().map(|r| Box::pin(r.changed()));
+            let (result, _, _) = futures::future::select_all(waits).await;
+            if result.is_err() {
+                // The notifier is gone (shutting down): nothing more will come.
+                std::future::pending::<()>().await;
+            }
+            let mut advanced = Vec::new();
+            let mut tx = self.service.meta().read().await?;
+            for ns in &self.namespaces {
+                let seq = tx.namespace_seq(*ns).await?;
+                if self.last.get(ns).is_none_or(|last| seq > *last) {
+                    self.last.insert(*ns, seq);
+                    advanced.push((*ns, seq));
+                }
+            }
+            if !advanced.is_empty() {
+                return Ok(advanced);
+            }
+        }
+    }
+}
+
+impl Service {
+    /// Starts a change feed over the namespaces the caller can see.
+    pub async fn change_feed(&self, caller: &Caller) -> Result<ChangeFeed> {
+        let namespaces = {
+            let mut tx = self.meta().read().await?;
+            self.visible_namespaces(&mut tx, caller).await?
+        };
+        // Subscribe before reading, so a change in between is not missed.
+        let receivers = namespaces.iter().map(|ns| self.inner.notifier.subscribe(*ns)).collect();
+        let mut last = BTreeMap::new();
+        let mut tx = self.meta().read().await?;
+        for ns in &namespaces {
+            last.insert(*ns, tx.namespace_seq(*ns).await?);
+        }
+        Ok(ChangeFeed { service: self.clone(), namespaces, receivers, last })
     }
 }

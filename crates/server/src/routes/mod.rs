@@ -3,6 +3,7 @@
 mod accounts;
 mod content;
 mod journal;
+mod notify;
 mod ops;
 mod tree;
 mod upload;
@@ -62,6 +63,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/journal/delta", get(journal::delta))
         .route("/api/v1/journal/latest", get(journal::latest))
         .route("/api/v1/journal/longpoll", get(journal::longpoll))
+        .route("/api/v1/notify", get(notify::notify))
         .layer(DefaultBodyLimit::max(JSON_LIMIT));
     Router::new()
         .merge(manifests)

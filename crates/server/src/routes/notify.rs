@@ -1,0 +1,83 @@
+//! `GET /api/v1/notify`: a WebSocket that tells a device which of its namespaces
+//! advanced (never what changed: the device asks `delta` for that). The first message
+//! gives every namespace's latest seq, so a device that missed messages while away
+//! compares it with its cursor. The token is checked again at every keep-alive ping, so
+//! a revoked device is disconnected within one ping interval.
+
+use std::time::Duration;
+
+use axum::extract::State;
+use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
+use axum::http::HeaderMap;
+use axum::response::Response;
+use coffer_core::wire::{NamespacePosition, NotifyMessage};
+use coffer_service::{Caller, ChangeFeed};
+
+use crate::AppState;
+use crate::error::ApiResult;
+use crate::extract::Auth;
+
+/// How often the server pings (and re-checks the token).
+const PING_EVERY: Duration = Duration::from_secs(30);
+
+pub async fn notify(
+    State(s): State<AppState>,
+    Auth(caller): Auth,
+    headers: HeaderMap,
+    ws: WebSocketUpgrade,
+) -> ApiResult<Response> {
+    let token = headers
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or_default()
+        .trim()
+        .to_owned();
+    let feed = s.service.change_feed(&caller).await?;
+    Ok(ws.max_message_size(64 * 1024).on_upgrade(move |socket| run(socket, s, caller, token, feed)))
+}
+
+async fn send(socket: &mut WebSocket, msg: &NotifyMessage) -> bool {
+    match serde_json::to_string(msg) {
+        Ok(text) => socket.send(Message::Text(text.into())).await.is_ok(),
+        Err(_) => false,
+    }
+}
+
+async fn run(mut socket: WebSocket, s: AppState, caller: Caller, token: String, mut feed: ChangeFeed) {
+    metrics::gauge!("coffer_notify_connections").increment(1.0);
+    let namespaces =
+        feed.positions().iter().map(|(ns, seq)| NamespacePosition { namespace_id: *ns, seq: *seq }).collect();
+    let hello = NotifyMessage::Hello { namespaces };
+    if send(&mut socket, &hello).await {
+        let mut ping = tokio::time::interval(PING_EVERY);
+        ping.tick().await;
+        loop {
+            tokio::select! {
+                advanced = feed.next() => {
+                    let Ok(advanced) = advanced else { break };
+                    let mut ok = true;
+                    for (namespace_id, seq) in advanced {
+                        ok &= send(&mut socket, &NotifyMessage::Changed { namespace_id, seq }).await;
+                    }
+                    if !ok {
+                        break;
+                    }
+                }
+                incoming = socket.recv() => match incoming {
+                    // The client says nothing but pongs and close.
+                    Some(Ok(Message::Close(_))) | None | Some(Err(_)) => break,
+                    Some(Ok(_)) => {}
+                },
+                _ = ping.tick() => {
+                    let still_valid = s.service.authenticate(&token).await.is_ok_and(|c| c.device_id == caller.device_id);
+                    if !still_valid || socket.send(Message::Ping(Vec::new().into())).await.is_err() {
+                        break;
+                    }
+                }
+            }
+        }
+    }
+    let _ = socket.send(Message::Close(None)).await;
+    metrics::gauge!("coffer_notify_connections").decrement(1.0);
+}

@@ -1,0 +1,74 @@
+//! The notify WebSocket over real loopback HTTP: a device hears that its namespace
+//! advanced, never about another user's, and a revoked device is refused.
+
+use std::time::Duration;
+
+use coffer_core::wire::NotifyMessage;
+use coffer_service::{Service, ServiceConfig, StorageConfig};
+use futures::StreamExt;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::{Error as WsError, Message};
+
+async fn start() -> (String, Service, tempfile::TempDir) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let storage = StorageConfig {
+        database_url: format!("sqlite://{}", dir.path().join("meta.db").display()),
+        chunk_dir: dir.path().join("chunks"),
+    };
+    let service = Service::open(&storage, ServiceConfig::default()).await.expect("open");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let app = coffer_server::app(service.clone());
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    (format!("ws://{addr}/api/v1/notify"), service, dir)
+}
+
+type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+async fn connect(url: &str, token: &str) -> Result<Socket, WsError> {
+    let mut req = url.into_client_request()?;
+    req.headers_mut().insert("authorization", format!("Bearer {token}").parse().expect("header"));
+    tokio_tungstenite::connect_async(req).await.map(|(s, _)| s)
+}
+
+async fn next_message(socket: &mut Socket, wait: Duration) -> Option<NotifyMessage> {
+    loop {
+        match tokio::time::timeout(wait, socket.next()).await {
+            Ok(Some(Ok(Message::Text(t)))) => return Some(serde_json::from_str(&t).expect("a notify message")),
+            Ok(Some(Ok(_))) => continue,
+            _ => return None,
+        }
+    }
+}
+
+#[tokio::test]
+async fn devices_hear_their_namespaces_advance_and_nothing_else() {
+    let (url, service, _dir) = start().await;
+    service.create_user("alice", "a long password", false, None).await.expect("alice");
+    service.create_user("bob", "a long password", false, None).await.expect("bob");
+    let alice_token = service.login("alice", "a long password", "laptop").await.expect("login").token;
+    let alice = service.authenticate(&alice_token).await.expect("auth");
+    let bob_token = service.login("bob", "a long password", "phone").await.expect("login").token;
+    let bob = service.authenticate(&bob_token).await.expect("auth");
+
+    let mut socket = connect(&url, &alice_token).await.expect("connect");
+    let hello = next_message(&mut socket, Duration::from_secs(5)).await.expect("hello");
+    let NotifyMessage::Hello { namespaces } = hello else { panic!("first message is hello: {hello:?}") };
+    assert_eq!(namespaces.iter().map(|p| p.namespace_id).collect::<Vec<_>>(), vec![alice.home_namespace_id]);
+    let start = namespaces[0].seq;
+
+    // Bob's change is not Alice's business.
+    service.mkdir(&bob, "/bobs", false).await.expect("mkdir");
+    assert_eq!(next_message(&mut socket, Duration::from_millis(300)).await, None);
+
+    service.mkdir(&alice, "/a", false).await.expect("mkdir");
+    let msg = next_message(&mut socket, Duration::from_secs(5)).await.expect("changed");
+    assert_eq!(msg, NotifyMessage::Changed { namespace_id: alice.home_namespace_id, seq: start + 1 });
+
+    // Missing or revoked credentials never get a socket.
+    assert!(connect(&url, "not a token").await.is_err());
+    service.revoke_device(&bob, bob.device_id).await.expect("revoke");
+    assert!(connect(&url, &bob_token).await.is_err());
+}
