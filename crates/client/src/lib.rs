@@ -16,6 +16,7 @@ mod download;
 mod error;
 #[cfg(test)]
 mod mock;
+mod notify;
 mod request;
 #[cfg(test)]
 mod tests;
@@ -24,6 +25,7 @@ pub mod transfer;
 pub use api::{Client, MAX_BATCH_BODY};
 pub use download::{DownloadReport, DownloadSource, sync_filesystem};
 pub use error::ClientError;
+pub use notify::ChangeWatcher;
 pub use transfer::{
     FileReport, FileStatus, Progress, UploadItem, UploadOptions, UploadReport, collect_dirs, collect_items, upload,
 };

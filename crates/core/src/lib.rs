@@ -5,6 +5,7 @@
 //! `std::io::Read`, and knows nothing of async runtimes, HTTP or databases.
 
 pub mod chunking;
+pub mod cursor;
 pub mod error;
 pub mod hash;
 pub mod manifest;
@@ -12,6 +13,7 @@ pub mod path;
 pub mod wire;
 
 pub use chunking::{Chunk, ChunkerConfig, chunk_reader};
+pub use cursor::Cursor;
 pub use error::ErrorCode;
 pub use hash::{ChunkHash, ContentHash};
 pub use manifest::{ChunkRef, Manifest};

@@ -6,9 +6,9 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use coffer_core::ContentHash;
 use coffer_core::ErrorCode;
 use coffer_core::wire::{Change, ChangeKind, DeltaResponse, NodeInfo, NodeKind};
+use coffer_core::{ContentHash, Cursor};
 use coffer_metastore::JournalRecord;
 
 use crate::accounts::Caller;
@@ -17,28 +17,13 @@ use crate::{Result, Service, ServiceError};
 pub const MAX_DELTA_PAGE: i64 = 2000;
 
 fn decode_cursor(cursor: Option<&str>) -> Result<BTreeMap<i64, i64>> {
-    let bad = || ServiceError::new(ErrorCode::InvalidCursor, "the cursor is malformed");
-    let Some(cursor) = cursor.filter(|c| !c.is_empty()) else { return Ok(BTreeMap::new()) };
-    let body = cursor.strip_prefix("v1:").ok_or_else(bad)?;
-    if body.is_empty() {
-        return Ok(BTreeMap::new());
-    }
-    if body.len() > 64 * 1024 {
-        return Err(bad());
-    }
-    body.split(',')
-        .map(|pair| {
-            let (ns, seq) = pair.split_once('=').ok_or_else(bad)?;
-            let ns: i64 = ns.parse().map_err(|_| bad())?;
-            let seq: i64 = seq.parse().map_err(|_| bad())?;
-            if seq < 0 { Err(bad()) } else { Ok((ns, seq)) }
-        })
-        .collect()
+    Cursor::parse(cursor.unwrap_or(""))
+        .map(|c| c.positions)
+        .map_err(|_| ServiceError::new(ErrorCode::InvalidCursor, "the cursor is malformed"))
 }
 
 fn encode_cursor(map: &BTreeMap<i64, i64>) -> String {
-    let pairs: Vec<String> = map.iter().map(|(ns, seq)| format!("{ns}={seq}")).collect();
-    format!("v1:{}", pairs.join(","))
+    Cursor { positions: map.clone() }.to_string()
 }
 
 fn change_kind(s: &str) -> ChangeKind {
@@ -145,22 +130,5 @@ impl Service {
         let waits = receivers.iter_mut().map(|r| Box::pin(r.changed()));
         let any = futures::future::select_all(waits);
         Ok(tokio::time::timeout(timeout, any).await.is_ok())
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn cursors_round_trip_and_reject_garbage() {
-        let mut m = BTreeMap::new();
-        m.insert(3, 10);
-        m.insert(7, 0);
-        assert_eq!(decode_cursor(Some(&encode_cursor(&m))).expect("valid"), m);
-        assert!(decode_cursor(None).expect("empty").is_empty());
-        for bad in ["x", "v1:3", "v1:a=1", "v1:1=-4", "v2:1=1"] {
-            assert!(decode_cursor(Some(bad)).is_err(), "{bad}");
-        }
     }
 }
