@@ -42,7 +42,8 @@ pub enum Command {
     Setup {
         /// Server URL, e.g. http://127.0.0.1:8080
         url: String,
-        #[arg(long)]
+        /// The token the server printed (it may start with '-').
+        #[arg(long, allow_hyphen_values = true)]
         token: String,
         #[arg(long)]
         user: String,

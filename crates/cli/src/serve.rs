@@ -88,7 +88,7 @@ pub async fn run(args: ServeArgs) -> Result<u8> {
     let addr = listener.local_addr()?;
     if let Some(token) = service.prepare_setup_token().await? {
         eprintln!("No users yet. Create the first admin with this one-time setup token:");
-        eprintln!("  coffer setup http://{addr} --token {token} --user NAME");
+        eprintln!("  coffer setup http://{addr} --token={token} --user NAME");
         eprintln!("(or: coffer admin user add NAME --admin --data DIR)");
     }
     tracing::info!(%addr, database = %redact(&cfg.storage.database_url), "coffer server listening");

@@ -150,6 +150,10 @@ pub struct CommitRequest {
     #[serde(default)]
     pub upload_id: Option<String>,
     pub files: Vec<CommitFileRequest>,
+    /// End the upload session in the same transaction (its chunks stay if committed),
+    /// saving the client a `DELETE /api/v1/uploads/{id}`.
+    #[serde(default)]
+    pub close_upload: bool,
 }
 
 /// The result for one file, in request order: `node` on success, else `error`.

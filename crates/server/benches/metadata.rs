@@ -55,7 +55,7 @@ async fn main() {
                 chunks: Vec::<ChunkRef>::new(),
             })
             .collect();
-        let req = CommitRequest { upload_id: None, files };
+        let req = CommitRequest { upload_id: None, files, close_upload: false };
         let resp =
             http.post(format!("{base}/api/v1/commit")).bearer_auth(&token).json(&req).send().await.expect("commit");
         assert!(resp.status().is_success());

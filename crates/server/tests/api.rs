@@ -108,6 +108,7 @@ impl Api {
         let req = CommitRequest {
             upload_id: Some(up.upload_id),
             files: vec![CommitFileRequest { path: path.into(), parent_rev, mtime: None, chunks }],
+            close_upload: true,
         };
         let (s, body) = self
             .call(Method::POST, "/api/v1/commit", Some(token), Some(serde_json::to_value(req).expect("json")))

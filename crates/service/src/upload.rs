@@ -196,6 +196,7 @@ impl Service {
         caller: &Caller,
         upload_id: Option<&str>,
         files: Vec<CommitFile>,
+        close_upload: bool,
     ) -> Result<Vec<CommitOutcome>> {
         if files.is_empty() || files.len() > self.config().max_commit_files {
             return Err(ServiceError::new(
@@ -223,6 +224,10 @@ impl Service {
             outcomes.push(outcome);
         }
         let changed = batch.finish(&mut tx, caller, now).await?;
+        if let (Some(id), true) = (upload_id, close_upload) {
+            // Committed chunks are held by their references now; the rest are released.
+            tx.delete_upload(id).await?;
+        }
         tx.commit().await?;
         if changed {
             self.notify(&[caller.home_namespace_id]);

@@ -50,7 +50,7 @@ async fn put(
         s.put_chunks(c, &up.upload_id, vec![(hash, Bytes::copy_from_slice(data))]).await.expect("put");
     }
     let mut out = s
-        .commit(c, Some(&up.upload_id), vec![CommitFile { path: path.into(), parent_rev, mtime: None, chunks }])
+        .commit(c, Some(&up.upload_id), vec![CommitFile { path: path.into(), parent_rev, mtime: None, chunks }], false)
         .await
         .expect("commit");
     out.remove(0)
@@ -242,6 +242,7 @@ async fn a_chunk_marked_for_collection_is_never_committed_and_collection_resumes
                 &alice,
                 None,
                 vec![CommitFile { path: "/g".into(), parent_rev: None, mtime: None, chunks: chunks.clone() }],
+                false,
             )
             .await
             .expect("commit request");
@@ -259,10 +260,14 @@ async fn a_chunk_marked_for_collection_is_never_committed_and_collection_resumes
                 &alice,
                 Some(&up.upload_id),
                 vec![CommitFile { path: "/g".into(), parent_rev: None, mtime: None, chunks }],
+                true,
             )
             .await
             .expect("commit");
         assert!(out[0].is_ok(), "{:?}", out[0]);
+        // The commit closed the session.
+        let closed = s.put_chunks(&alice, &up.upload_id, vec![(hash, Bytes::from(data.clone()))]).await;
+        assert_eq!(closed.expect_err("closed").code, ErrorCode::UploadNotFound);
         assert_eq!(s.read_chunk(&alice, &hash).await.expect("read").as_ref(), data.as_slice());
         meta.close().await;
     }

@@ -92,7 +92,7 @@ impl Server {
     /// The one-time setup token from the boot log, if the server printed one.
     pub fn setup_token(&self) -> Option<String> {
         self.boot_log.iter().find_map(|l| {
-            let rest = l.split("--token ").nth(1)?;
+            let rest = l.split("--token=").nth(1)?;
             rest.split_whitespace().next().map(str::to_owned)
         })
     }

@@ -150,10 +150,14 @@ async fn attempt(ctx: &Ctx<'_>, files: &mut [Loaded]) -> Result<Vec<Outcome>, Cl
         }
         upload_id = Some(up.upload_id);
     }
-    let req = CommitRequest { upload_id, files: files.iter().map(|l| l.pending.commit_file()).collect() };
+    let req = CommitRequest {
+        close_upload: upload_id.is_some(),
+        upload_id,
+        files: files.iter().map(|l| l.pending.commit_file()).collect(),
+    };
     let resp = ctx.client.commit(&req).await;
-    if let Some(id) = &req.upload_id {
-        // Releases chunks no commit took (a conflict); committed ones stay.
+    if let (Err(_), Some(id)) = (&resp, &req.upload_id) {
+        // The commit (which closes the session) did not happen: release its chunks.
         let _ = ctx.client.abort_upload(id).await;
     }
     Ok(files.iter().zip(resp?.results).map(|(l, r)| l.pending.outcome(r)).collect())

@@ -108,10 +108,10 @@ async fn attempt(ctx: &Ctx<'_>, p: &mut Pending, manifest: &Arc<Vec<ChunkRef>>) 
         }
         upload_id = Some(up.upload_id);
     }
-    let req = CommitRequest { upload_id, files: vec![p.commit_file()] };
+    let req = CommitRequest { close_upload: upload_id.is_some(), upload_id, files: vec![p.commit_file()] };
     let resp = ctx.client.commit(&req).await;
-    if let Some(id) = &req.upload_id {
-        // Releases chunks no commit took (a conflict); committed ones stay.
+    if let (Err(_), Some(id)) = (&resp, &req.upload_id) {
+        // The commit (which closes the session) did not happen: release its chunks.
         let _ = ctx.client.abort_upload(id).await;
     }
     let result = resp?.results.into_iter().next();

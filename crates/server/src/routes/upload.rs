@@ -67,7 +67,7 @@ pub async fn commit(
         .into_iter()
         .map(|f| CommitFile { path: f.path, parent_rev: f.parent_rev, mtime: f.mtime, chunks: f.chunks })
         .collect();
-    let outcomes = s.service.commit(&c, r.upload_id.as_deref(), files).await?;
+    let outcomes = s.service.commit(&c, r.upload_id.as_deref(), files, r.close_upload).await?;
     let results = outcomes
         .into_iter()
         .map(|o| match o {
