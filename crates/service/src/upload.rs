@@ -15,7 +15,7 @@ use bytes::Bytes;
 use coffer_core::chunking::MAX_CHUNK_SIZE;
 use coffer_core::wire::{ChangeKind, NodeInfo, UploadResponse};
 use coffer_core::{ChunkHash, ChunkRef, ErrorCode, Manifest, RemotePath};
-use coffer_metastore::{NewNode, NodeRecord, Tx};
+use coffer_metastore::{NewFile, NodeRecord, Tx};
 use rand::RngCore;
 
 use crate::accounts::Caller;
@@ -216,13 +216,25 @@ impl Service {
             self.own_upload(&mut tx, caller, id).await?;
         }
         let mut batch = self.prepare_batch(&mut tx, caller, &files, now).await?;
-        let mut outcomes = Vec::with_capacity(files.len());
+        let mut steps = Vec::with_capacity(files.len());
         for file in files {
             // The outer error aborts the whole transaction (a database failure); the inner
             // one refuses this file only, before anything was written for it.
-            let outcome = self.commit_one(&mut tx, caller, &mut batch, file, now).await?;
-            outcomes.push(outcome);
+            steps.push(self.commit_one(&mut tx, caller, &mut batch, file, now).await?);
         }
+        // New files are created together, with a few multi-row statements.
+        let created = tx.insert_files(caller.home_namespace_id, &batch.new_files, Some(caller.device_id), now).await?;
+        tx.append_journal_many(caller.home_namespace_id, change_name(ChangeKind::Created), &created, now).await?;
+        let outcomes = steps
+            .into_iter()
+            .map(|step| match step {
+                Step::Done(outcome) => outcome,
+                Step::Created { index, path } => created
+                    .get(index)
+                    .map(|n| node_info(n, Some(path)))
+                    .ok_or_else(|| ServiceError::new(ErrorCode::Internal, "a created file went missing")),
+            })
+            .collect();
         let changed = batch.finish(&mut tx, caller, now).await?;
         if let (Some(id), true) = (upload_id, close_upload) {
             // Committed chunks are held by their references now; the rest are released.
@@ -260,6 +272,8 @@ impl Service {
             refs: HashMap::new(),
             granted: HashSet::new(),
             committed: 0,
+            new_files: Vec::new(),
+            planned: HashSet::new(),
         })
     }
 
@@ -273,10 +287,10 @@ impl Service {
         batch: &mut Batch,
         file: CommitFile,
         now: i64,
-    ) -> Result<CommitOutcome> {
+    ) -> Result<Step> {
         macro_rules! refuse {
             ($e:expr) => {
-                return Ok(Err($e))
+                return Ok(Step::Done(Err($e)))
             };
         }
         let path = match parse_path(&file.path) {
@@ -310,6 +324,19 @@ impl Service {
         let size = manifest.size() as i64;
         let content_hash = manifest.content_hash();
         let parent_path = path.parent().unwrap_or_default();
+        // Files of this commit not created yet: a path may appear once, and never below
+        // another file.
+        let key = path_key(&path);
+        if batch.planned.contains(&key) {
+            refuse!(ServiceError::new(ErrorCode::Conflict, format!("'{path}' appears more than once in this commit")));
+        }
+        let mut ancestor = Some(parent_path.clone());
+        while let Some(a) = ancestor {
+            if batch.planned.contains(&path_key(&a)) {
+                refuse!(ServiceError::new(ErrorCode::NotAFolder, format!("'{a}' is a file")));
+            }
+            ancestor = a.parent();
+        }
         // Every check comes before the first write, so a refused file leaves nothing behind.
         let parent = match batch.folders.get(&parent_path) {
             Some(p) => p.clone(),
@@ -344,7 +371,7 @@ impl Service {
             }
             if n.content_hash.as_deref() == Some(content_hash.as_bytes().as_slice()) {
                 // The same bytes again (a re-run): nothing to record.
-                return Ok(Ok(node_info(n, Some(path.to_string()))));
+                return Ok(Step::Done(Ok(node_info(n, Some(path.to_string())))));
             }
         }
         let growth = size - existing.as_ref().map_or(0, |n| n.size);
@@ -357,8 +384,8 @@ impl Service {
                 format!("this needs {growth} more bytes; {} of {quota} are used", batch.used + batch.used_delta),
             ));
         }
-        let (node, created) = match existing {
-            Some(n) => (n, false),
+        let node = match existing {
+            Some(n) => n,
             None => {
                 let parent = match parent {
                     Some(p) => p,
@@ -374,17 +401,19 @@ impl Service {
                         p
                     }
                 };
-                let n = tx
-                    .insert_node(NewNode {
-                        namespace_id: caller.home_namespace_id,
-                        parent_id: parent.id,
-                        name: name.as_str(),
-                        name_key: &name.collision_key(),
-                        is_folder: false,
-                        now,
-                    })
-                    .await?;
-                (n, true)
+                batch.planned.insert(key);
+                batch.folders.remove(&path);
+                batch.account(hashes, size);
+                batch.new_files.push(NewFile {
+                    parent_id: parent.id,
+                    name: name.as_str().to_owned(),
+                    name_key: name.collision_key(),
+                    size,
+                    content_hash: content_hash.as_bytes().to_vec(),
+                    manifest: manifest.encode(),
+                    mtime: file.mtime,
+                });
+                return Ok(Step::Created { index: batch.new_files.len() - 1, path: path.to_string() });
             }
         };
         let rev = tx
@@ -404,18 +433,23 @@ impl Service {
             modified_at: now,
             ..node.clone()
         };
-        let kind = if created { ChangeKind::Created } else { ChangeKind::Modified };
-        tx.append_journal(change_name(kind), &updated, now).await?;
-        // This path is a file now, not a folder that does not exist.
-        batch.folders.remove(&path);
-        for h in hashes {
-            *batch.refs.entry(h.clone()).or_default() += 1;
-            batch.granted.insert(h);
-        }
-        batch.used_delta += size - node.size;
-        batch.committed += 1;
-        Ok(Ok(node_info(&updated, Some(path.to_string()))))
+        tx.append_journal(change_name(ChangeKind::Modified), &updated, now).await?;
+        batch.account(hashes, size - node.size);
+        Ok(Step::Done(Ok(node_info(&updated, Some(path.to_string())))))
     }
+}
+
+/// What became of one file of a commit while the commit runs.
+enum Step {
+    /// Finished: committed as a new revision, or refused.
+    Done(CommitOutcome),
+    /// A new file, created with the others at the end of the commit.
+    Created { index: usize, path: String },
+}
+
+/// The case-insensitive key of a path, as the unique index sees it.
+fn path_key(path: &RemotePath) -> String {
+    path.names().iter().map(|n| format!("/{}", n.collision_key())).collect()
 }
 
 /// What one commit request learned and owes, shared by its files: chunk facts looked up
@@ -431,9 +465,23 @@ struct Batch {
     refs: HashMap<Vec<u8>, i64>,
     granted: HashSet<Vec<u8>>,
     committed: u64,
+    /// New files, created together at the end.
+    new_files: Vec<NewFile>,
+    /// Path keys of those new files.
+    planned: HashSet<String>,
 }
 
 impl Batch {
+    /// Counts a committed file's chunk references, grants and quota growth.
+    fn account(&mut self, hashes: Vec<Vec<u8>>, growth: i64) {
+        for h in hashes {
+            *self.refs.entry(h.clone()).or_default() += 1;
+            self.granted.insert(h);
+        }
+        self.used_delta += growth;
+        self.committed += 1;
+    }
+
     /// Writes the accumulated bookkeeping; true if any file was committed.
     async fn finish(self, tx: &mut Tx, caller: &Caller, now: i64) -> Result<bool> {
         let mut by_count: HashMap<i64, Vec<Vec<u8>>> = HashMap::new();

@@ -272,3 +272,67 @@ async fn a_chunk_marked_for_collection_is_never_committed_and_collection_resumes
         meta.close().await;
     }
 }
+
+#[tokio::test]
+async fn one_commit_mixes_new_modified_and_refused_files() {
+    for env in envs(ServiceConfig::default()).await {
+        let s = &env.service;
+        let alice = caller(s, "alice").await;
+        let old = put(s, &alice, "/docs/old.txt", b"v1", None).await.expect("v1");
+        let chunk = |data: &[u8]| vec![ChunkRef { hash: ChunkHash::of(data), size: data.len() as u32 }];
+        let datas: [&[u8]; 3] = [b"v2", b"new one", b"new two"];
+        let refs: Vec<ChunkRef> = datas.iter().flat_map(|d| chunk(d)).collect();
+        let up = s.begin_upload(&alice, &refs).await.expect("begin");
+        let chunks = datas.iter().map(|d| (ChunkHash::of(d), Bytes::copy_from_slice(d))).collect();
+        s.put_chunks(&alice, &up.upload_id, chunks).await.expect("put");
+        let file = |path: &str, parent_rev: Option<i64>, data: &[u8]| CommitFile {
+            path: path.into(),
+            parent_rev,
+            mtime: Some(7),
+            chunks: chunk(data),
+        };
+        let out = s
+            .commit(
+                &alice,
+                Some(&up.upload_id),
+                vec![
+                    file("/docs/old.txt", old.rev, b"v2"),
+                    file("/docs/new/one.txt", None, b"new one"),
+                    file("/docs/NEW/ONE.txt", None, b"new two"),
+                    file("/docs/new/one.txt/below", None, b"new two"),
+                    file("/docs/old.txt", old.rev, b"new two"),
+                    file("/docs/two.txt", None, b"new two"),
+                    file("/docs/../x", None, b"new two"),
+                ],
+                true,
+            )
+            .await
+            .expect("commit");
+        let codes: Vec<Option<ErrorCode>> = out.iter().map(|o| o.as_ref().err().map(|e| e.code)).collect();
+        assert_eq!(
+            codes,
+            vec![
+                None,
+                None,
+                Some(ErrorCode::Conflict),
+                Some(ErrorCode::NotAFolder),
+                Some(ErrorCode::Conflict),
+                None,
+                Some(ErrorCode::InvalidName)
+            ]
+        );
+        let one = out[1].as_ref().expect("created");
+        assert_eq!(one.path.as_deref(), Some("/docs/new/one.txt"));
+        assert_eq!(one.mtime, Some(7));
+        assert_eq!(s.stat(&alice, "/docs/new/one.txt").await.expect("stat").rev, one.rev);
+        let content = s.open_file(&alice, "/docs/two.txt", None).await.expect("open");
+        assert_eq!(content.size, 7);
+        // The journal tells of each, in order, once.
+        let d = s.delta(&alice, None, None).await.expect("delta");
+        let created: Vec<&str> =
+            d.changes.iter().filter(|c| c.kind == ChangeKind::Created).map(|c| c.node.name.as_str()).collect();
+        assert_eq!(created, vec!["docs", "old.txt", "new", "one.txt", "two.txt"]);
+        assert!(d.changes.windows(2).all(|w| w[1].seq == w[0].seq + 1));
+        assert_eq!(s.whoami(&alice).await.expect("me").used_bytes, 2 + 7 + 7);
+    }
+}

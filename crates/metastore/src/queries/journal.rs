@@ -111,3 +111,60 @@ impl Tx {
         Ok(())
     }
 }
+
+impl Tx {
+    /// Records one change per node, all of one namespace, with one sequence bump and
+    /// multi-row inserts. Returns the seqs in order.
+    pub async fn append_journal_many(
+        &mut self,
+        namespace_id: i64,
+        kind: &str,
+        nodes: &[NodeRecord],
+        now: i64,
+    ) -> Result<Vec<i64>, MetaError> {
+        if nodes.is_empty() {
+            return Ok(Vec::new());
+        }
+        let last = self
+            .one(
+                "UPDATE namespaces SET seq = seq + $1 WHERE id = $2 RETURNING seq",
+                args![nodes.len() as i64, namespace_id],
+            )
+            .await?
+            .i64("seq")?;
+        let first = last - nodes.len() as i64 + 1;
+        for (g, group) in nodes.chunks(200).enumerate() {
+            // $1 namespace, $2 kind, $3 time; then 10 values per node.
+            let rows = (0..group.len())
+                .map(|i| {
+                    let b = 4 + 10 * i;
+                    let cols: Vec<String> = (b..b + 10).map(|n| format!("${n}")).collect();
+                    format!("($1, {}, $2, {}, $3)", cols[0], cols[1..].join(", "))
+                })
+                .collect::<Vec<_>>()
+                .join(", ");
+            let sql = format!(
+                "INSERT INTO journal (namespace_id, seq, kind, node_id, parent_id, name, is_folder, rev, size, \
+                 content_hash, mtime, trashed, at) VALUES {rows}"
+            );
+            let mut a: Vec<crate::db::Arg> = args![namespace_id, kind, now];
+            for (i, n) in group.iter().enumerate() {
+                let seq = first + (g * 200 + i) as i64;
+                a.extend(args![
+                    seq,
+                    n.id,
+                    n.parent_id,
+                    n.name.as_str(),
+                    n.is_folder,
+                    n.current_rev,
+                    n.size,
+                    n.content_hash.clone(),
+                    n.mtime,
+                    n.trashed_at.is_some()
+                ]);
+            }
+            self.exec_dyn(sql, a).await?;
+        }
+        Ok((first..=last).collect())
+    }
+}

@@ -8,7 +8,7 @@ mod tree;
 
 pub use accounts::{DeviceRecord, UserRecord};
 pub use journal::JournalRecord;
-pub use tree::{NewNode, NodeRecord, RevisionRecord};
+pub use tree::{NewFile, NewNode, NodeRecord, RevisionRecord};
 
 /// Largest number of values in one `IN (...)` list (SQLite allows 32,766 variables,
 /// PostgreSQL 65,535; smaller lists keep statements cheap to plan).
