@@ -54,6 +54,10 @@ pub trait BlobStore: Send + Sync + 'static {
     /// Removes a chunk; removing an absent chunk is not an error.
     async fn delete(&self, hash: &ChunkHash) -> Result<(), BlobError>;
 
+    /// The stored chunks whose hash starts with the byte `prefix`, with when each was
+    /// written (for the sweep of chunks the metadata store does not know).
+    async fn list(&self, prefix: u8) -> Result<Vec<(ChunkHash, std::time::SystemTime)>, BlobError>;
+
     /// Stores one chunk.
     async fn put(&self, hash: ChunkHash, data: Bytes) -> Result<PutOutcome, BlobError> {
         let mut out = self.put_many(vec![(hash, data)]).await?;

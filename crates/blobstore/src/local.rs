@@ -236,6 +236,24 @@ impl BlobStore for LocalDirStore {
         Ok(tokio::fs::try_exists(self.inner.chunk_path(hash)).await?)
     }
 
+    async fn list(&self, prefix: u8) -> Result<Vec<(ChunkHash, std::time::SystemTime)>, BlobError> {
+        let dir = self.inner.root.join("chunks").join(format!("{prefix:02x}"));
+        tokio::task::spawn_blocking(move || -> std::io::Result<Vec<(ChunkHash, std::time::SystemTime)>> {
+            let mut out = Vec::new();
+            for entry in fs::read_dir(&dir)? {
+                let entry = entry?;
+                let Some(hash) = entry.file_name().to_str().and_then(|n| n.parse::<ChunkHash>().ok()) else {
+                    continue;
+                };
+                out.push((hash, entry.metadata()?.modified()?));
+            }
+            Ok(out)
+        })
+        .await
+        .map_err(|e| BlobError::Io(std::io::Error::other(e)))?
+        .map_err(BlobError::from)
+    }
+
     async fn delete(&self, hash: &ChunkHash) -> Result<(), BlobError> {
         match tokio::fs::remove_file(self.inner.chunk_path(hash)).await {
             Ok(()) => Ok(()),

@@ -75,11 +75,21 @@ struct Inner {
     blobs: Arc<dyn BlobStore>,
     config: ServiceConfig,
     notifier: notify::Notifier,
+    /// The next chunk prefix the orphan sweep looks at.
+    sweep_next: std::sync::atomic::AtomicU32,
 }
 
 impl Service {
     pub fn new(meta: MetaStore, blobs: Arc<dyn BlobStore>, config: ServiceConfig) -> Self {
-        Self { inner: Arc::new(Inner { meta, blobs, config, notifier: notify::Notifier::default() }) }
+        Self {
+            inner: Arc::new(Inner {
+                meta,
+                blobs,
+                config,
+                notifier: notify::Notifier::default(),
+                sweep_next: std::sync::atomic::AtomicU32::new(0),
+            }),
+        }
     }
 
     pub fn config(&self) -> &ServiceConfig {
@@ -188,5 +198,11 @@ impl BlobStore for NoChunks {
     }
     async fn delete(&self, _: &coffer_core::ChunkHash) -> Result<(), coffer_blobstore::BlobError> {
         Ok(())
+    }
+    async fn list(
+        &self,
+        _: u8,
+    ) -> Result<Vec<(coffer_core::ChunkHash, std::time::SystemTime)>, coffer_blobstore::BlobError> {
+        Ok(Vec::new())
     }
 }

@@ -11,12 +11,16 @@ use coffer_core::ChunkHash;
 use crate::{Result, Service, now_ms};
 
 const BATCH: i64 = 500;
+/// Chunk folders (of 256) the orphan sweep reads per pass.
+const SWEEP_PREFIXES_PER_PASS: u32 = 16;
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct MaintenanceReport {
     pub uploads_expired: u64,
     pub trash_purged: u64,
     pub chunks_collected: u64,
+    /// Stored bytes no upload ever recorded (a crash between writing and recording).
+    pub orphans_collected: u64,
 }
 
 impl Service {
@@ -49,6 +53,47 @@ impl Service {
         }
         tx.commit().await?;
         Ok(gone.len() as u64)
+    }
+
+    /// Reads the next few chunk folders and collects bytes older than the grace period
+    /// that the metadata store knows nothing of. They go the way of every collected
+    /// chunk: marked first (so a concurrent upload of them retries), looked at again,
+    /// then deleted.
+    async fn sweep_orphans(&self, grace_cutoff: i64) -> Result<u64> {
+        let cutoff = std::time::UNIX_EPOCH + std::time::Duration::from_millis(grace_cutoff.max(0) as u64);
+        let start = self.inner.sweep_next.fetch_add(SWEEP_PREFIXES_PER_PASS, std::sync::atomic::Ordering::Relaxed);
+        let mut collected = 0;
+        for i in 0..SWEEP_PREFIXES_PER_PASS {
+            let prefix = ((start + i) % 256) as u8;
+            let old: Vec<Vec<u8>> = self
+                .blobs()
+                .list(prefix)
+                .await?
+                .into_iter()
+                .filter(|(_, written)| *written <= cutoff)
+                .map(|(h, _)| h.as_bytes().to_vec())
+                .collect();
+            if old.is_empty() {
+                continue;
+            }
+            let unknown = {
+                let mut tx = self.meta().read().await?;
+                tx.unknown_chunks(&old).await?
+            };
+            if unknown.is_empty() {
+                continue;
+            }
+            let marked = {
+                let mut tx = self.meta().write().await?;
+                tx.mark_unknown_chunks(&unknown, now_ms()).await?;
+                let marked: Vec<Vec<u8>> = tx.chunks_being_deleted(&unknown).await?.into_iter().collect();
+                tx.commit().await?;
+                marked
+            };
+            tracing::info!(orphans = marked.len(), prefix, "collecting chunk bytes no upload recorded");
+            collected += self.collect(marked).await?;
+        }
+        Ok(collected)
     }
 
     /// One pass of upkeep; call it periodically.
@@ -116,6 +161,7 @@ impl Service {
                 break;
             }
         }
+        report.orphans_collected = self.sweep_orphans(grace_cutoff).await?;
         if report != MaintenanceReport::default() {
             tracing::info!(?report, "maintenance pass");
         }

@@ -336,3 +336,38 @@ async fn one_commit_mixes_new_modified_and_refused_files() {
         assert_eq!(s.whoami(&alice).await.expect("me").used_bytes, 2 + 7 + 7);
     }
 }
+
+#[tokio::test]
+async fn bytes_no_upload_recorded_are_swept_and_live_ones_stay() {
+    let config = ServiceConfig { gc_grace: Duration::ZERO, ..ServiceConfig::default() };
+    for env in envs(config).await {
+        let s = &env.service;
+        let alice = caller(s, "alice").await;
+        put(s, &alice, "/kept", b"committed bytes", None).await.expect("commit");
+        // Bytes written straight into the store, as by an upload that crashed before
+        // recording them.
+        let store = coffer_blobstore::LocalDirStore::open(env.dir.path().join("chunks")).expect("store");
+        let orphans: Vec<(ChunkHash, Bytes)> = (0..40u32)
+            .map(|i| {
+                let b = Bytes::from(format!("orphan {i}"));
+                (ChunkHash::of(&b), b)
+            })
+            .collect();
+        coffer_blobstore::BlobStore::put_many(&store, orphans.clone()).await.expect("write orphans");
+        assert_eq!(stored_chunks(env.dir.path()), 41);
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        let mut swept = 0;
+        for _ in 0..16 {
+            swept += s.run_maintenance().await.expect("maintenance").orphans_collected;
+        }
+        assert_eq!(swept, 40, "every folder was swept once");
+        assert_eq!(stored_chunks(env.dir.path()), 1);
+        let kept = s.open_file(&alice, "/kept", None).await.expect("open");
+        assert_eq!(kept.size, 15);
+        // An orphan's bytes uploaded for real afterwards are stored and usable.
+        let (hash, data) = orphans[0].clone();
+        let again = put(s, &alice, "/again", &data, None).await.expect("commit");
+        assert_eq!(again.size, data.len() as u64);
+        assert_eq!(s.read_chunk(&alice, &hash).await.expect("read"), data);
+    }
+}

@@ -310,12 +310,55 @@ impl Tx {
                 .join(", ");
             let sql = format!(
                 "INSERT INTO chunks (hash, size, stored_size, refcount, created_at, unreferenced_since) \
-                 VALUES {rows} ON CONFLICT (hash) DO NOTHING"
+                 VALUES {rows} ON CONFLICT (hash) DO UPDATE SET size = excluded.size, \
+                 stored_size = excluded.stored_size WHERE chunks.size = 0"
             );
+            // (A row of size 0 is the mark of bytes found without a record; see
+            // `mark_unknown_chunks`. Recording the chunk gives it its real sizes.)
             let mut a: Vec<Arg> = args![now];
             for (hash, size, stored) in batch {
                 a.extend([Arg::from(hash.clone()), Arg::from(*size), Arg::from(*stored)]);
             }
+            self.exec_dyn(sql, a).await?;
+        }
+        Ok(())
+    }
+}
+
+impl Tx {
+    /// Of `hashes`, those the store knows nothing of: no chunk row and no upload holding
+    /// them. Bytes under such a hash were written by an upload that never recorded them
+    /// (a crash between writing and recording).
+    pub async fn unknown_chunks(&mut self, hashes: &[Vec<u8>]) -> Result<Vec<Vec<u8>>, MetaError> {
+        let mut known = HashSet::new();
+        for batch in hashes.chunks(IN_BATCH) {
+            let list = placeholders(1, batch.len());
+            let sql = format!(
+                "SELECT hash FROM chunks WHERE hash IN ({list}) UNION SELECT hash FROM upload_chunks WHERE hash IN ({list})"
+            );
+            let a: Vec<Arg> = batch.iter().map(|h| Arg::from(h.clone())).collect();
+            for r in self.rows_dyn(sql, a).await? {
+                known.insert(r.bytes("hash")?);
+            }
+        }
+        Ok(hashes.iter().filter(|h| !known.contains(*h)).cloned().collect())
+    }
+}
+
+impl Tx {
+    /// Marks bytes the store knows nothing of for collection: a row already marked
+    /// `deleting`, so an upload of the same chunk meanwhile is told to retry. A chunk
+    /// recorded meanwhile keeps its row (the insert does nothing).
+    pub async fn mark_unknown_chunks(&mut self, hashes: &[Vec<u8>], now: i64) -> Result<(), MetaError> {
+        for batch in hashes.chunks(IN_BATCH) {
+            let rows =
+                (0..batch.len()).map(|i| format!("(${}, 0, 0, 0, 1, $1, $1)", i + 2)).collect::<Vec<_>>().join(", ");
+            let sql = format!(
+                "INSERT INTO chunks (hash, size, stored_size, refcount, deleting, created_at, unreferenced_since) \
+                 VALUES {rows} ON CONFLICT (hash) DO NOTHING"
+            );
+            let mut a: Vec<Arg> = args![now];
+            a.extend(batch.iter().map(|h| Arg::from(h.clone())));
             self.exec_dyn(sql, a).await?;
         }
         Ok(())
