@@ -119,6 +119,8 @@ pub async fn run(cli: Cli) -> Result<u8> {
                 Some(t) if t.kind == NodeKind::Folder && t.id != source.id => {
                     format!("{}/{}", to.trim_end_matches('/'), source.name)
                 }
+                // `mv a dir/` means into dir, which must then exist.
+                None if to.ends_with('/') && to != "/" => bail!("'{to}' is not a folder"),
                 _ => to,
             };
             let n = c.move_node(&from, &target).await?;
@@ -167,6 +169,11 @@ pub async fn run(cli: Cli) -> Result<u8> {
             Ok(0)
         }
     }
+}
+
+/// "1 file", "2 files".
+fn files(n: usize) -> String {
+    if n == 1 { "1 file".to_owned() } else { format!("{n} files") }
 }
 
 fn default_device_name() -> String {
@@ -334,8 +341,8 @@ async fn put(mut paths: Vec<String>, jobs: usize, json: bool) -> Result<u8> {
             eprintln!("coffer: {}: {}", f.remote, f.error.as_deref().unwrap_or("failed"));
         }
         println!(
-            "{} files, {} total, {} sent ({} saved by deduplication)",
-            report.files.len(),
+            "{}, {} total, {} sent ({} saved by deduplication)",
+            files(report.files.len()),
             human(report.bytes_total),
             human(report.bytes_sent),
             human(report.bytes_total.saturating_sub(report.bytes_sent))
@@ -390,7 +397,7 @@ async fn get(remote: &str, local: &str, json: bool) -> Result<u8> {
         print_json(&downloaded)?;
     } else {
         let bytes: u64 = downloaded.iter().filter_map(|d| d["bytes"].as_u64()).sum();
-        println!("{} files, {}", downloaded.len(), human(bytes));
+        println!("{}, {}", files(downloaded.len()), human(bytes));
     }
     Ok(0)
 }
