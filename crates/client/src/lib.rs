@@ -18,6 +18,7 @@ mod error;
 mod mock;
 mod notify;
 mod request;
+pub mod sync;
 #[cfg(test)]
 mod tests;
 pub mod transfer;

@@ -1,0 +1,252 @@
+//! The planner: a three-way comparison, path by path, of the remote tree, the local tree
+//! and the synced tree (the base both sides last agreed on).
+//!
+//! A side *changed* a path when its entry differs from the base (kind or content; a
+//! folder has no content). Then:
+//!
+//! | local | remote | operation |
+//! | --- | --- | --- |
+//! | unchanged | unchanged | nothing |
+//! | changed | unchanged | upload it, create the folder, or delete it on the server |
+//! | unchanged | changed | download it, create the folder, or delete it locally |
+//! | changed | changed, same result | record the agreement |
+//! | deleted | edited | download: an edit wins over a delete |
+//! | edited | deleted | upload as new: an edit wins over a delete |
+//! | both edited | | keep both: the local file becomes a conflicted copy |
+//!
+//! Invariants the property test checks: repeated planning and applying converges (both
+//! sides equal, nothing left to do); no content either side wrote is lost (it ends up
+//! at its path or in a conflicted copy); nothing is deleted on a side that changed it.
+//! Deciding never looks at clocks.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use coffer_core::{ContentHash, Name, RemotePath};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Kind {
+    File,
+    Folder,
+}
+
+/// One path's state in one tree. `content` identifies a file's bytes (the manifest's
+/// content hash); folders have none.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Entry {
+    pub kind: Kind,
+    pub content: Option<ContentHash>,
+    /// The server's revision of a file (remote and synced trees), for optimistic commits.
+    pub rev: Option<i64>,
+}
+
+impl Entry {
+    pub fn folder() -> Self {
+        Self { kind: Kind::Folder, content: None, rev: None }
+    }
+
+    pub fn file(content: ContentHash, rev: Option<i64>) -> Self {
+        Self { kind: Kind::File, content: Some(content), rev }
+    }
+
+    /// Same kind and bytes (revisions are bookkeeping, not content).
+    pub fn same_as(&self, other: &Entry) -> bool {
+        self.kind == other.kind && self.content == other.content
+    }
+}
+
+/// A tree: paths (by their case-insensitive key, see [`key`]) to entries.
+pub type Tree = BTreeMap<String, (RemotePath, Entry)>;
+
+/// The key two paths collide under: NFC names, compared without case.
+pub fn key(path: &RemotePath) -> String {
+    path.names().iter().map(|n| format!("/{}", n.collision_key())).collect()
+}
+
+/// The planner's input.
+#[derive(Debug, Clone, Default)]
+pub struct Trees {
+    pub remote: Tree,
+    pub local: Tree,
+    pub synced: Tree,
+}
+
+/// One step for the executor. Each names what the planner saw, so the executor can
+/// refuse a step whose premise no longer holds (the file changed again meanwhile).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Op {
+    /// Send the local file; `parent_rev` is the revision the edit started from.
+    Upload {
+        path: RemotePath,
+        content: ContentHash,
+        parent_rev: Option<i64>,
+    },
+    CreateRemoteFolder {
+        path: RemotePath,
+    },
+    /// Move the server's item to the trash.
+    DeleteRemote {
+        path: RemotePath,
+    },
+    /// Fetch the server's file into place.
+    Download {
+        path: RemotePath,
+        content: ContentHash,
+        rev: Option<i64>,
+    },
+    CreateLocalFolder {
+        path: RemotePath,
+    },
+    /// Remove a local item that is unchanged since it was synced.
+    DeleteLocal {
+        path: RemotePath,
+    },
+    /// Rename the local item to `copy` (it is then uploaded as a new file by a later
+    /// round), making room for the server's version at `path`.
+    MoveLocalAside {
+        path: RemotePath,
+        copy: RemotePath,
+    },
+    /// Both sides agree; remember it as the new base (`None`: gone on both sides).
+    Record {
+        path: RemotePath,
+        entry: Option<Entry>,
+    },
+}
+
+/// "report (laptop's conflicted copy 2026-11-25).txt", numbered when taken.
+pub fn conflict_copy_name(name: &Name, device: &str, date: &str, taken: &dyn Fn(&Name) -> bool) -> Name {
+    let base = format!("{device}'s conflicted copy {date}");
+    let mut candidate = name.with_suffix(&base);
+    let mut n = 2;
+    while taken(&candidate) {
+        candidate = name.with_suffix(&format!("{base} {n}"));
+        n += 1;
+    }
+    candidate
+}
+
+/// Plans one round. Parents come before children for creations, children before parents
+/// for deletions, so applying the operations in order is always possible.
+pub fn plan(trees: &Trees, device: &str, date: &str) -> Vec<Op> {
+    let keys: BTreeSet<&String> = trees.remote.keys().chain(trees.local.keys()).chain(trees.synced.keys()).collect();
+    let mut creates = Vec::new();
+    let mut deletes = Vec::new();
+    let mut asides = Vec::new();
+    let taken_names: BTreeSet<String> = trees.remote.keys().chain(trees.local.keys()).cloned().collect();
+    // A folder counts as changed on a side when anything below it changed there: a
+    // folder deleted on one side but given new content on the other is kept.
+    let dirty_below = |side: &Tree| -> BTreeSet<String> {
+        let mut out = BTreeSet::new();
+        let differs = side
+            .iter()
+            .filter(|(k, (_, e))| trees.synced.get(*k).is_none_or(|(_, b)| !e.same_as(b)))
+            .map(|(k, _)| k)
+            .chain(trees.synced.keys().filter(|k| !side.contains_key(*k)));
+        for k in differs {
+            let mut at = k.as_str();
+            while let Some(i) = at.rfind('/') {
+                at = &at[..i];
+                if !out.insert(at.to_owned()) {
+                    break;
+                }
+            }
+        }
+        out
+    };
+    let (local_below, remote_below) = (dirty_below(&trees.local), dirty_below(&trees.remote));
+    for k in keys {
+        let remote = trees.remote.get(k);
+        let local = trees.local.get(k);
+        let base = trees.synced.get(k);
+        let path = remote.or(local).or(base).map(|(p, _)| p.clone()).unwrap_or_default();
+        let changed = |side: Option<&(RemotePath, Entry)>| match (side, base) {
+            (None, None) => false,
+            (Some((_, e)), Some((_, b))) => !e.same_as(b),
+            _ => true,
+        };
+        let is_folder = |side: Option<&(RemotePath, Entry)>| side.is_some_and(|(_, e)| e.kind == Kind::Folder);
+        if is_folder(local) && is_folder(remote) {
+            // A folder on both sides: only the base may need to learn of it.
+            if !is_folder(base) {
+                creates.push(Op::Record { path, entry: Some(Entry::folder()) });
+            }
+            continue;
+        }
+        let local_changed = changed(local) || local_below.contains(k.as_str());
+        let remote_changed = changed(remote) || remote_below.contains(k.as_str());
+        match (local_changed, remote_changed) {
+            (false, false) => {
+                // Base out of date only in bookkeeping (a new revision number of the same
+                // bytes): refresh it.
+                if let (Some((_, r)), Some((_, b))) = (remote, base)
+                    && r.rev != b.rev
+                {
+                    creates.push(Op::Record { path, entry: Some(r.clone()) });
+                }
+            }
+            (true, false) => match (local, remote) {
+                // The kind changed here: the server's item goes first (after its children).
+                (Some((_, l)), Some((_, r))) if l.kind != r.kind => deletes.push(Op::DeleteRemote { path }),
+                (Some((_, l)), _) => creates.push(push_local(&path, l, base.and_then(|(_, b)| b.rev))),
+                (None, _) => deletes.push(Op::DeleteRemote { path }),
+            },
+            (false, true) => match (remote, local) {
+                // The kind changed there: the local item goes first (after its children).
+                (Some((_, r)), Some((_, l))) if l.kind != r.kind => deletes.push(Op::DeleteLocal { path }),
+                (Some((_, r)), _) => creates.push(pull_remote(&path, r)),
+                (None, _) => deletes.push(Op::DeleteLocal { path }),
+            },
+            (true, true) => match (local, remote) {
+                (None, None) => creates.push(Op::Record { path, entry: None }),
+                (Some((_, l)), Some((_, r))) if l.same_as(r) => {
+                    creates.push(Op::Record { path, entry: Some(r.clone()) })
+                }
+                // Deleted here, edited there: the edit wins.
+                (None, Some((_, r))) => creates.push(pull_remote(&path, r)),
+                // Edited here, deleted there: the edit wins, as a new item.
+                (Some((_, l)), None) => creates.push(push_local(&path, l, None)),
+                (Some(_), Some(_)) => {
+                    if let Some(name) = path.file_name() {
+                        // Two different versions: keep both. The local one steps aside
+                        // under a conflicted-copy name; the server's takes the path.
+                        let parent = path.parent().unwrap_or_default();
+                        let taken = |n: &Name| taken_names.contains(&key(&parent.join(n.clone())));
+                        let copy = parent.join(conflict_copy_name(name, device, date, &taken));
+                        asides.push(Op::MoveLocalAside { path, copy });
+                    }
+                }
+            },
+        }
+    }
+    // Deepest first for deletions, shallowest first for the rest.
+    let depth = |op: &Op| match op {
+        Op::Upload { path, .. }
+        | Op::CreateRemoteFolder { path }
+        | Op::DeleteRemote { path }
+        | Op::Download { path, .. }
+        | Op::CreateLocalFolder { path }
+        | Op::DeleteLocal { path }
+        | Op::MoveLocalAside { path, .. }
+        | Op::Record { path, .. } => path.names().len(),
+    };
+    creates.sort_by_key(depth);
+    deletes.sort_by_key(|op| std::cmp::Reverse(depth(op)));
+    asides.into_iter().chain(creates).chain(deletes).collect()
+}
+
+fn push_local(path: &RemotePath, local: &Entry, parent_rev: Option<i64>) -> Op {
+    match (local.kind, local.content) {
+        (Kind::File, Some(content)) => Op::Upload { path: path.clone(), content, parent_rev },
+        _ => Op::CreateRemoteFolder { path: path.clone() },
+    }
+}
+
+fn pull_remote(path: &RemotePath, remote: &Entry) -> Op {
+    match (remote.kind, remote.content) {
+        (Kind::File, Some(content)) => Op::Download { path: path.clone(), content, rev: remote.rev },
+        _ => Op::CreateLocalFolder { path: path.clone() },
+    }
+}
+
+#[cfg(test)]
+mod tests;
