@@ -4,5 +4,7 @@
 //! the work anew each time, so a crash never leaves half-planned work behind.
 
 pub mod plan;
+pub mod remote;
 
 pub use plan::{Entry, Kind, Op, Trees, conflict_copy_name, plan};
+pub use remote::{RemoteNode, RemoteTree};
