@@ -5,6 +5,7 @@
 
 pub mod plan;
 pub mod remote;
+pub mod scan;
 
 pub use plan::{Entry, Kind, Op, Trees, conflict_copy_name, plan};
 pub use remote::{RemoteNode, RemoteTree};

@@ -1,0 +1,290 @@
+//! The local side: a walk of the synced folder into the planner's tree, hashing only
+//! files whose stamp (size, modification time, inode) differs from the last scan, and
+//! saying why anything is left out (ignored, a name other systems cannot hold, still
+//! being written, a symlink or special file, unreadable).
+//!
+//! Blocking file-system work: run it on a blocking thread.
+
+use std::collections::HashMap;
+use std::fs::{self, File};
+use std::io::BufReader;
+use std::path::Path;
+use std::time::{Duration, SystemTime};
+
+use coffer_core::{ChunkRef, ChunkerConfig, ContentHash, Manifest, Name, RemotePath, chunk_reader};
+use globset::{Glob, GlobSet, GlobSetBuilder};
+
+use super::plan::{Entry, Tree, key};
+
+/// The folder inside a synced folder that holds the engine's own state; never synced.
+pub const STATE_DIR: &str = ".coffer";
+/// The file of ignore patterns at the top of a synced folder.
+pub const IGNORE_FILE: &str = ".cofferignore";
+/// Temporary and lock files of common programs, never synced.
+pub const BUILT_IN_IGNORES: &[&str] = &["~$*", ".DS_Store", "*.swp", "*.tmp", ".~lock.*", "Thumbs.db"];
+/// A file modified more recently than this is probably still being written.
+pub const SETTLE_TIME: Duration = Duration::from_secs(2);
+
+/// What identifies a file's version on disk without reading it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Stamp {
+    pub size: u64,
+    pub mtime_ns: i128,
+    pub inode: u64,
+}
+
+/// Why a path is not synced.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Skipped {
+    Ignored,
+    /// The name breaks the naming rules (see `coffer_core::path`).
+    InvalidName(String),
+    /// Modified within the last moments: picked up once it settles.
+    StillChanging,
+    Symlink,
+    Special,
+    Unreadable(String),
+}
+
+/// One scan's result.
+#[derive(Debug, Default)]
+pub struct Scan {
+    pub tree: Tree,
+    /// Stamp and content of every file, for the next scan.
+    pub stamps: HashMap<String, (Stamp, ContentHash)>,
+    /// Relative paths (as found on disk) left out, and why.
+    pub skipped: Vec<(String, Skipped)>,
+    /// Folders that could not be read: what is below them is unknown this time, and the
+    /// engine must treat it as unchanged (never as deleted).
+    pub unsure: Vec<RemotePath>,
+}
+
+/// Ignore rules: the built-in patterns plus the lines of `.cofferignore` (`#` starts a
+/// comment). A pattern without `/` matches a name at any depth; with `/` it matches the
+/// path from the top of the synced folder.
+#[derive(Debug, Clone)]
+pub struct Ignore {
+    names: GlobSet,
+    paths: GlobSet,
+}
+
+impl Ignore {
+    pub fn new(extra: &[String]) -> Result<Self, globset::Error> {
+        let mut names = GlobSetBuilder::new();
+        let mut paths = GlobSetBuilder::new();
+        for p in BUILT_IN_IGNORES.iter().map(|s| s.to_string()).chain(extra.iter().cloned()) {
+            let p = p.trim();
+            if p.is_empty() || p.starts_with('#') {
+                continue;
+            }
+            match p.trim_start_matches('/').trim_end_matches('/') {
+                anchored if p.contains('/') => paths.add(Glob::new(anchored)?),
+                name => names.add(Glob::new(name)?),
+            };
+        }
+        Ok(Self { names: names.build()?, paths: paths.build()? })
+    }
+
+    /// Reads `.cofferignore` at `root` (absent is fine).
+    pub fn load(root: &Path) -> Result<Self, std::io::Error> {
+        let lines = match fs::read_to_string(root.join(IGNORE_FILE)) {
+            Ok(text) => text.lines().map(str::to_owned).collect(),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
+            Err(e) => return Err(e),
+        };
+        Self::new(&lines).map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))
+    }
+
+    pub fn matches(&self, relative: &str, name: &str) -> bool {
+        self.names.is_match(name) || self.paths.is_match(relative)
+    }
+}
+
+fn stamp_of(meta: &fs::Metadata) -> Stamp {
+    let mtime_ns = meta
+        .modified()
+        .ok()
+        .and_then(|t| t.duration_since(SystemTime::UNIX_EPOCH).ok())
+        .map_or(0, |d| d.as_nanos() as i128);
+    #[cfg(unix)]
+    let inode = std::os::unix::fs::MetadataExt::ino(meta);
+    #[cfg(not(unix))]
+    let inode = 0;
+    Stamp { size: meta.len(), mtime_ns, inode }
+}
+
+/// The content identity of a file, as an upload would compute it.
+pub fn content_of(path: &Path) -> std::io::Result<ContentHash> {
+    let file = BufReader::with_capacity(1 << 20, File::open(path)?);
+    let mut chunks = Vec::new();
+    for chunk in chunk_reader(file, ChunkerConfig::default()) {
+        let chunk = chunk?;
+        chunks.push(ChunkRef { hash: chunk.hash, size: chunk.data.len() as u32 });
+    }
+    Ok(Manifest::new(chunks).content_hash())
+}
+
+/// Walks `root`. `previous` holds stamps and contents from the last scan: a file whose
+/// stamp is unchanged is not read again. `now` decides what is still changing.
+pub fn scan(
+    root: &Path,
+    previous: &HashMap<String, (Stamp, ContentHash)>,
+    ignore: &Ignore,
+    now: SystemTime,
+) -> std::io::Result<Scan> {
+    let mut out = Scan::default();
+    let mut stack = vec![(root.to_path_buf(), RemotePath::root(), String::new())];
+    while let Some((dir, remote, relative)) = stack.pop() {
+        let entries = match fs::read_dir(&dir) {
+            Ok(rd) => rd,
+            Err(e) if !relative.is_empty() => {
+                out.skipped.push((relative.clone(), Skipped::Unreadable(e.to_string())));
+                out.unsure.push(remote);
+                continue;
+            }
+            Err(e) => return Err(e),
+        };
+        for entry in entries {
+            let entry = entry?;
+            let raw = entry.file_name();
+            let rel = |name: &str| if relative.is_empty() { name.to_owned() } else { format!("{relative}/{name}") };
+            let Some(name_str) = raw.to_str() else {
+                out.skipped.push((rel(&raw.to_string_lossy()), Skipped::InvalidName("not UTF-8".into())));
+                continue;
+            };
+            let rel_path = rel(name_str);
+            if relative.is_empty() && name_str == STATE_DIR {
+                continue;
+            }
+            if ignore.matches(&rel_path, name_str) {
+                out.skipped.push((rel_path, Skipped::Ignored));
+                continue;
+            }
+            let name = match Name::new(name_str) {
+                Ok(n) => n,
+                Err(e) => {
+                    out.skipped.push((rel_path, Skipped::InvalidName(e.to_string())));
+                    continue;
+                }
+            };
+            let path = remote.join(name);
+            let meta = match entry.metadata() {
+                Ok(m) => m,
+                Err(e) => {
+                    out.skipped.push((rel_path, Skipped::Unreadable(e.to_string())));
+                    continue;
+                }
+            };
+            let file_type = meta.file_type();
+            if file_type.is_symlink() {
+                out.skipped.push((rel_path, Skipped::Symlink));
+            } else if file_type.is_dir() {
+                out.tree.insert(key(&path), (path.clone(), Entry::folder()));
+                stack.push((entry.path(), path, rel_path));
+            } else if file_type.is_file() {
+                let stamp = stamp_of(&meta);
+                let k = key(&path);
+                let known = previous.get(&k).copied();
+                let content = match known {
+                    Some((old, content)) if old == stamp => Ok(content),
+                    _ => {
+                        let settled = now
+                            .duration_since(SystemTime::UNIX_EPOCH)
+                            .map(|n| n.as_nanos() as i128 - stamp.mtime_ns >= SETTLE_TIME.as_nanos() as i128)
+                            .unwrap_or(true);
+                        if !settled {
+                            Err(Skipped::StillChanging)
+                        } else {
+                            match content_of(&entry.path()) {
+                                // Re-check: a file that changed while it was read waits for
+                                // the next scan.
+                                Ok(c) if fs::metadata(entry.path()).map(|m| stamp_of(&m)).ok() == Some(stamp) => Ok(c),
+                                Ok(_) => Err(Skipped::StillChanging),
+                                Err(e) => Err(Skipped::Unreadable(e.to_string())),
+                            }
+                        }
+                    }
+                };
+                match (content, known) {
+                    (Ok(content), _) => {
+                        out.stamps.insert(k.clone(), (stamp, content));
+                        out.tree.insert(k, (path, Entry::file(content, None)));
+                    }
+                    // Not readable now, but known: it stays as it was (a file being
+                    // written must never look deleted).
+                    (Err(why), Some((old, content))) => {
+                        out.skipped.push((rel_path, why));
+                        out.stamps.insert(k.clone(), (old, content));
+                        out.tree.insert(k, (path, Entry::file(content, None)));
+                    }
+                    (Err(why), None) => out.skipped.push((rel_path, why)),
+                }
+            } else {
+                out.skipped.push((rel_path, Skipped::Special));
+            }
+        }
+    }
+    out.skipped.sort_by(|a, b| a.0.cmp(&b.0));
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn later() -> SystemTime {
+        SystemTime::now() + Duration::from_secs(60)
+    }
+
+    #[test]
+    fn scans_hashes_skips_and_reuses_stamps() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let root = dir.path();
+        fs::create_dir_all(root.join("docs/empty")).expect("mkdir");
+        fs::create_dir_all(root.join(STATE_DIR)).expect("state dir");
+        fs::write(root.join(STATE_DIR).join("state.db"), b"x").expect("state");
+        fs::write(root.join("docs/a.txt"), b"alpha").expect("write");
+        fs::write(root.join("docs/~$lock.docx"), b"office lock").expect("write");
+        fs::write(root.join("notes.swp"), b"vim").expect("write");
+        fs::write(root.join("bad\nname"), b"x").expect("write");
+        fs::write(root.join("build.log"), b"x").expect("write");
+        fs::write(root.join(IGNORE_FILE), "# comment\n*.log\n/docs/empty/\n").expect("write");
+        #[cfg(unix)]
+        std::os::unix::fs::symlink("docs/a.txt", root.join("link")).expect("symlink");
+
+        let ignore = Ignore::load(root).expect("ignore rules");
+        let s = scan(root, &HashMap::new(), &ignore, later()).expect("scan");
+        let paths: Vec<String> = s.tree.values().map(|(p, _)| p.to_string()).collect();
+        assert_eq!(paths, vec!["/.cofferignore", "/docs", "/docs/a.txt"]);
+        let a = &s.tree["/docs/a.txt"].1;
+        assert_eq!(a.content, Some(content_of(&root.join("docs/a.txt")).expect("hash")));
+        let skipped: Vec<(&str, &Skipped)> = s.skipped.iter().map(|(p, r)| (p.as_str(), r)).collect();
+        assert!(skipped.contains(&("build.log", &Skipped::Ignored)));
+        assert!(skipped.contains(&("docs/empty", &Skipped::Ignored)));
+        assert!(skipped.contains(&("docs/~$lock.docx", &Skipped::Ignored)));
+        assert!(skipped.contains(&("notes.swp", &Skipped::Ignored)));
+        assert!(skipped.iter().any(|(p, r)| *p == "bad\nname" && matches!(r, Skipped::InvalidName(_))));
+        #[cfg(unix)]
+        assert!(skipped.contains(&("link", &Skipped::Symlink)));
+
+        // An unchanged stamp is trusted: the file is not read again.
+        let mut previous = s.stamps.clone();
+        let fake = ContentHash([9; 32]);
+        previous.get_mut("/docs/a.txt").expect("stamp").1 = fake;
+        let again = scan(root, &previous, &ignore, later()).expect("scan");
+        assert_eq!(again.tree["/docs/a.txt"].1.content, Some(fake));
+        // A changed file is read again.
+        fs::write(root.join("docs/a.txt"), b"alpha, longer now").expect("write");
+        let changed = scan(root, &previous, &ignore, later()).expect("scan");
+        assert_ne!(changed.tree["/docs/a.txt"].1.content, Some(fake));
+        // A file modified a moment ago waits until it settles.
+        // A file modified a moment ago waits until it settles; meanwhile it keeps its
+        // last known content (it must never look deleted).
+        let fresh = scan(root, &previous, &ignore, SystemTime::now()).expect("scan");
+        assert!(fresh.skipped.contains(&("docs/a.txt".to_owned(), Skipped::StillChanging)));
+        assert_eq!(fresh.tree["/docs/a.txt"].1.content, Some(fake));
+        fs::write(root.join("docs/new.txt"), b"just now").expect("write");
+        let newer = scan(root, &previous, &ignore, SystemTime::now()).expect("scan");
+        assert!(!newer.tree.contains_key("/docs/new.txt"), "a new file waits until it settles");
+    }
+}
