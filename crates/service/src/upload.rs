@@ -71,11 +71,17 @@ impl Service {
         let id = new_upload_id();
         let now = now_ms();
         let expires_at = now + self.config().upload_ttl.as_millis() as i64;
+        // What the caller may be told is held is only advice (the commit checks again),
+        // so it is read outside the write transaction, which stays short.
+        let mut known = {
+            let mut tx = self.meta().read().await?;
+            let mut known = tx.chunks_known_to_user(caller.user_id, &wanted).await?;
+            let rest: Vec<Vec<u8>> = wanted.iter().filter(|h| !known.contains(*h)).cloned().collect();
+            known.extend(tx.chunks_in_user_uploads(caller.user_id, now, &rest).await?);
+            known
+        };
         let mut tx = self.meta().write().await?;
         tx.create_upload(&id, caller.user_id, now, expires_at).await?;
-        let mut known = tx.chunks_known_to_user(caller.user_id, &wanted).await?;
-        let rest: Vec<Vec<u8>> = wanted.iter().filter(|h| !known.contains(*h)).cloned().collect();
-        known.extend(tx.chunks_in_user_uploads(caller.user_id, now, &rest).await?);
         tx.commit().await?;
         // A chunk the store lost or quarantined as damaged is asked for again, so the
         // caller's intact copy heals the store.
