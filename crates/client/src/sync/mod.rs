@@ -6,6 +6,7 @@
 pub mod plan;
 pub mod remote;
 pub mod scan;
+pub mod state;
 
 pub use plan::{Entry, Kind, Op, Trees, conflict_copy_name, plan};
 pub use remote::{RemoteNode, RemoteTree};

@@ -54,6 +54,11 @@ impl RemoteTree {
         );
     }
 
+    /// Adds or replaces a node as stored (loading saved state).
+    pub fn insert_node(&mut self, node: RemoteNode) {
+        self.nodes.insert(node.id, node);
+    }
+
     pub fn node(&self, id: i64) -> Option<&RemoteNode> {
         self.nodes.get(&id)
     }

@@ -1,0 +1,255 @@
+//! A synced folder's own state, in `.coffer/state.db` (SQLite, WAL, `synchronous=FULL`):
+//! the synced tree (the base), the stamps of the last scan, the remote tree as the
+//! journal described it, and the journal cursor.
+//!
+//! Observations, not work, are stored: a crash at any point loses at most the
+//! operation in flight, and the next round plans again from what is recorded. Remote
+//! changes and the cursor they lead to are saved in one transaction, so the cursor never
+//! runs ahead of the tree it describes.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::str::FromStr;
+
+use coffer_core::wire::Change;
+use coffer_core::{ContentHash, RemotePath};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{Row, SqlitePool};
+
+use super::plan::{Entry, Kind, Tree, key};
+use super::remote::{RemoteNode, RemoteTree};
+use super::scan::Stamp;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StateError {
+    #[error("sync state database: {0}")]
+    Db(#[from] sqlx::Error),
+    #[error("sync state is damaged: {0}")]
+    Damaged(String),
+}
+
+const SCHEMA: &str = r#"
+CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS synced (
+    k TEXT PRIMARY KEY, path TEXT NOT NULL, is_folder INTEGER NOT NULL, content BLOB, rev INTEGER
+);
+CREATE TABLE IF NOT EXISTS stamps (
+    k TEXT PRIMARY KEY, size INTEGER NOT NULL, mtime_ns TEXT NOT NULL, inode INTEGER NOT NULL, content BLOB NOT NULL
+);
+CREATE TABLE IF NOT EXISTS remote_nodes (
+    id INTEGER PRIMARY KEY, parent_id INTEGER, name TEXT NOT NULL, is_folder INTEGER NOT NULL,
+    rev INTEGER, content BLOB, trashed INTEGER NOT NULL
+);
+"#;
+
+/// Everything a round of sync starts from.
+#[derive(Debug, Default)]
+pub struct Loaded {
+    pub synced: Tree,
+    pub stamps: HashMap<String, (Stamp, ContentHash)>,
+    pub remote: RemoteTree,
+    pub cursor: String,
+}
+
+pub struct SyncState {
+    pool: SqlitePool,
+}
+
+fn hash_of(bytes: Option<Vec<u8>>) -> Option<ContentHash> {
+    bytes.as_deref().and_then(ContentHash::from_slice)
+}
+
+impl SyncState {
+    /// Opens (creating) the state database of the folder whose state dir is `dir`.
+    pub async fn open(dir: &Path) -> Result<Self, StateError> {
+        std::fs::create_dir_all(dir).map_err(|e| StateError::Damaged(format!("{}: {e}", dir.display())))?;
+        let opts = SqliteConnectOptions::from_str(&format!("sqlite://{}", dir.join("state.db").display()))?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Full)
+            .busy_timeout(std::time::Duration::from_secs(10));
+        let pool = SqlitePoolOptions::new().max_connections(1).connect_with(opts).await?;
+        sqlx::raw_sql(SCHEMA).execute(&pool).await?;
+        Ok(Self { pool })
+    }
+
+    pub async fn load(&self) -> Result<Loaded, StateError> {
+        let mut out = Loaded::default();
+        for r in sqlx::query("SELECT k, path, is_folder, content, rev FROM synced").fetch_all(&self.pool).await? {
+            let path: String = r.try_get("path")?;
+            let path = RemotePath::parse(&path).map_err(|e| StateError::Damaged(format!("path {path:?}: {e}")))?;
+            let kind = if r.try_get::<i64, _>("is_folder")? != 0 { Kind::Folder } else { Kind::File };
+            let entry = Entry { kind, content: hash_of(r.try_get("content")?), rev: r.try_get("rev")? };
+            out.synced.insert(r.try_get("k")?, (path, entry));
+        }
+        for r in sqlx::query("SELECT k, size, mtime_ns, inode, content FROM stamps").fetch_all(&self.pool).await? {
+            let mtime: String = r.try_get("mtime_ns")?;
+            let stamp = Stamp {
+                size: r.try_get::<i64, _>("size")? as u64,
+                mtime_ns: mtime.parse().map_err(|_| StateError::Damaged("stamp time".into()))?,
+                inode: r.try_get::<i64, _>("inode")? as u64,
+            };
+            let content = hash_of(r.try_get("content")?).ok_or_else(|| StateError::Damaged("stamp content".into()))?;
+            out.stamps.insert(r.try_get("k")?, (stamp, content));
+        }
+        for r in sqlx::query("SELECT id, parent_id, name, is_folder, rev, content, trashed FROM remote_nodes")
+            .fetch_all(&self.pool)
+            .await?
+        {
+            out.remote.insert_node(RemoteNode {
+                id: r.try_get("id")?,
+                parent_id: r.try_get("parent_id")?,
+                name: r.try_get("name")?,
+                kind: if r.try_get::<i64, _>("is_folder")? != 0 { Kind::Folder } else { Kind::File },
+                rev: r.try_get("rev")?,
+                content: hash_of(r.try_get("content")?),
+                trashed: r.try_get::<i64, _>("trashed")? != 0,
+            });
+        }
+        out.cursor = sqlx::query("SELECT v FROM meta WHERE k = 'cursor'")
+            .fetch_optional(&self.pool)
+            .await?
+            .map(|r| r.try_get::<String, _>("v"))
+            .transpose()?
+            .unwrap_or_default();
+        Ok(out)
+    }
+
+    /// Applies a page of journal changes to the stored remote tree and moves the cursor,
+    /// in one transaction.
+    pub async fn apply_remote(&self, changes: &[Change], cursor: &str) -> Result<(), StateError> {
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        for c in changes {
+            let n = &c.node;
+            if c.kind == coffer_core::wire::ChangeKind::Deleted {
+                sqlx::query("DELETE FROM remote_nodes WHERE id = $1").bind(n.id).execute(&mut *tx).await?;
+                continue;
+            }
+            sqlx::query(
+                "INSERT INTO remote_nodes (id, parent_id, name, is_folder, rev, content, trashed) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (id) DO UPDATE SET parent_id = excluded.parent_id, \
+                 name = excluded.name, is_folder = excluded.is_folder, rev = excluded.rev, \
+                 content = excluded.content, trashed = excluded.trashed",
+            )
+            .bind(n.id)
+            .bind(n.parent_id)
+            .bind(n.name.clone())
+            .bind(i64::from(n.kind == coffer_core::wire::NodeKind::Folder))
+            .bind(n.rev)
+            .bind(n.content_hash.map(|h| h.as_bytes().to_vec()))
+            .bind(i64::from(n.trashed))
+            .execute(&mut *tx)
+            .await?;
+        }
+        sqlx::query("INSERT INTO meta (k, v) VALUES ('cursor', $1) ON CONFLICT (k) DO UPDATE SET v = excluded.v")
+            .bind(cursor.to_owned())
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Records one path of the base (`None`: gone on both sides), after the operation
+    /// that made both sides agree succeeded.
+    pub async fn record(&self, path: &RemotePath, entry: Option<&Entry>) -> Result<(), StateError> {
+        match entry {
+            Some(e) => {
+                sqlx::query(
+                    "INSERT INTO synced (k, path, is_folder, content, rev) VALUES ($1, $2, $3, $4, $5) \
+                     ON CONFLICT (k) DO UPDATE SET path = excluded.path, is_folder = excluded.is_folder, \
+                     content = excluded.content, rev = excluded.rev",
+                )
+                .bind(key(path))
+                .bind(path.to_string())
+                .bind(i64::from(e.kind == Kind::Folder))
+                .bind(e.content.map(|h| h.as_bytes().to_vec()))
+                .bind(e.rev)
+                .execute(&self.pool)
+                .await?;
+            }
+            None => {
+                sqlx::query("DELETE FROM synced WHERE k = $1").bind(key(path)).execute(&self.pool).await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Replaces the stamps with those of the latest scan.
+    pub async fn save_stamps(&self, stamps: &HashMap<String, (Stamp, ContentHash)>) -> Result<(), StateError> {
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        sqlx::query("DELETE FROM stamps").execute(&mut *tx).await?;
+        for (k, (s, c)) in stamps {
+            sqlx::query("INSERT INTO stamps (k, size, mtime_ns, inode, content) VALUES ($1, $2, $3, $4, $5)")
+                .bind(k.clone())
+                .bind(s.size as i64)
+                .bind(s.mtime_ns.to_string())
+                .bind(s.inode as i64)
+                .bind(c.as_bytes().to_vec())
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use coffer_core::wire::{ChangeKind, NodeInfo, NodeKind};
+
+    use super::*;
+
+    fn change(seq: i64, id: i64, parent: Option<i64>, name: &str, folder: bool) -> Change {
+        Change {
+            namespace_id: 1,
+            seq,
+            kind: ChangeKind::Created,
+            node: NodeInfo {
+                id,
+                namespace_id: 1,
+                parent_id: parent,
+                name: name.into(),
+                kind: if folder { NodeKind::Folder } else { NodeKind::File },
+                path: None,
+                size: 1,
+                rev: (!folder).then_some(seq),
+                content_hash: (!folder).then_some(ContentHash([7; 32])),
+                modified_at: 0,
+                mtime: None,
+                trashed: false,
+            },
+        }
+    }
+
+    #[tokio::test]
+    async fn state_survives_reopening() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let state = SyncState::open(dir.path()).await.expect("open");
+        let changes = vec![
+            change(1, 1, None, "", true),
+            change(2, 5, Some(1), "Docs", true),
+            change(3, 6, Some(5), "a.txt", false),
+        ];
+        state.apply_remote(&changes, "v1:1=3").await.expect("apply");
+        let p = RemotePath::parse("/Docs/a.txt").expect("path");
+        state.record(&p, Some(&Entry::file(ContentHash([7; 32]), Some(3)))).await.expect("record");
+        state.record(&RemotePath::parse("/gone").expect("path"), None).await.expect("record none");
+        let mut stamps = HashMap::new();
+        stamps
+            .insert(key(&p), (Stamp { size: 1, mtime_ns: 1_700_000_000_123_456_789, inode: 42 }, ContentHash([7; 32])));
+        state.save_stamps(&stamps).await.expect("stamps");
+        state.close().await;
+
+        let again = SyncState::open(dir.path()).await.expect("reopen");
+        let loaded = again.load().await.expect("load");
+        assert_eq!(loaded.cursor, "v1:1=3");
+        assert_eq!(loaded.stamps, stamps);
+        assert_eq!(loaded.synced[&key(&p)].1.rev, Some(3));
+        let remote: Vec<String> = loaded.remote.to_tree().values().map(|(p, _)| p.to_string()).collect();
+        assert_eq!(remote, vec!["/Docs", "/Docs/a.txt"]);
+    }
+}
