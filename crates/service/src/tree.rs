@@ -117,20 +117,7 @@ impl Service {
                 Some(_) => {
                     return Err(ServiceError::new(ErrorCode::NotAFolder, format!("'{name}' in '{path}' is a file")));
                 }
-                None => {
-                    let created = tx
-                        .insert_node(NewNode {
-                            namespace_id: ns,
-                            parent_id: node.id,
-                            name: name.as_str(),
-                            name_key: &name.collision_key(),
-                            is_folder: true,
-                            now,
-                        })
-                        .await?;
-                    tx.append_journal(change_name(ChangeKind::Created), &created, now).await?;
-                    created
-                }
+                None => create_folder(tx, ns, node.id, name, now).await?,
             };
         }
         Ok(node)
@@ -198,20 +185,7 @@ impl Service {
         let node = match tx.child(caller.home_namespace_id, parent.id, &name.collision_key()).await? {
             Some(existing) if existing.is_folder && parents => existing,
             Some(_) => return Err(ServiceError::new(ErrorCode::AlreadyExists, format!("'{path}' exists"))),
-            None => {
-                let created = tx
-                    .insert_node(NewNode {
-                        namespace_id: caller.home_namespace_id,
-                        parent_id: parent.id,
-                        name: name.as_str(),
-                        name_key: &name.collision_key(),
-                        is_folder: true,
-                        now,
-                    })
-                    .await?;
-                tx.append_journal(change_name(ChangeKind::Created), &created, now).await?;
-                created
-            }
+            None => create_folder(&mut tx, caller.home_namespace_id, parent.id, &name, now).await?,
         };
         tx.commit().await?;
         self.notify(&[caller.home_namespace_id]);
@@ -457,6 +431,22 @@ impl Service {
         }
         Ok(())
     }
+}
+
+/// Creates a folder and records it in the journal.
+async fn create_folder(tx: &mut Tx, namespace_id: i64, parent_id: i64, name: &Name, now: i64) -> Result<NodeRecord> {
+    let created = tx
+        .insert_node(NewNode {
+            namespace_id,
+            parent_id,
+            name: name.as_str(),
+            name_key: &name.collision_key(),
+            is_folder: true,
+            now,
+        })
+        .await?;
+    tx.append_journal(change_name(ChangeKind::Created), &created, now).await?;
+    Ok(created)
 }
 
 fn fallback_name() -> Name {

@@ -101,39 +101,8 @@ impl RemoteTree {
 
 #[cfg(test)]
 mod tests {
-    use coffer_core::wire::NodeInfo;
-
+    use super::super::test_change as change;
     use super::*;
-
-    fn change(
-        seq: i64,
-        kind: ChangeKind,
-        id: i64,
-        parent: Option<i64>,
-        name: &str,
-        folder: bool,
-        trashed: bool,
-    ) -> Change {
-        Change {
-            namespace_id: 1,
-            seq,
-            kind,
-            node: NodeInfo {
-                id,
-                namespace_id: 1,
-                parent_id: parent,
-                name: name.into(),
-                kind: if folder { NodeKind::Folder } else { NodeKind::File },
-                path: None,
-                size: 0,
-                rev: (!folder).then_some(seq),
-                content_hash: (!folder).then_some(ContentHash([seq as u8; 32])),
-                modified_at: 0,
-                mtime: None,
-                trashed,
-            },
-        }
-    }
 
     fn paths(t: &RemoteTree) -> Vec<String> {
         t.to_tree().values().map(|(p, _)| p.to_string()).collect()

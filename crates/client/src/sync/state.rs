@@ -199,30 +199,12 @@ impl SyncState {
 
 #[cfg(test)]
 mod tests {
-    use coffer_core::wire::{ChangeKind, NodeInfo, NodeKind};
+    use coffer_core::wire::ChangeKind;
 
     use super::*;
 
     fn change(seq: i64, id: i64, parent: Option<i64>, name: &str, folder: bool) -> Change {
-        Change {
-            namespace_id: 1,
-            seq,
-            kind: ChangeKind::Created,
-            node: NodeInfo {
-                id,
-                namespace_id: 1,
-                parent_id: parent,
-                name: name.into(),
-                kind: if folder { NodeKind::Folder } else { NodeKind::File },
-                path: None,
-                size: 1,
-                rev: (!folder).then_some(seq),
-                content_hash: (!folder).then_some(ContentHash([7; 32])),
-                modified_at: 0,
-                mtime: None,
-                trashed: false,
-            },
-        }
+        super::super::test_change(seq, ChangeKind::Created, id, parent, name, folder, false)
     }
 
     #[tokio::test]
@@ -236,7 +218,7 @@ mod tests {
         ];
         state.apply_remote(&changes, "v1:1=3").await.expect("apply");
         let p = RemotePath::parse("/Docs/a.txt").expect("path");
-        state.record(&p, Some(&Entry::file(ContentHash([7; 32]), Some(3)))).await.expect("record");
+        state.record(&p, Some(&Entry::file(ContentHash([3; 32]), Some(3)))).await.expect("record");
         state.record(&RemotePath::parse("/gone").expect("path"), None).await.expect("record none");
         let mut stamps = HashMap::new();
         stamps

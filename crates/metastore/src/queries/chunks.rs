@@ -12,6 +12,27 @@ use crate::queries::IN_BATCH;
 use crate::{MetaError, args};
 
 impl Tx {
+    /// The hashes among `hashes` that a query returns. `sql` names its leading values
+    /// `$1..$k` (`lead`) and has `{list}` where the hash list goes; the list is sent in
+    /// batches of [`IN_BATCH`].
+    async fn hashes_matching(
+        &mut self,
+        sql: &str,
+        lead: Vec<Arg>,
+        hashes: &[Vec<u8>],
+    ) -> Result<HashSet<Vec<u8>>, MetaError> {
+        let mut out = HashSet::new();
+        for batch in hashes.chunks(IN_BATCH) {
+            let query = sql.replace("{list}", &placeholders(lead.len() + 1, batch.len()));
+            let mut a = lead.clone();
+            a.extend(batch.iter().map(|h| Arg::from(h.clone())));
+            for r in self.rows_dyn(query, a).await? {
+                out.insert(r.bytes("hash")?);
+            }
+        }
+        Ok(out)
+    }
+
     /// Of `hashes`, those that are stored (not being deleted) and that `user_id` already
     /// holds in a file: the only ones the server may admit to having.
     pub async fn chunks_known_to_user(
@@ -19,20 +40,13 @@ impl Tx {
         user_id: i64,
         hashes: &[Vec<u8>],
     ) -> Result<HashSet<Vec<u8>>, MetaError> {
-        let mut out = HashSet::new();
-        for batch in hashes.chunks(IN_BATCH) {
-            let sql = format!(
-                "SELECT c.hash FROM chunks c JOIN user_chunks u ON u.hash = c.hash \
-                 WHERE u.user_id = $1 AND c.deleting = 0 AND c.hash IN ({})",
-                placeholders(2, batch.len())
-            );
-            let mut a: Vec<Arg> = args![user_id];
-            a.extend(batch.iter().map(|h| Arg::from(h.clone())));
-            for r in self.rows_dyn(sql, a).await? {
-                out.insert(r.bytes("hash")?);
-            }
-        }
-        Ok(out)
+        self.hashes_matching(
+            "SELECT c.hash FROM chunks c JOIN user_chunks u ON u.hash = c.hash \
+             WHERE u.user_id = $1 AND c.deleting = 0 AND c.hash IN ({list})",
+            args![user_id],
+            hashes,
+        )
+        .await
     }
 
     /// Of `hashes`, those uploaded in `upload_id` and still stored.
@@ -41,20 +55,13 @@ impl Tx {
         upload_id: &str,
         hashes: &[Vec<u8>],
     ) -> Result<HashSet<Vec<u8>>, MetaError> {
-        let mut out = HashSet::new();
-        for batch in hashes.chunks(IN_BATCH) {
-            let sql = format!(
-                "SELECT c.hash FROM chunks c JOIN upload_chunks u ON u.hash = c.hash \
-                 WHERE u.upload_id = $1 AND c.deleting = 0 AND c.hash IN ({})",
-                placeholders(2, batch.len())
-            );
-            let mut a: Vec<Arg> = args![upload_id];
-            a.extend(batch.iter().map(|h| Arg::from(h.clone())));
-            for r in self.rows_dyn(sql, a).await? {
-                out.insert(r.bytes("hash")?);
-            }
-        }
-        Ok(out)
+        self.hashes_matching(
+            "SELECT c.hash FROM chunks c JOIN upload_chunks u ON u.hash = c.hash \
+             WHERE u.upload_id = $1 AND c.deleting = 0 AND c.hash IN ({list})",
+            args![upload_id],
+            hashes,
+        )
+        .await
     }
 
     /// `Some(deleting)` if the chunk has a row.
@@ -266,37 +273,21 @@ impl Tx {
         now: i64,
         hashes: &[Vec<u8>],
     ) -> Result<HashSet<Vec<u8>>, MetaError> {
-        let mut out = HashSet::new();
-        for batch in hashes.chunks(IN_BATCH) {
-            let sql = format!(
-                "SELECT DISTINCT c.hash FROM chunks c JOIN upload_chunks uc ON uc.hash = c.hash \
-                 JOIN uploads u ON u.id = uc.upload_id \
-                 WHERE u.user_id = $1 AND u.expires_at > $2 AND c.deleting = 0 AND c.hash IN ({})",
-                placeholders(3, batch.len())
-            );
-            let mut a: Vec<Arg> = args![user_id, now];
-            a.extend(batch.iter().map(|h| Arg::from(h.clone())));
-            for r in self.rows_dyn(sql, a).await? {
-                out.insert(r.bytes("hash")?);
-            }
-        }
-        Ok(out)
+        self.hashes_matching(
+            "SELECT DISTINCT c.hash FROM chunks c JOIN upload_chunks uc ON uc.hash = c.hash \
+             JOIN uploads u ON u.id = uc.upload_id \
+             WHERE u.user_id = $1 AND u.expires_at > $2 AND c.deleting = 0 AND c.hash IN ({list})",
+            args![user_id, now],
+            hashes,
+        )
+        .await
     }
 }
 
 impl Tx {
     /// Of `hashes`, those being collected right now (an upload of them must wait).
     pub async fn chunks_being_deleted(&mut self, hashes: &[Vec<u8>]) -> Result<HashSet<Vec<u8>>, MetaError> {
-        let mut out = HashSet::new();
-        for batch in hashes.chunks(IN_BATCH) {
-            let sql =
-                format!("SELECT hash FROM chunks WHERE deleting = 1 AND hash IN ({})", placeholders(1, batch.len()));
-            let a: Vec<Arg> = batch.iter().map(|h| Arg::from(h.clone())).collect();
-            for r in self.rows_dyn(sql, a).await? {
-                out.insert(r.bytes("hash")?);
-            }
-        }
-        Ok(out)
+        self.hashes_matching("SELECT hash FROM chunks WHERE deleting = 1 AND hash IN ({list})", vec![], hashes).await
     }
 
     /// Records stored chunks `(hash, size, stored_size)` (no-op for known ones); their
@@ -330,17 +321,13 @@ impl Tx {
     /// them. Bytes under such a hash were written by an upload that never recorded them
     /// (a crash between writing and recording).
     pub async fn unknown_chunks(&mut self, hashes: &[Vec<u8>]) -> Result<Vec<Vec<u8>>, MetaError> {
-        let mut known = HashSet::new();
-        for batch in hashes.chunks(IN_BATCH) {
-            let list = placeholders(1, batch.len());
-            let sql = format!(
-                "SELECT hash FROM chunks WHERE hash IN ({list}) UNION SELECT hash FROM upload_chunks WHERE hash IN ({list})"
-            );
-            let a: Vec<Arg> = batch.iter().map(|h| Arg::from(h.clone())).collect();
-            for r in self.rows_dyn(sql, a).await? {
-                known.insert(r.bytes("hash")?);
-            }
-        }
+        let known = self
+            .hashes_matching(
+                "SELECT hash FROM chunks WHERE hash IN ({list}) UNION SELECT hash FROM upload_chunks WHERE hash IN ({list})",
+                vec![],
+                hashes,
+            )
+            .await?;
         Ok(hashes.iter().filter(|h| !known.contains(*h)).cloned().collect())
     }
 }
