@@ -86,6 +86,7 @@ pub async fn run(cli: Cli) -> Result<u8> {
             Ok(0)
         }
         Command::Put { paths, jobs } => put(paths, jobs, json).await,
+        Command::Sync { dir, once, device } => sync(&dir, once, device, json).await,
         Command::Get { remote, local } => get(&remote, &local, json).await,
         Command::Ls { remote } => {
             let c = client()?;
@@ -526,4 +527,47 @@ async fn versions(cmd: VersionsCommand, json: bool) -> Result<u8> {
         }
     }
     Ok(0)
+}
+
+/// `coffer sync DIR`: rounds until idle; without `--once`, then waits for a change on
+/// the server (or a few seconds, for local changes) and goes again until interrupted.
+async fn sync(dir: &Path, once: bool, device: Option<String>, json: bool) -> Result<u8> {
+    let p = profile::load()?;
+    let client = client_for(&p)?;
+    let device = device.unwrap_or_else(|| p.device.clone());
+    let mut engine = coffer_client::sync::Engine::open(client.clone(), dir, &device).await?;
+    let mut watcher = client.watcher();
+    loop {
+        let today = format_time(now_ms())[..10].to_owned();
+        let report = engine.sync_until_idle(&today).await?;
+        if json {
+            println!("{}", serde_json::to_string(&report)?);
+        } else {
+            let changed = report.uploaded + report.downloaded + report.deleted_local + report.deleted_remote;
+            if changed > 0 || report.conflicts > 0 || once {
+                println!(
+                    "synced: {} up, {} down, {} deleted here, {} deleted there, {} conflicts",
+                    report.uploaded, report.downloaded, report.deleted_local, report.deleted_remote, report.conflicts
+                );
+            }
+            for (what, why) in &report.failed {
+                eprintln!("coffer: will retry: {what}: {why}");
+            }
+            for (path, why) in &report.not_synced {
+                eprintln!("coffer: not synced: {path}: {why}");
+            }
+        }
+        if once {
+            return Ok(if report.failed.is_empty() { 0 } else { crate::EXIT_ERROR });
+        }
+        let cursor = coffer_core::Cursor::parse(&client.latest_cursor().await?).unwrap_or_default();
+        tokio::select! {
+            _ = watcher.wait(&cursor, std::time::Duration::from_secs(3)) => {}
+            _ = tokio::signal::ctrl_c() => return Ok(0),
+        }
+    }
+}
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
 }

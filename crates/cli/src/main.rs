@@ -101,6 +101,17 @@ pub enum Command {
     /// This account's devices.
     #[command(subcommand)]
     Devices(DevicesCommand),
+    /// Keep a local folder and the account's root in sync, both ways.
+    Sync {
+        /// The local folder (created if missing).
+        dir: std::path::PathBuf,
+        /// Sync until nothing is pending, then exit.
+        #[arg(long)]
+        once: bool,
+        /// The name conflicted copies carry (default: this profile's device name).
+        #[arg(long)]
+        device: Option<String>,
+    },
 }
 
 #[derive(Subcommand)]

@@ -8,11 +8,13 @@ use coffer_core::ContentHash;
 #[cfg(test)]
 use coffer_core::wire::{Change, ChangeKind, NodeInfo, NodeKind};
 
+pub mod engine;
 pub mod plan;
 pub mod remote;
 pub mod scan;
 pub mod state;
 
+pub use engine::{Engine, SyncError, SyncReport};
 pub use plan::{Entry, Kind, Op, Trees, conflict_copy_name, plan};
 pub use remote::{RemoteNode, RemoteTree};
 

@@ -1,0 +1,130 @@
+//! `coffer sync --once` between two devices through a real server: new files and
+//! folders travel both ways, an edit on one side reaches the other, edits on both sides
+//! keep both versions, a delete propagates, and an emptied folder is never synced as
+//! deletes.
+
+mod common;
+
+use std::fs;
+use std::path::Path;
+
+use common::{Client, Server};
+
+fn sync(c: &Client, dir: &Path) -> common::Output {
+    let out = c.run(&["sync", "--once", dir.to_str().expect("utf8")]);
+    assert_eq!(out.code, 0, "sync failed:\n{}\n{}", out.stdout, out.stderr);
+    out
+}
+
+/// Paths with a short digest of the content (readable when an assertion fails).
+fn files_of(dir: &Path) -> Vec<(String, String)> {
+    files_with_bytes(dir).into_iter().map(|(p, b)| (p, blake3::hash(&b).to_hex()[..12].to_string())).collect()
+}
+
+fn files_with_bytes(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in fs::read_dir(&d).expect("read_dir").flatten() {
+            let p = e.path();
+            // The engine's own state, and files the ignore rules keep local.
+            if p.file_name().is_some_and(|n| n == ".coffer" || n.to_string_lossy().starts_with("~$")) {
+                continue;
+            }
+            if p.is_dir() {
+                out.push((p.strip_prefix(dir).expect("inside").display().to_string() + "/", Vec::new()));
+                stack.push(p);
+            } else {
+                out.push((p.strip_prefix(dir).expect("inside").display().to_string(), fs::read(&p).expect("read")));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// Files written less than the settle time ago wait for the next scan: make them old.
+fn settle(dir: &Path) {
+    let old = std::time::SystemTime::now() - std::time::Duration::from_secs(10);
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in fs::read_dir(&d).expect("read_dir").flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                let f = fs::File::options().write(true).open(&p).expect("open");
+                f.set_modified(old).expect("set mtime");
+            }
+        }
+    }
+}
+
+#[test]
+fn two_devices_stay_in_sync() {
+    let data = tempfile::tempdir().expect("tempdir");
+    let server = Server::start(data.path(), None);
+    server.add_user("alice", &[]);
+    let laptop = Client::login(&server, "alice");
+    let phone = Client::login(&server, "alice");
+    let work = tempfile::tempdir().expect("tempdir");
+    let a = work.path().join("a");
+    let b = work.path().join("b");
+
+    // New files and folders travel from A to B.
+    fs::create_dir_all(a.join("docs/empty")).expect("mkdir");
+    fs::write(a.join("docs/report.txt"), b"first draft\n").expect("write");
+    fs::write(a.join("big.bin"), common::random_bytes(5 * 1024 * 1024 + 7, 3)).expect("write");
+    fs::write(a.join("~$lock.docx"), b"office lock file").expect("write");
+    settle(&a);
+    let before = files_of(&a);
+    sync(&laptop, &a);
+    assert_eq!(files_of(&a), before, "syncing never changes a folder that is ahead");
+    sync(&phone, &b);
+    let on_b = files_of(&b);
+    assert_eq!(files_of(&a), on_b);
+    assert!(!b.join("~$lock.docx").exists(), "ignored files stay local");
+
+    // An edit on B reaches A.
+    fs::write(b.join("docs/report.txt"), b"second draft\n").expect("write");
+    settle(&b);
+    sync(&phone, &b);
+    sync(&laptop, &a);
+    assert_eq!(fs::read(a.join("docs/report.txt")).expect("read"), b"second draft\n");
+
+    // Both edit the same file offline: both versions are kept, on both devices.
+    fs::write(a.join("docs/report.txt"), b"laptop's version\n").expect("write");
+    fs::write(b.join("docs/report.txt"), b"phone's version\n").expect("write");
+    settle(&a);
+    settle(&b);
+    sync(&laptop, &a);
+    let out = sync(&phone, &b);
+    assert!(out.stdout.contains("1 conflicts"), "{}", out.stdout);
+    sync(&laptop, &a);
+    sync(&phone, &b);
+    assert_eq!(files_of(&a), files_of(&b));
+    let contents: Vec<Vec<u8>> =
+        files_with_bytes(&b).into_iter().filter(|(p, _)| p.starts_with("docs/report")).map(|(_, c)| c).collect();
+    assert!(contents.contains(&b"laptop's version\n".to_vec()), "{contents:?}");
+    assert!(contents.contains(&b"phone's version\n".to_vec()), "{contents:?}");
+
+    // A delete on A reaches B (into the server's trash, not lost).
+    fs::remove_file(a.join("big.bin")).expect("rm");
+    sync(&laptop, &a);
+    sync(&phone, &b);
+    assert!(!b.join("big.bin").exists());
+    let trash = laptop.ok(&["trash", "ls", "--json"]).json();
+    assert_eq!(trash.as_array().expect("a")[0]["original_path"], "/big.bin");
+
+    // An emptied folder is refused as a whole, and the server keeps everything.
+    for e in fs::read_dir(&a).expect("ls").flatten() {
+        if e.file_name() != ".coffer" {
+            let p = e.path();
+            if p.is_dir() { fs::remove_dir_all(p).expect("rm -r") } else { fs::remove_file(p).expect("rm") }
+        }
+    }
+    let refused = laptop.run(&["sync", "--once", a.to_str().expect("utf8")]);
+    assert_ne!(refused.code, 0);
+    assert!(refused.stderr.contains("is empty"), "{}", refused.stderr);
+    assert!(laptop.run(&["stat", "/docs/report.txt"]).code == 0);
+}

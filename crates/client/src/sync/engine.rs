@@ -1,0 +1,408 @@
+//! One synced folder: rounds of catch up with the journal, scan the disk, plan, carry
+//! out the plan, until nothing is left to do.
+//!
+//! Every step re-checks its premise before it touches anything: a download replaces a
+//! file only if the file is still exactly what the scan saw (and the scan saw it equal to
+//! the base), a local delete removes only such a file or an empty folder, an upload
+//! commits against the revision the edit started from (a newer one is a conflict, planned
+//! in the next round). Deletions on the server go to its trash. A folder that scans as
+//! empty while the base remembers files is refused as a whole: an unmounted disk or a
+//! mistaken `rm -rf` is never synced as deletes.
+
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::time::SystemTime;
+
+use bytes::Bytes;
+use coffer_core::wire::{CommitFileRequest, CommitRequest, UploadRequest};
+use coffer_core::{ChunkRef, ChunkerConfig, ContentHash, ErrorCode, Manifest, RemotePath, chunk_reader};
+
+use super::plan::{Entry, Kind, Op, Tree, Trees, key, plan};
+use super::scan::{Ignore, STATE_DIR, Skipped, Stamp, scan};
+use super::state::{StateError, SyncState};
+use crate::api::Client;
+use crate::download::DownloadSource;
+use crate::error::ClientError;
+
+/// Rounds before `sync_until_idle` gives up (each round makes progress or stops).
+const MAX_ROUNDS: usize = 16;
+
+#[derive(Debug, thiserror::Error)]
+pub enum SyncError {
+    #[error(transparent)]
+    Client(#[from] ClientError),
+    #[error(transparent)]
+    State(#[from] StateError),
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+    #[error(
+        "'{0}' is empty but {1} synced files are remembered: if the folder was emptied on purpose, \
+         delete the files on the server instead; nothing was changed"
+    )]
+    FolderEmptied(PathBuf, usize),
+    #[error(
+        "the account's files are gone from the server but {0} synced files are remembered here: \
+         restore them from the server's trash, or move this folder away to start over; nothing was changed"
+    )]
+    RemoteEmptied(usize),
+}
+
+/// What one `sync_until_idle` did.
+#[derive(Debug, Default, Clone, serde::Serialize)]
+pub struct SyncReport {
+    pub rounds: usize,
+    pub uploaded: usize,
+    pub downloaded: usize,
+    pub deleted_remote: usize,
+    pub deleted_local: usize,
+    pub conflicts: usize,
+    /// Steps that failed (they are retried next time), with why.
+    pub failed: Vec<(String, String)>,
+    /// Paths not synced, with why (ignored, invalid names, still being written...).
+    pub not_synced: Vec<(String, String)>,
+}
+
+pub struct Engine {
+    client: Client,
+    root: PathBuf,
+    state: SyncState,
+    device: String,
+}
+
+fn local_path(root: &Path, path: &RemotePath) -> PathBuf {
+    path.names().iter().fold(root.to_path_buf(), |p, n| p.join(n.as_str()))
+}
+
+fn stamp_now(path: &Path) -> Option<Stamp> {
+    let meta = std::fs::symlink_metadata(path).ok()?;
+    let mtime_ns = meta
+        .modified()
+        .ok()
+        .and_then(|t| t.duration_since(SystemTime::UNIX_EPOCH).ok())
+        .map_or(0, |d| d.as_nanos() as i128);
+    #[cfg(unix)]
+    let inode = std::os::unix::fs::MetadataExt::ino(&meta);
+    #[cfg(not(unix))]
+    let inode = 0;
+    Some(Stamp { size: meta.len(), mtime_ns, inode })
+}
+
+/// A file's chunk list and content identity.
+fn manifest_of(path: &Path) -> std::io::Result<(Vec<ChunkRef>, ContentHash)> {
+    let file = std::io::BufReader::with_capacity(1 << 20, std::fs::File::open(path)?);
+    let mut chunks = Vec::new();
+    for c in chunk_reader(file, ChunkerConfig::default()) {
+        let c = c?;
+        chunks.push(ChunkRef { hash: c.hash, size: c.data.len() as u32 });
+    }
+    let content = Manifest::new(chunks.clone()).content_hash();
+    Ok((chunks, content))
+}
+
+impl Engine {
+    /// Opens the folder's state (in `root/.coffer`).
+    pub async fn open(client: Client, root: &Path, device: &str) -> Result<Self, SyncError> {
+        std::fs::create_dir_all(root)?;
+        let state = SyncState::open(&root.join(STATE_DIR)).await?;
+        std::fs::create_dir_all(root.join(STATE_DIR).join("tmp"))?;
+        Ok(Self { client, root: root.to_path_buf(), state, device: device.to_owned() })
+    }
+
+    /// Rounds until a plan comes back empty. `date` (YYYY-MM-DD) names conflicted copies.
+    pub async fn sync_until_idle(&mut self, date: &str) -> Result<SyncReport, SyncError> {
+        let mut report = SyncReport::default();
+        for _ in 0..MAX_ROUNDS {
+            report.rounds += 1;
+            if !self.round(date, &mut report).await? {
+                break;
+            }
+        }
+        Ok(report)
+    }
+
+    /// One round; false when there was nothing to do.
+    async fn round(&mut self, date: &str, report: &mut SyncReport) -> Result<bool, SyncError> {
+        let loaded = self.state.load().await?;
+        let mut remote = loaded.remote;
+        // The root never appears in the journal: learn its id, so paths can be built.
+        let root = self.client.stat("/").await?;
+        remote.insert_node(super::remote::RemoteNode {
+            id: root.id,
+            parent_id: None,
+            name: String::new(),
+            kind: Kind::Folder,
+            rev: None,
+            content: None,
+            trashed: false,
+        });
+        let mut cursor = loaded.cursor;
+        loop {
+            let d = self.client.delta(Some(&cursor), Some(2000)).await?;
+            self.state.apply_remote(&d.changes, &d.cursor).await?;
+            for c in &d.changes {
+                remote.apply(c);
+            }
+            cursor = d.cursor;
+            if !d.has_more {
+                break;
+            }
+        }
+        let root = self.root.clone();
+        let stamps = loaded.stamps;
+        let scanned = tokio::task::spawn_blocking(move || {
+            let ignore = Ignore::load(&root)?;
+            scan(&root, &stamps, &ignore, SystemTime::now())
+        })
+        .await
+        .map_err(|e| std::io::Error::other(e.to_string()))??;
+        self.state.save_stamps(&scanned.stamps).await?;
+        let remembered = loaded.synced.values().filter(|(_, e)| e.kind == Kind::File).count();
+        if scanned.tree.is_empty() && scanned.unsure.is_empty() && remembered > 0 {
+            return Err(SyncError::FolderEmptied(self.root.clone(), remembered));
+        }
+        report.not_synced = scanned
+            .skipped
+            .iter()
+            .filter(|(_, why)| !matches!(why, Skipped::Ignored))
+            .map(|(p, why)| (p.clone(), format!("{why:?}")))
+            .collect();
+        let mut local = scanned.tree;
+        // Whatever the scan left out (still being written, unreadable, ignored since)
+        // stays as it was synced: it must never look deleted.
+        for (relative, _) in &scanned.skipped {
+            if let Ok(path) = RemotePath::parse(relative) {
+                let k = key(&path);
+                if let (false, Some(base)) = (local.contains_key(&k), loaded.synced.get(&k)) {
+                    local.insert(k, base.clone());
+                }
+            }
+        }
+        // What could not be read stays as it was synced, never "deleted".
+        for unsure in &scanned.unsure {
+            let prefix = key(unsure);
+            for (k, v) in &loaded.synced {
+                if k == &prefix || k.starts_with(&format!("{prefix}/")) {
+                    local.insert(k.clone(), v.clone());
+                }
+            }
+        }
+        let remote_tree = remote.to_tree();
+        if remote_tree.is_empty() && remembered > 0 {
+            // Another account, another server, or everything deleted there at once:
+            // never mirrored as local deletes without a person deciding.
+            return Err(SyncError::RemoteEmptied(remembered));
+        }
+        let trees = Trees { remote: remote_tree, local, synced: loaded.synced };
+        let ops = plan(&trees, &self.device, date);
+        if ops.is_empty() {
+            return Ok(false);
+        }
+        let stamps: HashMap<String, Stamp> = scanned.stamps.iter().map(|(k, (s, _))| (k.clone(), *s)).collect();
+        for op in ops {
+            let what = format!("{op:?}");
+            if let Err(e) = self.execute(&op, &trees, &stamps, report).await {
+                // A failed step is planned again next round; fatal errors stop the sync.
+                match &e {
+                    SyncError::Client(c) if c.code().is_none_or(|code| code == ErrorCode::Unauthorized) => {
+                        return Err(e);
+                    }
+                    _ => report.failed.push((what, e.to_string())),
+                }
+            }
+        }
+        Ok(true)
+    }
+
+    async fn execute(
+        &self,
+        op: &Op,
+        trees: &Trees,
+        stamps: &HashMap<String, Stamp>,
+        report: &mut SyncReport,
+    ) -> Result<(), SyncError> {
+        match op {
+            Op::Upload { path, content, parent_rev } => {
+                if let Some(rev) = self.upload(path, *content, *parent_rev).await? {
+                    self.state.record(path, Some(&Entry::file(*content, Some(rev)))).await?;
+                    report.uploaded += 1;
+                }
+            }
+            Op::CreateRemoteFolder { path } => {
+                self.client.mkdir(&path.to_string(), true).await?;
+                self.state.record(path, Some(&Entry::folder())).await?;
+            }
+            Op::DeleteRemote { path } => {
+                match self.client.delete(&path.to_string()).await {
+                    Ok(_) => {}
+                    Err(e) if e.code() == Some(ErrorCode::NotFound) => {}
+                    Err(e) => return Err(e.into()),
+                }
+                self.state.record(path, None).await?;
+                report.deleted_remote += 1;
+            }
+            Op::Download { path, content, rev } => {
+                if self.download(path, *content, *rev, &trees.local, stamps).await? {
+                    self.state.record(path, Some(&Entry::file(*content, *rev))).await?;
+                    report.downloaded += 1;
+                }
+            }
+            Op::CreateLocalFolder { path } => {
+                let target = local_path(&self.root, path);
+                if std::fs::symlink_metadata(&target).is_ok_and(|m| !m.is_dir()) {
+                    return Ok(()); // Something appeared there: next round decides.
+                }
+                std::fs::create_dir_all(&target)?;
+                self.state.record(path, Some(&Entry::folder())).await?;
+            }
+            Op::DeleteLocal { path } => {
+                let target = local_path(&self.root, path);
+                let k = key(path);
+                match trees.local.get(&k).map(|(_, e)| e.kind) {
+                    Some(Kind::File) => {
+                        // Only the very file the scan saw (and found synced).
+                        if stamp_now(&target) != stamps.get(&k).copied() {
+                            return Ok(());
+                        }
+                        std::fs::remove_file(&target)?;
+                    }
+                    Some(Kind::Folder) => match std::fs::remove_dir(&target) {
+                        Ok(()) => {}
+                        // Not empty: something new is inside; next round keeps it.
+                        Err(_) => return Ok(()),
+                    },
+                    None => {}
+                }
+                self.state.record(path, None).await?;
+                report.deleted_local += 1;
+            }
+            Op::MoveLocalAside { path, copy } => {
+                let (from, to) = (local_path(&self.root, path), local_path(&self.root, copy));
+                if std::fs::symlink_metadata(&to).is_err() {
+                    std::fs::rename(&from, &to)?;
+                    report.conflicts += 1;
+                }
+            }
+            Op::Record { path, entry } => self.state.record(path, entry.as_ref()).await?,
+        }
+        Ok(())
+    }
+
+    /// Uploads a file if it still has the planned content; the new revision, or `None`
+    /// when it changed meanwhile or the server has a newer revision (a conflict the next
+    /// round plans).
+    async fn upload(
+        &self,
+        path: &RemotePath,
+        content: ContentHash,
+        parent_rev: Option<i64>,
+    ) -> Result<Option<i64>, SyncError> {
+        let local = local_path(&self.root, path);
+        let (mtime, scanned) = {
+            let local = local.clone();
+            tokio::task::spawn_blocking(move || -> std::io::Result<_> {
+                let mtime = std::fs::metadata(&local)?
+                    .modified()
+                    .ok()
+                    .and_then(|t| t.duration_since(SystemTime::UNIX_EPOCH).ok())
+                    .map(|d| d.as_millis() as i64);
+                Ok((mtime, manifest_of(&local)?))
+            })
+            .await
+            .map_err(|e| std::io::Error::other(e.to_string()))??
+        };
+        let (chunks, now_content) = scanned;
+        if now_content != content {
+            return Ok(None);
+        }
+        let mut upload_id = None;
+        if !chunks.is_empty() {
+            let up = self.client.begin_upload(&UploadRequest { chunks: chunks.clone() }).await?;
+            let missing: HashSet<_> = up.missing.into_iter().collect();
+            if !missing.is_empty() {
+                // Second read: send what the server lacks, one chunk at a time.
+                let (tx, mut rx) = tokio::sync::mpsc::channel::<std::io::Result<(coffer_core::ChunkHash, Vec<u8>)>>(2);
+                let reader_path = local.clone();
+                let reader = tokio::task::spawn_blocking(move || {
+                    let file = match std::fs::File::open(&reader_path) {
+                        Ok(f) => f,
+                        Err(e) => {
+                            let _ = tx.blocking_send(Err(e));
+                            return;
+                        }
+                    };
+                    for c in chunk_reader(std::io::BufReader::with_capacity(1 << 20, file), ChunkerConfig::default()) {
+                        let item = c.map(|c| (c.hash, c.data));
+                        if tx.blocking_send(item).is_err() {
+                            return;
+                        }
+                    }
+                });
+                let mut sent = HashSet::new();
+                while let Some(item) = rx.recv().await {
+                    let (hash, data) = item?;
+                    if missing.contains(&hash) && sent.insert(hash) {
+                        self.client.put_chunk(&up.upload_id, &hash, Bytes::from(data)).await?;
+                    }
+                }
+                let _ = reader.await;
+                if sent.len() != missing.len() {
+                    // The file changed while it was read: try again next round.
+                    let _ = self.client.abort_upload(&up.upload_id).await;
+                    return Ok(None);
+                }
+            }
+            upload_id = Some(up.upload_id);
+        }
+        let req = CommitRequest {
+            close_upload: upload_id.is_some(),
+            upload_id,
+            files: vec![CommitFileRequest { path: path.to_string(), parent_rev, mtime, chunks }],
+        };
+        let resp = self.client.commit(&req).await?;
+        let result = resp.results.into_iter().next().ok_or_else(|| ClientError::Protocol("no commit result".into()))?;
+        match (result.node, result.error) {
+            (Some(node), _) => Ok(node.rev),
+            (None, Some(e)) if e.code == ErrorCode::Conflict => Ok(None),
+            (None, Some(e)) => Err(ClientError::Api { status: 409, detail: e }.into()),
+            (None, None) => Err(ClientError::Protocol("empty commit result".into()).into()),
+        }
+    }
+
+    /// Downloads a revision next to the folder, then moves it into place if the target
+    /// is still what the scan saw. True if it was placed.
+    async fn download(
+        &self,
+        path: &RemotePath,
+        content: ContentHash,
+        rev: Option<i64>,
+        local: &Tree,
+        stamps: &HashMap<String, Stamp>,
+    ) -> Result<bool, SyncError> {
+        let Some(rev) = rev else { return Ok(false) };
+        let target = local_path(&self.root, path);
+        let tmp_dir = self.root.join(STATE_DIR).join("tmp");
+        let tmp = tmp_dir.join(format!("download-{rev}-{}", std::process::id()));
+        let got = self.client.download(DownloadSource::Revision(rev), &tmp, &|_| {}).await?;
+        if got.content_hash.is_some_and(|h| h != content) {
+            let _ = std::fs::remove_file(&tmp);
+            return Ok(false);
+        }
+        let k = key(path);
+        let unchanged = match local.get(&k) {
+            Some(_) => stamp_now(&target) == stamps.get(&k).copied(),
+            None => std::fs::symlink_metadata(&target).is_err(),
+        };
+        if !unchanged {
+            let _ = std::fs::remove_file(&tmp);
+            return Ok(false);
+        }
+        if let Some(parent) = target.parent() {
+            std::fs::create_dir_all(parent)?;
+        }
+        std::fs::rename(&tmp, &target)?;
+        if let Some(parent) = target.parent() {
+            std::fs::File::open(parent)?.sync_all()?;
+        }
+        Ok(true)
+    }
+}
