@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use anyhow::{Context, Result, bail};
+use coffer_client::sync::SyncError;
 use coffer_client::transfer::{self, FileStatus, Progress, UploadItem, UploadOptions};
 use coffer_client::{Client, DownloadSource};
 use coffer_core::wire::{NodeInfo, NodeKind};
@@ -539,7 +540,19 @@ async fn sync(dir: &Path, once: bool, device: Option<String>, json: bool) -> Res
     let mut watcher = client.watcher();
     loop {
         let today = format_time(now_ms())[..10].to_owned();
-        let report = engine.sync_until_idle(&today).await?;
+        let report = match engine.sync_until_idle(&today).await {
+            Ok(r) => r,
+            // These need a person to decide: stop and say so.
+            Err(e @ (SyncError::FolderEmptied(..) | SyncError::RemoteEmptied(..))) => return Err(e.into()),
+            Err(e) if once => return Err(e.into()),
+            Err(e) => {
+                eprintln!("coffer: sync failed, retrying: {e}");
+                tokio::select! {
+                    _ = tokio::time::sleep(std::time::Duration::from_secs(5)) => continue,
+                    _ = tokio::signal::ctrl_c() => return Ok(0),
+                }
+            }
+        };
         if json {
             println!("{}", serde_json::to_string(&report)?);
         } else {
@@ -560,7 +573,10 @@ async fn sync(dir: &Path, once: bool, device: Option<String>, json: bool) -> Res
         if once {
             return Ok(if report.failed.is_empty() { 0 } else { crate::EXIT_ERROR });
         }
-        let cursor = coffer_core::Cursor::parse(&client.latest_cursor().await?).unwrap_or_default();
+        let cursor = match client.latest_cursor().await {
+            Ok(c) => coffer_core::Cursor::parse(&c).unwrap_or_default(),
+            Err(_) => coffer_core::Cursor::default(),
+        };
         tokio::select! {
             _ = watcher.wait(&cursor, std::time::Duration::from_secs(3)) => {}
             _ = tokio::signal::ctrl_c() => return Ok(0),

@@ -157,7 +157,10 @@ impl Engine {
         .map_err(|e| std::io::Error::other(e.to_string()))??;
         self.state.save_stamps(&scanned.stamps).await?;
         let remembered = loaded.synced.values().filter(|(_, e)| e.kind == Kind::File).count();
-        if scanned.tree.is_empty() && scanned.unsure.is_empty() && remembered > 0 {
+        // Nothing at all there (not even a file being written or ignored) while files
+        // were synced: an unmounted disk or a mistaken `rm -rf`, never mirrored as deletes.
+        let nothing_there = scanned.tree.is_empty() && scanned.unsure.is_empty() && scanned.skipped.is_empty();
+        if nothing_there && remembered > 0 {
             return Err(SyncError::FolderEmptied(self.root.clone(), remembered));
         }
         report.not_synced = scanned
@@ -402,6 +405,11 @@ impl Engine {
         std::fs::rename(&tmp, &target)?;
         if let Some(parent) = target.parent() {
             std::fs::File::open(parent)?.sync_all()?;
+        }
+        // The next scan knows this file as it was written: no re-read, no waiting for
+        // it to settle.
+        if let Some(stamp) = stamp_now(&target) {
+            self.state.put_stamp(&k, stamp, content).await?;
         }
         Ok(true)
     }
