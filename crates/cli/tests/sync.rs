@@ -85,6 +85,15 @@ fn two_devices_stay_in_sync() {
     assert_eq!(files_of(&a), on_b);
     assert!(!b.join("~$lock.docx").exists(), "ignored files stay local");
 
+    // A file being written right now is left for later, never taken for deleted, and a
+    // folder holding only such files is not "emptied".
+    fs::write(b.join("docs/report.txt"), b"half writ").expect("write");
+    fs::write(b.join("fresh.txt"), b"just created").expect("write");
+    sync(&phone, &b);
+    assert_eq!(phone.run(&["stat", "/docs/report.txt"]).code, 0);
+    assert_ne!(phone.run(&["stat", "/fresh.txt"]).code, 0, "not uploaded before it settles");
+    fs::remove_file(b.join("fresh.txt")).expect("rm");
+
     // An edit on B reaches A.
     fs::write(b.join("docs/report.txt"), b"second draft\n").expect("write");
     settle(&b);
