@@ -117,6 +117,16 @@ fn two_devices_stay_in_sync() {
     assert!(contents.contains(&b"laptop's version\n".to_vec()), "{contents:?}");
     assert!(contents.contains(&b"phone's version\n".to_vec()), "{contents:?}");
 
+    // B edits and syncs first; A, not yet aware, deletes the same file: the edit wins
+    // and comes back to A.
+    let edited = b.join("docs/report.txt");
+    fs::write(&edited, b"phone's later edit\n").expect("write");
+    settle(&b);
+    sync(&phone, &b);
+    fs::remove_file(a.join("docs/report.txt")).expect("rm");
+    sync(&laptop, &a);
+    assert_eq!(fs::read(a.join("docs/report.txt")).expect("came back"), b"phone's later edit\n");
+
     // A delete on A reaches B (into the server's trash, not lost).
     fs::remove_file(a.join("big.bin")).expect("rm");
     sync(&laptop, &a);

@@ -244,7 +244,12 @@ impl Client {
 
     /// `POST /api/v1/fs/delete`: moves a file or folder to the trash.
     pub async fn delete(&self, path: &str) -> Result<NodeInfo, ClientError> {
-        let body = PathRequest { path: path.into() };
+        self.delete_if(path, None).await
+    }
+
+    /// Deletes to the trash only if the file is still at revision `if_rev`.
+    pub async fn delete_if(&self, path: &str, if_rev: Option<i64>) -> Result<NodeInfo, ClientError> {
+        let body = PathRequest { path: path.into(), if_rev };
         self.json_call(Method::POST, &["api", "v1", "fs", "delete"], &body, Retry::Unsafe).await
     }
 

@@ -245,6 +245,10 @@ pub struct MoveRequest {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct PathRequest {
     pub path: String,
+    /// For a delete: only if the file is still at this revision (a newer edit wins, and
+    /// the delete is a `conflict`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub if_rev: Option<i64>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

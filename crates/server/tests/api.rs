@@ -353,7 +353,10 @@ async fn bad_input(db: Option<String>) {
         assert_eq!((s, code(&v)), (StatusCode::NOT_FOUND, "not_found"), "{path}: {v}");
         assert!(!v.to_string().contains("f.txt") || path.contains("f.txt"), "leak in {v}");
     }
-    let (s, _) = api.call(Method::POST, "/api/v1/fs/delete", t, Some(json!({"path": "/f.txt"}))).await;
+    // A delete decided on an old revision does not trash a newer edit.
+    let (s, v) = api.call(Method::POST, "/api/v1/fs/delete", t, Some(json!({"path": "/f.txt", "if_rev": rev1}))).await;
+    assert_eq!((s, code(&v)), (StatusCode::CONFLICT, "conflict"), "{v}");
+    let (s, _) = api.call(Method::POST, "/api/v1/fs/delete", t, Some(json!({"path": "/f.txt", "if_rev": rev2}))).await;
     assert_eq!(s, StatusCode::OK);
     let (s, v) = api.call(Method::POST, "/api/v1/trash/restore", b, Some(json!({"id": node_id}))).await;
     assert_eq!((s, code(&v)), (StatusCode::NOT_FOUND, "not_found"));

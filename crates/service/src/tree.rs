@@ -229,6 +229,12 @@ impl Service {
     /// Deletes to the trash: the item and everything below it disappear from the tree,
     /// and can be restored until the trash retention ends.
     pub async fn delete(&self, caller: &Caller, path: &str) -> Result<NodeInfo> {
+        self.delete_if(caller, path, None).await
+    }
+
+    /// Deletes to the trash only if the file is still at revision `if_rev` (when given):
+    /// a delete decided on an old revision never trashes a newer edit.
+    pub async fn delete_if(&self, caller: &Caller, path: &str, if_rev: Option<i64>) -> Result<NodeInfo> {
         let path = parse_path(path)?;
         if path.is_root() {
             return Err(ServiceError::new(ErrorCode::RootImmutable, "the root folder cannot be deleted"));
@@ -237,6 +243,9 @@ impl Service {
         let mut tx = self.meta().write().await?;
         tx.lock_namespace(caller.home_namespace_id).await?;
         let node = self.resolve(&mut tx, caller, &path).await?;
+        if if_rev.is_some() && node.current_rev != if_rev {
+            return Err(ServiceError::conflict(node_info(&node, Some(path.to_string()))));
+        }
         tx.trash_node(node.id, &path.to_string(), now).await?;
         let trashed = tx.node(node.id).await?.ok_or_else(|| ServiceError::not_found("item"))?;
         tx.append_journal(change_name(ChangeKind::Trashed), &trashed, now).await?;

@@ -235,9 +235,12 @@ impl Engine {
                 self.state.record(path, Some(&Entry::folder())).await?;
             }
             Op::DeleteRemote { path } => {
-                match self.client.delete(&path.to_string()).await {
+                // Only the revision this device last synced: a newer edit wins.
+                let rev = trees.synced.get(&key(path)).and_then(|(_, e)| e.rev);
+                match self.client.delete_if(&path.to_string(), rev).await {
                     Ok(_) => {}
                     Err(e) if e.code() == Some(ErrorCode::NotFound) => {}
+                    Err(e) if e.code() == Some(ErrorCode::Conflict) => return Ok(()),
                     Err(e) => return Err(e.into()),
                 }
                 self.state.record(path, None).await?;

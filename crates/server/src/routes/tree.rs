@@ -67,7 +67,7 @@ pub async fn delete(
     Auth(c): Auth,
     ApiJson(r): ApiJson<PathRequest>,
 ) -> ApiResult<Json<NodeInfo>> {
-    Ok(Json(s.service.delete(&c, &r.path).await?))
+    Ok(Json(s.service.delete_if(&c, &r.path, r.if_rev).await?))
 }
 
 pub async fn trash_list(State(s): State<AppState>, Auth(c): Auth) -> ApiResult<Json<TrashListResponse>> {
