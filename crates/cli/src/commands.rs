@@ -538,6 +538,32 @@ async fn sync(dir: &Path, once: bool, device: Option<String>, json: bool) -> Res
     let device = device.unwrap_or_else(|| p.device.clone());
     let mut engine = coffer_client::sync::Engine::open(client.clone(), dir, &device).await?;
     let mut watcher = client.watcher();
+    // Local changes: a file watcher wakes the loop once writing has paused; the periodic
+    // scan stays the source of truth (events can overflow or miss moves across mounts).
+    let (local_tx, mut local_rx) = tokio::sync::mpsc::unbounded_channel::<()>();
+    let state_dir = dir.join(".coffer");
+    let mut _fs_watch = None;
+    if !once {
+        let handler = move |res: notify_debouncer_full::DebounceEventResult| {
+            let relevant = match &res {
+                Ok(events) => events.iter().any(|e| e.paths.iter().any(|p| !p.starts_with(&state_dir))),
+                Err(_) => true,
+            };
+            if relevant {
+                let _ = local_tx.send(());
+            }
+        };
+        match notify_debouncer_full::new_debouncer(std::time::Duration::from_millis(300), None, handler) {
+            Ok(mut d) => match d.watch(dir, notify_debouncer_full::notify::RecursiveMode::Recursive) {
+                Ok(()) => {
+                    engine.set_settle_time(std::time::Duration::from_millis(500));
+                    _fs_watch = Some(d);
+                }
+                Err(e) => eprintln!("coffer: no file watcher ({e}); scanning every few seconds"),
+            },
+            Err(e) => eprintln!("coffer: no file watcher ({e}); scanning every few seconds"),
+        }
+    }
     loop {
         let today = format_time(now_ms())[..10].to_owned();
         let report = match engine.sync_until_idle(&today).await {
@@ -577,8 +603,19 @@ async fn sync(dir: &Path, once: bool, device: Option<String>, json: bool) -> Res
             Ok(c) => coffer_core::Cursor::parse(&c).unwrap_or_default(),
             Err(_) => coffer_core::Cursor::default(),
         };
+        // Files still being written are looked at again as soon as they may have settled.
+        let settling = report.not_synced.iter().any(|(_, why)| why.contains("StillChanging"));
+        let rescan = match (settling, _fs_watch.is_some()) {
+            (true, _) => std::time::Duration::from_millis(600),
+            (false, true) => std::time::Duration::from_secs(30),
+            (false, false) => std::time::Duration::from_secs(3),
+        };
         tokio::select! {
-            _ = watcher.wait(&cursor, std::time::Duration::from_secs(3)) => {}
+            _ = watcher.wait(&cursor, rescan) => {}
+            Some(()) = local_rx.recv() => {
+                // Several events may be queued: one round handles them all.
+                while local_rx.try_recv().is_ok() {}
+            }
             _ = tokio::signal::ctrl_c() => return Ok(0),
         }
     }

@@ -18,7 +18,7 @@ use coffer_core::wire::{CommitFileRequest, CommitRequest, UploadRequest};
 use coffer_core::{ChunkRef, ChunkerConfig, ContentHash, ErrorCode, Manifest, RemotePath, chunk_reader};
 
 use super::plan::{Entry, Kind, Op, Tree, Trees, key, plan};
-use super::scan::{Ignore, STATE_DIR, Skipped, Stamp, scan};
+use super::scan::{Ignore, SETTLE_TIME, STATE_DIR, Skipped, Stamp, scan};
 use super::state::{StateError, SyncState};
 use crate::api::Client;
 use crate::download::DownloadSource;
@@ -67,6 +67,7 @@ pub struct Engine {
     root: PathBuf,
     state: SyncState,
     device: String,
+    settle: std::time::Duration,
 }
 
 fn local_path(root: &Path, path: &RemotePath) -> PathBuf {
@@ -105,7 +106,13 @@ impl Engine {
         std::fs::create_dir_all(root)?;
         let state = SyncState::open(&root.join(STATE_DIR)).await?;
         std::fs::create_dir_all(root.join(STATE_DIR).join("tmp"))?;
-        Ok(Self { client, root: root.to_path_buf(), state, device: device.to_owned() })
+        Ok(Self { client, root: root.to_path_buf(), state, device: device.to_owned(), settle: SETTLE_TIME })
+    }
+
+    /// How long a file must be left alone before it is uploaded. A caller with a file
+    /// watcher (which reports when writing stopped) can shorten it.
+    pub fn set_settle_time(&mut self, settle: std::time::Duration) {
+        self.settle = settle;
     }
 
     /// Rounds until a plan comes back empty. `date` (YYYY-MM-DD) names conflicted copies.
@@ -149,9 +156,10 @@ impl Engine {
         }
         let root = self.root.clone();
         let stamps = loaded.stamps;
+        let settle = self.settle;
         let scanned = tokio::task::spawn_blocking(move || {
             let ignore = Ignore::load(&root)?;
-            scan(&root, &stamps, &ignore, SystemTime::now())
+            scan(&root, &stamps, &ignore, SystemTime::now(), settle)
         })
         .await
         .map_err(|e| std::io::Error::other(e.to_string()))??;

@@ -22,7 +22,8 @@ pub const STATE_DIR: &str = ".coffer";
 pub const IGNORE_FILE: &str = ".cofferignore";
 /// Temporary and lock files of common programs, never synced.
 pub const BUILT_IN_IGNORES: &[&str] = &["~$*", ".DS_Store", "*.swp", "*.tmp", ".~lock.*", "Thumbs.db"];
-/// A file modified more recently than this is probably still being written.
+/// A file modified more recently than this is probably still being written (when no
+/// file watcher says when writing stopped).
 pub const SETTLE_TIME: Duration = Duration::from_secs(2);
 
 /// What identifies a file's version on disk without reading it.
@@ -125,12 +126,14 @@ pub fn content_of(path: &Path) -> std::io::Result<ContentHash> {
 }
 
 /// Walks `root`. `previous` holds stamps and contents from the last scan: a file whose
-/// stamp is unchanged is not read again. `now` decides what is still changing.
+/// stamp is unchanged is not read again. A file modified less than `settle` before
+/// `now` is still changing.
 pub fn scan(
     root: &Path,
     previous: &HashMap<String, (Stamp, ContentHash)>,
     ignore: &Ignore,
     now: SystemTime,
+    settle: Duration,
 ) -> std::io::Result<Scan> {
     let mut out = Scan::default();
     let mut stack = vec![(root.to_path_buf(), RemotePath::root(), String::new())];
@@ -190,7 +193,7 @@ pub fn scan(
                     _ => {
                         let settled = now
                             .duration_since(SystemTime::UNIX_EPOCH)
-                            .map(|n| n.as_nanos() as i128 - stamp.mtime_ns >= SETTLE_TIME.as_nanos() as i128)
+                            .map(|n| n.as_nanos() as i128 - stamp.mtime_ns >= settle.as_nanos() as i128)
                             .unwrap_or(true);
                         if !settled {
                             Err(Skipped::StillChanging)
@@ -253,7 +256,7 @@ mod tests {
         std::os::unix::fs::symlink("docs/a.txt", root.join("link")).expect("symlink");
 
         let ignore = Ignore::load(root).expect("ignore rules");
-        let s = scan(root, &HashMap::new(), &ignore, later()).expect("scan");
+        let s = scan(root, &HashMap::new(), &ignore, later(), SETTLE_TIME).expect("scan");
         let paths: Vec<String> = s.tree.values().map(|(p, _)| p.to_string()).collect();
         assert_eq!(paths, vec!["/.cofferignore", "/docs", "/docs/a.txt"]);
         let a = &s.tree["/docs/a.txt"].1;
@@ -271,20 +274,20 @@ mod tests {
         let mut previous = s.stamps.clone();
         let fake = ContentHash([9; 32]);
         previous.get_mut("/docs/a.txt").expect("stamp").1 = fake;
-        let again = scan(root, &previous, &ignore, later()).expect("scan");
+        let again = scan(root, &previous, &ignore, later(), SETTLE_TIME).expect("scan");
         assert_eq!(again.tree["/docs/a.txt"].1.content, Some(fake));
         // A changed file is read again.
         fs::write(root.join("docs/a.txt"), b"alpha, longer now").expect("write");
-        let changed = scan(root, &previous, &ignore, later()).expect("scan");
+        let changed = scan(root, &previous, &ignore, later(), SETTLE_TIME).expect("scan");
         assert_ne!(changed.tree["/docs/a.txt"].1.content, Some(fake));
         // A file modified a moment ago waits until it settles.
         // A file modified a moment ago waits until it settles; meanwhile it keeps its
         // last known content (it must never look deleted).
-        let fresh = scan(root, &previous, &ignore, SystemTime::now()).expect("scan");
+        let fresh = scan(root, &previous, &ignore, SystemTime::now(), SETTLE_TIME).expect("scan");
         assert!(fresh.skipped.contains(&("docs/a.txt".to_owned(), Skipped::StillChanging)));
         assert_eq!(fresh.tree["/docs/a.txt"].1.content, Some(fake));
         fs::write(root.join("docs/new.txt"), b"just now").expect("write");
-        let newer = scan(root, &previous, &ignore, SystemTime::now()).expect("scan");
+        let newer = scan(root, &previous, &ignore, SystemTime::now(), SETTLE_TIME).expect("scan");
         assert!(!newer.tree.contains_key("/docs/new.txt"), "a new file waits until it settles");
     }
 }
