@@ -147,3 +147,45 @@ fn two_devices_stay_in_sync() {
     assert!(refused.stderr.contains("is empty"), "{}", refused.stderr);
     assert!(laptop.run(&["stat", "/docs/report.txt"]).code == 0);
 }
+
+#[test]
+fn a_sync_killed_mid_transfer_resumes_and_leaves_no_partial_file() {
+    let data = tempfile::tempdir().expect("tempdir");
+    let server = Server::start(data.path(), None);
+    server.add_user("alice", &[]);
+    let laptop = Client::login(&server, "alice");
+    let phone = Client::login(&server, "alice");
+    let work = tempfile::tempdir().expect("tempdir");
+    let (a, b) = (work.path().join("a"), work.path().join("b"));
+    fs::create_dir_all(&a).expect("mkdir");
+    let big = common::random_bytes(48 * 1024 * 1024, 11);
+    fs::write(a.join("big.bin"), &big).expect("write");
+    settle(&a);
+
+    let kill_after = |c: &Client, dir: &Path, ms: u64| {
+        let mut child = std::process::Command::new(common::bin())
+            .args(["sync", "--once", dir.to_str().expect("utf8")])
+            .env("COFFER_CONFIG_DIR", c.config.path())
+            .env("COFFER_LOG", "error")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("spawn sync");
+        std::thread::sleep(std::time::Duration::from_millis(ms));
+        let _ = child.kill();
+        let _ = child.wait();
+    };
+    // Killed during the upload, then run again to the end.
+    kill_after(&laptop, &a, 400);
+    sync(&laptop, &a);
+    assert_eq!(fs::read(a.join("big.bin")).expect("still there"), big, "the source is never touched");
+    // Killed during the download: the target is absent or whole, never partial.
+    fs::create_dir_all(&b).expect("mkdir");
+    kill_after(&phone, &b, 300);
+    if let Ok(partial) = fs::read(b.join("big.bin")) {
+        assert_eq!(partial, big, "a partial file was put in place");
+    }
+    sync(&phone, &b);
+    assert_eq!(fs::read(b.join("big.bin")).expect("synced"), big);
+    assert_eq!(fs::read_dir(b.join(".coffer/tmp")).expect("tmp").count(), 0, "interrupted downloads are cleaned up");
+}

@@ -105,7 +105,12 @@ impl Engine {
     pub async fn open(client: Client, root: &Path, device: &str) -> Result<Self, SyncError> {
         std::fs::create_dir_all(root)?;
         let state = SyncState::open(&root.join(STATE_DIR)).await?;
-        std::fs::create_dir_all(root.join(STATE_DIR).join("tmp"))?;
+        let tmp = root.join(STATE_DIR).join("tmp");
+        std::fs::create_dir_all(&tmp)?;
+        // Downloads a crash interrupted: never in place, so simply dropped.
+        for entry in std::fs::read_dir(&tmp)?.flatten() {
+            let _ = std::fs::remove_file(entry.path());
+        }
         Ok(Self { client, root: root.to_path_buf(), state, device: device.to_owned(), settle: SETTLE_TIME })
     }
 
