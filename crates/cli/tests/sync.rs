@@ -117,6 +117,17 @@ fn two_devices_stay_in_sync() {
     assert!(contents.contains(&b"laptop's version\n".to_vec()), "{contents:?}");
     assert!(contents.contains(&b"phone's version\n".to_vec()), "{contents:?}");
 
+    // A folder ignored after it was synced stays on the server (and on the other
+    // device): ignoring is not deleting.
+    fs::write(a.join(".cofferignore"), "/docs/\n").expect("write");
+    settle(&a);
+    sync(&laptop, &a);
+    assert_eq!(laptop.run(&["stat", "/docs/report.txt"]).code, 0);
+    assert_eq!(laptop.run(&["stat", "/docs/empty"]).code, 0);
+    fs::remove_file(a.join(".cofferignore")).expect("rm");
+    sync(&laptop, &a);
+    sync(&phone, &b);
+
     // B edits and syncs first; A, not yet aware, deletes the same file: the edit wins
     // and comes back to A.
     let edited = b.join("docs/report.txt");

@@ -183,21 +183,19 @@ impl Engine {
             .map(|(p, why)| (p.clone(), format!("{why:?}")))
             .collect();
         let mut local = scanned.tree;
-        // Whatever the scan left out (still being written, unreadable, ignored since)
-        // stays as it was synced: it must never look deleted.
-        for (relative, _) in &scanned.skipped {
-            if let Ok(path) = RemotePath::parse(relative) {
-                let k = key(&path);
-                if let (false, Some(base)) = (local.contains_key(&k), loaded.synced.get(&k)) {
-                    local.insert(k, base.clone());
-                }
-            }
-        }
-        // What could not be read stays as it was synced, never "deleted".
-        for unsure in &scanned.unsure {
-            let prefix = key(unsure);
+        // Whatever the scan left out (still being written, unreadable, ignored since it
+        // was synced) or could not read stays as it was synced, with everything below
+        // it: it must never look deleted.
+        let left_out = scanned
+            .skipped
+            .iter()
+            .filter_map(|(relative, _)| RemotePath::parse(relative).ok())
+            .chain(scanned.unsure.iter().cloned());
+        for path in left_out {
+            let prefix = key(&path);
+            let below = format!("{prefix}/");
             for (k, v) in &loaded.synced {
-                if k == &prefix || k.starts_with(&format!("{prefix}/")) {
+                if (k == &prefix || k.starts_with(&below)) && !local.contains_key(k) {
                     local.insert(k.clone(), v.clone());
                 }
             }
