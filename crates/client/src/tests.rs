@@ -10,18 +10,7 @@ use crate::mock::{self, Shared};
 use crate::transfer::{FileStatus, Progress, UploadItem, UploadOptions, collect_items, upload};
 use crate::{Client, DownloadSource};
 
-/// A deterministic pseudo-random byte stream (xorshift).
-fn noise(len: usize, mut seed: u64) -> Vec<u8> {
-    let mut out = Vec::with_capacity(len + 8);
-    while out.len() < len {
-        seed ^= seed << 13;
-        seed ^= seed >> 7;
-        seed ^= seed << 17;
-        out.extend_from_slice(&seed.to_le_bytes());
-    }
-    out.truncate(len);
-    out
-}
+use coffer_core::testing::pseudo_random as noise;
 
 async fn server() -> (Client, Shared) {
     let (url, state) = mock::start().await;

@@ -4,20 +4,9 @@
 
 use std::hint::black_box;
 
+use coffer_core::testing::pseudo_random;
 use coffer_core::{ChunkerConfig, chunk_reader};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-
-fn pseudo_random(len: usize, mut seed: u64) -> Vec<u8> {
-    let mut out = Vec::with_capacity(len);
-    while out.len() < len {
-        seed ^= seed << 13;
-        seed ^= seed >> 7;
-        seed ^= seed << 17;
-        out.extend_from_slice(&seed.to_le_bytes());
-    }
-    out.truncate(len);
-    out
-}
 
 /// Real-world-like data: the sources of this workspace's dependencies when present,
 /// otherwise repetitive text, concatenated to 64 MiB.

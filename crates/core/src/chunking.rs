@@ -49,19 +49,7 @@ pub fn chunk_reader<R: Read>(reader: R, config: ChunkerConfig) -> impl Iterator<
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// A deterministic pseudo-random byte stream (xorshift), so tests need no files.
-    pub(crate) fn pseudo_random(len: usize, mut seed: u64) -> Vec<u8> {
-        let mut out = Vec::with_capacity(len);
-        while out.len() < len {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            out.extend_from_slice(&seed.to_le_bytes());
-        }
-        out.truncate(len);
-        out
-    }
+    use crate::testing::pseudo_random;
 
     fn cut_points(data: &[u8], config: ChunkerConfig) -> Vec<(u64, usize)> {
         chunk_reader(data, config)

@@ -10,6 +10,7 @@ pub mod error;
 pub mod hash;
 pub mod manifest;
 pub mod path;
+pub mod testing;
 pub mod wire;
 
 pub use chunking::{Chunk, ChunkerConfig, chunk_reader};

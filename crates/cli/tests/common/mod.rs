@@ -181,14 +181,5 @@ impl Client {
 }
 
 /// Deterministic pseudo-random bytes.
-pub fn random_bytes(len: usize, mut seed: u64) -> Vec<u8> {
-    let mut out = Vec::with_capacity(len + 8);
-    while out.len() < len {
-        seed ^= seed << 13;
-        seed ^= seed >> 7;
-        seed ^= seed << 17;
-        out.extend_from_slice(&seed.to_le_bytes());
-    }
-    out.truncate(len);
-    out
-}
+#[allow(unused_imports)]
+pub use coffer_core::testing::pseudo_random as random_bytes;
