@@ -15,10 +15,10 @@ use std::time::SystemTime;
 
 use bytes::Bytes;
 use coffer_core::wire::{CommitFileRequest, CommitRequest, UploadRequest};
-use coffer_core::{ChunkRef, ChunkerConfig, ContentHash, ErrorCode, Manifest, RemotePath, chunk_reader};
+use coffer_core::{ChunkerConfig, ContentHash, ErrorCode, RemotePath, chunk_reader};
 
 use super::plan::{Entry, Kind, Op, Tree, Trees, key, plan};
-use super::scan::{Ignore, SETTLE_TIME, STATE_DIR, Skipped, Stamp, scan};
+use super::scan::{Ignore, SETTLE_TIME, STATE_DIR, Skipped, Stamp, manifest_of, scan, stamp_of};
 use super::state::{StateError, SyncState};
 use crate::api::Client;
 use crate::download::DownloadSource;
@@ -75,29 +75,7 @@ fn local_path(root: &Path, path: &RemotePath) -> PathBuf {
 }
 
 fn stamp_now(path: &Path) -> Option<Stamp> {
-    let meta = std::fs::symlink_metadata(path).ok()?;
-    let mtime_ns = meta
-        .modified()
-        .ok()
-        .and_then(|t| t.duration_since(SystemTime::UNIX_EPOCH).ok())
-        .map_or(0, |d| d.as_nanos() as i128);
-    #[cfg(unix)]
-    let inode = std::os::unix::fs::MetadataExt::ino(&meta);
-    #[cfg(not(unix))]
-    let inode = 0;
-    Some(Stamp { size: meta.len(), mtime_ns, inode })
-}
-
-/// A file's chunk list and content identity.
-fn manifest_of(path: &Path) -> std::io::Result<(Vec<ChunkRef>, ContentHash)> {
-    let file = std::io::BufReader::with_capacity(1 << 20, std::fs::File::open(path)?);
-    let mut chunks = Vec::new();
-    for c in chunk_reader(file, ChunkerConfig::default()) {
-        let c = c?;
-        chunks.push(ChunkRef { hash: c.hash, size: c.data.len() as u32 });
-    }
-    let content = Manifest::new(chunks.clone()).content_hash();
-    Ok((chunks, content))
+    std::fs::symlink_metadata(path).ok().map(|m| stamp_of(&m))
 }
 
 impl Engine {

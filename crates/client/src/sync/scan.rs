@@ -101,7 +101,8 @@ impl Ignore {
     }
 }
 
-fn stamp_of(meta: &fs::Metadata) -> Stamp {
+/// What identifies this version of a file without reading it.
+pub fn stamp_of(meta: &fs::Metadata) -> Stamp {
     let mtime_ns = meta
         .modified()
         .ok()
@@ -114,15 +115,21 @@ fn stamp_of(meta: &fs::Metadata) -> Stamp {
     Stamp { size: meta.len(), mtime_ns, inode }
 }
 
-/// The content identity of a file, as an upload would compute it.
-pub fn content_of(path: &Path) -> std::io::Result<ContentHash> {
+/// A file's chunk list and content identity, as an upload computes them.
+pub fn manifest_of(path: &Path) -> std::io::Result<(Vec<ChunkRef>, ContentHash)> {
     let file = BufReader::with_capacity(1 << 20, File::open(path)?);
     let mut chunks = Vec::new();
     for chunk in chunk_reader(file, ChunkerConfig::default()) {
         let chunk = chunk?;
         chunks.push(ChunkRef { hash: chunk.hash, size: chunk.data.len() as u32 });
     }
-    Ok(Manifest::new(chunks).content_hash())
+    let content = Manifest::new(chunks.clone()).content_hash();
+    Ok((chunks, content))
+}
+
+/// The content identity of a file, as an upload would compute it.
+pub fn content_of(path: &Path) -> std::io::Result<ContentHash> {
+    manifest_of(path).map(|(_, content)| content)
 }
 
 /// Walks `root`. `previous` holds stamps and contents from the last scan: a file whose

@@ -88,6 +88,14 @@ macro_rules! select_nodes {
     };
 }
 
+/// The node columns of `nodes n`, for queries that join it.
+macro_rules! select_joined_nodes {
+    () => {
+        "SELECT n.id, n.namespace_id, n.parent_id, n.name, n.is_folder, n.current_rev, n.size, n.content_hash, \
+         n.mtime, n.modified_at, n.trashed_at, n.original_path FROM nodes n "
+    };
+}
+
 macro_rules! select_revisions {
     ($tail:literal) => {
         concat!(
@@ -282,11 +290,12 @@ impl Tx {
     /// The node and everything below it, parents before children.
     pub async fn subtree(&mut self, id: i64) -> Result<Vec<NodeRecord>, MetaError> {
         self.rows(
-            "WITH RECURSIVE sub(id, depth) AS (SELECT id, 0 FROM nodes WHERE id = $1 \
-             UNION ALL SELECT n.id, sub.depth + 1 FROM nodes n JOIN sub ON n.parent_id = sub.id) \
-             SELECT n.id, n.namespace_id, n.parent_id, n.name, n.is_folder, n.current_rev, n.size, n.content_hash, \
-             n.mtime, n.modified_at, n.trashed_at, n.original_path FROM nodes n JOIN sub ON sub.id = n.id \
-             ORDER BY sub.depth, n.id",
+            concat!(
+                "WITH RECURSIVE sub(id, depth) AS (SELECT id, 0 FROM nodes WHERE id = $1 \
+                 UNION ALL SELECT n.id, sub.depth + 1 FROM nodes n JOIN sub ON n.parent_id = sub.id) ",
+                select_joined_nodes!(),
+                "JOIN sub ON sub.id = n.id ORDER BY sub.depth, n.id"
+            ),
             args![id],
         )
         .await?
@@ -298,12 +307,13 @@ impl Tx {
     /// The node and its ancestors up to the root, the node first.
     pub async fn ancestry(&mut self, id: i64) -> Result<Vec<NodeRecord>, MetaError> {
         self.rows(
-            "WITH RECURSIVE up(id, depth) AS (SELECT id, 0 FROM nodes WHERE id = $1 \
-             UNION ALL SELECT n.parent_id, up.depth + 1 FROM nodes n JOIN up ON n.id = up.id \
-             WHERE n.parent_id IS NOT NULL) \
-             SELECT n.id, n.namespace_id, n.parent_id, n.name, n.is_folder, n.current_rev, n.size, n.content_hash, \
-             n.mtime, n.modified_at, n.trashed_at, n.original_path FROM nodes n JOIN up ON up.id = n.id \
-             ORDER BY up.depth",
+            concat!(
+                "WITH RECURSIVE up(id, depth) AS (SELECT id, 0 FROM nodes WHERE id = $1 \
+                 UNION ALL SELECT n.parent_id, up.depth + 1 FROM nodes n JOIN up ON n.id = up.id \
+                 WHERE n.parent_id IS NOT NULL) ",
+                select_joined_nodes!(),
+                "JOIN up ON up.id = n.id ORDER BY up.depth"
+            ),
             args![id],
         )
         .await?
