@@ -582,10 +582,11 @@ async fn sync(dir: &Path, once: bool, device: Option<String>, json: bool) -> Res
         if json {
             println!("{}", serde_json::to_string(&report)?);
         } else {
-            let changed = report.uploaded + report.downloaded + report.deleted_local + report.deleted_remote;
+            let moved = report.moved_local + report.moved_remote;
+            let changed = report.uploaded + report.downloaded + moved + report.deleted_local + report.deleted_remote;
             if changed > 0 || report.conflicts > 0 || once {
                 println!(
-                    "synced: {} up, {} down, {} deleted here, {} deleted there, {} conflicts",
+                    "synced: {} up, {} down, {moved} moved, {} deleted here, {} deleted there, {} conflicts",
                     report.uploaded, report.downloaded, report.deleted_local, report.deleted_remote, report.conflicts
                 );
             }

@@ -200,3 +200,56 @@ fn a_sync_killed_mid_transfer_resumes_and_leaves_no_partial_file() {
     assert_eq!(fs::read(b.join("big.bin")).expect("synced"), big);
     assert_eq!(fs::read_dir(b.join(".coffer/tmp")).expect("tmp").count(), 0, "interrupted downloads are cleaned up");
 }
+
+#[test]
+fn renames_and_moves_travel_as_moves() {
+    use std::os::unix::fs::MetadataExt;
+    let data = tempfile::tempdir().expect("tempdir");
+    let server = Server::start(data.path(), None);
+    server.add_user("alice", &[]);
+    let laptop = Client::login(&server, "alice");
+    let phone = Client::login(&server, "alice");
+    let work = tempfile::tempdir().expect("tempdir");
+    let (a, b) = (work.path().join("a"), work.path().join("b"));
+    fs::create_dir_all(a.join("Docs/deep")).expect("mkdir");
+    for (i, name) in ["one.txt", "two.txt", "deep/three.txt"].iter().enumerate() {
+        fs::write(a.join("Docs").join(name), format!("file {i}\n").repeat(1000)).expect("write");
+    }
+    fs::write(a.join("notes.txt"), b"notes\n").expect("write");
+    settle(&a);
+    sync(&laptop, &a);
+    sync(&phone, &b);
+    let id_of = |path: &str| laptop.ok(&["stat", path, "--json"]).json()["id"].as_i64().expect("id");
+    let (docs_id, one_id, notes_id) = (id_of("/Docs"), id_of("/Docs/one.txt"), id_of("/notes.txt"));
+    let inode_on_b = fs::metadata(b.join("Docs/deep/three.txt")).expect("on b").ino();
+
+    // On A: a folder renamed, a file moved out of it, a case-only rename.
+    fs::rename(a.join("Docs"), a.join("Papers")).expect("rename folder");
+    fs::rename(a.join("Papers/one.txt"), a.join("one.txt")).expect("move file");
+    fs::rename(a.join("notes.txt"), a.join("Notes.txt")).expect("case-only rename");
+    let out = sync(&laptop, &a);
+    let trash = laptop.ok(&["trash", "ls", "--json"]).stdout;
+    assert!(out.stdout.contains("0 up"), "moves upload nothing: {}\n{trash}", out.stdout);
+    assert_eq!(id_of("/Papers"), docs_id, "the folder was moved, not re-created");
+    assert_eq!(id_of("/one.txt"), one_id, "the file was moved, not re-uploaded");
+    assert_eq!(id_of("/Notes.txt"), notes_id);
+    let listed = laptop.ok(&["ls", "/", "--json"]).json();
+    let names: Vec<&str> = listed.as_array().expect("list").iter().filter_map(|n| n["name"].as_str()).collect();
+    assert!(names.contains(&"Notes.txt") && !names.contains(&"notes.txt"), "{names:?}");
+    assert!(laptop.ok(&["trash", "ls", "--json"]).json().as_array().expect("trash").is_empty(), "nothing deleted");
+
+    // B follows with local moves: the same files, not downloaded again.
+    let out = sync(&phone, &b);
+    assert!(out.stdout.contains("0 down"), "moves download nothing: {}", out.stdout);
+    assert_eq!(files_of(&a), files_of(&b));
+    assert_eq!(fs::metadata(b.join("Papers/deep/three.txt")).expect("moved on b").ino(), inode_on_b);
+    assert!(b.join("Notes.txt").exists() && !b.join("notes.txt").exists());
+
+    // And back: B moves a folder into another one.
+    fs::create_dir_all(b.join("Archive")).expect("mkdir");
+    fs::rename(b.join("Papers"), b.join("Archive/Papers")).expect("move folder");
+    sync(&phone, &b);
+    sync(&laptop, &a);
+    assert_eq!(files_of(&a), files_of(&b));
+    assert_eq!(id_of("/Archive/Papers"), docs_id);
+}

@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
 use bytes::Bytes;
-use coffer_core::wire::{CommitFileRequest, CommitRequest, UploadRequest};
+use coffer_core::wire::{CommitFileRequest, CommitRequest, NodeInfo, UploadRequest};
 use coffer_core::{ChunkerConfig, ContentHash, ErrorCode, RemotePath, chunk_reader};
 
 use super::plan::{Entry, Kind, Op, Tree, Trees, key, plan};
@@ -55,6 +55,8 @@ pub struct SyncReport {
     pub downloaded: usize,
     pub deleted_remote: usize,
     pub deleted_local: usize,
+    pub moved_remote: usize,
+    pub moved_local: usize,
     pub conflicts: usize,
     /// Steps that failed (they are retried next time), with why.
     pub failed: Vec<(String, String)>,
@@ -214,14 +216,53 @@ impl Engine {
     ) -> Result<(), SyncError> {
         match op {
             Op::Upload { path, content, parent_rev } => {
-                if let Some(rev) = self.upload(path, *content, *parent_rev).await? {
-                    self.state.record(path, Some(&Entry::file(*content, Some(rev)))).await?;
+                if let Some(node) = self.upload(path, *content, *parent_rev).await? {
+                    let entry = Entry::file(*content, node.rev).with_id(Some(node.id));
+                    self.record(trees, path, entry).await?;
                     report.uploaded += 1;
                 }
             }
             Op::CreateRemoteFolder { path } => {
-                self.client.mkdir(&path.to_string(), true).await?;
-                self.state.record(path, Some(&Entry::folder())).await?;
+                let node = self.client.mkdir(&path.to_string(), true).await?;
+                self.record(trees, path, Entry::folder().with_id(Some(node.id))).await?;
+            }
+            Op::MoveRemote { from, to } => {
+                if let Some(parent) = to.parent()
+                    && !parent.is_root()
+                    && !trees.remote.contains_key(&key(&parent))
+                {
+                    self.client.mkdir(&parent.to_string(), true).await?;
+                }
+                match self.client.move_node(&from.to_string(), &to.to_string()).await {
+                    Ok(_) => {}
+                    // Gone or taken meanwhile: the next round sees why and plans anew.
+                    Err(e) if matches!(e.code(), Some(ErrorCode::NotFound | ErrorCode::AlreadyExists)) => {
+                        return Ok(());
+                    }
+                    Err(e) => return Err(e.into()),
+                }
+                self.state.record_move(from, to).await?;
+                report.moved_remote += 1;
+            }
+            Op::MoveLocal { from, to } => {
+                let (source, target) = (local_path(&self.root, from), local_path(&self.root, to));
+                let Ok(meta) = std::fs::symlink_metadata(&source) else { return Ok(()) };
+                // Never over something: only onto nothing, or onto the item itself (a
+                // case-only rename on a case-insensitive disk).
+                if let Ok(there) = std::fs::symlink_metadata(&target)
+                    && stamp_of(&there).inode != stamp_of(&meta).inode
+                {
+                    return Ok(());
+                }
+                if let Some(parent) = target.parent() {
+                    std::fs::create_dir_all(parent)?;
+                }
+                std::fs::rename(&source, &target)?;
+                for dir in [source.parent(), target.parent()].into_iter().flatten() {
+                    std::fs::File::open(dir)?.sync_all()?;
+                }
+                self.state.record_move(from, to).await?;
+                report.moved_local += 1;
             }
             Op::DeleteRemote { path } => {
                 // Only the revision this device last synced: a newer edit wins.
@@ -236,8 +277,8 @@ impl Engine {
                 report.deleted_remote += 1;
             }
             Op::Download { path, content, rev } => {
-                if self.download(path, *content, *rev, &trees.local, stamps).await? {
-                    self.state.record(path, Some(&Entry::file(*content, *rev))).await?;
+                if let Some(ino) = self.download(path, *content, *rev, &trees.local, stamps).await? {
+                    self.record(trees, path, Entry::file(*content, *rev).with_ino(Some(ino))).await?;
                     report.downloaded += 1;
                 }
             }
@@ -247,7 +288,8 @@ impl Engine {
                     return Ok(()); // Something appeared there: next round decides.
                 }
                 std::fs::create_dir_all(&target)?;
-                self.state.record(path, Some(&Entry::folder())).await?;
+                let ino = stamp_now(&target).map(|s| s.inode);
+                self.record(trees, path, Entry::folder().with_ino(ino)).await?;
             }
             Op::DeleteLocal { path } => {
                 let target = local_path(&self.root, path);
@@ -277,9 +319,23 @@ impl Engine {
                     report.conflicts += 1;
                 }
             }
-            Op::Record { path, entry } => self.state.record(path, entry.as_ref()).await?,
+            Op::Record { path, entry: Some(entry) } => self.record(trees, path, entry.clone()).await?,
+            Op::Record { path, entry: None } => self.state.record(path, None).await?,
         }
         Ok(())
+    }
+
+    /// Records a path of the base, with the server's node id and the local file id the
+    /// round saw there when the step did not learn them itself.
+    async fn record(&self, trees: &Trees, path: &RemotePath, mut entry: Entry) -> Result<(), SyncError> {
+        let k = key(path);
+        if entry.id.is_none() {
+            entry.id = trees.remote.get(&k).and_then(|(_, e)| e.id);
+        }
+        if entry.ino.is_none() {
+            entry.ino = trees.local.get(&k).and_then(|(_, e)| e.ino);
+        }
+        Ok(self.state.record(path, Some(&entry)).await?)
     }
 
     /// Uploads a file if it still has the planned content; the new revision, or `None`
@@ -290,7 +346,7 @@ impl Engine {
         path: &RemotePath,
         content: ContentHash,
         parent_rev: Option<i64>,
-    ) -> Result<Option<i64>, SyncError> {
+    ) -> Result<Option<NodeInfo>, SyncError> {
         let local = local_path(&self.root, path);
         let (mtime, scanned) = {
             let local = local.clone();
@@ -356,7 +412,7 @@ impl Engine {
         let resp = self.client.commit(&req).await?;
         let result = resp.results.into_iter().next().ok_or_else(|| ClientError::Protocol("no commit result".into()))?;
         match (result.node, result.error) {
-            (Some(node), _) => Ok(node.rev),
+            (Some(node), _) => Ok(Some(node)),
             (None, Some(e)) if e.code == ErrorCode::Conflict => Ok(None),
             (None, Some(e)) => Err(ClientError::Api { status: 409, detail: e }.into()),
             (None, None) => Err(ClientError::Protocol("empty commit result".into()).into()),
@@ -364,7 +420,7 @@ impl Engine {
     }
 
     /// Downloads a revision next to the folder, then moves it into place if the target
-    /// is still what the scan saw. True if it was placed.
+    /// is still what the scan saw. The placed file's id, if it was placed.
     async fn download(
         &self,
         path: &RemotePath,
@@ -372,15 +428,15 @@ impl Engine {
         rev: Option<i64>,
         local: &Tree,
         stamps: &HashMap<String, Stamp>,
-    ) -> Result<bool, SyncError> {
-        let Some(rev) = rev else { return Ok(false) };
+    ) -> Result<Option<u64>, SyncError> {
+        let Some(rev) = rev else { return Ok(None) };
         let target = local_path(&self.root, path);
         let tmp_dir = self.root.join(STATE_DIR).join("tmp");
         let tmp = tmp_dir.join(format!("download-{rev}-{}", std::process::id()));
         let got = self.client.download(DownloadSource::Revision(rev), &tmp, &|_| {}).await?;
         if got.content_hash.is_some_and(|h| h != content) {
             let _ = std::fs::remove_file(&tmp);
-            return Ok(false);
+            return Ok(None);
         }
         let k = key(path);
         let unchanged = match local.get(&k) {
@@ -389,7 +445,7 @@ impl Engine {
         };
         if !unchanged {
             let _ = std::fs::remove_file(&tmp);
-            return Ok(false);
+            return Ok(None);
         }
         if let Some(parent) = target.parent() {
             std::fs::create_dir_all(parent)?;
@@ -400,9 +456,10 @@ impl Engine {
         }
         // The next scan knows this file as it was written: no re-read, no waiting for
         // it to settle.
-        if let Some(stamp) = stamp_now(&target) {
+        let stamp = stamp_now(&target);
+        if let Some(stamp) = stamp {
             self.state.put_stamp(&k, stamp, content).await?;
         }
-        Ok(true)
+        Ok(stamp.map(|s| s.inode))
     }
 }

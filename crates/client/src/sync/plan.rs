@@ -14,12 +14,19 @@
 //! | edited | deleted | upload as new: an edit wins over a delete |
 //! | both edited | | keep both: the local file becomes a conflicted copy |
 //!
+//! Moves come first. An item the base knows that one side now has at another path
+//! (the server says so by its node id, the disk by its file id and, for a file, the same
+//! bytes) while the other side still has it where it was, is moved on that other side
+//! too: a renamed folder of ten thousand files is one move, not ten thousand deletes and
+//! uploads. A case-only rename is a move within one key. Paths touched by a move wait
+//! for the next round, when the base has followed it.
+//!
 //! Invariants the property test checks: repeated planning and applying converges (both
 //! sides equal, nothing left to do); no content either side wrote is lost (it ends up
 //! at its path or in a conflicted copy); nothing is deleted on a side that changed it.
 //! Deciding never looks at clocks.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use coffer_core::{ContentHash, Name, RemotePath};
 
@@ -37,15 +44,27 @@ pub struct Entry {
     pub content: Option<ContentHash>,
     /// The server's revision of a file (remote and synced trees), for optimistic commits.
     pub rev: Option<i64>,
+    /// The server's node id (remote and synced trees): follows moves.
+    pub id: Option<i64>,
+    /// The local file id, the inode (local and synced trees): follows local moves.
+    pub ino: Option<u64>,
 }
 
 impl Entry {
     pub fn folder() -> Self {
-        Self { kind: Kind::Folder, content: None, rev: None }
+        Self { kind: Kind::Folder, content: None, rev: None, id: None, ino: None }
     }
 
     pub fn file(content: ContentHash, rev: Option<i64>) -> Self {
-        Self { kind: Kind::File, content: Some(content), rev }
+        Self { kind: Kind::File, content: Some(content), rev, id: None, ino: None }
+    }
+
+    pub fn with_id(self, id: Option<i64>) -> Self {
+        Self { id, ..self }
+    }
+
+    pub fn with_ino(self, ino: Option<u64>) -> Self {
+        Self { ino, ..self }
     }
 
     /// Same kind and bytes (revisions are bookkeeping, not content).
@@ -106,6 +125,16 @@ pub enum Op {
         path: RemotePath,
         copy: RemotePath,
     },
+    /// Move the server's item from where the base has it to where the disk has it now.
+    MoveRemote {
+        from: RemotePath,
+        to: RemotePath,
+    },
+    /// Move the local item from where the base has it to where the server has it now.
+    MoveLocal {
+        from: RemotePath,
+        to: RemotePath,
+    },
     /// Both sides agree; remember it as the new base (`None`: gone on both sides).
     Record {
         path: RemotePath,
@@ -128,7 +157,14 @@ pub fn conflict_copy_name(name: &Name, device: &str, date: &str, taken: &dyn Fn(
 /// Plans one round. Parents come before children for creations, children before parents
 /// for deletions, so applying the operations in order is always possible.
 pub fn plan(trees: &Trees, device: &str, date: &str) -> Vec<Op> {
-    let keys: BTreeSet<&String> = trees.remote.keys().chain(trees.local.keys()).chain(trees.synced.keys()).collect();
+    let (moves, moved_keys) = moves(trees);
+    let keys: BTreeSet<&String> = trees
+        .remote
+        .keys()
+        .chain(trees.local.keys())
+        .chain(trees.synced.keys())
+        .filter(|k| !moved_keys.iter().any(|m| within(k, m)))
+        .collect();
     let mut creates = Vec::new();
     let mut deletes = Vec::new();
     let mut asides = Vec::new();
@@ -228,10 +264,99 @@ pub fn plan(trees: &Trees, device: &str, date: &str) -> Vec<Op> {
         | Op::DeleteLocal { path }
         | Op::MoveLocalAside { path, .. }
         | Op::Record { path, .. } => path.names().len(),
+        Op::MoveRemote { from, .. } | Op::MoveLocal { from, .. } => from.names().len(),
     };
     creates.sort_by_key(depth);
     deletes.sort_by_key(|op| std::cmp::Reverse(depth(op)));
-    asides.into_iter().chain(creates).chain(deletes).collect()
+    moves.into_iter().chain(asides).chain(creates).chain(deletes).collect()
+}
+
+/// True when key `a` is key `b` or below it.
+fn within(a: &str, b: &str) -> bool {
+    a == b || (a.len() > b.len() && a.starts_with(b) && a.as_bytes()[b.len()] == b'/')
+}
+
+/// True when one key is the other or below it.
+fn related(a: &str, b: &str) -> bool {
+    within(a, b) || within(b, a)
+}
+
+/// True when a file stands where a folder above `path` would have to be.
+fn under_file(tree: &Tree, path: &RemotePath) -> bool {
+    std::iter::successors(path.parent(), |p| p.parent())
+        .any(|p| tree.get(&key(&p)).is_some_and(|(_, e)| e.kind == Kind::File))
+}
+
+/// The moves to make this round (shallowest first, none inside another), and the keys
+/// they touch (their sources and destinations), which the rest of the round leaves alone.
+fn moves(trees: &Trees) -> (Vec<Op>, Vec<String>) {
+    let remote_by_id: HashMap<i64, &String> =
+        trees.remote.iter().filter_map(|(k, (_, e))| e.id.map(|id| (id, k))).collect();
+    // Hard links share a file id: such an id says nothing about moves.
+    let mut local_by_ino: HashMap<u64, Option<&String>> = HashMap::new();
+    for (k, (_, e)) in &trees.local {
+        if let Some(ino) = e.ino {
+            local_by_ino.entry(ino).and_modify(|v| *v = None).or_insert(Some(k));
+        }
+    }
+    let mut candidates = Vec::new();
+    for (bk, (bp, b)) in &trees.synced {
+        // Moved on the server: the same node elsewhere, while the disk still has the item
+        // where it was (the same file, if its id is known) and nothing where it went.
+        if let Some(rk) = b.id.and_then(|id| remote_by_id.get(&id))
+            && let Some((rp, r)) = trees.remote.get(*rk)
+            && rp != bp
+            && r.kind == b.kind
+            && let Some((_, l)) = trees.local.get(bk)
+            && l.kind == b.kind
+            && (l.ino.is_none() || b.ino.is_none() || l.ino == b.ino)
+            && (*rk == bk || !trees.local.contains_key(*rk))
+            && !under_file(&trees.local, rp)
+        {
+            candidates.push((bp.names().len(), bk, *rk, Op::MoveLocal { from: bp.clone(), to: rp.clone() }));
+            continue;
+        }
+        // Moved on disk: the same file id elsewhere (a file with the same bytes), or a
+        // case-only rename; the server still has it where it was and nothing where it went.
+        let moved_here = b
+            .ino
+            .and_then(|ino| local_by_ino.get(&ino).copied().flatten())
+            .or_else(|| trees.local.get_key_value(bk).filter(|(_, (lp, l))| lp != bp && l.same_as(b)).map(|(k, _)| k));
+        if let Some(lk) = moved_here
+            && let Some((lp, l)) = trees.local.get(lk)
+            && lp != bp
+            && l.kind == b.kind
+            && (l.kind == Kind::Folder || l.content == b.content)
+            && let Some((rp, r)) = trees.remote.get(bk)
+            && rp == bp
+            && r.kind == b.kind
+            && (b.id.is_none() || r.id == b.id)
+            && (lk == bk || !trees.remote.contains_key(lk))
+            && !under_file(&trees.remote, lp)
+        {
+            candidates.push((bp.names().len(), bk, lk, Op::MoveRemote { from: bp.clone(), to: lp.clone() }));
+        }
+    }
+    candidates.sort_by_key(|(depth, ..)| *depth);
+    let mut ops = Vec::new();
+    let mut accepted: Vec<&String> = Vec::new();
+    let mut touched: Vec<String> = Vec::new();
+    for (_, from, to, op) in candidates {
+        // Into what stands where the item was (or out of it): left to the paths.
+        if from != to && related(from, to) {
+            continue;
+        }
+        // A move inside another one waits for the next round (the paths too).
+        touched.push(from.clone());
+        touched.push(to.clone());
+        if accepted.iter().any(|t| related(from, t) || related(to, t)) {
+            continue;
+        }
+        accepted.push(from);
+        accepted.push(to);
+        ops.push(op);
+    }
+    (ops, touched)
 }
 
 fn push_local(path: &RemotePath, local: &Entry, parent_rev: Option<i64>) -> Op {

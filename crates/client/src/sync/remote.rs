@@ -91,7 +91,8 @@ impl RemoteTree {
                 continue;
             }
             if let Some(path) = self.path_of(node.id) {
-                let entry = Entry { kind: node.kind, content: node.content, rev: node.rev };
+                let entry =
+                    Entry { kind: node.kind, content: node.content, rev: node.rev, id: Some(node.id), ino: None };
                 tree.insert(key(&path), (path, entry));
             }
         }

@@ -143,6 +143,7 @@ pub fn scan(
     settle: Duration,
 ) -> std::io::Result<Scan> {
     let mut out = Scan::default();
+    let by_inode: HashMap<u64, (Stamp, ContentHash)> = previous.values().map(|(s, c)| (s.inode, (*s, *c))).collect();
     let mut stack = vec![(root.to_path_buf(), RemotePath::root(), String::new())];
     while let Some((dir, remote, relative)) = stack.pop() {
         let entries = match fs::read_dir(&dir) {
@@ -189,14 +190,16 @@ pub fn scan(
             if file_type.is_symlink() {
                 out.skipped.push((rel_path, Skipped::Symlink));
             } else if file_type.is_dir() {
-                out.tree.insert(key(&path), (path.clone(), Entry::folder()));
+                out.tree.insert(key(&path), (path.clone(), Entry::folder().with_ino(Some(stamp_of(&meta).inode))));
                 stack.push((entry.path(), path, rel_path));
             } else if file_type.is_file() {
                 let stamp = stamp_of(&meta);
                 let k = key(&path);
                 let known = previous.get(&k).copied();
-                let content = match known {
-                    Some((old, content)) if old == stamp => Ok(content),
+                // A file moved or renamed keeps its stamp: it is not read again either.
+                let moved = || by_inode.get(&stamp.inode).filter(|(old, _)| *old == stamp).map(|(_, c)| *c);
+                let content = match known.filter(|(old, _)| *old == stamp).map(|(_, c)| c).or_else(moved) {
+                    Some(content) => Ok(content),
                     _ => {
                         let settled = now
                             .duration_since(SystemTime::UNIX_EPOCH)
@@ -218,14 +221,14 @@ pub fn scan(
                 match (content, known) {
                     (Ok(content), _) => {
                         out.stamps.insert(k.clone(), (stamp, content));
-                        out.tree.insert(k, (path, Entry::file(content, None)));
+                        out.tree.insert(k, (path, Entry::file(content, None).with_ino(Some(stamp.inode))));
                     }
                     // Not readable now, but known: it stays as it was (a file being
                     // written must never look deleted).
                     (Err(why), Some((old, content))) => {
                         out.skipped.push((rel_path, why));
                         out.stamps.insert(k.clone(), (old, content));
-                        out.tree.insert(k, (path, Entry::file(content, None)));
+                        out.tree.insert(k, (path, Entry::file(content, None).with_ino(Some(old.inode))));
                     }
                     (Err(why), None) => out.skipped.push((rel_path, why)),
                 }

@@ -14,7 +14,7 @@ use std::str::FromStr;
 use coffer_core::wire::Change;
 use coffer_core::{ContentHash, RemotePath};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{Row, SqlitePool};
+use sqlx::{AssertSqlSafe, Row, SqlitePool};
 
 use super::plan::{Entry, Kind, Tree, key};
 use super::remote::{RemoteNode, RemoteTree};
@@ -31,7 +31,8 @@ pub enum StateError {
 const SCHEMA: &str = r#"
 CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS synced (
-    k TEXT PRIMARY KEY, path TEXT NOT NULL, is_folder INTEGER NOT NULL, content BLOB, rev INTEGER
+    k TEXT PRIMARY KEY, path TEXT NOT NULL, is_folder INTEGER NOT NULL, content BLOB, rev INTEGER,
+    node_id INTEGER, ino INTEGER
 );
 CREATE TABLE IF NOT EXISTS stamps (
     k TEXT PRIMARY KEY, size INTEGER NOT NULL, mtime_ns TEXT NOT NULL, inode INTEGER NOT NULL, content BLOB NOT NULL
@@ -70,16 +71,40 @@ impl SyncState {
             .busy_timeout(std::time::Duration::from_secs(10));
         let pool = SqlitePoolOptions::new().max_connections(1).connect_with(opts).await?;
         sqlx::raw_sql(SCHEMA).execute(&pool).await?;
+        // State written before node and file ids were kept: add them (empty; moves of
+        // such items are then synced as delete and create, once).
+        let columns: Vec<String> = sqlx::query("SELECT name FROM pragma_table_info('synced')")
+            .fetch_all(&pool)
+            .await?
+            .iter()
+            .map(|r| r.try_get("name"))
+            .collect::<Result<_, _>>()?;
+        for column in ["node_id", "ino"] {
+            if !columns.iter().any(|c| c == column) {
+                sqlx::raw_sql(AssertSqlSafe(format!("ALTER TABLE synced ADD COLUMN {column} INTEGER")))
+                    .execute(&pool)
+                    .await?;
+            }
+        }
         Ok(Self { pool })
     }
 
     pub async fn load(&self) -> Result<Loaded, StateError> {
         let mut out = Loaded::default();
-        for r in sqlx::query("SELECT k, path, is_folder, content, rev FROM synced").fetch_all(&self.pool).await? {
+        for r in sqlx::query("SELECT k, path, is_folder, content, rev, node_id, ino FROM synced")
+            .fetch_all(&self.pool)
+            .await?
+        {
             let path: String = r.try_get("path")?;
             let path = RemotePath::parse(&path).map_err(|e| StateError::Damaged(format!("path {path:?}: {e}")))?;
             let kind = if r.try_get::<i64, _>("is_folder")? != 0 { Kind::Folder } else { Kind::File };
-            let entry = Entry { kind, content: hash_of(r.try_get("content")?), rev: r.try_get("rev")? };
+            let entry = Entry {
+                kind,
+                content: hash_of(r.try_get("content")?),
+                rev: r.try_get("rev")?,
+                id: r.try_get("node_id")?,
+                ino: r.try_get::<Option<i64>, _>("ino")?.map(|i| i as u64),
+            };
             out.synced.insert(r.try_get("k")?, (path, entry));
         }
         for r in sqlx::query("SELECT k, size, mtime_ns, inode, content FROM stamps").fetch_all(&self.pool).await? {
@@ -155,15 +180,18 @@ impl SyncState {
         match entry {
             Some(e) => {
                 sqlx::query(
-                    "INSERT INTO synced (k, path, is_folder, content, rev) VALUES ($1, $2, $3, $4, $5) \
+                    "INSERT INTO synced (k, path, is_folder, content, rev, node_id, ino) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7) \
                      ON CONFLICT (k) DO UPDATE SET path = excluded.path, is_folder = excluded.is_folder, \
-                     content = excluded.content, rev = excluded.rev",
+                     content = excluded.content, rev = excluded.rev, node_id = excluded.node_id, ino = excluded.ino",
                 )
                 .bind(key(path))
                 .bind(path.to_string())
                 .bind(i64::from(e.kind == Kind::Folder))
                 .bind(e.content.map(|h| h.as_bytes().to_vec()))
                 .bind(e.rev)
+                .bind(e.id)
+                .bind(e.ino.map(|i| i as i64))
                 .execute(&self.pool)
                 .await?;
             }
@@ -171,6 +199,66 @@ impl SyncState {
                 sqlx::query("DELETE FROM synced WHERE k = $1").bind(key(path)).execute(&self.pool).await?;
             }
         }
+        Ok(())
+    }
+
+    /// Follows a move made on one side: the base (and the stamps) of `from` and
+    /// everything below it now live at `to`, in one transaction.
+    pub async fn record_move(&self, from: &RemotePath, to: &RemotePath) -> Result<(), StateError> {
+        let (from_key, to_key) = (key(from), key(to));
+        let (from_path, to_path) = (from.to_string(), to.to_string());
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let rows = sqlx::query("SELECT k, path FROM synced WHERE k = $1 OR substr(k, 1, $2) = $3")
+            .bind(from_key.clone())
+            .bind(from_key.len() as i64 + 1)
+            .bind(format!("{from_key}/"))
+            .fetch_all(&mut *tx)
+            .await?;
+        let moved: Vec<(String, String)> = rows
+            .iter()
+            .map(|r| Ok((r.try_get::<String, _>("k")?, r.try_get::<String, _>("path")?)))
+            .collect::<Result<_, sqlx::Error>>()?;
+        // Out of the way first: a destination key may equal a source key (case-only).
+        for (k, _) in &moved {
+            sqlx::query("UPDATE synced SET k = $1 WHERE k = $2")
+                .bind(format!("moving:{k}"))
+                .bind(k.clone())
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query("UPDATE stamps SET k = $1 WHERE k = $2")
+                .bind(format!("moving:{k}"))
+                .bind(k.clone())
+                .execute(&mut *tx)
+                .await?;
+        }
+        for (k, path) in &moved {
+            let new_key = format!("{to_key}{}", &k[from_key.len()..]);
+            let new_path = if path.len() >= from_path.len() && path.is_char_boundary(from_path.len()) {
+                format!("{to_path}{}", &path[from_path.len()..])
+            } else {
+                return Err(StateError::Damaged(format!("path {path:?} below {from_path:?}")));
+            };
+            sqlx::query("DELETE FROM synced WHERE k = $1").bind(new_key.clone()).execute(&mut *tx).await?;
+            sqlx::query("UPDATE synced SET k = $1, path = $2 WHERE k = $3")
+                .bind(new_key.clone())
+                .bind(new_path)
+                .bind(format!("moving:{k}"))
+                .execute(&mut *tx)
+                .await?;
+            // A stamp follows only if there is one (the scan may have stamped the
+            // destination already).
+            sqlx::query("DELETE FROM stamps WHERE k = $1 AND EXISTS (SELECT 1 FROM stamps WHERE k = $2)")
+                .bind(new_key.clone())
+                .bind(format!("moving:{k}"))
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query("UPDATE stamps SET k = $1 WHERE k = $2")
+                .bind(new_key)
+                .bind(format!("moving:{k}"))
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
         Ok(())
     }
 

@@ -64,23 +64,70 @@ fn under_a_file(tree: &Tree, path: &RemotePath) -> bool {
     false
 }
 
-fn ensure_parents(tree: &mut Tree, path: &RemotePath) {
+/// Creates missing parent folders, each a new item (`uid` numbers them).
+fn ensure_parents(tree: &mut Tree, path: &RemotePath, uid: &mut u64) {
     let mut p = path.parent();
     while let Some(parent) = p {
         if parent.is_root() {
             break;
         }
         if !tree.contains_key(&key(&parent)) {
-            insert(tree, &parent, Entry::folder());
+            *uid += 1;
+            insert(tree, &parent, Entry::folder().with_id(Some(*uid as i64)).with_ino(Some(*uid)));
         }
         p = parent.parent();
     }
 }
 
-/// One random edit of a tree; returns content written, if any.
+/// Moves `from` and everything below it to `to`, entries unchanged (ids follow).
+fn move_subtree(tree: &mut Tree, from: &RemotePath, to: &RemotePath) {
+    let prefix = key(from);
+    let below = format!("{prefix}/");
+    let moving: Vec<(String, (RemotePath, Entry))> = tree
+        .iter()
+        .filter(|(k, _)| **k == prefix || k.starts_with(&below))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    for (k, _) in &moving {
+        tree.remove(k);
+    }
+    for (_, (p, e)) in moving {
+        let np = p.names()[from.names().len()..].iter().fold(to.clone(), |np, n| np.join(n.clone()));
+        insert(tree, &np, e);
+    }
+}
+
+/// True when `path` is `folder` or below it.
+fn within(path: &RemotePath, folder: &RemotePath) -> bool {
+    let (p, f) = (key(path), key(folder));
+    p == f || p.starts_with(&format!("{f}/"))
+}
+
+/// A new item's ids: a node id where the server made it, a file id where a disk did.
+fn fresh(e: Entry, uid: &mut u64) -> Entry {
+    *uid += 1;
+    e.with_id(Some(*uid as i64)).with_ino(Some(*uid))
+}
+
+/// One random edit of a tree: create, overwrite, delete, rename or move.
 fn edit(tree: &mut Tree, rng: &mut Rng, next_content: &mut u64) {
     let existing: Vec<RemotePath> = tree.values().map(|(p, _)| p.clone()).collect();
-    match rng.below(5) {
+    match rng.below(7) {
+        5 | 6 if !existing.is_empty() => {
+            // Rename or move an item (a folder with everything in it).
+            let from = existing[rng.below(existing.len())].clone();
+            let dirs: Vec<RemotePath> = folders(tree).into_iter().filter(|d| !within(d, &from)).collect();
+            let dir =
+                if rng.below(2) == 0 { from.parent().unwrap_or_default() } else { dirs[rng.below(dirs.len())].clone() };
+            let name = Name::new(NAMES[rng.below(NAMES.len())]).expect("name");
+            let to = dir.join(name);
+            let case_only = key(&to) == key(&from) && to != from;
+            if (tree.contains_key(&key(&to)) && !case_only) || to.names().len() > 3 || within(&to, &from) && !case_only
+            {
+                return;
+            }
+            move_subtree(tree, &from, &to);
+        }
         0 | 1 => {
             // Create or overwrite a file in some folder.
             let dirs = folders(tree);
@@ -91,14 +138,16 @@ fn edit(tree: &mut Tree, rng: &mut Rng, next_content: &mut u64) {
                 return;
             }
             *next_content += 1;
-            insert(tree, &path, Entry::file(content(*next_content), None));
+            let e = fresh(Entry::file(content(*next_content), None), next_content);
+            insert(tree, &path, e);
         }
         2 => {
             let dirs = folders(tree);
             let dir = dirs[rng.below(dirs.len())].clone();
             let path = dir.join(Name::new(NAMES[rng.below(NAMES.len())]).expect("name"));
             if !tree.contains_key(&key(&path)) && path.names().len() <= 3 {
-                insert(tree, &path, Entry::folder());
+                let e = fresh(Entry::folder(), next_content);
+                insert(tree, &path, e);
             }
         }
         3 if !existing.is_empty() => {
@@ -111,7 +160,14 @@ fn edit(tree: &mut Tree, rng: &mut Rng, next_content: &mut u64) {
                 tree.values().filter(|(_, e)| e.kind == Kind::File).map(|(p, _)| p.clone()).collect();
             if let Some(p) = files.get(rng.below(files.len().max(1))).cloned() {
                 *next_content += 1;
-                insert(tree, &p, Entry::file(content(*next_content), None));
+                let old = tree[&key(&p)].1.clone();
+                // Written in place (same ids) or saved as a new file over the old one.
+                let e = if rng.below(2) == 0 {
+                    Entry::file(content(*next_content), None).with_id(old.id).with_ino(old.ino)
+                } else {
+                    fresh(Entry::file(content(*next_content), None), next_content)
+                };
+                insert(tree, &p, e);
             }
         }
         _ => {}
@@ -121,6 +177,24 @@ fn edit(tree: &mut Tree, rng: &mut Rng, next_content: &mut u64) {
 struct World {
     trees: Trees,
     next_rev: i64,
+    next_uid: u64,
+}
+
+/// Moves an item on one side (refused, as by a real disk or server, when the source is
+/// gone, the destination taken, or the destination inside the source) and the base
+/// follows.
+fn apply_move(side: &mut Tree, synced: &mut Tree, from: &RemotePath, to: &RemotePath, uid: &mut u64) {
+    let case_only = key(from) == key(to);
+    if !side.contains_key(&key(from))
+        || (side.contains_key(&key(to)) && !case_only)
+        || (within(to, from) && !case_only)
+        || under_a_file(side, to)
+    {
+        return;
+    }
+    move_subtree(side, from, to);
+    ensure_parents(side, to, uid);
+    move_subtree(synced, from, to);
 }
 
 impl World {
@@ -145,19 +219,26 @@ impl World {
                     }
                     p = parent.parent();
                 }
-                ensure_parents(&mut t.remote, path);
+                ensure_parents(&mut t.remote, path, &mut self.next_uid);
                 self.next_rev += 1;
-                let e = Entry::file(*content, Some(self.next_rev));
+                let id = current.and_then(|e| e.id).unwrap_or_else(|| {
+                    self.next_uid += 1;
+                    self.next_uid as i64
+                });
+                let e = Entry::file(*content, Some(self.next_rev)).with_id(Some(id));
                 insert(&mut t.remote, path, e.clone());
-                insert(&mut t.synced, path, e);
+                let ino = t.local.get(&key(path)).and_then(|(_, l)| l.ino);
+                insert(&mut t.synced, path, e.with_ino(ino));
             }
             Op::CreateRemoteFolder { path } => {
                 if t.remote.contains_key(&key(path)) || under_a_file(&t.remote, path) {
                     return;
                 }
-                ensure_parents(&mut t.remote, path);
-                insert(&mut t.remote, path, Entry::folder());
-                insert(&mut t.synced, path, Entry::folder());
+                ensure_parents(&mut t.remote, path, &mut self.next_uid);
+                let e = fresh(Entry::folder(), &mut self.next_uid);
+                insert(&mut t.remote, path, e.clone());
+                let ino = t.local.get(&key(path)).and_then(|(_, l)| l.ino);
+                insert(&mut t.synced, path, e.with_ino(ino));
             }
             Op::DeleteRemote { path } => {
                 remove_subtree(&mut t.remote, path);
@@ -182,18 +263,21 @@ impl World {
                     }
                     p = parent.parent();
                 }
-                ensure_parents(&mut t.local, path);
-                let e = Entry::file(*content, *rev);
+                ensure_parents(&mut t.local, path, &mut self.next_uid);
+                let e = fresh(Entry::file(*content, *rev), &mut self.next_uid);
                 insert(&mut t.local, path, e.clone());
-                insert(&mut t.synced, path, e);
+                let id = t.remote.get(&key(path)).and_then(|(_, r)| r.id);
+                insert(&mut t.synced, path, e.with_id(id));
             }
             Op::CreateLocalFolder { path } => {
                 if t.local.contains_key(&key(path)) || under_a_file(&t.local, path) {
                     return;
                 }
-                ensure_parents(&mut t.local, path);
-                insert(&mut t.local, path, Entry::folder());
-                insert(&mut t.synced, path, Entry::folder());
+                ensure_parents(&mut t.local, path, &mut self.next_uid);
+                let e = fresh(Entry::folder(), &mut self.next_uid);
+                insert(&mut t.local, path, e.clone());
+                let id = t.remote.get(&key(path)).and_then(|(_, r)| r.id);
+                insert(&mut t.synced, path, e.with_id(id));
             }
             Op::DeleteLocal { path } => {
                 let k = key(path);
@@ -210,30 +294,19 @@ impl World {
                 t.synced.remove(&k);
             }
             Op::MoveLocalAside { path, copy } => {
-                let (Some(e), false) = (t.local.remove(&key(path)), t.local.contains_key(&key(copy))) else {
-                    return;
-                };
-                // A folder moves with its contents.
-                let prefix = format!("{}/", key(path));
-                let children: Vec<(String, (RemotePath, Entry))> = t
-                    .local
-                    .iter()
-                    .filter(|(k, _)| k.starts_with(&prefix))
-                    .map(|(k, v)| (k.clone(), v.clone()))
-                    .collect();
-                for (k, (p, ce)) in children {
-                    t.local.remove(&k);
-                    let rest = &p.names()[path.names().len()..];
-                    let mut np = copy.clone();
-                    for n in rest {
-                        np = np.join(n.clone());
-                    }
-                    insert(&mut t.local, &np, ce);
+                if t.local.contains_key(&key(path)) && !t.local.contains_key(&key(copy)) {
+                    move_subtree(&mut t.local, path, copy);
                 }
-                insert(&mut t.local, copy, e.1);
             }
+            Op::MoveRemote { from, to } => apply_move(&mut t.remote, &mut t.synced, from, to, &mut self.next_uid),
+            Op::MoveLocal { from, to } => apply_move(&mut t.local, &mut t.synced, from, to, &mut self.next_uid),
             Op::Record { path, entry } => match entry {
-                Some(e) => insert(&mut t.synced, path, e.clone()),
+                Some(e) => {
+                    let k = key(path);
+                    let id = e.id.or_else(|| t.remote.get(&k).and_then(|(_, r)| r.id));
+                    let ino = e.ino.or_else(|| t.local.get(&k).and_then(|(_, l)| l.ino));
+                    insert(&mut t.synced, path, e.clone().with_id(id).with_ino(ino));
+                }
                 None => {
                     t.synced.remove(&key(path));
                 }
@@ -250,7 +323,8 @@ fn shape(tree: &Tree) -> Vec<(String, Kind, Option<ContentHash>)> {
     tree.iter().map(|(k, (_, e))| (k.clone(), e.kind, e.content)).collect()
 }
 
-fn run(seed: u64) {
+/// Runs one seed; returns how many moves it made.
+fn run(seed: u64) -> usize {
     let mut rng = Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1);
     let mut next_content = 0;
     // A synced starting point.
@@ -265,18 +339,29 @@ fn run(seed: u64) {
             e.rev = Some(rev);
         }
     }
-    let mut world =
-        World { trees: Trees { remote: start.clone(), local: start.clone(), synced: start.clone() }, next_rev: 1000 };
+    let mut world = World {
+        trees: Trees { remote: start.clone(), local: start.clone(), synced: start.clone() },
+        next_rev: 1000,
+        next_uid: 1_000_000,
+    };
     for (_, e) in world.trees.local.values_mut() {
         e.rev = None;
+        e.id = None;
+    }
+    for (_, e) in world.trees.remote.values_mut() {
+        e.ino = None;
     }
     // Independent offline edits on both sides.
     for _ in 0..rng.below(6) {
         edit(&mut world.trees.local, &mut rng, &mut next_content);
+        for (_, e) in world.trees.local.values_mut() {
+            e.id = None;
+        }
     }
     for _ in 0..rng.below(6) {
         edit(&mut world.trees.remote, &mut rng, &mut next_content);
         for (_, e) in world.trees.remote.values_mut() {
+            e.ino = None;
             if e.kind == Kind::File && e.rev.is_none() {
                 world.next_rev += 1;
                 e.rev = Some(world.next_rev);
@@ -302,6 +387,7 @@ fn run(seed: u64) {
         .collect();
 
     let mut rounds = 0;
+    let mut moves = 0;
     loop {
         let ops = plan(&world.trees, "laptop", "2026-11-25");
         if ops.is_empty() {
@@ -318,6 +404,7 @@ fn run(seed: u64) {
         }
         assert!(rounds <= 12, "seed {seed}: no convergence after 12 rounds; last plan: {ops:?}");
         for op in &ops {
+            moves += usize::from(matches!(op, Op::MoveLocal { .. } | Op::MoveRemote { .. }));
             world.apply(op);
         }
     }
@@ -334,6 +421,7 @@ fn run(seed: u64) {
     for c in must_survive {
         assert!(finals.contains(&c), "seed {seed}: content {c:?} written offline was lost");
     }
+    moves
 }
 
 #[test]
@@ -343,9 +431,52 @@ fn plan_converges_without_losing_writes() {
         return;
     }
     let seeds: u64 = std::env::var("COFFER_PLAN_SEEDS").ok().and_then(|s| s.parse().ok()).unwrap_or(5000);
-    for seed in 0..seeds {
-        run(seed);
-    }
+    let moves: usize = (0..seeds).map(run).sum();
+    assert!(moves as u64 > seeds / 10, "only {moves} moves in {seeds} seeds: the model hardly moves anything");
+}
+
+#[test]
+fn renames_and_moves_are_sent_as_moves() {
+    let (docs, papers, lower) = (path_of(&["Docs"]), path_of(&["Papers"]), path_of(&["docs"]));
+    let (a, pa) = (path_of(&["Docs", "a.txt"]), path_of(&["Papers", "a.txt"]));
+    let folder = Entry::folder().with_id(Some(1)).with_ino(Some(11));
+    let file = Entry::file(content(1), Some(5)).with_id(Some(2)).with_ino(Some(12));
+    let mut base = Tree::new();
+    insert(&mut base, &docs, folder.clone());
+    insert(&mut base, &a, file.clone());
+    let on_disk = |tree: &Tree| -> Tree {
+        tree.iter().map(|(k, (p, e))| (k.clone(), (p.clone(), e.clone().with_id(None)))).collect()
+    };
+    let on_server = |tree: &Tree| -> Tree {
+        tree.iter().map(|(k, (p, e))| (k.clone(), (p.clone(), e.clone().with_ino(None)))).collect()
+    };
+    let mut moved = Tree::new();
+    insert(&mut moved, &papers, folder.clone());
+    insert(&mut moved, &pa, file.clone());
+
+    // A folder renamed on disk: one server move, nothing for the files inside.
+    let trees = Trees { remote: on_server(&base), local: on_disk(&moved), synced: base.clone() };
+    assert_eq!(plan(&trees, "laptop", "2026-11-25"), vec![Op::MoveRemote { from: docs.clone(), to: papers.clone() }]);
+    // Renamed on the server: one local move.
+    let trees = Trees { remote: on_server(&moved), local: on_disk(&base), synced: base.clone() };
+    assert_eq!(plan(&trees, "laptop", "2026-11-25"), vec![Op::MoveLocal { from: docs.clone(), to: papers.clone() }]);
+    // A case-only rename is a move too, either way.
+    let mut recased = Tree::new();
+    insert(&mut recased, &lower, folder.clone());
+    insert(&mut recased, &path_of(&["docs", "a.txt"]), file.clone());
+    let trees = Trees { remote: on_server(&base), local: on_disk(&recased), synced: base.clone() };
+    assert_eq!(plan(&trees, "laptop", "2026-11-25"), vec![Op::MoveRemote { from: docs.clone(), to: lower.clone() }]);
+    let trees = Trees { remote: on_server(&recased), local: on_disk(&base), synced: base.clone() };
+    assert_eq!(plan(&trees, "laptop", "2026-11-25"), vec![Op::MoveLocal { from: docs.clone(), to: lower }]);
+    // A file id reused for other bytes is not a move: the new file is uploaded and the
+    // old one deleted on the server.
+    let mut other = Tree::new();
+    insert(&mut other, &docs, folder);
+    insert(&mut other, &path_of(&["Docs", "b.txt"]), Entry::file(content(2), None).with_ino(Some(12)));
+    let trees = Trees { remote: on_server(&base), local: on_disk(&other), synced: base };
+    let ops = plan(&trees, "laptop", "2026-11-25");
+    assert!(ops.iter().all(|op| !matches!(op, Op::MoveRemote { .. } | Op::MoveLocal { .. })), "{ops:?}");
+    assert!(ops.contains(&Op::DeleteRemote { path: a }), "{ops:?}");
 }
 
 #[test]
