@@ -344,6 +344,10 @@ def main():
         runs = [(smallfiles, int(args[1]) if len(args) > 1 else 10000)]
     else:
         raise SystemExit(__doc__)
+    # Turn SIGTERM/SIGHUP/SIGINT into exceptions so the finally blocks stop syncthing and remove
+    # the temp dir (SIGINT is ignored by default in background jobs of non-interactive shells).
+    for sig in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT):
+        signal.signal(sig, lambda signum, frame: sys.exit(128 + signum))
     ensure_syncthing()
     print(subprocess.run(["syncthing", "--version"], capture_output=True, text=True).stdout.strip())
     for measure, arg in runs:

@@ -532,6 +532,9 @@ async fn versions(cmd: VersionsCommand, json: bool) -> Result<u8> {
 
 /// `coffer sync DIR`: rounds until idle; without `--once`, then waits for a change on
 /// the server (or a few seconds, for local changes) and goes again until interrupted.
+/// How long the file watcher waits for writing to pause before it reports a change.
+const WATCH_QUIET: std::time::Duration = std::time::Duration::from_millis(50);
+
 async fn sync(dir: &Path, once: bool, device: Option<String>, json: bool) -> Result<u8> {
     let p = profile::load()?;
     let client = client_for(&p)?;
@@ -553,10 +556,13 @@ async fn sync(dir: &Path, once: bool, device: Option<String>, json: bool) -> Res
                 let _ = local_tx.send(());
             }
         };
-        match notify_debouncer_full::new_debouncer(std::time::Duration::from_millis(300), None, handler) {
+        match notify_debouncer_full::new_debouncer(WATCH_QUIET, None, handler) {
             Ok(mut d) => match d.watch(dir, notify_debouncer_full::notify::RecursiveMode::Recursive) {
                 Ok(()) => {
-                    engine.set_settle_time(std::time::Duration::from_millis(500));
+                    // The watcher reports a file once writing to it paused: no need to wait
+                    // much longer (a file written in bursts is uploaded again when it
+                    // changes; the re-check after hashing keeps a half-read file out).
+                    engine.set_settle_time(WATCH_QUIET);
                     _fs_watch = Some(d);
                 }
                 Err(e) => eprintln!("coffer: no file watcher ({e}); scanning every few seconds"),
@@ -607,7 +613,8 @@ async fn sync(dir: &Path, once: bool, device: Option<String>, json: bool) -> Res
         // Files still being written are looked at again as soon as they may have settled.
         let settling = report.not_synced.iter().any(|(_, why)| why.contains("StillChanging"));
         let rescan = match (settling, _fs_watch.is_some()) {
-            (true, _) => std::time::Duration::from_millis(600),
+            (true, true) => WATCH_QUIET * 2,
+            (true, false) => std::time::Duration::from_millis(600),
             (false, true) => std::time::Duration::from_secs(30),
             (false, false) => std::time::Duration::from_secs(3),
         };
