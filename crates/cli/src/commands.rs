@@ -592,8 +592,13 @@ async fn sync(dir: &Path, once: bool, device: Option<String>, json: bool) -> Res
             let changed = report.uploaded + report.downloaded + moved + report.deleted_local + report.deleted_remote;
             if changed > 0 || report.conflicts > 0 || once {
                 println!(
-                    "synced: {} up, {} down, {moved} moved, {} deleted here, {} deleted there, {} conflicts",
-                    report.uploaded, report.downloaded, report.deleted_local, report.deleted_remote, report.conflicts
+                    "synced: {} up, {} down, {moved} moved, {} deleted here, {} deleted there, {} merged, {} conflicts",
+                    report.uploaded,
+                    report.downloaded,
+                    report.deleted_local,
+                    report.deleted_remote,
+                    report.merged,
+                    report.conflicts
                 );
             }
             for (what, why) in &report.failed {

@@ -253,3 +253,51 @@ fn renames_and_moves_travel_as_moves() {
     assert_eq!(files_of(&a), files_of(&b));
     assert_eq!(id_of("/Archive/Papers"), docs_id);
 }
+
+#[test]
+fn text_edits_on_both_sides_are_merged() {
+    let data = tempfile::tempdir().expect("tempdir");
+    let server = Server::start(data.path(), None);
+    server.add_user("alice", &[]);
+    let laptop = Client::login(&server, "alice");
+    let phone = Client::login(&server, "alice");
+    let work = tempfile::tempdir().expect("tempdir");
+    let (a, b) = (work.path().join("a"), work.path().join("b"));
+    fs::create_dir_all(&a).expect("mkdir");
+    let lines: Vec<String> = (1..=20).map(|i| format!("line {i}\n")).collect();
+    fs::write(a.join("notes.md"), lines.concat()).expect("write");
+    fs::write(a.join("data.bin"), [0u8, 1, 2, 3]).expect("write");
+    settle(&a);
+    sync(&laptop, &a);
+    sync(&phone, &b);
+
+    // Edits in different places of a text file: merged, no conflicted copy.
+    let mut on_a = lines.clone();
+    on_a[1] = "line 2, edited on the laptop\n".into();
+    let mut on_b = lines.clone();
+    on_b[17] = "line 18, edited on the phone\n".into();
+    fs::write(a.join("notes.md"), on_a.concat()).expect("write");
+    fs::write(b.join("notes.md"), on_b.concat()).expect("write");
+    // A binary file edited on both sides is never merged: both versions are kept.
+    fs::write(a.join("data.bin"), [0u8, 9, 2, 3]).expect("write");
+    fs::write(b.join("data.bin"), [0u8, 1, 2, 9]).expect("write");
+    settle(&a);
+    settle(&b);
+    sync(&laptop, &a);
+    let out = sync(&phone, &b);
+    assert!(out.stdout.contains("1 merged, 1 conflicts"), "{}", out.stdout);
+    sync(&laptop, &a);
+    let mut merged = lines.clone();
+    merged[1] = on_a[1].clone();
+    merged[17] = on_b[17].clone();
+    for dir in [&a, &b] {
+        assert_eq!(fs::read_to_string(dir.join("notes.md")).expect("read"), merged.concat());
+    }
+    assert_eq!(files_of(&a), files_of(&b));
+    assert_eq!(files_of(&a).iter().filter(|(p, _)| p.starts_with("data")).count(), 2, "both binaries kept");
+    // The phone's own version is kept in the history, under the merged one.
+    let versions = phone.ok(&["versions", "ls", "/notes.md", "--json"]).json();
+    let sizes: Vec<u64> = versions.as_array().expect("versions").iter().filter_map(|v| v["size"].as_u64()).collect();
+    assert!(sizes.contains(&(on_b.concat().len() as u64)), "{versions}");
+    assert_eq!(sizes.len(), 4, "first, laptop's, phone's, merged: {versions}");
+}

@@ -69,6 +69,13 @@ pub async fn serve(
         }
     });
     let app = app(service).into_make_service_with_connect_info::<SocketAddr>();
+    // Small responses go out at once: with Nagle's algorithm a reply written in two
+    // pieces waits for the peer's delayed acknowledgement (up to 40 ms).
+    let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
+        if let Err(e) = tcp.set_nodelay(true) {
+            tracing::debug!(error = %e, "TCP_NODELAY not set");
+        }
+    });
     let result = axum::serve(listener, app).with_graceful_shutdown(shutdown).await;
     maintenance.abort();
     result

@@ -18,11 +18,16 @@ use coffer_core::wire::{CommitFileRequest, CommitRequest, NodeInfo, UploadReques
 use coffer_core::{ChunkerConfig, ContentHash, ErrorCode, RemotePath, chunk_reader};
 
 use super::plan::{Entry, Kind, Op, Tree, Trees, key, plan};
+use super::remote::RemoteTree;
 use super::scan::{Ignore, SETTLE_TIME, STATE_DIR, Skipped, Stamp, manifest_of, scan, stamp_of};
 use super::state::{StateError, SyncState};
 use crate::api::Client;
 use crate::download::DownloadSource;
 use crate::error::ClientError;
+
+/// Largest text file merged line by line when edited on two sides (bigger ones are
+/// kept as two versions).
+pub const MERGE_LIMIT: u64 = 4 << 20;
 
 /// Rounds before `sync_until_idle` gives up (each round makes progress or stops).
 const MAX_ROUNDS: usize = 16;
@@ -45,6 +50,8 @@ pub enum SyncError {
          restore them from the server's trash, or move this folder away to start over; nothing was changed"
     )]
     RemoteEmptied(usize),
+    #[error("sync interrupted on purpose (a simulated crash)")]
+    Interrupted,
 }
 
 /// What one `sync_until_idle` did.
@@ -58,6 +65,8 @@ pub struct SyncReport {
     pub moved_remote: usize,
     pub moved_local: usize,
     pub conflicts: usize,
+    /// Text files edited on both sides whose edits were merged into one new revision.
+    pub merged: usize,
     /// Steps that failed (they are retried next time), with why.
     pub failed: Vec<(String, String)>,
     /// Paths not synced, with why (ignored, invalid names, still being written...).
@@ -70,10 +79,34 @@ pub struct Engine {
     state: SyncState,
     device: String,
     settle: std::time::Duration,
+    /// Steps left before a simulated crash (negative: none planned).
+    crash_countdown: std::sync::atomic::AtomicI64,
 }
 
 fn local_path(root: &Path, path: &RemotePath) -> PathBuf {
     path.names().iter().fold(root.to_path_buf(), |p, n| p.join(n.as_str()))
+}
+
+/// Where a path is on disk: below the deepest folder (or the item itself) the scan
+/// found under the path's key, spelled as found (names that differ only by case share a
+/// key), then as the path says.
+fn on_disk(root: &Path, local: &Tree, path: &RemotePath) -> PathBuf {
+    let names = path.names();
+    for depth in (1..=names.len()).rev() {
+        let ancestor = names[..depth].iter().fold(RemotePath::root(), |p, n| p.join(n.clone()));
+        if let Some((found, _)) = local.get(&key(&ancestor)) {
+            return names[depth..].iter().fold(local_path(root, found), |p, n| p.join(n.as_str()));
+        }
+    }
+    local_path(root, path)
+}
+
+/// Where a new item goes on disk: into its parent as found, under its own name.
+fn new_on_disk(root: &Path, local: &Tree, path: &RemotePath) -> PathBuf {
+    match (path.parent(), path.file_name()) {
+        (Some(parent), Some(name)) => on_disk(root, local, &parent).join(name.as_str()),
+        _ => root.to_path_buf(),
+    }
 }
 
 fn stamp_now(path: &Path) -> Option<Stamp> {
@@ -87,11 +120,39 @@ impl Engine {
         let state = SyncState::open(&root.join(STATE_DIR)).await?;
         let tmp = root.join(STATE_DIR).join("tmp");
         std::fs::create_dir_all(&tmp)?;
+        // Downloads put in place just before a crash, whose base was not recorded yet.
+        state.recover_placements(&tmp).await?;
         // Downloads a crash interrupted: never in place, so simply dropped.
         for entry in std::fs::read_dir(&tmp)?.flatten() {
             let _ = std::fs::remove_file(entry.path());
         }
-        Ok(Self { client, root: root.to_path_buf(), state, device: device.to_owned(), settle: SETTLE_TIME })
+        Ok(Self {
+            client,
+            root: root.to_path_buf(),
+            state,
+            device: device.to_owned(),
+            settle: SETTLE_TIME,
+            crash_countdown: std::sync::atomic::AtomicI64::new(-1),
+        })
+    }
+
+    /// For crash tests: the `n`-th step from now makes its change (on disk or on the
+    /// server) and then, instead of being recorded, fails with [`SyncError::Interrupted`],
+    /// leaving what a crash at that moment would leave. Drop the engine and open it again
+    /// to recover, as a restarted process would.
+    pub fn interrupt_after_steps(&mut self, n: usize) {
+        self.crash_countdown.store(n as i64, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// Called between a step's effect and its record.
+    fn checkpoint(&self) -> Result<(), SyncError> {
+        use std::sync::atomic::Ordering::SeqCst;
+        let left = self.crash_countdown.load(SeqCst);
+        if left < 0 {
+            return Ok(());
+        }
+        self.crash_countdown.store(left - 1, SeqCst);
+        if left <= 1 { Err(SyncError::Interrupted) } else { Ok(()) }
     }
 
     /// How long a file must be left alone before it is uploaded. A caller with a file
@@ -126,6 +187,7 @@ impl Engine {
             rev: None,
             content: None,
             trashed: false,
+            mtime: None,
         });
         let mut cursor = loaded.cursor;
         loop {
@@ -141,10 +203,12 @@ impl Engine {
         }
         let root = self.root.clone();
         let stamps = loaded.stamps;
+        let known: HashMap<String, u64> =
+            loaded.synced.iter().filter_map(|(k, (_, e))| e.ino.map(|ino| (k.clone(), ino))).collect();
         let settle = self.settle;
         let scanned = tokio::task::spawn_blocking(move || {
             let ignore = Ignore::load(&root)?;
-            scan(&root, &stamps, &ignore, SystemTime::now(), settle)
+            scan(&root, &stamps, &known, &ignore, SystemTime::now(), settle)
         })
         .await
         .map_err(|e| std::io::Error::other(e.to_string()))??;
@@ -169,6 +233,8 @@ impl Engine {
         let left_out = scanned
             .skipped
             .iter()
+            // A name clashing with a synced one is another, new item.
+            .filter(|(_, why)| !matches!(why, Skipped::NameClash(_)))
             .filter_map(|(relative, _)| RemotePath::parse(relative).ok())
             .chain(scanned.unsure.iter().cloned());
         for path in left_out {
@@ -194,12 +260,13 @@ impl Engine {
         let stamps: HashMap<String, Stamp> = scanned.stamps.iter().map(|(k, (s, _))| (k.clone(), *s)).collect();
         for op in ops {
             let what = format!("{op:?}");
-            if let Err(e) = self.execute(&op, &trees, &stamps, report).await {
+            if let Err(e) = self.execute(&op, &trees, &remote, &stamps, report).await {
                 // A failed step is planned again next round; fatal errors stop the sync.
                 match &e {
                     SyncError::Client(c) if c.code().is_none_or(|code| code == ErrorCode::Unauthorized) => {
                         return Err(e);
                     }
+                    SyncError::Interrupted => return Err(e),
                     _ => report.failed.push((what, e.to_string())),
                 }
             }
@@ -211,12 +278,14 @@ impl Engine {
         &self,
         op: &Op,
         trees: &Trees,
+        remote: &RemoteTree,
         stamps: &HashMap<String, Stamp>,
         report: &mut SyncReport,
     ) -> Result<(), SyncError> {
         match op {
             Op::Upload { path, content, parent_rev } => {
-                if let Some(node) = self.upload(path, *content, *parent_rev).await? {
+                let source = on_disk(&self.root, &trees.local, path);
+                if let Some(node) = self.upload(&source, path, *content, *parent_rev).await? {
                     let entry = Entry::file(*content, node.rev).with_id(Some(node.id));
                     self.record(trees, path, entry).await?;
                     report.uploaded += 1;
@@ -241,26 +310,32 @@ impl Engine {
                     }
                     Err(e) => return Err(e.into()),
                 }
+                self.checkpoint()?;
                 self.state.record_move(from, to).await?;
                 report.moved_remote += 1;
             }
             Op::MoveLocal { from, to } => {
-                let (source, target) = (local_path(&self.root, from), local_path(&self.root, to));
+                let (source, target) =
+                    (on_disk(&self.root, &trees.local, from), new_on_disk(&self.root, &trees.local, to));
                 let Ok(meta) = std::fs::symlink_metadata(&source) else { return Ok(()) };
-                // Never over something: only onto nothing, or onto the item itself (a
-                // case-only rename on a case-insensitive disk).
-                if let Ok(there) = std::fs::symlink_metadata(&target)
-                    && stamp_of(&there).inode != stamp_of(&meta).inode
-                {
-                    return Ok(());
+                // Already there (a move made before a crash): only the record is missing.
+                if source != target {
+                    // Never over something: only onto nothing, or onto the item itself (a
+                    // case-only rename on a case-insensitive disk).
+                    if let Ok(there) = std::fs::symlink_metadata(&target)
+                        && stamp_of(&there).inode != stamp_of(&meta).inode
+                    {
+                        return Ok(());
+                    }
+                    if let Some(parent) = target.parent() {
+                        std::fs::create_dir_all(parent)?;
+                    }
+                    std::fs::rename(&source, &target)?;
+                    for dir in [source.parent(), target.parent()].into_iter().flatten() {
+                        std::fs::File::open(dir)?.sync_all()?;
+                    }
                 }
-                if let Some(parent) = target.parent() {
-                    std::fs::create_dir_all(parent)?;
-                }
-                std::fs::rename(&source, &target)?;
-                for dir in [source.parent(), target.parent()].into_iter().flatten() {
-                    std::fs::File::open(dir)?.sync_all()?;
-                }
+                self.checkpoint()?;
                 self.state.record_move(from, to).await?;
                 report.moved_local += 1;
             }
@@ -273,17 +348,22 @@ impl Engine {
                     Err(e) if e.code() == Some(ErrorCode::Conflict) => return Ok(()),
                     Err(e) => return Err(e.into()),
                 }
+                self.checkpoint()?;
                 self.state.record(path, None).await?;
                 report.deleted_remote += 1;
             }
             Op::Download { path, content, rev } => {
-                if let Some(ino) = self.download(path, *content, *rev, &trees.local, stamps).await? {
+                // The file keeps the modification time its writer gave it.
+                let mtime = trees.remote.get(&key(path)).and_then(|(_, e)| remote.node(e.id?)).and_then(|n| n.mtime);
+                let id = trees.remote.get(&key(path)).and_then(|(_, e)| e.id);
+                let planned = Entry::file(*content, *rev).with_id(id);
+                if let Some(ino) = self.download(path, &planned, mtime, &trees.local, stamps).await? {
                     self.record(trees, path, Entry::file(*content, *rev).with_ino(Some(ino))).await?;
                     report.downloaded += 1;
                 }
             }
             Op::CreateLocalFolder { path } => {
-                let target = local_path(&self.root, path);
+                let target = on_disk(&self.root, &trees.local, path);
                 if std::fs::symlink_metadata(&target).is_ok_and(|m| !m.is_dir()) {
                     return Ok(()); // Something appeared there: next round decides.
                 }
@@ -292,7 +372,7 @@ impl Engine {
                 self.record(trees, path, Entry::folder().with_ino(ino)).await?;
             }
             Op::DeleteLocal { path } => {
-                let target = local_path(&self.root, path);
+                let target = on_disk(&self.root, &trees.local, path);
                 let k = key(path);
                 match trees.local.get(&k).map(|(_, e)| e.kind) {
                     Some(Kind::File) => {
@@ -309,18 +389,27 @@ impl Engine {
                     },
                     None => {}
                 }
+                self.checkpoint()?;
                 self.state.record(path, None).await?;
                 report.deleted_local += 1;
             }
             Op::MoveLocalAside { path, copy } => {
-                let (from, to) = (local_path(&self.root, path), local_path(&self.root, copy));
+                // Text edited on both sides: merged when the edits do not overlap.
+                if self.merge(path, trees, stamps).await? {
+                    report.merged += 1;
+                    return Ok(());
+                }
+                let (from, to) = (on_disk(&self.root, &trees.local, path), new_on_disk(&self.root, &trees.local, copy));
                 if std::fs::symlink_metadata(&to).is_err() {
                     std::fs::rename(&from, &to)?;
                     report.conflicts += 1;
                 }
             }
             Op::Record { path, entry: Some(entry) } => self.record(trees, path, entry.clone()).await?,
-            Op::Record { path, entry: None } => self.state.record(path, None).await?,
+            Op::Record { path, entry: None } => {
+                self.checkpoint()?;
+                self.state.record(path, None).await?
+            }
         }
         Ok(())
     }
@@ -328,6 +417,7 @@ impl Engine {
     /// Records a path of the base, with the server's node id and the local file id the
     /// round saw there when the step did not learn them itself.
     async fn record(&self, trees: &Trees, path: &RemotePath, mut entry: Entry) -> Result<(), SyncError> {
+        self.checkpoint()?;
         let k = key(path);
         if entry.id.is_none() {
             entry.id = trees.remote.get(&k).and_then(|(_, e)| e.id);
@@ -338,16 +428,112 @@ impl Engine {
         Ok(self.state.record(path, Some(&entry)).await?)
     }
 
+    /// Three-way merge of a text file edited here and on the server since the synced
+    /// revision: if all three versions are UTF-8 text under [`MERGE_LIMIT`] and the edits
+    /// do not overlap, the merged text replaces the local file (only if it is still what
+    /// the scan saw) and is uploaded as the revision after the server's. False when it
+    /// could not be merged (the caller keeps both versions).
+    async fn merge(
+        &self,
+        path: &RemotePath,
+        trees: &Trees,
+        stamps: &HashMap<String, Stamp>,
+    ) -> Result<bool, SyncError> {
+        let k = key(path);
+        let (Some((_, base)), Some((_, remote)), Some((_, local))) =
+            (trees.synced.get(&k), trees.remote.get(&k), trees.local.get(&k))
+        else {
+            return Ok(false);
+        };
+        let (Some(base_rev), Some(remote_rev), Kind::File) = (base.rev, remote.rev, local.kind) else {
+            return Ok(false);
+        };
+        let target = on_disk(&self.root, &trees.local, path);
+        if std::fs::metadata(&target).map_or(true, |m| m.len() > MERGE_LIMIT) {
+            return Ok(false);
+        }
+        let ours = std::fs::read(&target)?;
+        let (Some(theirs), Some(ancestor)) =
+            (self.small_revision(remote_rev).await?, self.small_revision(base_rev).await?)
+        else {
+            return Ok(false);
+        };
+        let text = |b: &[u8]| std::str::from_utf8(b).ok().filter(|t| !t.contains('\0')).map(str::to_owned);
+        let (Some(ancestor), Some(ours_text), Some(theirs)) = (text(&ancestor), text(&ours), text(&theirs)) else {
+            return Ok(false);
+        };
+        let Ok(merged) = diffy::merge(&ancestor, &ours_text, &theirs) else { return Ok(false) };
+        // This device's version goes first, as a revision of its own: every version
+        // anyone saved stays in the history.
+        let Some(content) = local.content else { return Ok(false) };
+        let Some(ours_node) = self.upload(&target, path, content, Some(remote_rev)).await? else {
+            return Ok(false);
+        };
+        // Replace the local file only if it is still the version merged.
+        let tmp = self.root.join(STATE_DIR).join("tmp").join(format!("merge-{remote_rev}-{}", std::process::id()));
+        {
+            use std::io::Write;
+            let mut f = std::fs::File::create(&tmp)?;
+            f.write_all(merged.as_bytes())?;
+            f.sync_all()?;
+        }
+        if stamp_now(&target) != stamps.get(&k).copied() || std::fs::read(&target)? != ours {
+            // Edited again meanwhile: the next round starts over from what is there now.
+            let _ = std::fs::remove_file(&tmp);
+            return Ok(true);
+        }
+        std::fs::rename(&tmp, &target)?;
+        if let Some(parent) = target.parent() {
+            std::fs::File::open(parent)?.sync_all()?;
+        }
+        let content = {
+            let target = target.clone();
+            tokio::task::spawn_blocking(move || manifest_of(&target))
+                .await
+                .map_err(|e| std::io::Error::other(e.to_string()))??
+                .1
+        };
+        let stamp = stamp_now(&target);
+        if let Some(stamp) = stamp {
+            self.state.put_stamp(&k, stamp, content).await?;
+        }
+        // Uploaded as the revision after the server's; if the server moved on again, the
+        // next round merges once more.
+        if let Some(node) = self.upload(&target, path, content, ours_node.rev).await? {
+            let entry = Entry::file(content, node.rev).with_id(Some(node.id)).with_ino(stamp.map(|s| s.inode));
+            self.record(trees, path, entry).await?;
+        }
+        Ok(true)
+    }
+
+    /// The bytes of a revision, if it is at most [`MERGE_LIMIT`] long.
+    async fn small_revision(&self, rev: i64) -> Result<Option<Vec<u8>>, SyncError> {
+        let manifest = match self.client.manifest(rev).await {
+            Ok(m) => m,
+            Err(e) if e.code() == Some(ErrorCode::NotFound) => return Ok(None),
+            Err(e) => return Err(e.into()),
+        };
+        if manifest.size > MERGE_LIMIT {
+            return Ok(None);
+        }
+        let mut bytes = Vec::with_capacity(manifest.size as usize);
+        for c in &manifest.chunks {
+            bytes.extend_from_slice(&self.client.chunk(&c.hash).await?);
+        }
+        Ok(Some(bytes))
+    }
+
     /// Uploads a file if it still has the planned content; the new revision, or `None`
     /// when it changed meanwhile or the server has a newer revision (a conflict the next
     /// round plans).
     async fn upload(
         &self,
+        local: &Path,
         path: &RemotePath,
         content: ContentHash,
         parent_rev: Option<i64>,
     ) -> Result<Option<NodeInfo>, SyncError> {
-        let local = local_path(&self.root, path);
+        let local = local.to_path_buf();
         let (mtime, scanned) = {
             let local = local.clone();
             tokio::task::spawn_blocking(move || -> std::io::Result<_> {
@@ -424,13 +610,13 @@ impl Engine {
     async fn download(
         &self,
         path: &RemotePath,
-        content: ContentHash,
-        rev: Option<i64>,
+        planned: &Entry,
+        mtime: Option<i64>,
         local: &Tree,
         stamps: &HashMap<String, Stamp>,
     ) -> Result<Option<u64>, SyncError> {
-        let Some(rev) = rev else { return Ok(None) };
-        let target = local_path(&self.root, path);
+        let (Some(rev), Some(content)) = (planned.rev, planned.content) else { return Ok(None) };
+        let target = on_disk(&self.root, local, path);
         let tmp_dir = self.root.join(STATE_DIR).join("tmp");
         let tmp = tmp_dir.join(format!("download-{rev}-{}", std::process::id()));
         let got = self.client.download(DownloadSource::Revision(rev), &tmp, &|_| {}).await?;
@@ -450,13 +636,25 @@ impl Engine {
         if let Some(parent) = target.parent() {
             std::fs::create_dir_all(parent)?;
         }
+        if let Some(ms) = mtime
+            && let Some(at) = SystemTime::UNIX_EPOCH.checked_add(std::time::Duration::from_millis(ms.max(0) as u64))
+        {
+            // Also keeps the next scan honest: a later edit, even a quick one of the same
+            // size, gets another time than this one.
+            std::fs::File::options().write(true).open(&tmp)?.set_modified(at)?;
+        }
+        // The next scan knows this file as it is written (a rename keeps the stamp): no
+        // re-read, no waiting for it to settle. A crash after the rename but before the
+        // base is recorded is recovered at the next start from the placement noted here,
+        // so a file deleted meanwhile is not taken for new on the server.
+        let stamp = stamp_now(&tmp);
+        let entry = planned.clone().with_ino(stamp.map(|s| s.inode));
+        let tmp_name = tmp.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        self.state.note_placement(path, &entry, &tmp_name).await?;
         std::fs::rename(&tmp, &target)?;
         if let Some(parent) = target.parent() {
             std::fs::File::open(parent)?.sync_all()?;
         }
-        // The next scan knows this file as it was written: no re-read, no waiting for
-        // it to settle.
-        let stamp = stamp_now(&target);
         if let Some(stamp) = stamp {
             self.state.put_stamp(&k, stamp, content).await?;
         }

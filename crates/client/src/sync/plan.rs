@@ -318,10 +318,14 @@ fn moves(trees: &Trees) -> (Vec<Op>, Vec<String>) {
         }
         // Moved on disk: the same file id elsewhere (a file with the same bytes), or a
         // case-only rename; the server still has it where it was and nothing where it went.
-        let moved_here = b
-            .ino
-            .and_then(|ino| local_by_ino.get(&ino).copied().flatten())
-            .or_else(|| trees.local.get_key_value(bk).filter(|(_, (lp, l))| lp != bp && l.same_as(b)).map(|(k, _)| k));
+        let moved_here = b.ino.and_then(|ino| local_by_ino.get(&ino).copied().flatten()).or_else(|| {
+            let same_item = |l: &Entry| l.ino.is_none() || b.ino.is_none() || l.ino == b.ino;
+            trees
+                .local
+                .get_key_value(bk)
+                .filter(|(_, (lp, l))| lp != bp && l.same_as(b) && same_item(l))
+                .map(|(k, _)| k)
+        });
         if let Some(lk) = moved_here
             && let Some((lp, l)) = trees.local.get(lk)
             && lp != bp

@@ -20,6 +20,8 @@ pub struct RemoteNode {
     pub rev: Option<i64>,
     pub content: Option<ContentHash>,
     pub trashed: bool,
+    /// A file's modification time (ms since the epoch), as the device that wrote it said.
+    pub mtime: Option<i64>,
 }
 
 /// Nodes by id; paths are derived on demand.
@@ -50,6 +52,7 @@ impl RemoteTree {
                 rev: n.rev,
                 content: n.content_hash,
                 trashed: n.trashed,
+                mtime: n.mtime,
             },
         );
     }

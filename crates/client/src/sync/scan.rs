@@ -45,6 +45,10 @@ pub enum Skipped {
     Symlink,
     Special,
     Unreadable(String),
+    /// Another item in the same folder has this name but for case (or Unicode form):
+    /// the server, and case-insensitive disks, can hold only one of them. The one
+    /// synced before (else the first by name) is synced; this one waits to be renamed.
+    NameClash(String),
 }
 
 /// One scan's result.
@@ -133,11 +137,13 @@ pub fn content_of(path: &Path) -> std::io::Result<ContentHash> {
 }
 
 /// Walks `root`. `previous` holds stamps and contents from the last scan: a file whose
-/// stamp is unchanged is not read again. A file modified less than `settle` before
-/// `now` is still changing.
+/// stamp is unchanged is not read again. `known` holds the file ids (inodes) of what was
+/// synced, by key: of names that clash, the known item wins. A file modified less than
+/// `settle` before `now` is still changing.
 pub fn scan(
     root: &Path,
     previous: &HashMap<String, (Stamp, ContentHash)>,
+    known: &HashMap<String, u64>,
     ignore: &Ignore,
     now: SystemTime,
     settle: Duration,
@@ -155,8 +161,10 @@ pub fn scan(
             }
             Err(e) => return Err(e),
         };
+        let mut entries = entries.collect::<Result<Vec<_>, _>>()?;
+        entries.sort_by_key(|e| e.file_name());
+        let keepers = clash_keepers(&entries, &remote, previous, known);
         for entry in entries {
-            let entry = entry?;
             let raw = entry.file_name();
             let rel = |name: &str| if relative.is_empty() { name.to_owned() } else { format!("{relative}/{name}") };
             let Some(name_str) = raw.to_str() else {
@@ -178,6 +186,12 @@ pub fn scan(
                     continue;
                 }
             };
+            if let Some(keeper) = keepers.get(&name.collision_key())
+                && keeper.as_str() != name_str
+            {
+                out.skipped.push((rel_path, Skipped::NameClash(keeper.clone())));
+                continue;
+            }
             let path = remote.join(name);
             let meta = match entry.metadata() {
                 Ok(m) => m,
@@ -241,6 +255,37 @@ pub fn scan(
     Ok(out)
 }
 
+/// For each group of names in one folder that clash (same collision key), the name to
+/// sync: the item synced before (its file id is known), else the first by name.
+fn clash_keepers(
+    entries: &[fs::DirEntry],
+    folder: &RemotePath,
+    previous: &HashMap<String, (Stamp, ContentHash)>,
+    known: &HashMap<String, u64>,
+) -> HashMap<String, String> {
+    let mut groups: HashMap<String, Vec<(String, u64)>> = HashMap::new();
+    for e in entries {
+        if let Some(Ok(name)) = e.file_name().to_str().map(Name::new) {
+            #[cfg(unix)]
+            let ino = std::os::unix::fs::DirEntryExt::ino(e);
+            #[cfg(not(unix))]
+            let ino = 0;
+            let raw = e.file_name().to_string_lossy().into_owned();
+            groups.entry(name.collision_key()).or_default().push((raw, ino));
+        }
+    }
+    groups
+        .into_iter()
+        .filter(|(_, names)| names.len() > 1)
+        .map(|(ck, names)| {
+            let k = key(&folder.join(Name::new(&names[0].0).expect("checked above")));
+            let synced = known.get(&k).copied().or_else(|| previous.get(&k).map(|(s, _)| s.inode));
+            let keeper = names.iter().find(|(_, ino)| Some(*ino) == synced).unwrap_or(&names[0]);
+            (ck, keeper.0.clone())
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -266,7 +311,7 @@ mod tests {
         std::os::unix::fs::symlink("docs/a.txt", root.join("link")).expect("symlink");
 
         let ignore = Ignore::load(root).expect("ignore rules");
-        let s = scan(root, &HashMap::new(), &ignore, later(), SETTLE_TIME).expect("scan");
+        let s = scan(root, &HashMap::new(), &HashMap::new(), &ignore, later(), SETTLE_TIME).expect("scan");
         let paths: Vec<String> = s.tree.values().map(|(p, _)| p.to_string()).collect();
         assert_eq!(paths, vec!["/.cofferignore", "/docs", "/docs/a.txt"]);
         let a = &s.tree["/docs/a.txt"].1;
@@ -284,20 +329,46 @@ mod tests {
         let mut previous = s.stamps.clone();
         let fake = ContentHash([9; 32]);
         previous.get_mut("/docs/a.txt").expect("stamp").1 = fake;
-        let again = scan(root, &previous, &ignore, later(), SETTLE_TIME).expect("scan");
+        let again = scan(root, &previous, &HashMap::new(), &ignore, later(), SETTLE_TIME).expect("scan");
         assert_eq!(again.tree["/docs/a.txt"].1.content, Some(fake));
         // A changed file is read again.
         fs::write(root.join("docs/a.txt"), b"alpha, longer now").expect("write");
-        let changed = scan(root, &previous, &ignore, later(), SETTLE_TIME).expect("scan");
+        let changed = scan(root, &previous, &HashMap::new(), &ignore, later(), SETTLE_TIME).expect("scan");
         assert_ne!(changed.tree["/docs/a.txt"].1.content, Some(fake));
         // A file modified a moment ago waits until it settles.
         // A file modified a moment ago waits until it settles; meanwhile it keeps its
         // last known content (it must never look deleted).
-        let fresh = scan(root, &previous, &ignore, SystemTime::now(), SETTLE_TIME).expect("scan");
+        let fresh = scan(root, &previous, &HashMap::new(), &ignore, SystemTime::now(), SETTLE_TIME).expect("scan");
         assert!(fresh.skipped.contains(&("docs/a.txt".to_owned(), Skipped::StillChanging)));
         assert_eq!(fresh.tree["/docs/a.txt"].1.content, Some(fake));
         fs::write(root.join("docs/new.txt"), b"just now").expect("write");
-        let newer = scan(root, &previous, &ignore, SystemTime::now(), SETTLE_TIME).expect("scan");
+        let newer = scan(root, &previous, &HashMap::new(), &ignore, SystemTime::now(), SETTLE_TIME).expect("scan");
         assert!(!newer.tree.contains_key("/docs/new.txt"), "a new file waits until it settles");
+    }
+}
+
+#[cfg(test)]
+mod clash_tests {
+    use super::*;
+
+    #[test]
+    fn of_names_that_differ_by_case_the_synced_one_is_kept() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let root = dir.path();
+        fs::write(root.join("report.txt"), b"synced before").expect("write");
+        fs::write(root.join("Report.txt"), b"new").expect("write");
+        let later = SystemTime::now() + Duration::from_secs(60);
+        let ignore = Ignore::new(&[]).expect("rules");
+        // Nothing known: the first by name ("R" < "r").
+        let s = scan(root, &HashMap::new(), &HashMap::new(), &ignore, later, SETTLE_TIME).expect("scan");
+        assert_eq!(s.tree["/report.txt"].0.to_string(), "/Report.txt");
+        assert_eq!(s.skipped, vec![("report.txt".to_owned(), Skipped::NameClash("Report.txt".into()))]);
+        // The synced one wins, whatever its name.
+        let ino = fs::metadata(root.join("report.txt")).map(|m| stamp_of(&m).inode).expect("meta");
+        let known = HashMap::from([("/report.txt".to_owned(), ino)]);
+        let s = scan(root, &HashMap::new(), &known, &ignore, later, SETTLE_TIME).expect("scan");
+        assert_eq!(s.tree["/report.txt"].0.to_string(), "/report.txt");
+        assert_eq!(s.tree["/report.txt"].1.content, Some(content_of(&root.join("report.txt")).expect("hash")));
+        assert_eq!(s.skipped, vec![("Report.txt".to_owned(), Skipped::NameClash("report.txt".into()))]);
     }
 }

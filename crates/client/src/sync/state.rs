@@ -37,9 +37,13 @@ CREATE TABLE IF NOT EXISTS synced (
 CREATE TABLE IF NOT EXISTS stamps (
     k TEXT PRIMARY KEY, size INTEGER NOT NULL, mtime_ns TEXT NOT NULL, inode INTEGER NOT NULL, content BLOB NOT NULL
 );
+CREATE TABLE IF NOT EXISTS placements (
+    k TEXT PRIMARY KEY, path TEXT NOT NULL, content BLOB NOT NULL, rev INTEGER, node_id INTEGER, ino INTEGER,
+    tmp TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS remote_nodes (
     id INTEGER PRIMARY KEY, parent_id INTEGER, name TEXT NOT NULL, is_folder INTEGER NOT NULL,
-    rev INTEGER, content BLOB, trashed INTEGER NOT NULL
+    rev INTEGER, content BLOB, trashed INTEGER NOT NULL, mtime INTEGER
 );
 "#;
 
@@ -71,17 +75,18 @@ impl SyncState {
             .busy_timeout(std::time::Duration::from_secs(10));
         let pool = SqlitePoolOptions::new().max_connections(1).connect_with(opts).await?;
         sqlx::raw_sql(SCHEMA).execute(&pool).await?;
-        // State written before node and file ids were kept: add them (empty; moves of
-        // such items are then synced as delete and create, once).
-        let columns: Vec<String> = sqlx::query("SELECT name FROM pragma_table_info('synced')")
-            .fetch_all(&pool)
-            .await?
-            .iter()
-            .map(|r| r.try_get("name"))
-            .collect::<Result<_, _>>()?;
-        for column in ["node_id", "ino"] {
+        // State written before node and file ids and times were kept: add them (empty;
+        // moves of such items are then synced as delete and create, once).
+        for (table, column) in [("synced", "node_id"), ("synced", "ino"), ("remote_nodes", "mtime")] {
+            let columns: Vec<String> =
+                sqlx::query(AssertSqlSafe(format!("SELECT name FROM pragma_table_info('{table}')")))
+                    .fetch_all(&pool)
+                    .await?
+                    .iter()
+                    .map(|r| r.try_get("name"))
+                    .collect::<Result<_, _>>()?;
             if !columns.iter().any(|c| c == column) {
-                sqlx::raw_sql(AssertSqlSafe(format!("ALTER TABLE synced ADD COLUMN {column} INTEGER")))
+                sqlx::raw_sql(AssertSqlSafe(format!("ALTER TABLE {table} ADD COLUMN {column} INTEGER")))
                     .execute(&pool)
                     .await?;
             }
@@ -117,7 +122,7 @@ impl SyncState {
             let content = hash_of(r.try_get("content")?).ok_or_else(|| StateError::Damaged("stamp content".into()))?;
             out.stamps.insert(r.try_get("k")?, (stamp, content));
         }
-        for r in sqlx::query("SELECT id, parent_id, name, is_folder, rev, content, trashed FROM remote_nodes")
+        for r in sqlx::query("SELECT id, parent_id, name, is_folder, rev, content, trashed, mtime FROM remote_nodes")
             .fetch_all(&self.pool)
             .await?
         {
@@ -129,6 +134,7 @@ impl SyncState {
                 rev: r.try_get("rev")?,
                 content: hash_of(r.try_get("content")?),
                 trashed: r.try_get::<i64, _>("trashed")? != 0,
+                mtime: r.try_get("mtime")?,
             });
         }
         out.cursor = sqlx::query("SELECT v FROM meta WHERE k = 'cursor'")
@@ -151,10 +157,10 @@ impl SyncState {
                 continue;
             }
             sqlx::query(
-                "INSERT INTO remote_nodes (id, parent_id, name, is_folder, rev, content, trashed) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (id) DO UPDATE SET parent_id = excluded.parent_id, \
+                "INSERT INTO remote_nodes (id, parent_id, name, is_folder, rev, content, trashed, mtime) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (id) DO UPDATE SET parent_id = excluded.parent_id, \
                  name = excluded.name, is_folder = excluded.is_folder, rev = excluded.rev, \
-                 content = excluded.content, trashed = excluded.trashed",
+                 content = excluded.content, trashed = excluded.trashed, mtime = excluded.mtime",
             )
             .bind(n.id)
             .bind(n.parent_id)
@@ -163,6 +169,7 @@ impl SyncState {
             .bind(n.rev)
             .bind(n.content_hash.map(|h| h.as_bytes().to_vec()))
             .bind(i64::from(n.trashed))
+            .bind(n.mtime)
             .execute(&mut *tx)
             .await?;
         }
@@ -177,6 +184,7 @@ impl SyncState {
     /// Records one path of the base (`None`: gone on both sides), after the operation
     /// that made both sides agree succeeded.
     pub async fn record(&self, path: &RemotePath, entry: Option<&Entry>) -> Result<(), StateError> {
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
         match entry {
             Some(e) => {
                 sqlx::query(
@@ -192,12 +200,62 @@ impl SyncState {
                 .bind(e.rev)
                 .bind(e.id)
                 .bind(e.ino.map(|i| i as i64))
-                .execute(&self.pool)
+                .execute(&mut *tx)
                 .await?;
             }
             None => {
-                sqlx::query("DELETE FROM synced WHERE k = $1").bind(key(path)).execute(&self.pool).await?;
+                sqlx::query("DELETE FROM synced WHERE k = $1").bind(key(path)).execute(&mut *tx).await?;
             }
+        }
+        // A download noted as being put in place is now settled either way.
+        sqlx::query("DELETE FROM placements WHERE k = $1").bind(key(path)).execute(&mut *tx).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Notes that a downloaded file (in `.coffer/tmp/<tmp>`) is about to be renamed into
+    /// place as `entry`: recorded as the base at once when that happens, or at the next
+    /// start if a crash comes first.
+    pub async fn note_placement(&self, path: &RemotePath, entry: &Entry, tmp: &str) -> Result<(), StateError> {
+        sqlx::query(
+            "INSERT INTO placements (k, path, content, rev, node_id, ino, tmp) VALUES ($1, $2, $3, $4, $5, $6, $7) \
+             ON CONFLICT (k) DO UPDATE SET path = excluded.path, content = excluded.content, rev = excluded.rev, \
+             node_id = excluded.node_id, ino = excluded.ino, tmp = excluded.tmp",
+        )
+        .bind(key(path))
+        .bind(path.to_string())
+        .bind(entry.content.map(|h| h.as_bytes().to_vec()).unwrap_or_default())
+        .bind(entry.rev)
+        .bind(entry.id)
+        .bind(entry.ino.map(|i| i as i64))
+        .bind(tmp.to_owned())
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// After a crash: a noted placement whose temporary file is gone was renamed into
+    /// place, so it is the base (whatever happened to the file since is a local change);
+    /// one whose temporary file is still there never happened.
+    pub async fn recover_placements(&self, tmp_dir: &Path) -> Result<(), StateError> {
+        let rows = sqlx::query("SELECT k, path, content, rev, node_id, ino, tmp FROM placements")
+            .fetch_all(&self.pool)
+            .await?;
+        for r in rows {
+            let tmp: String = r.try_get("tmp")?;
+            if !tmp_dir.join(&tmp).exists() {
+                let path: String = r.try_get("path")?;
+                let path = RemotePath::parse(&path).map_err(|e| StateError::Damaged(format!("path {path:?}: {e}")))?;
+                let content = hash_of(r.try_get("content")?).ok_or_else(|| StateError::Damaged("placement".into()))?;
+                let entry = Entry::file(content, r.try_get("rev")?)
+                    .with_id(r.try_get("node_id")?)
+                    .with_ino(r.try_get::<Option<i64>, _>("ino")?.map(|i| i as u64));
+                self.record(&path, Some(&entry)).await?;
+            }
+            sqlx::query("DELETE FROM placements WHERE k = $1")
+                .bind(r.try_get::<String, _>("k")?)
+                .execute(&self.pool)
+                .await?;
         }
         Ok(())
     }
