@@ -5,7 +5,6 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use anyhow::{Context, Result, bail};
-use coffer_client::sync::SyncError;
 use coffer_client::transfer::{self, FileStatus, Progress, UploadItem, UploadOptions};
 use coffer_client::{Client, DownloadSource};
 use coffer_core::wire::{NodeInfo, NodeKind};
@@ -44,6 +43,7 @@ pub async fn run(cli: Cli) -> Result<u8> {
                 device: device.clone(),
                 device_id: resp.device_id,
                 token: resp.token.clone(),
+                sync_dir: None,
             })?;
             if json {
                 print_json(
@@ -87,7 +87,8 @@ pub async fn run(cli: Cli) -> Result<u8> {
             Ok(0)
         }
         Command::Put { paths, jobs } => put(paths, jobs, json).await,
-        Command::Sync { dir, once, device } => sync(&dir, once, device, json).await,
+        Command::Sync(args) => crate::sync_cmd::run(args, json).await,
+        Command::Status { dir } => crate::sync_cmd::status(dir, json).await,
         Command::Get { remote, local } => get(&remote, &local, json).await,
         Command::Ls { remote } => {
             let c = client()?;
@@ -186,7 +187,7 @@ fn default_device_name() -> String {
         .unwrap_or_else(|| "device".to_owned())
 }
 
-fn client_for(p: &Profile) -> Result<Client> {
+pub(crate) fn client_for(p: &Profile) -> Result<Client> {
     Ok(Client::new(&p.server, Some(p.token.clone()))?)
 }
 
@@ -532,108 +533,6 @@ async fn versions(cmd: VersionsCommand, json: bool) -> Result<u8> {
 
 /// `coffer sync DIR`: rounds until idle; without `--once`, then waits for a change on
 /// the server (or a few seconds, for local changes) and goes again until interrupted.
-/// How long the file watcher waits for writing to pause before it reports a change.
-const WATCH_QUIET: std::time::Duration = std::time::Duration::from_millis(50);
-
-async fn sync(dir: &Path, once: bool, device: Option<String>, json: bool) -> Result<u8> {
-    let p = profile::load()?;
-    let client = client_for(&p)?;
-    let device = device.unwrap_or_else(|| p.device.clone());
-    let mut engine = coffer_client::sync::Engine::open(client.clone(), dir, &device).await?;
-    let mut watcher = client.watcher();
-    // Local changes: a file watcher wakes the loop once writing has paused; the periodic
-    // scan stays the source of truth (events can overflow or miss moves across mounts).
-    let (local_tx, mut local_rx) = tokio::sync::mpsc::unbounded_channel::<()>();
-    let state_dir = dir.join(".coffer");
-    let mut _fs_watch = None;
-    if !once {
-        let handler = move |res: notify_debouncer_full::DebounceEventResult| {
-            let relevant = match &res {
-                Ok(events) => events.iter().any(|e| e.paths.iter().any(|p| !p.starts_with(&state_dir))),
-                Err(_) => true,
-            };
-            if relevant {
-                let _ = local_tx.send(());
-            }
-        };
-        match notify_debouncer_full::new_debouncer(WATCH_QUIET, None, handler) {
-            Ok(mut d) => match d.watch(dir, notify_debouncer_full::notify::RecursiveMode::Recursive) {
-                Ok(()) => {
-                    // The watcher reports a file once writing to it paused: no need to wait
-                    // much longer (a file written in bursts is uploaded again when it
-                    // changes; the re-check after hashing keeps a half-read file out).
-                    engine.set_settle_time(WATCH_QUIET);
-                    _fs_watch = Some(d);
-                }
-                Err(e) => eprintln!("coffer: no file watcher ({e}); scanning every few seconds"),
-            },
-            Err(e) => eprintln!("coffer: no file watcher ({e}); scanning every few seconds"),
-        }
-    }
-    loop {
-        let today = format_time(now_ms())[..10].to_owned();
-        let report = match engine.sync_until_idle(&today).await {
-            Ok(r) => r,
-            // These need a person to decide: stop and say so.
-            Err(e @ (SyncError::FolderEmptied(..) | SyncError::RemoteEmptied(..))) => return Err(e.into()),
-            Err(e) if once => return Err(e.into()),
-            Err(e) => {
-                eprintln!("coffer: sync failed, retrying: {e}");
-                tokio::select! {
-                    _ = tokio::time::sleep(std::time::Duration::from_secs(5)) => continue,
-                    _ = tokio::signal::ctrl_c() => return Ok(0),
-                }
-            }
-        };
-        if json {
-            println!("{}", serde_json::to_string(&report)?);
-        } else {
-            let moved = report.moved_local + report.moved_remote;
-            let changed = report.uploaded + report.downloaded + moved + report.deleted_local + report.deleted_remote;
-            if changed > 0 || report.conflicts > 0 || once {
-                println!(
-                    "synced: {} up, {} down, {moved} moved, {} deleted here, {} deleted there, {} merged, {} conflicts",
-                    report.uploaded,
-                    report.downloaded,
-                    report.deleted_local,
-                    report.deleted_remote,
-                    report.merged,
-                    report.conflicts
-                );
-            }
-            for (what, why) in &report.failed {
-                eprintln!("coffer: will retry: {what}: {why}");
-            }
-            for (path, why) in &report.not_synced {
-                eprintln!("coffer: not synced: {path}: {why}");
-            }
-        }
-        if once {
-            return Ok(if report.failed.is_empty() { 0 } else { crate::EXIT_ERROR });
-        }
-        let cursor = match client.latest_cursor().await {
-            Ok(c) => coffer_core::Cursor::parse(&c).unwrap_or_default(),
-            Err(_) => coffer_core::Cursor::default(),
-        };
-        // Files still being written are looked at again as soon as they may have settled.
-        let settling = report.not_synced.iter().any(|(_, why)| why.contains("StillChanging"));
-        let rescan = match (settling, _fs_watch.is_some()) {
-            (true, true) => WATCH_QUIET * 2,
-            (true, false) => std::time::Duration::from_millis(600),
-            (false, true) => std::time::Duration::from_secs(30),
-            (false, false) => std::time::Duration::from_secs(3),
-        };
-        tokio::select! {
-            _ = watcher.wait(&cursor, rescan) => {}
-            Some(()) = local_rx.recv() => {
-                // Several events may be queued: one round handles them all.
-                while local_rx.try_recv().is_ok() {}
-            }
-            _ = tokio::signal::ctrl_c() => return Ok(0),
-        }
-    }
-}
-
-fn now_ms() -> i64 {
+pub(crate) fn now_ms() -> i64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
 }

@@ -6,6 +6,7 @@ mod commands;
 mod output;
 mod profile;
 mod serve;
+mod sync_cmd;
 
 use std::process::ExitCode;
 
@@ -102,15 +103,63 @@ pub enum Command {
     #[command(subcommand)]
     Devices(DevicesCommand),
     /// Keep a local folder and the account's root in sync, both ways.
-    Sync {
-        /// The local folder (created if missing).
-        dir: std::path::PathBuf,
-        /// Sync until nothing is pending, then exit.
+    #[command(
+        args_conflicts_with_subcommands = true,
+        after_help = "Examples:\n  coffer sync ~/Coffer                  # keep syncing until Ctrl-C\n  coffer sync ~/Coffer --once           # sync until nothing is pending, then exit\n  coffer sync ~/Coffer --exclude /Videos\n  coffer sync exclude add /Photos       # stop syncing a folder on this device\n  coffer sync exclude ls\n  coffer status"
+    )]
+    Sync(SyncArgs),
+    /// Where a synced folder stands: pending changes, conflicted copies, excluded
+    /// folders, the last error.
+    Status {
+        /// The synced folder (default: the one this profile last synced).
+        dir: Option<std::path::PathBuf>,
+    },
+}
+
+#[derive(Args)]
+pub struct SyncArgs {
+    #[command(subcommand)]
+    pub action: Option<SyncAction>,
+    /// The local folder (created if missing).
+    pub dir: Option<std::path::PathBuf>,
+    /// Sync until nothing is pending, then exit.
+    #[arg(long)]
+    pub once: bool,
+    /// The name conflicted copies carry (default: this profile's device name).
+    #[arg(long)]
+    pub device: Option<String>,
+    /// Leave this server folder out of this device's sync (repeatable; remembered).
+    #[arg(long, value_name = "PATH")]
+    pub exclude: Vec<String>,
+}
+
+#[derive(Subcommand)]
+pub enum SyncAction {
+    /// Selective sync: server folders this device does not sync. Their synced copies
+    /// are removed from this device (never from the server) and not downloaded.
+    #[command(subcommand)]
+    Exclude(ExcludeCommand),
+}
+
+#[derive(Subcommand)]
+pub enum ExcludeCommand {
+    /// Stop syncing a server folder on this device.
+    Add {
+        path: String,
+        /// The synced folder (default: the one this profile last synced).
         #[arg(long)]
-        once: bool,
-        /// The name conflicted copies carry (default: this profile's device name).
+        dir: Option<std::path::PathBuf>,
+    },
+    /// Sync an excluded folder again.
+    Rm {
+        path: String,
         #[arg(long)]
-        device: Option<String>,
+        dir: Option<std::path::PathBuf>,
+    },
+    /// List the excluded folders.
+    Ls {
+        #[arg(long)]
+        dir: Option<std::path::PathBuf>,
     },
 }
 

@@ -13,6 +13,9 @@ pub struct Profile {
     pub device: String,
     pub device_id: i64,
     pub token: String,
+    /// The folder `coffer sync` last kept in sync with this profile.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sync_dir: Option<PathBuf>,
 }
 
 pub fn config_dir() -> Result<PathBuf> {

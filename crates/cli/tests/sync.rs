@@ -301,3 +301,69 @@ fn text_edits_on_both_sides_are_merged() {
     assert!(sizes.contains(&(on_b.concat().len() as u64)), "{versions}");
     assert_eq!(sizes.len(), 4, "first, laptop's, phone's, merged: {versions}");
 }
+
+#[test]
+fn selective_sync_and_status() {
+    let data = tempfile::tempdir().expect("tempdir");
+    let server = Server::start(data.path(), None);
+    server.add_user("alice", &[]);
+    let laptop = Client::login(&server, "alice");
+    let phone = Client::login(&server, "alice");
+    let work = tempfile::tempdir().expect("tempdir");
+    let (a, b) = (work.path().join("a"), work.path().join("b"));
+    fs::create_dir_all(a.join("Photos")).expect("mkdir");
+    fs::create_dir_all(a.join("Docs")).expect("mkdir");
+    fs::write(a.join("Photos/one.jpg"), common::random_bytes(300_000, 1)).expect("write");
+    fs::write(a.join("Photos/two.jpg"), common::random_bytes(200_000, 2)).expect("write");
+    fs::write(a.join("Docs/plan.txt"), b"plan\n").expect("write");
+    settle(&a);
+    sync(&laptop, &a);
+    let a_str = a.to_str().expect("utf8");
+
+    // Status: up to date; then a new file waits to be uploaded.
+    let st = laptop.ok(&["status", a_str, "--json"]).json();
+    assert_eq!(st["up_to_date"], true, "{st}");
+    assert!(st["last_sync_at"].is_i64() && st["last_error"].is_null(), "{st}");
+    fs::write(a.join("Docs/new.txt"), b"new\n").expect("write");
+    settle(&a);
+    let st = laptop.ok(&["status", a_str, "--json"]).json();
+    assert_eq!((st["up_to_date"].as_bool(), st["to_upload"].as_u64()), (Some(false), Some(1)), "{st}");
+    sync(&laptop, &a);
+    let text = laptop.ok(&["status"]).stdout;
+    assert!(text.contains("up to date"), "status defaults to the folder last synced: {text}");
+
+    // The phone leaves /Photos out: its synced copies go, the server keeps them, a file
+    // made there locally and never synced stays.
+    sync(&phone, &b);
+    assert!(b.join("Photos/one.jpg").exists());
+    phone.ok(&["sync", "exclude", "add", "/Photos"]);
+    fs::write(b.join("Photos/mine.txt"), b"only on the phone\n").expect("write");
+    settle(&b);
+    sync(&phone, &b);
+    assert!(!b.join("Photos/one.jpg").exists() && !b.join("Photos/two.jpg").exists());
+    assert_eq!(fs::read(b.join("Photos/mine.txt")).expect("kept"), b"only on the phone\n");
+    assert_eq!(phone.run(&["stat", "/Photos/one.jpg"]).code, 0, "never deleted on the server");
+    assert_ne!(phone.run(&["stat", "/Photos/mine.txt"]).code, 0, "nothing uploaded from an excluded folder");
+    assert!(b.join("Docs/new.txt").exists(), "the rest still syncs");
+    // New files there are not downloaded either.
+    fs::write(a.join("Photos/three.jpg"), common::random_bytes(100_000, 3)).expect("write");
+    settle(&a);
+    sync(&laptop, &a);
+    sync(&phone, &b);
+    assert!(!b.join("Photos/three.jpg").exists());
+    let listed = phone.ok(&["sync", "exclude", "ls", "--json"]).json();
+    assert_eq!(listed["excluded"], serde_json::json!(["/Photos"]));
+    let st = phone.ok(&["status", "--json"]).json();
+    assert_eq!(st["excluded"], serde_json::json!(["/Photos"]));
+    assert_eq!(st["up_to_date"], true, "{st}");
+    assert_ne!(phone.run(&["sync", "exclude", "rm", "/Nope"]).code, 0);
+
+    // Included again: everything comes back, and the local file goes up.
+    phone.ok(&["sync", "exclude", "rm", "/photos"]);
+    sync(&phone, &b);
+    sync(&laptop, &a);
+    for name in ["one.jpg", "two.jpg", "three.jpg", "mine.txt"] {
+        assert!(b.join("Photos").join(name).exists() && a.join("Photos").join(name).exists(), "{name}");
+    }
+    assert_eq!(files_of(&a), files_of(&b));
+}

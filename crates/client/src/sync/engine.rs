@@ -54,6 +54,29 @@ pub enum SyncError {
     Interrupted,
 }
 
+/// Where a synced folder stands (`coffer status`).
+#[derive(Debug, Default, Clone, serde::Serialize)]
+pub struct SyncStatus {
+    pub folder: String,
+    /// Nothing to upload, download or resolve.
+    pub up_to_date: bool,
+    /// Changes here waiting to reach the server (files, folders, moves, deletes).
+    pub to_upload: usize,
+    /// Changes on the server waiting to reach this folder.
+    pub to_download: usize,
+    /// Files changed on both sides, to be merged or kept as two versions.
+    pub to_resolve: usize,
+    /// Conflicted copies in the folder (both versions were kept; a person decides).
+    pub conflicted_copies: Vec<String>,
+    /// Folders left out of this device's sync.
+    pub excluded: Vec<String>,
+    /// Items not synced, and why.
+    pub not_synced: Vec<(String, String)>,
+    /// When the last sync ended (ms since the epoch), and its error if it failed.
+    pub last_sync_at: Option<i64>,
+    pub last_error: Option<String>,
+}
+
 /// What one `sync_until_idle` did.
 #[derive(Debug, Default, Clone, serde::Serialize)]
 pub struct SyncReport {
@@ -71,6 +94,39 @@ pub struct SyncReport {
     pub failed: Vec<(String, String)>,
     /// Paths not synced, with why (ignored, invalid names, still being written...).
     pub not_synced: Vec<(String, String)>,
+}
+
+/// What a round starts from.
+struct Observation {
+    trees: Trees,
+    remote: RemoteTree,
+    stamps: HashMap<String, Stamp>,
+    not_synced: Vec<(String, String)>,
+}
+
+/// Selective sync: below an excluded folder nothing is downloaded, and what was synced
+/// there is removed from the disk (the server keeps it). Local changes there that were
+/// never synced stay on the disk, untouched and not uploaded.
+fn leave_out_excluded(trees: &mut Trees, excluded: &[RemotePath]) {
+    if excluded.is_empty() {
+        return;
+    }
+    let keys: Vec<String> = excluded.iter().map(key).collect();
+    let inside = |k: &str| keys.iter().any(|e| k == e || (k.starts_with(e.as_str()) && k.as_bytes()[e.len()] == b'/'));
+    trees.remote.retain(|k, _| !inside(k));
+    // Only what is exactly as synced is taken away (the planner deletes it locally);
+    // the folders holding anything else stay, out of the planner's sight.
+    let synced = &trees.synced;
+    let kept: Vec<String> = trees
+        .local
+        .iter()
+        .filter(|(k, (_, l))| inside(k) && !synced.get(*k).is_some_and(|(_, b)| b.same_as(l)))
+        .map(|(k, _)| k.clone())
+        .collect();
+    let holds_kept = |k: &str| kept.iter().any(|c| c == k || (c.starts_with(k) && c.as_bytes()[k.len()] == b'/'));
+    trees.local.retain(|k, _| !inside(k) || !holds_kept(k));
+    let local = &trees.local;
+    trees.synced.retain(|k, _| !inside(k) || local.contains_key(k));
 }
 
 pub struct Engine {
@@ -136,6 +192,79 @@ impl Engine {
         })
     }
 
+    /// Opens a synced folder's state to look at it, while a sync of it may be running:
+    /// nothing on disk is cleaned up or recovered. `None` if the folder was never synced.
+    pub async fn inspect(client: Client, root: &Path) -> Result<Option<Self>, SyncError> {
+        if !root.join(STATE_DIR).join("state.db").is_file() {
+            return Ok(None);
+        }
+        let state = SyncState::open(&root.join(STATE_DIR)).await?;
+        Ok(Some(Self {
+            client,
+            root: root.to_path_buf(),
+            state,
+            device: String::new(),
+            settle: SETTLE_TIME,
+            crash_countdown: std::sync::atomic::AtomicI64::new(-1),
+        }))
+    }
+
+    /// Where the folder stands: what a sync would do now (nothing is changed to find
+    /// out), the conflicted copies in it, what is excluded or not synced, and how the
+    /// last sync ended.
+    pub async fn status(&self) -> Result<SyncStatus, SyncError> {
+        let (last_sync_at, last_error) = self.state.last_result().await?;
+        let excluded = self.state.excluded().await?.iter().map(|p| p.to_string()).collect();
+        let seen = self.observe(false).await?;
+        let ops = plan(&seen.trees, "", "");
+        let mut status = SyncStatus {
+            folder: self.root.display().to_string(),
+            excluded,
+            not_synced: seen.not_synced,
+            last_sync_at,
+            last_error,
+            ..SyncStatus::default()
+        };
+        for op in &ops {
+            match op {
+                Op::Upload { .. } | Op::CreateRemoteFolder { .. } | Op::DeleteRemote { .. } | Op::MoveRemote { .. } => {
+                    status.to_upload += 1
+                }
+                Op::Download { .. } | Op::CreateLocalFolder { .. } | Op::DeleteLocal { .. } | Op::MoveLocal { .. } => {
+                    status.to_download += 1
+                }
+                Op::MoveLocalAside { .. } => status.to_resolve += 1,
+                Op::Record { .. } => {}
+            }
+        }
+        status.up_to_date = status.to_upload + status.to_download + status.to_resolve == 0;
+        status.conflicted_copies = seen
+            .trees
+            .local
+            .values()
+            .filter(|(p, _)| p.file_name().is_some_and(|n| n.as_str().contains("'s conflicted copy ")))
+            .map(|(p, _)| p.to_string())
+            .collect();
+        Ok(status)
+    }
+
+    /// Remembers how a sync ended, for `status`.
+    pub async fn note_result(&self, at_ms: i64, error: Option<&str>) -> Result<(), SyncError> {
+        Ok(self.state.set_last_result(at_ms, error).await?)
+    }
+
+    /// The folders left out of this device's sync.
+    pub async fn excluded(&self) -> Result<Vec<RemotePath>, SyncError> {
+        Ok(self.state.excluded().await?)
+    }
+
+    /// Sets the folders left out of this device's sync: the next round removes their
+    /// synced contents from the disk (never from the server) and stops downloading
+    /// them; taking one off the list brings it back.
+    pub async fn set_excluded(&self, paths: &[RemotePath]) -> Result<(), SyncError> {
+        Ok(self.state.set_excluded(paths).await?)
+    }
+
     /// For crash tests: the `n`-th step from now makes its change (on disk or on the
     /// server) and then, instead of being recorded, fails with [`SyncError::Interrupted`],
     /// leaving what a crash at that moment would leave. Drop the engine and open it again
@@ -175,7 +304,35 @@ impl Engine {
 
     /// One round; false when there was nothing to do.
     async fn round(&mut self, date: &str, report: &mut SyncReport) -> Result<bool, SyncError> {
+        let seen = self.observe(true).await?;
+        report.not_synced = seen.not_synced;
+        let ops = plan(&seen.trees, &self.device, date);
+        tracing::debug!(folder = %self.root.display(), ?ops, "planned");
+        if ops.is_empty() {
+            return Ok(false);
+        }
+        for op in ops {
+            let what = format!("{op:?}");
+            if let Err(e) = self.execute(&op, &seen.trees, &seen.remote, &seen.stamps, report).await {
+                // A failed step is planned again next round; fatal errors stop the sync.
+                match &e {
+                    SyncError::Client(c) if c.code().is_none_or(|code| code == ErrorCode::Unauthorized) => {
+                        return Err(e);
+                    }
+                    SyncError::Interrupted => return Err(e),
+                    _ => report.failed.push((what, e.to_string())),
+                }
+            }
+        }
+        Ok(true)
+    }
+
+    /// What there is now: the server's tree (caught up with the journal), the disk's (a
+    /// scan), and the base, ready for the planner. With `save`, what was learned (journal
+    /// changes, stamps) is kept for the next round; without, nothing is written.
+    async fn observe(&self, save: bool) -> Result<Observation, SyncError> {
         let loaded = self.state.load().await?;
+        let excluded = self.state.excluded().await?;
         let mut remote = loaded.remote;
         // The root never appears in the journal: learn its id, so paths can be built.
         let root = self.client.stat("/").await?;
@@ -192,7 +349,9 @@ impl Engine {
         let mut cursor = loaded.cursor;
         loop {
             let d = self.client.delta(Some(&cursor), Some(2000)).await?;
-            self.state.apply_remote(&d.changes, &d.cursor).await?;
+            if save {
+                self.state.apply_remote(&d.changes, &d.cursor).await?;
+            }
             for c in &d.changes {
                 remote.apply(c);
             }
@@ -212,7 +371,9 @@ impl Engine {
         })
         .await
         .map_err(|e| std::io::Error::other(e.to_string()))??;
-        self.state.save_stamps(&scanned.stamps).await?;
+        if save {
+            self.state.save_stamps(&scanned.stamps).await?;
+        }
         let remembered = loaded.synced.values().filter(|(_, e)| e.kind == Kind::File).count();
         // Nothing at all there (not even a file being written or ignored) while files
         // were synced: an unmounted disk or a mistaken `rm -rf`, never mirrored as deletes.
@@ -220,11 +381,11 @@ impl Engine {
         if nothing_there && remembered > 0 {
             return Err(SyncError::FolderEmptied(self.root.clone(), remembered));
         }
-        report.not_synced = scanned
+        let not_synced = scanned
             .skipped
             .iter()
             .filter(|(_, why)| !matches!(why, Skipped::Ignored))
-            .map(|(p, why)| (p.clone(), format!("{why:?}")))
+            .map(|(p, why)| (p.clone(), why.to_string()))
             .collect();
         let mut local = scanned.tree;
         // Whatever the scan left out (still being written, unreadable, ignored since it
@@ -252,26 +413,10 @@ impl Engine {
             // never mirrored as local deletes without a person deciding.
             return Err(SyncError::RemoteEmptied(remembered));
         }
-        let trees = Trees { remote: remote_tree, local, synced: loaded.synced };
-        let ops = plan(&trees, &self.device, date);
-        if ops.is_empty() {
-            return Ok(false);
-        }
-        let stamps: HashMap<String, Stamp> = scanned.stamps.iter().map(|(k, (s, _))| (k.clone(), *s)).collect();
-        for op in ops {
-            let what = format!("{op:?}");
-            if let Err(e) = self.execute(&op, &trees, &remote, &stamps, report).await {
-                // A failed step is planned again next round; fatal errors stop the sync.
-                match &e {
-                    SyncError::Client(c) if c.code().is_none_or(|code| code == ErrorCode::Unauthorized) => {
-                        return Err(e);
-                    }
-                    SyncError::Interrupted => return Err(e),
-                    _ => report.failed.push((what, e.to_string())),
-                }
-            }
-        }
-        Ok(true)
+        let mut trees = Trees { remote: remote_tree, local, synced: loaded.synced };
+        leave_out_excluded(&mut trees, &excluded);
+        let stamps = scanned.stamps.iter().map(|(k, (s, _))| (k.clone(), *s)).collect();
+        Ok(Observation { trees, remote, stamps, not_synced })
     }
 
     async fn execute(

@@ -195,6 +195,9 @@ pub fn plan(trees: &Trees, device: &str, date: &str) -> Vec<Op> {
         let local = trees.local.get(k);
         let base = trees.synced.get(k);
         let path = remote.or(local).or(base).map(|(p, _)| p.clone()).unwrap_or_default();
+        // The base learns an agreement under the disk's spelling: if the server spells
+        // it otherwise, that then shows as the server's rename, which the disk follows.
+        let spelled_here = local.or(remote).or(base).map(|(p, _)| p.clone()).unwrap_or_default();
         let changed = |side: Option<&(RemotePath, Entry)>| match (side, base) {
             (None, None) => false,
             (Some((_, e)), Some((_, b))) => !e.same_as(b),
@@ -202,9 +205,11 @@ pub fn plan(trees: &Trees, device: &str, date: &str) -> Vec<Op> {
         };
         let is_folder = |side: Option<&(RemotePath, Entry)>| side.is_some_and(|(_, e)| e.kind == Kind::Folder);
         if is_folder(local) && is_folder(remote) {
-            // A folder on both sides: only the base may need to learn of it.
-            if !is_folder(base) {
-                creates.push(Op::Record { path, entry: Some(Entry::folder()) });
+            // A folder on both sides: only the base may need to learn of it (or of the
+            // server's new folder standing where the one it knew was).
+            let id = remote.and_then(|(_, r)| r.id);
+            if !is_folder(base) || base.is_some_and(|(_, b)| b.id != id) {
+                creates.push(Op::Record { path: spelled_here, entry: Some(Entry::folder().with_id(id)) });
             }
             continue;
         }
@@ -215,9 +220,9 @@ pub fn plan(trees: &Trees, device: &str, date: &str) -> Vec<Op> {
                 // Base out of date only in bookkeeping (a new revision number of the same
                 // bytes): refresh it.
                 if let (Some((_, r)), Some((_, b))) = (remote, base)
-                    && r.rev != b.rev
+                    && (r.rev != b.rev || r.id != b.id)
                 {
-                    creates.push(Op::Record { path, entry: Some(r.clone()) });
+                    creates.push(Op::Record { path: spelled_here, entry: Some(r.clone()) });
                 }
             }
             (true, false) => match (local, remote) {
@@ -235,7 +240,7 @@ pub fn plan(trees: &Trees, device: &str, date: &str) -> Vec<Op> {
             (true, true) => match (local, remote) {
                 (None, None) => creates.push(Op::Record { path, entry: None }),
                 (Some((_, l)), Some((_, r))) if l.same_as(r) => {
-                    creates.push(Op::Record { path, entry: Some(r.clone()) })
+                    creates.push(Op::Record { path: spelled_here, entry: Some(r.clone()) })
                 }
                 // Deleted here, edited there: the edit wins.
                 (None, Some((_, r))) => creates.push(pull_remote(&path, r)),
@@ -281,6 +286,12 @@ fn related(a: &str, b: &str) -> bool {
     within(a, b) || within(b, a)
 }
 
+/// True when an item is elsewhere: in another folder, or under another name (case
+/// counts). A folder above it spelled differently is that folder's own rename.
+fn moved(now: &RemotePath, before: &RemotePath) -> bool {
+    now.parent().map(|p| key(&p)) != before.parent().map(|p| key(&p)) || now.file_name() != before.file_name()
+}
+
 /// True when a file stands where a folder above `path` would have to be.
 fn under_file(tree: &Tree, path: &RemotePath) -> bool {
     std::iter::successors(path.parent(), |p| p.parent())
@@ -305,7 +316,7 @@ fn moves(trees: &Trees) -> (Vec<Op>, Vec<String>) {
         // where it was (the same file, if its id is known) and nothing where it went.
         if let Some(rk) = b.id.and_then(|id| remote_by_id.get(&id))
             && let Some((rp, r)) = trees.remote.get(*rk)
-            && rp != bp
+            && moved(rp, bp)
             && r.kind == b.kind
             && let Some((_, l)) = trees.local.get(bk)
             && l.kind == b.kind
@@ -323,16 +334,16 @@ fn moves(trees: &Trees) -> (Vec<Op>, Vec<String>) {
             trees
                 .local
                 .get_key_value(bk)
-                .filter(|(_, (lp, l))| lp != bp && l.same_as(b) && same_item(l))
+                .filter(|(_, (lp, l))| moved(lp, bp) && l.same_as(b) && same_item(l))
                 .map(|(k, _)| k)
         });
         if let Some(lk) = moved_here
             && let Some((lp, l)) = trees.local.get(lk)
-            && lp != bp
+            && moved(lp, bp)
             && l.kind == b.kind
             && (l.kind == Kind::Folder || l.content == b.content)
             && let Some((rp, r)) = trees.remote.get(bk)
-            && rp == bp
+            && !moved(rp, bp)
             && r.kind == b.kind
             && (b.id.is_none() || r.id == b.id)
             && (lk == bk || !trees.remote.contains_key(lk))

@@ -51,6 +51,20 @@ pub enum Skipped {
     NameClash(String),
 }
 
+impl std::fmt::Display for Skipped {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Skipped::Ignored => write!(f, "ignored"),
+            Skipped::InvalidName(why) => write!(f, "invalid name: {why}"),
+            Skipped::StillChanging => write!(f, "still being written"),
+            Skipped::Symlink => write!(f, "a symbolic link (not synced)"),
+            Skipped::Special => write!(f, "not a regular file or folder"),
+            Skipped::Unreadable(why) => write!(f, "unreadable: {why}"),
+            Skipped::NameClash(other) => write!(f, "differs from '{other}' only by case: rename one of them"),
+        }
+    }
+}
+
 /// One scan's result.
 #[derive(Debug, Default)]
 pub struct Scan {

@@ -355,6 +355,51 @@ impl SyncState {
         Ok(())
     }
 
+    async fn meta(&self, k: &str) -> Result<Option<String>, StateError> {
+        Ok(sqlx::query_scalar("SELECT v FROM meta WHERE k = $1").bind(k.to_owned()).fetch_optional(&self.pool).await?)
+    }
+
+    async fn set_meta(&self, k: &str, v: Option<&str>) -> Result<(), StateError> {
+        match v {
+            Some(v) => {
+                sqlx::query("INSERT INTO meta (k, v) VALUES ($1, $2) ON CONFLICT (k) DO UPDATE SET v = excluded.v")
+                    .bind(k.to_owned())
+                    .bind(v.to_owned())
+                    .execute(&self.pool)
+                    .await?
+            }
+            None => sqlx::query("DELETE FROM meta WHERE k = $1").bind(k.to_owned()).execute(&self.pool).await?,
+        };
+        Ok(())
+    }
+
+    /// The folders left out of this device's sync (selective sync).
+    pub async fn excluded(&self) -> Result<Vec<RemotePath>, StateError> {
+        let Some(text) = self.meta("excluded").await? else { return Ok(Vec::new()) };
+        let paths: Vec<String> =
+            serde_json::from_str(&text).map_err(|e| StateError::Damaged(format!("excluded folders: {e}")))?;
+        paths.iter().map(|p| RemotePath::parse(p).map_err(|e| StateError::Damaged(format!("{p:?}: {e}")))).collect()
+    }
+
+    pub async fn set_excluded(&self, paths: &[RemotePath]) -> Result<(), StateError> {
+        let mut list: Vec<String> = paths.iter().map(|p| p.to_string()).collect();
+        list.sort();
+        list.dedup();
+        let text = serde_json::to_string(&list).map_err(|e| StateError::Damaged(e.to_string()))?;
+        self.set_meta("excluded", Some(&text)).await
+    }
+
+    /// How the last sync ended: when (ms since the epoch) and the error, if it failed.
+    pub async fn last_result(&self) -> Result<(Option<i64>, Option<String>), StateError> {
+        let at = self.meta("last_sync_at").await?.and_then(|v| v.parse().ok());
+        Ok((at, self.meta("last_error").await?))
+    }
+
+    pub async fn set_last_result(&self, at: i64, error: Option<&str>) -> Result<(), StateError> {
+        self.set_meta("last_sync_at", Some(&at.to_string())).await?;
+        self.set_meta("last_error", error).await
+    }
+
     pub async fn close(&self) {
         self.pool.close().await;
     }

@@ -1,0 +1,229 @@
+//! `coffer sync`, `coffer sync exclude` and `coffer status`: a folder kept in sync
+//! with the account, and what is known about it.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+use coffer_client::sync::{Engine, SyncError};
+use coffer_core::RemotePath;
+
+use crate::commands::{client_for, now_ms};
+use crate::output::{format_time, print_json};
+use crate::profile;
+use crate::{ExcludeCommand, SyncAction, SyncArgs};
+
+/// How long the file watcher waits for writing to pause before it reports a change.
+const WATCH_QUIET: std::time::Duration = std::time::Duration::from_millis(50);
+
+/// `coffer sync`: the folder, or a selective-sync subcommand.
+pub async fn run(args: SyncArgs, json: bool) -> Result<u8> {
+    match args.action {
+        Some(SyncAction::Exclude(cmd)) => exclude(cmd, json).await,
+        None => {
+            let Some(dir) = args.dir else { bail!("which folder? `coffer sync DIR` (see --help)") };
+            sync(&dir, args.once, args.device, &args.exclude, json).await
+        }
+    }
+}
+
+async fn sync(dir: &Path, once: bool, device: Option<String>, exclude: &[String], json: bool) -> Result<u8> {
+    let mut p = profile::load()?;
+    let client = client_for(&p)?;
+    let device = device.unwrap_or_else(|| p.device.clone());
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    let dir = &std::fs::canonicalize(dir).with_context(|| format!("{}", dir.display()))?;
+    if p.sync_dir.as_deref() != Some(dir.as_path()) {
+        p.sync_dir = Some(dir.clone());
+        profile::save(&p)?;
+    }
+    let mut engine = Engine::open(client.clone(), dir, &device).await?;
+    if !exclude.is_empty() {
+        let mut excluded = engine.excluded().await?;
+        for path in exclude {
+            excluded.push(RemotePath::parse(path).with_context(|| format!("--exclude {path:?}"))?);
+        }
+        engine.set_excluded(&excluded).await?;
+    }
+    let mut watcher = client.watcher();
+    // Local changes: a file watcher wakes the loop once writing has paused; the periodic
+    // scan stays the source of truth (events can overflow or miss moves across mounts).
+    let (local_tx, mut local_rx) = tokio::sync::mpsc::unbounded_channel::<()>();
+    let state_dir = dir.join(".coffer");
+    let mut _fs_watch = None;
+    if !once {
+        let handler = move |res: notify_debouncer_full::DebounceEventResult| {
+            let relevant = match &res {
+                Ok(events) => events.iter().any(|e| e.paths.iter().any(|p| !p.starts_with(&state_dir))),
+                Err(_) => true,
+            };
+            if relevant {
+                let _ = local_tx.send(());
+            }
+        };
+        match notify_debouncer_full::new_debouncer(WATCH_QUIET, None, handler) {
+            Ok(mut d) => match d.watch(dir, notify_debouncer_full::notify::RecursiveMode::Recursive) {
+                Ok(()) => {
+                    // The watcher reports a file once writing to it paused: no need to wait
+                    // much longer (a file written in bursts is uploaded again when it
+                    // changes; the re-check after hashing keeps a half-read file out).
+                    engine.set_settle_time(WATCH_QUIET);
+                    _fs_watch = Some(d);
+                }
+                Err(e) => eprintln!("coffer: no file watcher ({e}); scanning every few seconds"),
+            },
+            Err(e) => eprintln!("coffer: no file watcher ({e}); scanning every few seconds"),
+        }
+    }
+    loop {
+        let today = format_time(now_ms())[..10].to_owned();
+        let result = engine.sync_until_idle(&today).await;
+        let error = result.as_ref().err().map(|e| e.to_string());
+        let _ = engine.note_result(now_ms(), error.as_deref()).await;
+        let report = match result {
+            Ok(r) => r,
+            // These need a person to decide: stop and say so.
+            Err(e @ (SyncError::FolderEmptied(..) | SyncError::RemoteEmptied(..))) => return Err(e.into()),
+            Err(e) if once => return Err(e.into()),
+            Err(e) => {
+                eprintln!("coffer: sync failed, retrying: {e}");
+                tokio::select! {
+                    _ = tokio::time::sleep(std::time::Duration::from_secs(5)) => continue,
+                    _ = tokio::signal::ctrl_c() => return Ok(0),
+                }
+            }
+        };
+        if json {
+            println!("{}", serde_json::to_string(&report)?);
+        } else {
+            let moved = report.moved_local + report.moved_remote;
+            let changed = report.uploaded + report.downloaded + moved + report.deleted_local + report.deleted_remote;
+            if changed > 0 || report.conflicts > 0 || once {
+                println!(
+                    "synced: {} up, {} down, {moved} moved, {} deleted here, {} deleted there, {} merged, {} conflicts",
+                    report.uploaded,
+                    report.downloaded,
+                    report.deleted_local,
+                    report.deleted_remote,
+                    report.merged,
+                    report.conflicts
+                );
+            }
+            for (what, why) in &report.failed {
+                eprintln!("coffer: will retry: {what}: {why}");
+            }
+            for (path, why) in &report.not_synced {
+                eprintln!("coffer: not synced: {path}: {why}");
+            }
+        }
+        if once {
+            return Ok(if report.failed.is_empty() { 0 } else { crate::EXIT_ERROR });
+        }
+        let cursor = match client.latest_cursor().await {
+            Ok(c) => coffer_core::Cursor::parse(&c).unwrap_or_default(),
+            Err(_) => coffer_core::Cursor::default(),
+        };
+        // Files still being written are looked at again as soon as they may have settled.
+        let settling = report.not_synced.iter().any(|(_, why)| why == "still being written");
+        let rescan = match (settling, _fs_watch.is_some()) {
+            (true, true) => WATCH_QUIET * 2,
+            (true, false) => std::time::Duration::from_millis(600),
+            (false, true) => std::time::Duration::from_secs(30),
+            (false, false) => std::time::Duration::from_secs(3),
+        };
+        tokio::select! {
+            _ = watcher.wait(&cursor, rescan) => {}
+            Some(()) = local_rx.recv() => {
+                // Several events may be queued: one round handles them all.
+                while local_rx.try_recv().is_ok() {}
+            }
+            _ = tokio::signal::ctrl_c() => return Ok(0),
+        }
+    }
+}
+
+/// The synced folder a command is about: the one given, else the one this profile
+/// last synced.
+fn synced_folder(dir: Option<PathBuf>) -> Result<PathBuf> {
+    match dir.or(profile::load()?.sync_dir) {
+        Some(d) => Ok(d),
+        None => bail!("no synced folder yet: give its path, or run `coffer sync DIR` first"),
+    }
+}
+
+async fn inspect(dir: &Path) -> Result<Engine> {
+    let client = client_for(&profile::load()?)?;
+    match Engine::inspect(client, dir).await? {
+        Some(engine) => Ok(engine),
+        None => bail!("{} is not a synced folder (run `coffer sync {}` first)", dir.display(), dir.display()),
+    }
+}
+
+async fn exclude(cmd: ExcludeCommand, json: bool) -> Result<u8> {
+    let (dir, change) = match cmd {
+        ExcludeCommand::Add { path, dir } => (dir, Some((path, true))),
+        ExcludeCommand::Rm { path, dir } => (dir, Some((path, false))),
+        ExcludeCommand::Ls { dir } => (dir, None),
+    };
+    let dir = synced_folder(dir)?;
+    let engine = inspect(&dir).await?;
+    let mut excluded = engine.excluded().await?;
+    if let Some((path, add)) = change {
+        let path = RemotePath::parse(&path).with_context(|| format!("{path:?}"))?;
+        if path.is_root() {
+            bail!("the root cannot be excluded: stop `coffer sync` instead");
+        }
+        if add {
+            excluded.push(path);
+        } else {
+            let before = excluded.len();
+            excluded.retain(|p| p.to_string().to_lowercase() != path.to_string().to_lowercase());
+            if excluded.len() == before {
+                bail!("{path} is not excluded");
+            }
+        }
+        engine.set_excluded(&excluded).await?;
+        excluded = engine.excluded().await?;
+    }
+    let list: Vec<String> = excluded.iter().map(|p| p.to_string()).collect();
+    if json {
+        print_json(&serde_json::json!({ "folder": dir, "excluded": list }))?;
+    } else {
+        for p in &list {
+            println!("{p}");
+        }
+    }
+    Ok(0)
+}
+
+/// `coffer status [DIR]`.
+pub async fn status(dir: Option<PathBuf>, json: bool) -> Result<u8> {
+    let dir = synced_folder(dir)?;
+    let st = inspect(&dir).await?.status().await?;
+    if json {
+        print_json(&st)?;
+        return Ok(0);
+    }
+    if st.up_to_date {
+        println!("{}: up to date", st.folder);
+    } else {
+        println!(
+            "{}: {} to upload, {} to download, {} edited on both sides",
+            st.folder, st.to_upload, st.to_download, st.to_resolve
+        );
+    }
+    for c in &st.conflicted_copies {
+        println!("conflicted copy: {c}");
+    }
+    for e in &st.excluded {
+        println!("excluded: {e}");
+    }
+    for (p, why) in &st.not_synced {
+        println!("not synced: {p}: {why}");
+    }
+    match (st.last_sync_at, &st.last_error) {
+        (Some(at), Some(e)) => println!("last sync failed at {}: {e}", format_time(at)),
+        (Some(at), None) => println!("last synced at {}", format_time(at)),
+        (None, _) => println!("not synced yet"),
+    }
+    Ok(0)
+}
