@@ -299,7 +299,7 @@ async fn put(mut paths: Vec<String>, jobs: usize, json: bool) -> Result<u8> {
             dirs.extend(transfer::collect_dirs(&local_path, &target)?);
             items.extend(transfer::collect_items(&local_path, &target)?);
         } else if meta.is_file() {
-            items.push(UploadItem { local: local_path, remote: target });
+            items.push(UploadItem::new(local_path, target));
         } else {
             bail!("'{local}' is neither a file nor a folder");
         }

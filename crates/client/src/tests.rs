@@ -105,7 +105,7 @@ async fn large_files_are_streamed_and_deltas_are_small() {
     let tmp = tempfile::tempdir().expect("tempdir");
     let data = noise(9 * 1024 * 1024, 7);
     write(tmp.path(), "big.bin", &data);
-    let item = UploadItem { local: tmp.path().join("big.bin"), remote: "/big.bin".into() };
+    let item = UploadItem::new(tmp.path().join("big.bin"), "/big.bin");
     // A 1 MiB batch budget makes anything over 256 KiB a large file.
     let opts = UploadOptions { batch_bytes: 1024 * 1024, concurrency: 3, ..UploadOptions::default() };
     let (sent, progress) = counter();
@@ -182,9 +182,9 @@ async fn bad_items_fail_alone() {
     let tmp = tempfile::tempdir().expect("tempdir");
     write(tmp.path(), "ok", b"fine");
     let items = vec![
-        UploadItem { local: tmp.path().join("missing"), remote: "/m".into() },
-        UploadItem { local: tmp.path().join("ok"), remote: "/ok".into() },
-        UploadItem { local: tmp.path().join("ok"), remote: "/bad/../x".into() },
+        UploadItem::new(tmp.path().join("missing"), "/m"),
+        UploadItem::new(tmp.path().join("ok"), "/ok"),
+        UploadItem::new(tmp.path().join("ok"), "/bad/../x"),
     ];
     let (_, progress) = counter();
     let report = upload(&client, items, &UploadOptions::default(), progress).await.expect("upload");
@@ -197,7 +197,7 @@ async fn unreachable_server_stops_the_upload() {
     let client = Client::new("http://127.0.0.1:9", None).expect("valid");
     let tmp = tempfile::tempdir().expect("tempdir");
     write(tmp.path(), "f", b"x");
-    let items = vec![UploadItem { local: tmp.path().join("f"), remote: "/f".into() }];
+    let items = vec![UploadItem::new(tmp.path().join("f"), "/f")];
     let (_, progress) = counter();
     let err = upload(&client, items, &UploadOptions::default(), progress).await.expect_err("no server");
     assert!(matches!(err, crate::ClientError::Transport(ref m) if m.contains("127.0.0.1:9")), "{err}");

@@ -45,6 +45,23 @@ const PARALLEL_JOBS: usize = 2;
 pub struct UploadItem {
     pub local: PathBuf,
     pub remote: String,
+    /// What the caller saw: the file is uploaded only if it still has this content, as
+    /// the revision after `parent_rev` (a sync names the revision its edit started
+    /// from); the destination is then not looked up.
+    pub expect: Option<Expect>,
+}
+
+/// See [`UploadItem::expect`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Expect {
+    pub content: ContentHash,
+    pub parent_rev: Option<i64>,
+}
+
+impl UploadItem {
+    pub fn new(local: impl Into<PathBuf>, remote: impl Into<String>) -> Self {
+        Self { local: local.into(), remote: remote.into(), expect: None }
+    }
 }
 
 /// Tunables of [`upload`].
@@ -96,6 +113,8 @@ pub struct FileReport {
     pub bytes_sent: u64,
     /// The destination's current revision, when known.
     pub rev: Option<i64>,
+    /// The destination's node id, when a commit made it.
+    pub node_id: Option<i64>,
     pub error: Option<String>,
 }
 
@@ -183,13 +202,14 @@ pub(crate) struct Entry {
     pub remote: String,
     pub path: RemotePath,
     pub size: u64,
+    pub expect: Option<Expect>,
 }
 
 /// A file's finished report, tagged with the item's position.
 pub(crate) type Done = (usize, FileReport);
 
 fn report_of(index: usize, local: PathBuf, remote: String, status: FileStatus, bytes_total: u64) -> Done {
-    (index, FileReport { remote, local, status, bytes_total, bytes_sent: 0, rev: None, error: None })
+    (index, FileReport { remote, local, status, bytes_total, bytes_sent: 0, rev: None, node_id: None, error: None })
 }
 
 impl Entry {
@@ -248,6 +268,22 @@ impl Pending {
         }
     }
 
+    /// Decides what this file replaces. With an expectation: only the expected content,
+    /// after the expected revision (else a `Conflict` report: it changed since it was
+    /// seen). Otherwise as [`Pending::against`].
+    pub(crate) fn settle(&mut self, remote: Option<&NodeInfo>) -> Option<Done> {
+        match self.entry.expect {
+            Some(ex) if ex.content != self.content_hash() => {
+                Some(self.report(FileStatus::Conflict, None, Some("changed since it was scanned".into())))
+            }
+            Some(ex) => {
+                self.parent_rev = ex.parent_rev;
+                None
+            }
+            None => self.against(remote),
+        }
+    }
+
     /// Compares with the destination as it is: an identical file is `Unchanged` (the
     /// report is returned); otherwise `parent_rev` is set to overwrite it.
     pub(crate) fn against(&mut self, remote: Option<&NodeInfo>) -> Option<Done> {
@@ -263,7 +299,9 @@ impl Pending {
         match (result.node, result.error) {
             (Some(node), _) => {
                 let status = if self.parent_rev.is_some() { FileStatus::Modified } else { FileStatus::Created };
-                Outcome::Done(self.report(status, node.rev, None))
+                let (i, mut r) = self.report(status, node.rev, None);
+                r.node_id = Some(node.id);
+                Outcome::Done((i, r))
             }
             (None, Some(e)) if e.code == ErrorCode::MissingChunks => Outcome::Missing,
             (None, Some(e)) => {
@@ -411,9 +449,14 @@ fn scan(items: Vec<UploadItem>) -> (Vec<Entry>, Vec<Done>) {
             continue;
         }
         match std::fs::metadata(&item.local) {
-            Ok(m) if m.is_file() => {
-                entries.push(Entry { index, local: item.local, remote: item.remote, path, size: m.len() })
-            }
+            Ok(m) if m.is_file() => entries.push(Entry {
+                index,
+                local: item.local,
+                remote: item.remote,
+                path,
+                size: m.len(),
+                expect: item.expect,
+            }),
             Ok(_) => failed.push(fail("not a regular file".into())),
             Err(e) => failed.push(fail(e.to_string())),
         }
@@ -538,7 +581,7 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let file = dir.path().join("f");
         std::fs::write(&file, b"abc").expect("write");
-        let item = |local: &std::path::Path, remote: &str| UploadItem { local: local.into(), remote: remote.into() };
+        let item = |local: &std::path::Path, remote: &str| UploadItem::new(local, remote);
         let items = vec![
             item(&file, "/a/f"),
             item(&file, "/"),

@@ -11,11 +11,14 @@
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::SystemTime;
 
 use bytes::Bytes;
 use coffer_core::wire::{CommitFileRequest, CommitRequest, NodeInfo, UploadRequest};
 use coffer_core::{ChunkerConfig, ContentHash, ErrorCode, RemotePath, chunk_reader};
+
+use futures::StreamExt;
 
 use super::plan::{Entry, Kind, Op, Tree, Trees, key, plan};
 use super::remote::RemoteTree;
@@ -24,6 +27,7 @@ use super::state::{StateError, SyncState};
 use crate::api::Client;
 use crate::download::DownloadSource;
 use crate::error::ClientError;
+use crate::transfer::{self, Expect, FileStatus, UploadItem, UploadOptions};
 
 /// Largest text file merged line by line when edited on two sides (bigger ones are
 /// kept as two versions).
@@ -94,6 +98,25 @@ pub struct SyncReport {
     pub failed: Vec<(String, String)>,
     /// Paths not synced, with why (ignored, invalid names, still being written...).
     pub not_synced: Vec<(String, String)>,
+}
+
+/// Downloads in flight at once.
+const PARALLEL_DOWNLOADS: usize = 4;
+
+/// Notes a failed step (planned again next round), or stops the round on errors that
+/// stop the sync: the server unreachable or refusing the token, a simulated crash.
+fn step_failed(op: &Op, result: Result<(), SyncError>, report: &mut SyncReport) -> Result<(), SyncError> {
+    match result {
+        Ok(()) => Ok(()),
+        Err(SyncError::Client(c)) if c.code().is_none_or(|code| code == ErrorCode::Unauthorized) => {
+            Err(SyncError::Client(c))
+        }
+        Err(SyncError::Interrupted) => Err(SyncError::Interrupted),
+        Err(e) => {
+            report.failed.push((format!("{op:?}"), e.to_string()));
+            Ok(())
+        }
+    }
 }
 
 /// What a round starts from.
@@ -304,27 +327,95 @@ impl Engine {
 
     /// One round; false when there was nothing to do.
     async fn round(&mut self, date: &str, report: &mut SyncReport) -> Result<bool, SyncError> {
-        let seen = self.observe(true).await?;
-        report.not_synced = seen.not_synced;
+        let mut seen = self.observe(true).await?;
+        report.not_synced = std::mem::take(&mut seen.not_synced);
         let ops = plan(&seen.trees, &self.device, date);
         tracing::debug!(folder = %self.root.display(), ?ops, "planned");
         if ops.is_empty() {
             return Ok(false);
         }
+        // Moves, conflicted copies, folders and records first, in plan order; then the
+        // uploads (batched: many files per request) and the downloads (several at once);
+        // deletions last.
+        let (mut uploads, mut downloads, mut deletes, mut others) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
         for op in ops {
-            let what = format!("{op:?}");
-            if let Err(e) = self.execute(&op, &seen.trees, &seen.remote, &seen.stamps, report).await {
-                // A failed step is planned again next round; fatal errors stop the sync.
-                match &e {
-                    SyncError::Client(c) if c.code().is_none_or(|code| code == ErrorCode::Unauthorized) => {
-                        return Err(e);
-                    }
-                    SyncError::Interrupted => return Err(e),
-                    _ => report.failed.push((what, e.to_string())),
+            match op {
+                Op::Upload { .. } => uploads.push(op),
+                Op::Download { .. } => downloads.push(op),
+                Op::DeleteRemote { .. } | Op::DeleteLocal { .. } => deletes.push(op),
+                _ => others.push(op),
+            }
+        }
+        for op in &others {
+            let result = self.execute(op, &seen.trees, &seen.remote, &seen.stamps, report).await;
+            step_failed(op, result, report)?;
+        }
+        let this: &Engine = self;
+        let seen = &seen;
+        let (up, down) = tokio::join!(this.upload_all(&uploads, &seen.trees), async {
+            futures::stream::iter(&downloads)
+                .map(|op| async move {
+                    let mut mine = SyncReport::default();
+                    let result = this.execute(op, &seen.trees, &seen.remote, &seen.stamps, &mut mine).await;
+                    (op, result, mine)
+                })
+                .buffer_unordered(PARALLEL_DOWNLOADS)
+                .collect::<Vec<_>>()
+                .await
+        });
+        for (op, result, mine) in down {
+            report.downloaded += mine.downloaded;
+            step_failed(op, result, report)?;
+        }
+        let up = up?;
+        report.uploaded += up.uploaded;
+        report.failed.extend(up.failed);
+        for op in &deletes {
+            let result = self.execute(op, &seen.trees, &seen.remote, &seen.stamps, report).await;
+            step_failed(op, result, report)?;
+        }
+        Ok(true)
+    }
+
+    /// Uploads files as few requests as possible: small files many to a batch (one
+    /// upload session, one commit), each only if it still has the planned content and
+    /// as the revision after the one its edit started from.
+    async fn upload_all(&self, ops: &[Op], trees: &Trees) -> Result<SyncReport, SyncError> {
+        let mut report = SyncReport::default();
+        let planned: Vec<(&RemotePath, ContentHash, Option<i64>)> = ops
+            .iter()
+            .filter_map(|op| match op {
+                Op::Upload { path, content, parent_rev } => Some((path, *content, *parent_rev)),
+                _ => None,
+            })
+            .collect();
+        if planned.is_empty() {
+            return Ok(report);
+        }
+        let items = planned
+            .iter()
+            .map(|(path, content, parent_rev)| UploadItem {
+                local: on_disk(&self.root, &trees.local, path),
+                remote: path.to_string(),
+                expect: Some(Expect { content: *content, parent_rev: *parent_rev }),
+            })
+            .collect();
+        let done = transfer::upload(&self.client, items, &UploadOptions::default(), Arc::new(|_| {})).await?;
+        for ((path, content, _), file) in planned.iter().zip(done.files) {
+            match file.status {
+                FileStatus::Created | FileStatus::Modified => {
+                    let entry = Entry::file(*content, file.rev).with_id(file.node_id);
+                    self.record(trees, path, entry).await?;
+                    report.uploaded += 1;
+                }
+                // Changed again, or a newer revision on the server: the next round decides.
+                FileStatus::Conflict | FileStatus::Unchanged => {}
+                FileStatus::Failed => {
+                    report.failed.push((format!("upload {path}"), file.error.unwrap_or_default()));
                 }
             }
         }
-        Ok(true)
+        Ok(report)
     }
 
     /// What there is now: the server's tree (caught up with the journal), the disk's (a
@@ -428,14 +519,8 @@ impl Engine {
         report: &mut SyncReport,
     ) -> Result<(), SyncError> {
         match op {
-            Op::Upload { path, content, parent_rev } => {
-                let source = on_disk(&self.root, &trees.local, path);
-                if let Some(node) = self.upload(&source, path, *content, *parent_rev).await? {
-                    let entry = Entry::file(*content, node.rev).with_id(Some(node.id));
-                    self.record(trees, path, entry).await?;
-                    report.uploaded += 1;
-                }
-            }
+            // Sent in batches: see `upload_all`.
+            Op::Upload { .. } => {}
             Op::CreateRemoteFolder { path } => {
                 let node = self.client.mkdir(&path.to_string(), true).await?;
                 self.record(trees, path, Entry::folder().with_id(Some(node.id))).await?;

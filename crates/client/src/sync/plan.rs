@@ -207,8 +207,13 @@ pub fn plan(trees: &Trees, device: &str, date: &str) -> Vec<Op> {
         if is_folder(local) && is_folder(remote) {
             // A folder on both sides: only the base may need to learn of it (or of the
             // server's new folder standing where the one it knew was).
+            // Its ids and spelling are refreshed too: if the server spells it otherwise,
+            // the next round renames the disk's to match.
             let id = remote.and_then(|(_, r)| r.id);
-            if !is_folder(base) || base.is_some_and(|(_, b)| b.id != id) {
+            let ino = local.and_then(|(_, l)| l.ino);
+            let stale =
+                |(bp, b): &(RemotePath, Entry)| b.id != id || (ino.is_some() && b.ino != ino) || *bp != spelled_here;
+            if !is_folder(base) || base.is_some_and(stale) {
                 creates.push(Op::Record { path: spelled_here, entry: Some(Entry::folder().with_id(id)) });
             }
             continue;

@@ -76,7 +76,7 @@ pub(super) async fn run(ctx: &Ctx<'_>, entries: Vec<Entry>) -> Result<Vec<Done>,
     if loaded.is_empty() {
         return Ok(done);
     }
-    let remote = if ctx.fresh {
+    let remote = if ctx.fresh || loaded.iter().all(|l| l.pending.entry.expect.is_some()) {
         HashMap::new()
     } else {
         match remote_files(ctx.client, loaded.iter().map(|l| &l.pending.entry.path)).await {
@@ -86,7 +86,7 @@ pub(super) async fn run(ctx: &Ctx<'_>, entries: Vec<Entry>) -> Result<Vec<Done>,
     };
     let mut todo = Vec::with_capacity(loaded.len());
     for mut l in loaded {
-        match l.pending.against(remote.get(&path_key(&l.pending.entry.path))) {
+        match l.pending.settle(remote.get(&path_key(&l.pending.entry.path))) {
             Some(unchanged) => done.push(unchanged),
             None => todo.push(l),
         }

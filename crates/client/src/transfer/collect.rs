@@ -53,7 +53,7 @@ fn walk(local: &Path, remote_dir: &str) -> io::Result<(Vec<String>, Vec<UploadIt
                 dirs.push(child.clone());
                 stack.push((entry.path(), child));
             } else if kind.is_file() {
-                files.push(UploadItem { local: entry.path(), remote: child });
+                files.push(UploadItem::new(entry.path(), child));
             }
         }
     }

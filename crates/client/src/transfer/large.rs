@@ -67,7 +67,7 @@ pub(super) async fn run(ctx: &Ctx<'_>, entry: Entry) -> Result<Vec<Done>, Client
     let mut pending = Pending { entry, parent_rev: None, mtime, chunks, bytes_sent: 0 };
     pending.entry.size = pending.size();
     let fail = |e: ClientError, p: &Pending| if e.is_fatal() { Err(e) } else { Ok(vec![p.failed(e)]) };
-    let node = if ctx.fresh {
+    let node = if ctx.fresh || pending.entry.expect.is_some() {
         None
     } else {
         match remote_file(ctx.client, &pending.entry.path).await {
@@ -75,7 +75,7 @@ pub(super) async fn run(ctx: &Ctx<'_>, entry: Entry) -> Result<Vec<Done>, Client
             Err(e) => return fail(e, &pending),
         }
     };
-    if let Some(unchanged) = pending.against(node.as_ref()) {
+    if let Some(unchanged) = pending.settle(node.as_ref()) {
         return Ok(vec![unchanged]);
     }
     let manifest = Arc::new(pending.chunks.clone());
