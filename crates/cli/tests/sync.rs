@@ -367,3 +367,33 @@ fn selective_sync_and_status() {
     }
     assert_eq!(files_of(&a), files_of(&b));
 }
+
+#[test]
+fn an_edit_moves_only_the_chunks_that_changed_both_ways() {
+    let data = tempfile::tempdir().expect("tempdir");
+    let server = Server::start(data.path(), None);
+    server.add_user("alice", &[]);
+    let laptop = Client::login(&server, "alice");
+    let phone = Client::login(&server, "alice");
+    let work = tempfile::tempdir().expect("tempdir");
+    let (a, b) = (work.path().join("a"), work.path().join("b"));
+    fs::create_dir_all(&a).expect("mkdir");
+    let mut bytes = common::random_bytes(48 << 20, 21);
+    fs::write(a.join("video.bin"), &bytes).expect("write");
+    settle(&a);
+    sync(&laptop, &a);
+    sync(&phone, &b);
+    // One byte inserted at the start: a few chunks change, the rest are found again.
+    bytes.insert(0, b'!');
+    fs::write(a.join("video.bin"), &bytes).expect("write");
+    settle(&a);
+    let json = |c: &Client, dir: &Path| c.ok(&["sync", "--once", "--json", dir.to_str().expect("utf8")]).json();
+    let up = json(&laptop, &a);
+    let down = json(&phone, &b);
+    assert_eq!(fs::read(b.join("video.bin")).expect("synced"), bytes);
+    let (sent, fetched, reused) =
+        (up["bytes_up"].as_u64(), down["bytes_down"].as_u64(), down["bytes_reused"].as_u64());
+    assert!(sent.is_some_and(|n| n > 0 && n <= 8 << 20), "sent {sent:?} of 48 MiB: {up}");
+    assert!(fetched.is_some_and(|n| n <= 8 << 20), "fetched {fetched:?} of 48 MiB: {down}");
+    assert_eq!(fetched.unwrap_or(0) + reused.unwrap_or(0), bytes.len() as u64, "{down}");
+}

@@ -12,11 +12,12 @@
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::sync::atomic::Ordering::Relaxed;
 use std::time::SystemTime;
 
 use bytes::Bytes;
 use coffer_core::wire::{CommitFileRequest, CommitRequest, NodeInfo, UploadRequest};
-use coffer_core::{ChunkerConfig, ContentHash, ErrorCode, RemotePath, chunk_reader};
+use coffer_core::{ChunkHash, ChunkRef, ChunkerConfig, ContentHash, ErrorCode, RemotePath, chunk_reader};
 
 use futures::StreamExt;
 
@@ -94,6 +95,12 @@ pub struct SyncReport {
     pub conflicts: usize,
     /// Text files edited on both sides whose edits were merged into one new revision.
     pub merged: usize,
+    /// Chunk bytes uploaded (only what the server lacked).
+    pub bytes_up: u64,
+    /// File bytes downloaded, and bytes a download copied from files already on this
+    /// device instead.
+    pub bytes_down: u64,
+    pub bytes_reused: u64,
     /// Steps that failed (they are retried next time), with why.
     pub failed: Vec<(String, String)>,
     /// Paths not synced, with why (ignored, invalid names, still being written...).
@@ -160,6 +167,9 @@ pub struct Engine {
     settle: std::time::Duration,
     /// Steps left before a simulated crash (negative: none planned).
     crash_countdown: std::sync::atomic::AtomicI64,
+    /// File bytes fetched from the server, and copied from files already here instead.
+    bytes_down: std::sync::atomic::AtomicU64,
+    bytes_reused: std::sync::atomic::AtomicU64,
 }
 
 fn local_path(root: &Path, path: &RemotePath) -> PathBuf {
@@ -212,6 +222,8 @@ impl Engine {
             device: device.to_owned(),
             settle: SETTLE_TIME,
             crash_countdown: std::sync::atomic::AtomicI64::new(-1),
+            bytes_down: Default::default(),
+            bytes_reused: Default::default(),
         })
     }
 
@@ -229,6 +241,8 @@ impl Engine {
             device: String::new(),
             settle: SETTLE_TIME,
             crash_countdown: std::sync::atomic::AtomicI64::new(-1),
+            bytes_down: Default::default(),
+            bytes_reused: Default::default(),
         }))
     }
 
@@ -316,12 +330,15 @@ impl Engine {
     /// Rounds until a plan comes back empty. `date` (YYYY-MM-DD) names conflicted copies.
     pub async fn sync_until_idle(&mut self, date: &str) -> Result<SyncReport, SyncError> {
         let mut report = SyncReport::default();
+        let (down, reused) = (self.bytes_down.load(Relaxed), self.bytes_reused.load(Relaxed));
         for _ in 0..MAX_ROUNDS {
             report.rounds += 1;
             if !self.round(date, &mut report).await? {
                 break;
             }
         }
+        report.bytes_down = self.bytes_down.load(Relaxed) - down;
+        report.bytes_reused = self.bytes_reused.load(Relaxed) - reused;
         Ok(report)
     }
 
@@ -369,6 +386,7 @@ impl Engine {
         }
         let up = up?;
         report.uploaded += up.uploaded;
+        report.bytes_up += up.bytes_up;
         report.failed.extend(up.failed);
         for op in &deletes {
             let result = self.execute(op, &seen.trees, &seen.remote, &seen.stamps, report).await;
@@ -407,6 +425,7 @@ impl Engine {
                     let entry = Entry::file(*content, file.rev).with_id(file.node_id);
                     self.record(trees, path, entry).await?;
                     report.uploaded += 1;
+                    report.bytes_up += file.bytes_sent;
                 }
                 // Changed again, or a newer revision on the server: the next round decides.
                 FileStatus::Conflict | FileStatus::Unchanged => {}
@@ -452,7 +471,7 @@ impl Engine {
             }
         }
         let root = self.root.clone();
-        let stamps = loaded.stamps;
+        let stamps = loaded.stamps.clone();
         let known: HashMap<String, u64> =
             loaded.synced.iter().filter_map(|(k, (_, e))| e.ino.map(|ino| (k.clone(), ino))).collect();
         let settle = self.settle;
@@ -463,7 +482,7 @@ impl Engine {
         .await
         .map_err(|e| std::io::Error::other(e.to_string()))??;
         if save {
-            self.state.save_stamps(&scanned.stamps).await?;
+            self.state.save_stamps(&loaded.stamps, &scanned.stamps, &scanned.chunks).await?;
         }
         let remembered = loaded.synced.values().filter(|(_, e)| e.kind == Kind::File).count();
         // Nothing at all there (not even a file being written or ignored) while files
@@ -849,10 +868,24 @@ impl Engine {
         let target = on_disk(&self.root, local, path);
         let tmp_dir = self.root.join(STATE_DIR).join("tmp");
         let tmp = tmp_dir.join(format!("download-{rev}-{}", std::process::id()));
-        let got = self.client.download(DownloadSource::Revision(rev), &tmp, &|_| {}).await?;
-        if got.content_hash.is_some_and(|h| h != content) {
-            let _ = std::fs::remove_file(&tmp);
-            return Ok(None);
+        let manifest = match self.client.manifest(rev).await {
+            Ok(m) if m.content_hash == content => m,
+            // Gone or other bytes by now: the next round sees what there is.
+            Ok(_) => return Ok(None),
+            Err(e) if e.code() == Some(ErrorCode::NotFound) => return Ok(None),
+            Err(e) => return Err(e.into()),
+        };
+        let hashes: Vec<ChunkHash> = manifest.chunks.iter().map(|c| c.hash).collect();
+        let here = self.state.find_chunks(&hashes).await?;
+        if here.is_empty() {
+            let got = self.client.download(DownloadSource::Revision(rev), &tmp, &|_| {}).await?;
+            self.bytes_down.fetch_add(got.bytes, std::sync::atomic::Ordering::Relaxed);
+            if got.content_hash.is_some_and(|h| h != content) {
+                let _ = std::fs::remove_file(&tmp);
+                return Ok(None);
+            }
+        } else {
+            self.assemble(&manifest.chunks, &here, local, &tmp).await?;
         }
         let k = key(path);
         let unchanged = match local.get(&k) {
@@ -886,8 +919,45 @@ impl Engine {
             std::fs::File::open(parent)?.sync_all()?;
         }
         if let Some(stamp) = stamp {
-            self.state.put_stamp(&k, stamp, content).await?;
+            self.state.put_file(&k, stamp, content, &manifest.chunks).await?;
         }
         Ok(stamp.map(|s| s.inode))
+    }
+
+    /// Writes a file from its chunk list into `tmp`: chunks this device already has (in
+    /// any file, checked against their hash as they are read) are copied, only the
+    /// others are fetched. One chunk in memory at a time.
+    async fn assemble(
+        &self,
+        chunks: &[ChunkRef],
+        here: &HashMap<ChunkHash, (String, u64, u32)>,
+        local: &Tree,
+        tmp: &Path,
+    ) -> Result<(), SyncError> {
+        use std::io::{Read, Seek, Write};
+        let mut out = std::io::BufWriter::with_capacity(1 << 20, std::fs::File::create(tmp)?);
+        for c in chunks {
+            let found = here.get(&c.hash).and_then(|(k, offset, size)| {
+                let (path, _) = local.get(k)?;
+                let mut f = std::fs::File::open(on_disk(&self.root, local, path)).ok()?;
+                f.seek(std::io::SeekFrom::Start(*offset)).ok()?;
+                let mut data = vec![0; *size as usize];
+                f.read_exact(&mut data).ok()?;
+                (ChunkHash::of(&data) == c.hash).then_some(data)
+            });
+            match found {
+                Some(data) => {
+                    self.bytes_reused.fetch_add(data.len() as u64, std::sync::atomic::Ordering::Relaxed);
+                    out.write_all(&data)?;
+                }
+                None => {
+                    let data = self.client.chunk(&c.hash).await?;
+                    self.bytes_down.fetch_add(data.len() as u64, std::sync::atomic::Ordering::Relaxed);
+                    out.write_all(&data)?;
+                }
+            }
+        }
+        out.into_inner().map_err(|e| e.into_error())?.sync_all()?;
+        Ok(())
     }
 }

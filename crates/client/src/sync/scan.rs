@@ -71,6 +71,9 @@ pub struct Scan {
     pub tree: Tree,
     /// Stamp and content of every file, for the next scan.
     pub stamps: HashMap<String, (Stamp, ContentHash)>,
+    /// The chunks of every file read in this scan (others were known by their stamp):
+    /// where a download can find bytes without fetching them.
+    pub chunks: HashMap<String, Vec<ChunkRef>>,
     /// Relative paths (as found on disk) left out, and why.
     pub skipped: Vec<(String, Skipped)>,
     /// Folders that could not be read: what is below them is unknown this time, and the
@@ -236,10 +239,15 @@ pub fn scan(
                         if !settled {
                             Err(Skipped::StillChanging)
                         } else {
-                            match content_of(&entry.path()) {
+                            match manifest_of(&entry.path()) {
                                 // Re-check: a file that changed while it was read waits for
                                 // the next scan.
-                                Ok(c) if fs::metadata(entry.path()).map(|m| stamp_of(&m)).ok() == Some(stamp) => Ok(c),
+                                Ok((chunks, c))
+                                    if fs::metadata(entry.path()).map(|m| stamp_of(&m)).ok() == Some(stamp) =>
+                                {
+                                    out.chunks.insert(k.clone(), chunks);
+                                    Ok(c)
+                                }
                                 Ok(_) => Err(Skipped::StillChanging),
                                 Err(e) => Err(Skipped::Unreadable(e.to_string())),
                             }

@@ -12,7 +12,7 @@ use std::path::Path;
 use std::str::FromStr;
 
 use coffer_core::wire::Change;
-use coffer_core::{ContentHash, RemotePath};
+use coffer_core::{ChunkHash, ChunkRef, ContentHash, RemotePath};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{AssertSqlSafe, Row, SqlitePool};
 
@@ -37,6 +37,11 @@ CREATE TABLE IF NOT EXISTS synced (
 CREATE TABLE IF NOT EXISTS stamps (
     k TEXT PRIMARY KEY, size INTEGER NOT NULL, mtime_ns TEXT NOT NULL, inode INTEGER NOT NULL, content BLOB NOT NULL
 );
+CREATE TABLE IF NOT EXISTS local_chunks (
+    k TEXT NOT NULL, seq INTEGER NOT NULL, hash BLOB NOT NULL, offset INTEGER NOT NULL, size INTEGER NOT NULL,
+    PRIMARY KEY (k, seq)
+);
+CREATE INDEX IF NOT EXISTS local_chunks_hash ON local_chunks (hash);
 CREATE TABLE IF NOT EXISTS placements (
     k TEXT PRIMARY KEY, path TEXT NOT NULL, content BLOB NOT NULL, rev INTEGER, node_id INTEGER, ino INTEGER,
     tmp TEXT NOT NULL
@@ -288,6 +293,11 @@ impl SyncState {
                 .bind(k.clone())
                 .execute(&mut *tx)
                 .await?;
+            sqlx::query("UPDATE local_chunks SET k = $1 WHERE k = $2")
+                .bind(format!("moving:{k}"))
+                .bind(k.clone())
+                .execute(&mut *tx)
+                .await?;
         }
         for (k, path) in &moved {
             let new_key = format!("{to_key}{}", &k[from_key.len()..]);
@@ -311,6 +321,16 @@ impl SyncState {
                 .execute(&mut *tx)
                 .await?;
             sqlx::query("UPDATE stamps SET k = $1 WHERE k = $2")
+                .bind(new_key.clone())
+                .bind(format!("moving:{k}"))
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query("DELETE FROM local_chunks WHERE k = $1 AND EXISTS (SELECT 1 FROM local_chunks WHERE k = $2)")
+                .bind(new_key.clone())
+                .bind(format!("moving:{k}"))
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query("UPDATE local_chunks SET k = $1 WHERE k = $2")
                 .bind(new_key)
                 .bind(format!("moving:{k}"))
                 .execute(&mut *tx)
@@ -320,20 +340,82 @@ impl SyncState {
         Ok(())
     }
 
-    /// Replaces the stamps with those of the latest scan.
-    pub async fn save_stamps(&self, stamps: &HashMap<String, (Stamp, ContentHash)>) -> Result<(), StateError> {
+    /// Brings the stamps from `before` (as loaded) to `after` (the latest scan), writing
+    /// only what differs, with the chunk lists of the files the scan read. A file that
+    /// moved keeps its chunk list.
+    pub async fn save_stamps(
+        &self,
+        before: &HashMap<String, (Stamp, ContentHash)>,
+        after: &HashMap<String, (Stamp, ContentHash)>,
+        chunks: &HashMap<String, Vec<ChunkRef>>,
+    ) -> Result<(), StateError> {
+        let moved_from: HashMap<u64, &String> =
+            before.iter().filter(|(k, _)| !after.contains_key(*k)).map(|(k, (s, _))| (s.inode, k)).collect();
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
-        sqlx::query("DELETE FROM stamps").execute(&mut *tx).await?;
-        for (k, (s, c)) in stamps {
-            sqlx::query("INSERT INTO stamps (k, size, mtime_ns, inode, content) VALUES ($1, $2, $3, $4, $5)")
-                .bind(k.clone())
-                .bind(s.size as i64)
-                .bind(s.mtime_ns.to_string())
-                .bind(s.inode as i64)
-                .bind(c.as_bytes().to_vec())
-                .execute(&mut *tx)
-                .await?;
+        for (k, (s, c)) in after {
+            if before.get(k) == Some(&(*s, *c)) && !chunks.contains_key(k) {
+                continue;
+            }
+            upsert_stamp(&mut tx, k, *s, *c).await?;
+            match chunks.get(k) {
+                Some(list) => replace_chunks(&mut tx, k, list).await?,
+                None => {
+                    if let Some(old) = moved_from.get(&s.inode).filter(|o| before[**o] == (*s, *c)) {
+                        sqlx::query("DELETE FROM local_chunks WHERE k = $1").bind(k.clone()).execute(&mut *tx).await?;
+                        sqlx::query("UPDATE local_chunks SET k = $1 WHERE k = $2")
+                            .bind(k.clone())
+                            .bind((*old).clone())
+                            .execute(&mut *tx)
+                            .await?;
+                    }
+                }
+            }
         }
+        for k in before.keys().filter(|k| !after.contains_key(*k)) {
+            sqlx::query("DELETE FROM stamps WHERE k = $1").bind(k.clone()).execute(&mut *tx).await?;
+            sqlx::query("DELETE FROM local_chunks WHERE k = $1").bind(k.clone()).execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Where chunks can be read on this device: for each hash found, a file's key,
+    /// the offset and the length.
+    pub async fn find_chunks(
+        &self,
+        hashes: &[ChunkHash],
+    ) -> Result<HashMap<ChunkHash, (String, u64, u32)>, StateError> {
+        let mut out = HashMap::new();
+        for batch in hashes.chunks(500) {
+            let marks: Vec<String> = (1..=batch.len()).map(|i| format!("${i}")).collect();
+            let sql = format!("SELECT hash, k, offset, size FROM local_chunks WHERE hash IN ({})", marks.join(", "));
+            let mut q = sqlx::query(AssertSqlSafe(sql));
+            for h in batch {
+                q = q.bind(h.as_bytes().to_vec());
+            }
+            for r in q.fetch_all(&self.pool).await? {
+                let hash: Vec<u8> = r.try_get("hash")?;
+                if let Some(h) = ChunkHash::from_slice(&hash) {
+                    let at =
+                        (r.try_get("k")?, r.try_get::<i64, _>("offset")? as u64, r.try_get::<i64, _>("size")? as u32);
+                    out.entry(h).or_insert(at);
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// Records one file's stamp and chunks (a file this engine just wrote).
+    pub async fn put_file(
+        &self,
+        k: &str,
+        stamp: Stamp,
+        content: ContentHash,
+        chunks: &[ChunkRef],
+    ) -> Result<(), StateError> {
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        upsert_stamp(&mut tx, k, stamp, content).await?;
+        replace_chunks(&mut tx, k, chunks).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -405,6 +487,44 @@ impl SyncState {
     }
 }
 
+async fn upsert_stamp(
+    tx: &mut sqlx::SqliteConnection,
+    k: &str,
+    stamp: Stamp,
+    content: ContentHash,
+) -> Result<(), StateError> {
+    sqlx::query(
+        "INSERT INTO stamps (k, size, mtime_ns, inode, content) VALUES ($1, $2, $3, $4, $5) \
+         ON CONFLICT (k) DO UPDATE SET size = excluded.size, mtime_ns = excluded.mtime_ns, \
+         inode = excluded.inode, content = excluded.content",
+    )
+    .bind(k.to_owned())
+    .bind(stamp.size as i64)
+    .bind(stamp.mtime_ns.to_string())
+    .bind(stamp.inode as i64)
+    .bind(content.as_bytes().to_vec())
+    .execute(&mut *tx)
+    .await?;
+    Ok(())
+}
+
+async fn replace_chunks(tx: &mut sqlx::SqliteConnection, k: &str, chunks: &[ChunkRef]) -> Result<(), StateError> {
+    sqlx::query("DELETE FROM local_chunks WHERE k = $1").bind(k.to_owned()).execute(&mut *tx).await?;
+    let mut offset = 0u64;
+    for (seq, c) in chunks.iter().enumerate() {
+        sqlx::query("INSERT INTO local_chunks (k, seq, hash, offset, size) VALUES ($1, $2, $3, $4, $5)")
+            .bind(k.to_owned())
+            .bind(seq as i64)
+            .bind(c.hash.as_bytes().to_vec())
+            .bind(offset as i64)
+            .bind(i64::from(c.size))
+            .execute(&mut *tx)
+            .await?;
+        offset += u64::from(c.size);
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use coffer_core::wire::ChangeKind;
@@ -431,7 +551,7 @@ mod tests {
         let mut stamps = HashMap::new();
         stamps
             .insert(key(&p), (Stamp { size: 1, mtime_ns: 1_700_000_000_123_456_789, inode: 42 }, ContentHash([7; 32])));
-        state.save_stamps(&stamps).await.expect("stamps");
+        state.save_stamps(&HashMap::new(), &stamps, &HashMap::new()).await.expect("stamps");
         state.close().await;
 
         let again = SyncState::open(dir.path()).await.expect("reopen");
