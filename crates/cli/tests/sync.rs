@@ -391,8 +391,7 @@ fn an_edit_moves_only_the_chunks_that_changed_both_ways() {
     let up = json(&laptop, &a);
     let down = json(&phone, &b);
     assert_eq!(fs::read(b.join("video.bin")).expect("synced"), bytes);
-    let (sent, fetched, reused) =
-        (up["bytes_up"].as_u64(), down["bytes_down"].as_u64(), down["bytes_reused"].as_u64());
+    let (sent, fetched, reused) = (up["bytes_up"].as_u64(), down["bytes_down"].as_u64(), down["bytes_reused"].as_u64());
     assert!(sent.is_some_and(|n| n > 0 && n <= 8 << 20), "sent {sent:?} of 48 MiB: {up}");
     assert!(fetched.is_some_and(|n| n <= 8 << 20), "fetched {fetched:?} of 48 MiB: {down}");
     assert_eq!(fetched.unwrap_or(0) + reused.unwrap_or(0), bytes.len() as u64, "{down}");

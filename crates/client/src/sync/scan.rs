@@ -203,6 +203,12 @@ pub fn scan(
                     continue;
                 }
             };
+            // Names are NFC everywhere; a disk that keeps another form as another name
+            // (not macOS, which treats the forms as one) could not find it again.
+            if cfg!(not(target_os = "macos")) && name.as_str() != name_str {
+                out.skipped.push((rel_path, Skipped::InvalidName("not in Unicode NFC form: rename it".into())));
+                continue;
+            }
             if let Some(keeper) = keepers.get(&name.collision_key())
                 && keeper.as_str() != name_str
             {
@@ -328,6 +334,7 @@ mod tests {
         fs::write(root.join("notes.swp"), b"vim").expect("write");
         fs::write(root.join("bad\nname"), b"x").expect("write");
         fs::write(root.join("build.log"), b"x").expect("write");
+        fs::write(root.join("cafe\u{301}.txt"), b"decomposed").expect("write");
         fs::write(root.join(IGNORE_FILE), "# comment\n*.log\n/docs/empty/\n").expect("write");
         #[cfg(unix)]
         std::os::unix::fs::symlink("docs/a.txt", root.join("link")).expect("symlink");
@@ -344,6 +351,8 @@ mod tests {
         assert!(skipped.contains(&("docs/~$lock.docx", &Skipped::Ignored)));
         assert!(skipped.contains(&("notes.swp", &Skipped::Ignored)));
         assert!(skipped.iter().any(|(p, r)| *p == "bad\nname" && matches!(r, Skipped::InvalidName(_))));
+        #[cfg(not(target_os = "macos"))]
+        assert!(skipped.iter().any(|(p, r)| *p == "cafe\u{301}.txt" && matches!(r, Skipped::InvalidName(_))));
         #[cfg(unix)]
         assert!(skipped.contains(&("link", &Skipped::Symlink)));
 
