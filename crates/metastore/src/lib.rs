@@ -75,12 +75,22 @@ impl MetaStore {
                 .synchronous(SqliteSynchronous::Full)
                 .busy_timeout(Duration::from_secs(10))
                 .foreign_keys(true);
-            let write = SqlitePoolOptions::new().max_connections(1).connect_with(opts.clone()).await?;
-            let read = SqlitePoolOptions::new().max_connections(8).connect_with(opts).await?;
+            // No idle reaping: local files need none, and sqlx's reaper task can spin at
+            // 100% CPU (sqlx issue 3645, seen here under load).
+            let pool = || SqlitePoolOptions::new().idle_timeout(None).max_lifetime(None);
+            let write = pool().max_connections(1).connect_with(opts.clone()).await?;
+            let read = pool().max_connections(8).connect_with(opts).await?;
             Self { pools: Pools::Sqlite { write, read } }
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
-            let pool =
-                PgPoolOptions::new().max_connections(16).acquire_timeout(Duration::from_secs(30)).connect(url).await?;
+            // Idle connections are kept (see the SQLite pools above): a connection the
+            // server dropped is noticed and replaced when it is next taken.
+            let pool = PgPoolOptions::new()
+                .max_connections(16)
+                .acquire_timeout(Duration::from_secs(30))
+                .idle_timeout(None)
+                .max_lifetime(None)
+                .connect(url)
+                .await?;
             Self { pools: Pools::Postgres(pool) }
         } else {
             return Err(MetaError::BadUrl(url.to_owned()));

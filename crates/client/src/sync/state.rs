@@ -78,7 +78,13 @@ impl SyncState {
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Full)
             .busy_timeout(std::time::Duration::from_secs(10));
-        let pool = SqlitePoolOptions::new().max_connections(1).connect_with(opts).await?;
+        // No idle reaping (see coffer-metastore: sqlx's reaper can spin).
+        let pool = SqlitePoolOptions::new()
+            .max_connections(1)
+            .idle_timeout(None)
+            .max_lifetime(None)
+            .connect_with(opts)
+            .await?;
         sqlx::raw_sql(SCHEMA).execute(&pool).await?;
         // State written before node and file ids and times were kept: add them (empty;
         // moves of such items are then synced as delete and create, once).
