@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Whole-program benchmark of Syncthing (the peer tool) between two devices over loopback.
 
-Meant to be read side by side with scripts/bench-sync-latency.py. Installs Syncthing with
+Meant to be read side by side with scripts/bench-sync.py. Installs Syncthing with
 `apt-get install -y syncthing` if it is not on PATH, then, for each measurement, starts two
 fresh Syncthing instances (devices A and B) in a temp dir: loopback-only listen addresses
 (tcp://127.0.0.1:PORT) and GUI/REST ports, a known API key, global/local discovery, relays,
@@ -15,14 +15,17 @@ sendreceive folder is shared between them with the file-system watcher on
     python3 scripts/bench-syncthing.py smallfiles [N]     # default 10000
 
 latency: waits until the devices are connected and the folder is idle on both, then makes
-EDITS edits on A exactly like bench-sync-latency.py (same names, same bodies from
+EDITS edits on A exactly like `bench-sync.py latency` (same names, same bodies from
 random.Random(1)) and times how long each takes to appear, with the right bytes, on B.
 Prints p50/p90/p99/max/mean in ms.
 
 smallfiles: writes N files of 1-4 KiB of deterministic pseudo-random bytes, spread over 100
 subfolders, into A's folder while both run, and times (from the first write) until all N
-are on B with the right sizes. Prints wall time, files/s, and the peak RSS (VmHWM, polled
-from /proc) of each syncthing process.
+are on B with the right sizes. Prints wall time and files/s.
+
+Both print the peak RSS (VmHWM, polled from /proc) of each device's syncthing worker
+process; `syncthing serve` runs it as the child of a small monitor process, not counted.
+Each measurement gets its own fresh pair of instances, so the peaks do not carry over.
 
 Syncthing's watcher batches changes for fsWatcherDelayS seconds before it rescans; the
 default is 10 s, which dominates the latency. SYNCTHING_FS_DELAY=1 (any whole number of
