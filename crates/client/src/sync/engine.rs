@@ -24,7 +24,7 @@ use futures::StreamExt;
 use super::plan::{Entry, Kind, Op, Tree, Trees, key, plan};
 use super::remote::RemoteTree;
 use super::scan::{Ignore, SETTLE_TIME, STATE_DIR, Skipped, Stamp, manifest_of, scan, stamp_of};
-use super::state::{StateError, SyncState};
+use super::state::{MoveSide, StateError, SyncState};
 use crate::api::Client;
 use crate::download::DownloadSource;
 use crate::error::ClientError;
@@ -209,8 +209,10 @@ impl Engine {
         let state = SyncState::open(&root.join(STATE_DIR)).await?;
         let tmp = root.join(STATE_DIR).join("tmp");
         std::fs::create_dir_all(&tmp)?;
-        // Downloads put in place just before a crash, whose base was not recorded yet.
+        // Downloads put in place and local moves made just before a crash, whose base
+        // was not recorded yet.
         state.recover_placements(&tmp).await?;
+        state.recover_local_moves(root).await?;
         // Downloads a crash interrupted: never in place, so simply dropped.
         for entry in std::fs::read_dir(&tmp)?.flatten() {
             let _ = std::fs::remove_file(entry.path());
@@ -441,9 +443,9 @@ impl Engine {
     /// scan), and the base, ready for the planner. With `save`, what was learned (journal
     /// changes, stamps) is kept for the next round; without, nothing is written.
     async fn observe(&self, save: bool) -> Result<Observation, SyncError> {
-        let loaded = self.state.load().await?;
+        let mut loaded = self.state.load().await?;
         let excluded = self.state.excluded().await?;
-        let mut remote = loaded.remote;
+        let mut remote = std::mem::take(&mut loaded.remote);
         // The root never appears in the journal: learn its id, so paths can be built.
         let root = self.client.stat("/").await?;
         remote.insert_node(super::remote::RemoteNode {
@@ -456,7 +458,7 @@ impl Engine {
             trashed: false,
             mtime: None,
         });
-        let mut cursor = loaded.cursor;
+        let mut cursor = std::mem::take(&mut loaded.cursor);
         loop {
             let d = self.client.delta(Some(&cursor), Some(2000)).await?;
             if save {
@@ -469,6 +471,11 @@ impl Engine {
             if !d.has_more {
                 break;
             }
+        }
+        // Server moves made just before a crash: if the server has the node where it was
+        // going, the base follows now.
+        if save && self.state.recover_remote_moves(&remote).await? {
+            loaded.synced = self.state.load().await?.synced;
         }
         let root = self.root.clone();
         let stamps = loaded.stamps.clone();
@@ -551,6 +558,11 @@ impl Engine {
                 {
                     self.client.mkdir(&parent.to_string(), true).await?;
                 }
+                // Noted first: a crash after the server moved it but before the base
+                // followed is recovered by the next round (the server then says where
+                // the node is), so the item is not taken for a new one.
+                let id = trees.synced.get(&key(from)).and_then(|(_, e)| e.id);
+                self.state.note_move(from, to, MoveSide::Remote { node_id: id }).await?;
                 match self.client.move_node(&from.to_string(), &to.to_string()).await {
                     Ok(_) => {}
                     // Gone or taken meanwhile: the next round sees why and plans anew.
@@ -579,6 +591,10 @@ impl Engine {
                     if let Some(parent) = target.parent() {
                         std::fs::create_dir_all(parent)?;
                     }
+                    // Noted first, as for server moves: recovered at the next start.
+                    let relative = |p: &Path| p.strip_prefix(&self.root).unwrap_or(p).to_string_lossy().into_owned();
+                    let side = MoveSide::Local { source: relative(&source), target: relative(&target) };
+                    self.state.note_move(from, to, side).await?;
                     std::fs::rename(&source, &target)?;
                     for dir in [source.parent(), target.parent()].into_iter().flatten() {
                         std::fs::File::open(dir)?.sync_all()?;

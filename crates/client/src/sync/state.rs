@@ -42,6 +42,10 @@ CREATE TABLE IF NOT EXISTS local_chunks (
     PRIMARY KEY (k, seq)
 );
 CREATE INDEX IF NOT EXISTS local_chunks_hash ON local_chunks (hash);
+CREATE TABLE IF NOT EXISTS moves (
+    k TEXT PRIMARY KEY, from_path TEXT NOT NULL, to_path TEXT NOT NULL, node_id INTEGER,
+    source TEXT, target TEXT
+);
 CREATE TABLE IF NOT EXISTS placements (
     k TEXT PRIMARY KEY, path TEXT NOT NULL, content BLOB NOT NULL, rev INTEGER, node_id INTEGER, ino INTEGER,
     tmp TEXT NOT NULL
@@ -51,6 +55,23 @@ CREATE TABLE IF NOT EXISTS remote_nodes (
     rev INTEGER, content BLOB, trashed INTEGER NOT NULL, mtime INTEGER
 );
 "#;
+
+/// Which side a noted move is made on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MoveSide {
+    /// On the server, of this node.
+    Remote { node_id: Option<i64> },
+    /// On disk, between these paths relative to the folder.
+    Local { source: String, target: String },
+}
+
+struct NotedMove {
+    from: RemotePath,
+    to: RemotePath,
+    node_id: Option<i64>,
+    source: Option<String>,
+    target: Option<String>,
+}
 
 /// Everything a round of sync starts from.
 #[derive(Debug, Default)]
@@ -271,6 +292,89 @@ impl SyncState {
         Ok(())
     }
 
+    /// Notes a move about to be made (on the server, or on disk from `source` to
+    /// `target`, relative to the folder): recorded by [`SyncState::record_move`] when
+    /// done, recovered after a crash otherwise.
+    pub async fn note_move(&self, from: &RemotePath, to: &RemotePath, side: MoveSide) -> Result<(), StateError> {
+        let (node_id, source, target) = match side {
+            MoveSide::Remote { node_id } => (node_id, None, None),
+            MoveSide::Local { source, target } => (None, Some(source), Some(target)),
+        };
+        sqlx::query(
+            "INSERT INTO moves (k, from_path, to_path, node_id, source, target) VALUES ($1, $2, $3, $4, $5, $6) \
+             ON CONFLICT (k) DO UPDATE SET from_path = excluded.from_path, to_path = excluded.to_path, \
+             node_id = excluded.node_id, source = excluded.source, target = excluded.target",
+        )
+        .bind(key(from))
+        .bind(from.to_string())
+        .bind(to.to_string())
+        .bind(node_id)
+        .bind(source)
+        .bind(target)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn noted_moves(&self, local: bool) -> Result<Vec<NotedMove>, StateError> {
+        let rows =
+            sqlx::query("SELECT from_path, to_path, node_id, source, target FROM moves").fetch_all(&self.pool).await?;
+        let mut out = Vec::new();
+        for r in rows {
+            let source: Option<String> = r.try_get("source")?;
+            if source.is_some() != local {
+                continue;
+            }
+            let parse = |col: &str| -> Result<RemotePath, StateError> {
+                let p: String = r.try_get(col)?;
+                RemotePath::parse(&p).map_err(|e| StateError::Damaged(format!("move {p:?}: {e}")))
+            };
+            out.push(NotedMove {
+                from: parse("from_path")?,
+                to: parse("to_path")?,
+                node_id: r.try_get("node_id")?,
+                source,
+                target: r.try_get("target")?,
+            });
+        }
+        Ok(out)
+    }
+
+    async fn forget_move(&self, from: &RemotePath) -> Result<(), StateError> {
+        sqlx::query("DELETE FROM moves WHERE k = $1").bind(key(from)).execute(&self.pool).await?;
+        Ok(())
+    }
+
+    /// After a crash: a noted local move whose source is gone and whose target is there
+    /// happened (a rename is atomic); the base follows. Others never happened.
+    pub async fn recover_local_moves(&self, root: &Path) -> Result<(), StateError> {
+        for m in self.noted_moves(true).await? {
+            let (Some(source), Some(target)) = (&m.source, &m.target) else { continue };
+            let (source, target) = (root.join(source), root.join(target));
+            let moved = source != target && std::fs::symlink_metadata(&source).is_err() && target.exists();
+            if moved {
+                self.record_move(&m.from, &m.to).await?;
+            }
+            self.forget_move(&m.from).await?;
+        }
+        Ok(())
+    }
+
+    /// After a crash: a noted server move happened if the server has the node where it
+    /// was going; the base follows. True if the base changed.
+    pub async fn recover_remote_moves(&self, remote: &RemoteTree) -> Result<bool, StateError> {
+        let mut changed = false;
+        for m in self.noted_moves(false).await? {
+            let there = m.node_id.and_then(|id| remote.path_of(id)).is_some_and(|p| p.to_string() == m.to.to_string());
+            if there {
+                self.record_move(&m.from, &m.to).await?;
+                changed = true;
+            }
+            self.forget_move(&m.from).await?;
+        }
+        Ok(changed)
+    }
+
     /// Follows a move made on one side: the base (and the stamps) of `from` and
     /// everything below it now live at `to`, in one transaction.
     pub async fn record_move(&self, from: &RemotePath, to: &RemotePath) -> Result<(), StateError> {
@@ -342,6 +446,7 @@ impl SyncState {
                 .execute(&mut *tx)
                 .await?;
         }
+        sqlx::query("DELETE FROM moves WHERE k = $1").bind(from_key.clone()).execute(&mut *tx).await?;
         tx.commit().await?;
         Ok(())
     }
