@@ -412,6 +412,9 @@ impl Engine {
         if planned.is_empty() {
             return Ok(report);
         }
+        // Noted first: a file committed just before a crash is recognized afterwards.
+        let noted: Vec<(&RemotePath, ContentHash)> = planned.iter().map(|(p, c, _)| (*p, *c)).collect();
+        self.state.note_uploads(&noted).await?;
         let items = planned
             .iter()
             .map(|(path, content, parent_rev)| UploadItem {
@@ -477,6 +480,11 @@ impl Engine {
         if save && self.state.recover_remote_moves(&remote).await? {
             loaded.synced = self.state.load().await?.synced;
         }
+        let remote_tree = remote.to_tree();
+        // Uploads committed just before a crash: the base learns of them now.
+        if save && self.state.recover_uploads(&remote_tree).await? {
+            loaded.synced = self.state.load().await?.synced;
+        }
         let root = self.root.clone();
         let stamps = loaded.stamps.clone();
         let known: HashMap<String, u64> =
@@ -524,7 +532,6 @@ impl Engine {
                 }
             }
         }
-        let remote_tree = remote.to_tree();
         if remote_tree.is_empty() && remembered > 0 {
             // Another account, another server, or everything deleted there at once:
             // never mirrored as local deletes without a person deciding.

@@ -46,6 +46,7 @@ CREATE TABLE IF NOT EXISTS moves (
     k TEXT PRIMARY KEY, from_path TEXT NOT NULL, to_path TEXT NOT NULL, node_id INTEGER,
     source TEXT, target TEXT
 );
+CREATE TABLE IF NOT EXISTS uploads (k TEXT PRIMARY KEY, path TEXT NOT NULL, content BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS placements (
     k TEXT PRIMARY KEY, path TEXT NOT NULL, content BLOB NOT NULL, rev INTEGER, node_id INTEGER, ino INTEGER,
     tmp TEXT NOT NULL
@@ -239,8 +240,9 @@ impl SyncState {
                 sqlx::query("DELETE FROM synced WHERE k = $1").bind(key(path)).execute(&mut *tx).await?;
             }
         }
-        // A download noted as being put in place is now settled either way.
+        // A download or an upload noted as under way is now settled either way.
         sqlx::query("DELETE FROM placements WHERE k = $1").bind(key(path)).execute(&mut *tx).await?;
+        sqlx::query("DELETE FROM uploads WHERE k = $1").bind(key(path)).execute(&mut *tx).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -290,6 +292,46 @@ impl SyncState {
                 .await?;
         }
         Ok(())
+    }
+
+    /// Notes uploads about to be committed, so that one committed just before a crash
+    /// (before its base was recorded) is recognized afterwards.
+    pub async fn note_uploads(&self, files: &[(&RemotePath, ContentHash)]) -> Result<(), StateError> {
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        for (path, content) in files {
+            sqlx::query(
+                "INSERT INTO uploads (k, path, content) VALUES ($1, $2, $3) \
+                 ON CONFLICT (k) DO UPDATE SET path = excluded.path, content = excluded.content",
+            )
+            .bind(key(path))
+            .bind(path.to_string())
+            .bind(content.as_bytes().to_vec())
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// After a crash: a noted upload whose content the server now has at that path was
+    /// committed; the base records it (so a local delete since is a delete). The notes
+    /// are cleared. True if the base changed.
+    pub async fn recover_uploads(&self, remote: &Tree) -> Result<bool, StateError> {
+        let rows = sqlx::query("SELECT k, path, content FROM uploads").fetch_all(&self.pool).await?;
+        let mut changed = false;
+        for r in rows {
+            let k: String = r.try_get("k")?;
+            let content = hash_of(r.try_get("content")?);
+            if let Some((path, entry)) = remote.get(&k)
+                && entry.kind == Kind::File
+                && entry.content == content
+            {
+                self.record(path, Some(entry)).await?;
+                changed = true;
+            }
+            sqlx::query("DELETE FROM uploads WHERE k = $1").bind(k).execute(&self.pool).await?;
+        }
+        Ok(changed)
     }
 
     /// Notes a move about to be made (on the server, or on disk from `source` to
