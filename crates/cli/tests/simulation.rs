@@ -14,7 +14,8 @@
 //!     (an edit elsewhere wins over a delete, but then the bytes are new).
 //!
 //! Replay one seed: `COFFER_SIM_SEED=17 cargo test -p coffer --test simulation`.
-//! More seeds: `COFFER_SIM_SEEDS=5000 cargo test -p coffer --test simulation`.
+//! More seeds: `COFFER_SIM_SEEDS=5000 cargo test -p coffer --test simulation` (from seed
+//! `COFFER_SIM_FROM`, default 0).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
@@ -448,8 +449,9 @@ async fn devices_converge_without_losing_data() {
         return;
     }
     let seeds: u64 = std::env::var("COFFER_SIM_SEEDS").ok().and_then(|s| s.parse().ok()).unwrap_or(DEFAULT_SEEDS);
+    let from: u64 = std::env::var("COFFER_SIM_FROM").ok().and_then(|s| s.parse().ok()).unwrap_or(0);
     let started = std::time::Instant::now();
     // Two scenarios at a time: each waits on its server and disk part of the time.
-    futures::stream::iter(0..seeds).map(run).buffer_unordered(2).collect::<Vec<()>>().await;
+    futures::stream::iter(from..from + seeds).map(run).buffer_unordered(2).collect::<Vec<()>>().await;
     eprintln!("{seeds} scenarios in {:.1} s", started.elapsed().as_secs_f64());
 }

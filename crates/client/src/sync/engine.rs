@@ -482,7 +482,10 @@ impl Engine {
         }
         let remote_tree = remote.to_tree();
         // Uploads committed just before a crash: the base learns of them now.
-        if save && self.state.recover_uploads(&remote_tree).await? {
+        if save
+            && self.state.has_noted_uploads().await?
+            && self.state.recover_uploads(&remote.to_tree_with_trashed()).await?
+        {
             loaded.synced = self.state.load().await?.synced;
         }
         let root = self.root.clone();

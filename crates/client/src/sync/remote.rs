@@ -86,6 +86,35 @@ impl RemoteTree {
         None
     }
 
+    /// Every node the journal described, trashed ones included, by the path it has (or
+    /// had when it was trashed): to recognize what this device committed before a crash,
+    /// even if it was deleted elsewhere since.
+    pub fn to_tree_with_trashed(&self) -> Tree {
+        let mut tree = Tree::new();
+        for node in self.nodes.values() {
+            if let Some(path) = self.path_ignoring_trash(node.id).filter(|p| !p.is_root()) {
+                let entry =
+                    Entry { kind: node.kind, content: node.content, rev: node.rev, id: Some(node.id), ino: None };
+                tree.insert(key(&path), (path, entry));
+            }
+        }
+        tree
+    }
+
+    fn path_ignoring_trash(&self, id: i64) -> Option<RemotePath> {
+        let mut names = Vec::new();
+        let mut at = self.nodes.get(&id)?;
+        for _ in 0..MAX_DEPTH {
+            let Some(parent) = at.parent_id else {
+                names.reverse();
+                return Some(names.into_iter().fold(RemotePath::root(), |p, n| p.join(n)));
+            };
+            names.push(Name::new(&at.name).ok()?);
+            at = self.nodes.get(&parent)?;
+        }
+        None
+    }
+
     /// The planner's view: every live node but the root, by path.
     pub fn to_tree(&self) -> Tree {
         let mut tree = Tree::new();

@@ -313,9 +313,14 @@ impl SyncState {
         Ok(())
     }
 
-    /// After a crash: a noted upload whose content the server now has at that path was
-    /// committed; the base records it (so a local delete since is a delete). The notes
-    /// are cleared. True if the base changed.
+    pub async fn has_noted_uploads(&self) -> Result<bool, StateError> {
+        Ok(sqlx::query("SELECT 1 FROM uploads LIMIT 1").fetch_optional(&self.pool).await?.is_some())
+    }
+
+    /// After a crash: a noted upload whose content the server has (or had, before it was
+    /// deleted there) at that path was committed; the base records it, so a local delete
+    /// since is a delete and a delete there is one here. The notes are cleared. True if
+    /// the base changed.
     pub async fn recover_uploads(&self, remote: &Tree) -> Result<bool, StateError> {
         let rows = sqlx::query("SELECT k, path, content FROM uploads").fetch_all(&self.pool).await?;
         let mut changed = false;
