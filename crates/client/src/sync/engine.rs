@@ -614,10 +614,9 @@ impl Engine {
                 self.state.record_move(from, to).await?;
                 report.moved_local += 1;
             }
-            Op::DeleteRemote { path } => {
+            Op::DeleteRemote { path, if_rev } => {
                 // Only the revision this device last synced: a newer edit wins.
-                let rev = trees.synced.get(&key(path)).and_then(|(_, e)| e.rev);
-                match self.client.delete_if(&path.to_string(), rev).await {
+                match self.client.delete_if(&path.to_string(), *if_rev).await {
                     Ok(_) => {}
                     Err(e) if e.code() == Some(ErrorCode::NotFound) => {}
                     Err(e) if e.code() == Some(ErrorCode::Conflict) => return Ok(()),

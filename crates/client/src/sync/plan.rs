@@ -102,9 +102,10 @@ pub enum Op {
     CreateRemoteFolder {
         path: RemotePath,
     },
-    /// Move the server's item to the trash.
+    /// Move the server's item to the trash (a file only if still at `if_rev`).
     DeleteRemote {
         path: RemotePath,
+        if_rev: Option<i64>,
     },
     /// Fetch the server's file into place.
     Download {
@@ -232,9 +233,11 @@ pub fn plan(trees: &Trees, device: &str, date: &str) -> Vec<Op> {
             }
             (true, false) => match (local, remote) {
                 // The kind changed here: the server's item goes first (after its children).
-                (Some((_, l)), Some((_, r))) if l.kind != r.kind => deletes.push(Op::DeleteRemote { path }),
+                (Some((_, l)), Some((_, r))) if l.kind != r.kind => {
+                    deletes.push(Op::DeleteRemote { path, if_rev: base.and_then(|(_, b)| b.rev) })
+                }
                 (Some((_, l)), _) => creates.push(push_local(&path, l, base.and_then(|(_, b)| b.rev))),
-                (None, _) => deletes.push(Op::DeleteRemote { path }),
+                (None, _) => deletes.push(Op::DeleteRemote { path, if_rev: base.and_then(|(_, b)| b.rev) }),
             },
             (false, true) => match (remote, local) {
                 // The kind changed there: the local item goes first (after its children).
@@ -268,7 +271,7 @@ pub fn plan(trees: &Trees, device: &str, date: &str) -> Vec<Op> {
     let depth = |op: &Op| match op {
         Op::Upload { path, .. }
         | Op::CreateRemoteFolder { path }
-        | Op::DeleteRemote { path }
+        | Op::DeleteRemote { path, .. }
         | Op::Download { path, .. }
         | Op::CreateLocalFolder { path }
         | Op::DeleteLocal { path }
@@ -355,6 +358,31 @@ fn moves(trees: &Trees) -> (Vec<Op>, Vec<String>) {
             && !under_file(&trees.remote, lp)
         {
             candidates.push((bp.names().len(), bk, lk, Op::MoveRemote { from: bp.clone(), to: lp.clone() }));
+            continue;
+        }
+        // A file moved on one side and deleted on the other, unchanged: a move is not an
+        // edit, so the delete wins (where the file is now).
+        if b.kind == Kind::File && !trees.local.contains_key(bk) && moved_here.is_none() {
+            if let Some(rk) = b.id.and_then(|id| remote_by_id.get(&id))
+                && let Some((rp, r)) = trees.remote.get(*rk)
+                && moved(rp, bp)
+                && r.same_as(b)
+                && !trees.local.contains_key(*rk)
+                && !trees.synced.contains_key(*rk)
+            {
+                candidates.push((bp.names().len(), bk, *rk, Op::DeleteRemote { path: rp.clone(), if_rev: r.rev }));
+            }
+        } else if b.kind == Kind::File
+            && !trees.remote.contains_key(bk)
+            && b.id.is_some_and(|id| !remote_by_id.contains_key(&id))
+            && let Some(lk) = moved_here
+            && let Some((lp, l)) = trees.local.get(lk)
+            && moved(lp, bp)
+            && l.same_as(b)
+            && !trees.remote.contains_key(lk)
+            && !trees.synced.contains_key(lk)
+        {
+            candidates.push((bp.names().len(), bk, lk, Op::DeleteLocal { path: lp.clone() }));
         }
     }
     candidates.sort_by_key(|(depth, ..)| *depth);

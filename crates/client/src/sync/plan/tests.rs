@@ -240,7 +240,7 @@ impl World {
                 let ino = t.local.get(&key(path)).and_then(|(_, l)| l.ino);
                 insert(&mut t.synced, path, e.with_ino(ino));
             }
-            Op::DeleteRemote { path } => {
+            Op::DeleteRemote { path, .. } => {
                 remove_subtree(&mut t.remote, path);
                 t.synced.remove(&key(path));
             }
@@ -281,13 +281,18 @@ impl World {
             }
             Op::DeleteLocal { path } => {
                 let k = key(path);
-                // Never delete what is not synced: the item must equal the base, and a
-                // folder must be empty (its children were handled first).
-                let (Some((_, l)), Some((_, b))) = (t.local.get(&k), t.synced.get(&k)) else {
+                // Never delete what is not synced: the item must equal the base (here, or
+                // where it was moved from), and a folder must be empty (its children were
+                // handled first).
+                let Some((_, l)) = t.local.get(&k) else {
                     t.synced.remove(&k);
                     return;
                 };
-                if !l.same_as(b) || t.local.keys().any(|o| o.starts_with(&format!("{k}/"))) {
+                let synced = match t.synced.get(&k) {
+                    Some((_, b)) => l.same_as(b),
+                    None => t.synced.values().any(|(_, b)| b.ino.is_some() && b.ino == l.ino && b.same_as(l)),
+                };
+                if !synced || t.local.keys().any(|o| o.starts_with(&format!("{k}/"))) {
                     return;
                 }
                 t.local.remove(&k);
@@ -476,7 +481,7 @@ fn renames_and_moves_are_sent_as_moves() {
     let trees = Trees { remote: on_server(&base), local: on_disk(&other), synced: base };
     let ops = plan(&trees, "laptop", "2026-11-25");
     assert!(ops.iter().all(|op| !matches!(op, Op::MoveRemote { .. } | Op::MoveLocal { .. })), "{ops:?}");
-    assert!(ops.contains(&Op::DeleteRemote { path: a }), "{ops:?}");
+    assert!(ops.contains(&Op::DeleteRemote { path: a, if_rev: Some(5) }), "{ops:?}");
 }
 
 #[test]
@@ -501,4 +506,28 @@ fn both_edited_keeps_both_and_edit_wins_over_delete() {
     insert(&mut trees.remote, &p, Entry::file(content(3), Some(2)));
     let ops = plan(&trees, "laptop", "2026-11-25");
     assert_eq!(ops, vec![Op::Download { path: p, content: content(3), rev: Some(2) }]);
+}
+
+#[test]
+fn a_delete_wins_over_a_move() {
+    let (a, b) = (path_of(&["a.txt"]), path_of(&["b.txt"]));
+    let file = Entry::file(content(1), Some(5)).with_id(Some(2)).with_ino(Some(12));
+    let mut base = Tree::new();
+    insert(&mut base, &a, file.clone());
+    // Renamed on the server, deleted here: trashed where it is now, at the revision seen.
+    let mut remote = Tree::new();
+    insert(&mut remote, &b, file.clone().with_ino(None));
+    let trees = Trees { remote, local: Tree::new(), synced: base.clone() };
+    assert_eq!(plan(&trees, "laptop", "2026-11-25"), vec![Op::DeleteRemote { path: b.clone(), if_rev: Some(5) }]);
+    // Renamed here, deleted on the server: deleted here.
+    let mut local = Tree::new();
+    insert(&mut local, &b, file.clone().with_id(None));
+    let trees = Trees { remote: Tree::new(), local, synced: base.clone() };
+    assert_eq!(plan(&trees, "laptop", "2026-11-25"), vec![Op::DeleteLocal { path: b.clone() }]);
+    // Renamed and edited here, deleted on the server: the edit wins, uploaded anew.
+    let mut local = Tree::new();
+    insert(&mut local, &b, Entry::file(content(2), None).with_ino(Some(12)));
+    let trees = Trees { remote: Tree::new(), local, synced: base };
+    let ops = plan(&trees, "laptop", "2026-11-25");
+    assert!(ops.contains(&Op::Upload { path: b, content: content(2), parent_rev: None }), "{ops:?}");
 }
