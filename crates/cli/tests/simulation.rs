@@ -13,7 +13,8 @@
 //! (c) a file deleted on a device never comes back with the same bytes at the same path
 //!     (an edit elsewhere wins over a delete, but then the bytes are new).
 //!
-//! Replay one seed: `COFFER_SIM_SEED=17 cargo test -p coffer --test simulation`.
+//! Replay one seed: `COFFER_SIM_SEED=17 cargo test -p coffer --test simulation` (with
+//! `COFFER_SIM_TRACE=1`, every round's plan is printed).
 //! More seeds: `COFFER_SIM_SEEDS=5000 cargo test -p coffer --test simulation` (from seed
 //! `COFFER_SIM_FROM`, default 0).
 
@@ -459,6 +460,10 @@ async fn run(seed: u64) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn devices_converge_without_losing_data() {
+    if std::env::var_os("COFFER_SIM_TRACE").is_some() {
+        // Every round's plan, for replaying one seed.
+        let _ = tracing_subscriber::fmt().with_env_filter("coffer_client=debug").with_test_writer().try_init();
+    }
     if let Ok(seed) = std::env::var("COFFER_SIM_SEED") {
         run(seed.parse().expect("COFFER_SIM_SEED is a number")).await;
         return;

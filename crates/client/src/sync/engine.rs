@@ -619,7 +619,10 @@ impl Engine {
                 match self.client.delete_if(&path.to_string(), *if_rev).await {
                     Ok(_) => {}
                     Err(e) if e.code() == Some(ErrorCode::NotFound) => {}
-                    Err(e) if e.code() == Some(ErrorCode::Conflict) => return Ok(()),
+                    Err(e) if e.code() == Some(ErrorCode::Conflict) => {
+                        tracing::debug!(%path, error = ?e, "not deleted: changed on the server");
+                        return Ok(());
+                    }
                     Err(e) => return Err(e.into()),
                 }
                 self.checkpoint()?;

@@ -233,11 +233,12 @@ pub fn plan(trees: &Trees, device: &str, date: &str) -> Vec<Op> {
             }
             (true, false) => match (local, remote) {
                 // The kind changed here: the server's item goes first (after its children).
+                // (The server's revision has the base's bytes: deleting it loses nothing.)
                 (Some((_, l)), Some((_, r))) if l.kind != r.kind => {
-                    deletes.push(Op::DeleteRemote { path, if_rev: base.and_then(|(_, b)| b.rev) })
+                    deletes.push(Op::DeleteRemote { path, if_rev: r.rev })
                 }
                 (Some((_, l)), _) => creates.push(push_local(&path, l, base.and_then(|(_, b)| b.rev))),
-                (None, _) => deletes.push(Op::DeleteRemote { path, if_rev: base.and_then(|(_, b)| b.rev) }),
+                (None, r) => deletes.push(Op::DeleteRemote { path, if_rev: r.and_then(|(_, r)| r.rev) }),
             },
             (false, true) => match (remote, local) {
                 // The kind changed there: the local item goes first (after its children).
