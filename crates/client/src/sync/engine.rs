@@ -22,7 +22,7 @@ use coffer_core::{ChunkHash, ChunkRef, ChunkerConfig, ContentHash, ErrorCode, Re
 use futures::StreamExt;
 
 use super::plan::{Entry, Kind, Op, Tree, Trees, key, plan};
-use super::remote::RemoteTree;
+use super::remote::{RemoteNode, RemoteTree};
 use super::scan::{Ignore, SETTLE_TIME, STATE_DIR, Skipped, Stamp, manifest_of, scan, stamp_of};
 use super::state::{MoveSide, StateError, SyncState};
 use crate::api::Client;
@@ -107,8 +107,13 @@ pub struct SyncReport {
     pub not_synced: Vec<(String, String)>,
 }
 
-/// Downloads in flight at once.
-const PARALLEL_DOWNLOADS: usize = 4;
+/// Downloads in flight at once (most are small files: latency, not bandwidth).
+const PARALLEL_DOWNLOADS: usize = 16;
+
+/// The temporary file a download of revision `rev` is written to.
+fn tmp_name_of(rev: i64) -> String {
+    format!("download-{rev}-{}", std::process::id())
+}
 
 /// Notes a failed step (planned again next round), or stops the round on errors that
 /// stop the sync: the server unreachable or refusing the token, a simulated crash.
@@ -460,6 +465,7 @@ impl Engine {
             content: None,
             trashed: false,
             mtime: None,
+            size: 0,
         });
         let mut cursor = std::mem::take(&mut loaded.cursor);
         loop {
@@ -631,10 +637,10 @@ impl Engine {
             }
             Op::Download { path, content, rev } => {
                 // The file keeps the modification time its writer gave it.
-                let mtime = trees.remote.get(&key(path)).and_then(|(_, e)| remote.node(e.id?)).and_then(|n| n.mtime);
+                let node = trees.remote.get(&key(path)).and_then(|(_, e)| remote.node(e.id?));
                 let id = trees.remote.get(&key(path)).and_then(|(_, e)| e.id);
                 let planned = Entry::file(*content, *rev).with_id(id);
-                if let Some(ino) = self.download(path, &planned, mtime, &trees.local, stamps).await? {
+                if let Some(ino) = self.download(path, &planned, node, &trees.local, stamps).await? {
                     self.record(trees, path, Entry::file(*content, *rev).with_ino(Some(ino))).await?;
                     report.downloaded += 1;
                 }
@@ -888,33 +894,60 @@ impl Engine {
         &self,
         path: &RemotePath,
         planned: &Entry,
-        mtime: Option<i64>,
+        node: Option<&RemoteNode>,
         local: &Tree,
         stamps: &HashMap<String, Stamp>,
     ) -> Result<Option<u64>, SyncError> {
         let (Some(rev), Some(content)) = (planned.rev, planned.content) else { return Ok(None) };
         let target = on_disk(&self.root, local, path);
         let tmp_dir = self.root.join(STATE_DIR).join("tmp");
-        let tmp = tmp_dir.join(format!("download-{rev}-{}", std::process::id()));
-        let manifest = match self.client.manifest(rev).await {
-            Ok(m) if m.content_hash == content => m,
-            // Gone or other bytes by now: the next round sees what there is.
-            Ok(_) => return Ok(None),
-            Err(e) if e.code() == Some(ErrorCode::NotFound) => return Ok(None),
-            Err(e) => return Err(e.into()),
-        };
-        let hashes: Vec<ChunkHash> = manifest.chunks.iter().map(|c| c.hash).collect();
-        let here = self.state.find_chunks(&hashes).await?;
-        if here.is_empty() {
-            let got = self.client.download(DownloadSource::Revision(rev), &tmp, &|_| {}).await?;
-            self.bytes_down.fetch_add(got.bytes, std::sync::atomic::Ordering::Relaxed);
-            if got.content_hash.is_some_and(|h| h != content) {
-                let _ = std::fs::remove_file(&tmp);
-                return Ok(None);
-            }
+        let tmp = tmp_dir.join(tmp_name_of(rev));
+        let mtime = node.and_then(|n| n.mtime);
+        // A file smaller than one chunk is fetched at once; a bigger one by its chunk
+        // list first, to copy the chunks already here.
+        let small = node.is_some_and(|n| n.size < ChunkerConfig::default().min_size as u64);
+        let manifest = if small {
+            None
         } else {
-            self.assemble(&manifest.chunks, &here, local, &tmp).await?;
-        }
+            match self.client.manifest(rev).await {
+                Ok(m) if m.content_hash == content => Some(m),
+                // Gone or other bytes by now: the next round sees what there is.
+                Ok(_) => return Ok(None),
+                Err(e) if e.code() == Some(ErrorCode::NotFound) => return Ok(None),
+                Err(e) => return Err(e.into()),
+            }
+        };
+        let hashes: Vec<ChunkHash> = manifest.iter().flat_map(|m| m.chunks.iter().map(|c| c.hash)).collect();
+        let here = if hashes.is_empty() { HashMap::new() } else { self.state.find_chunks(&hashes).await? };
+        let chunks = match manifest {
+            Some(m) if !here.is_empty() => {
+                self.assemble(&m.chunks, &here, local, &tmp).await?;
+                m.chunks
+            }
+            manifest => {
+                let got = self.client.download(DownloadSource::Revision(rev), &tmp, &|_| {}).await?;
+                self.bytes_down.fetch_add(got.bytes, std::sync::atomic::Ordering::Relaxed);
+                if got.content_hash.is_some_and(|h| h != content) {
+                    let _ = std::fs::remove_file(&tmp);
+                    return Ok(None);
+                }
+                match manifest {
+                    Some(m) => m.chunks,
+                    None => {
+                        // A small file: its one chunk, for later downloads to copy.
+                        let path = tmp.clone();
+                        let (chunks, got) = tokio::task::spawn_blocking(move || manifest_of(&path))
+                            .await
+                            .map_err(|e| std::io::Error::other(e.to_string()))??;
+                        if got != content {
+                            let _ = std::fs::remove_file(&tmp);
+                            return Ok(None);
+                        }
+                        chunks
+                    }
+                }
+            }
+        };
         let k = key(path);
         let unchanged = match local.get(&k) {
             Some(_) => stamp_now(&target) == stamps.get(&k).copied(),
@@ -947,7 +980,7 @@ impl Engine {
             std::fs::File::open(parent)?.sync_all()?;
         }
         if let Some(stamp) = stamp {
-            self.state.put_file(&k, stamp, content, &manifest.chunks).await?;
+            self.state.put_file(&k, stamp, content, &chunks).await?;
         }
         Ok(stamp.map(|s| s.inode))
     }

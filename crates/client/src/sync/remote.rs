@@ -22,6 +22,8 @@ pub struct RemoteNode {
     pub trashed: bool,
     /// A file's modification time (ms since the epoch), as the device that wrote it said.
     pub mtime: Option<i64>,
+    /// A file's size in bytes.
+    pub size: u64,
 }
 
 /// Nodes by id; paths are derived on demand.
@@ -53,6 +55,7 @@ impl RemoteTree {
                 content: n.content_hash,
                 trashed: n.trashed,
                 mtime: n.mtime,
+                size: n.size,
             },
         );
     }

@@ -59,7 +59,7 @@ CREATE TABLE IF NOT EXISTS placements (
 );
 CREATE TABLE IF NOT EXISTS remote_nodes (
     id INTEGER PRIMARY KEY, parent_id INTEGER, name TEXT NOT NULL, is_folder INTEGER NOT NULL,
-    rev INTEGER, content BLOB, trashed INTEGER NOT NULL, mtime INTEGER
+    rev INTEGER, content BLOB, trashed INTEGER NOT NULL, mtime INTEGER, size INTEGER
 );
 "#;
 
@@ -116,7 +116,9 @@ impl SyncState {
         sqlx::raw_sql(SCHEMA).execute(&pool).await?;
         // State written before node and file ids and times were kept: add them (empty;
         // moves of such items are then synced as delete and create, once).
-        for (table, column) in [("synced", "node_id"), ("synced", "ino"), ("remote_nodes", "mtime")] {
+        for (table, column) in
+            [("synced", "node_id"), ("synced", "ino"), ("remote_nodes", "mtime"), ("remote_nodes", "size")]
+        {
             let columns: Vec<String> =
                 sqlx::query(AssertSqlSafe(format!("SELECT name FROM pragma_table_info('{table}')")))
                     .fetch_all(&pool)
@@ -161,9 +163,10 @@ impl SyncState {
             let content = hash_of(r.try_get("content")?).ok_or_else(|| StateError::Damaged("stamp content".into()))?;
             out.stamps.insert(r.try_get("k")?, (stamp, content));
         }
-        for r in sqlx::query("SELECT id, parent_id, name, is_folder, rev, content, trashed, mtime FROM remote_nodes")
-            .fetch_all(&self.pool)
-            .await?
+        for r in
+            sqlx::query("SELECT id, parent_id, name, is_folder, rev, content, trashed, mtime, size FROM remote_nodes")
+                .fetch_all(&self.pool)
+                .await?
         {
             out.remote.insert_node(RemoteNode {
                 id: r.try_get("id")?,
@@ -174,6 +177,7 @@ impl SyncState {
                 content: hash_of(r.try_get("content")?),
                 trashed: r.try_get::<i64, _>("trashed")? != 0,
                 mtime: r.try_get("mtime")?,
+                size: r.try_get::<Option<i64>, _>("size")?.unwrap_or(0) as u64,
             });
         }
         out.cursor = sqlx::query("SELECT v FROM meta WHERE k = 'cursor'")
@@ -196,10 +200,11 @@ impl SyncState {
                 continue;
             }
             sqlx::query(
-                "INSERT INTO remote_nodes (id, parent_id, name, is_folder, rev, content, trashed, mtime) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (id) DO UPDATE SET parent_id = excluded.parent_id, \
+                "INSERT INTO remote_nodes (id, parent_id, name, is_folder, rev, content, trashed, mtime, size) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (id) DO UPDATE SET parent_id = excluded.parent_id, \
                  name = excluded.name, is_folder = excluded.is_folder, rev = excluded.rev, \
-                 content = excluded.content, trashed = excluded.trashed, mtime = excluded.mtime",
+                 content = excluded.content, trashed = excluded.trashed, mtime = excluded.mtime, \
+                 size = excluded.size",
             )
             .bind(n.id)
             .bind(n.parent_id)
@@ -209,6 +214,7 @@ impl SyncState {
             .bind(n.content_hash.map(|h| h.as_bytes().to_vec()))
             .bind(i64::from(n.trashed))
             .bind(n.mtime)
+            .bind(n.size as i64)
             .execute(&mut *tx)
             .await?;
         }
