@@ -25,6 +25,7 @@ use std::time::{Duration, SystemTime};
 
 use coffer_client::Client;
 use coffer_client::sync::{Engine, SyncError, SyncReport};
+use coffer_core::testing::Rng;
 use coffer_core::{ChunkerConfig, ContentHash, Manifest, chunk_reader};
 use coffer_service::{Service, ServiceConfig, StorageConfig};
 use futures::StreamExt;
@@ -35,23 +36,6 @@ const DEFAULT_SEEDS: u64 = 2000;
 const NAMES: &[&str] = &["a.txt", "b", "B", "notes.md", "Report.doc", "x"];
 /// A file no edit touches: a device never looks emptied, the account never empty.
 const KEEP: &str = "keep.txt";
-
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
-    fn pick<T: Clone>(&mut self, items: &[T]) -> Option<T> {
-        (!items.is_empty()).then(|| items[self.below(items.len())].clone())
-    }
-}
 
 fn content_hash(bytes: &[u8]) -> ContentHash {
     let chunks = chunk_reader(bytes, ChunkerConfig::default())
@@ -339,7 +323,7 @@ fn scratch() -> tempfile::TempDir {
 async fn run(seed: u64) {
     let scratch = scratch();
     let (_service, client, stop) = start_server(&scratch.path().join("server")).await;
-    let mut rng = Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1);
+    let mut rng = Rng::new(seed);
     let n = 2 + rng.below(2);
     let mut sim = Sim {
         seed,

@@ -72,10 +72,16 @@ impl RemoteTree {
     /// The path of a live node below the root, or `None` when it (or an ancestor) is
     /// trashed, unknown, or has a name this device cannot use.
     pub fn path_of(&self, id: i64) -> Option<RemotePath> {
+        self.walk(id, true)
+    }
+
+    /// The path from the root down to `id`; `None` if a node on the way is unknown, has
+    /// an unusable name, or (with `live`) is trashed.
+    fn walk(&self, id: i64, live: bool) -> Option<RemotePath> {
         let mut names = Vec::new();
         let mut at = self.nodes.get(&id)?;
         for _ in 0..MAX_DEPTH {
-            if at.trashed {
+            if live && at.trashed {
                 return None;
             }
             let Some(parent) = at.parent_id else {
@@ -95,27 +101,13 @@ impl RemoteTree {
     pub fn to_tree_with_trashed(&self) -> Tree {
         let mut tree = Tree::new();
         for node in self.nodes.values() {
-            if let Some(path) = self.path_ignoring_trash(node.id).filter(|p| !p.is_root()) {
+            if let Some(path) = self.walk(node.id, false).filter(|p| !p.is_root()) {
                 let entry =
                     Entry { kind: node.kind, content: node.content, rev: node.rev, id: Some(node.id), ino: None };
                 tree.insert(key(&path), (path, entry));
             }
         }
         tree
-    }
-
-    fn path_ignoring_trash(&self, id: i64) -> Option<RemotePath> {
-        let mut names = Vec::new();
-        let mut at = self.nodes.get(&id)?;
-        for _ in 0..MAX_DEPTH {
-            let Some(parent) = at.parent_id else {
-                names.reverse();
-                return Some(names.into_iter().fold(RemotePath::root(), |p, n| p.join(n)));
-            };
-            names.push(Name::new(&at.name).ok()?);
-            at = self.nodes.get(&parent)?;
-        }
-        None
     }
 
     /// The planner's view: every live node but the root, by path.

@@ -482,28 +482,21 @@ impl SyncState {
                 .bind(format!("moving:{k}"))
                 .execute(&mut *tx)
                 .await?;
-            // A stamp follows only if there is one (the scan may have stamped the
-            // destination already).
-            sqlx::query("DELETE FROM stamps WHERE k = $1 AND EXISTS (SELECT 1 FROM stamps WHERE k = $2)")
-                .bind(new_key.clone())
-                .bind(format!("moving:{k}"))
-                .execute(&mut *tx)
-                .await?;
-            sqlx::query("UPDATE stamps SET k = $1 WHERE k = $2")
-                .bind(new_key.clone())
-                .bind(format!("moving:{k}"))
-                .execute(&mut *tx)
-                .await?;
-            sqlx::query("DELETE FROM local_chunks WHERE k = $1 AND EXISTS (SELECT 1 FROM local_chunks WHERE k = $2)")
-                .bind(new_key.clone())
-                .bind(format!("moving:{k}"))
-                .execute(&mut *tx)
-                .await?;
-            sqlx::query("UPDATE local_chunks SET k = $1 WHERE k = $2")
-                .bind(new_key)
-                .bind(format!("moving:{k}"))
-                .execute(&mut *tx)
-                .await?;
+            // A stamp and a chunk list follow only if there is one (the scan may have
+            // stamped the destination already).
+            for table in ["stamps", "local_chunks"] {
+                let sql = format!("DELETE FROM {table} WHERE k = $1 AND EXISTS (SELECT 1 FROM {table} WHERE k = $2)");
+                sqlx::query(AssertSqlSafe(sql))
+                    .bind(new_key.clone())
+                    .bind(format!("moving:{k}"))
+                    .execute(&mut *tx)
+                    .await?;
+                sqlx::query(AssertSqlSafe(format!("UPDATE {table} SET k = $1 WHERE k = $2")))
+                    .bind(new_key.clone())
+                    .bind(format!("moving:{k}"))
+                    .execute(&mut *tx)
+                    .await?;
+            }
         }
         sqlx::query("DELETE FROM moves WHERE k = $1").bind(from_key.clone()).execute(&mut *tx).await?;
         tx.commit().await?;

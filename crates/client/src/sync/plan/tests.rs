@@ -7,23 +7,10 @@
 
 use std::collections::BTreeSet;
 
+use coffer_core::testing::Rng;
 use coffer_core::{ContentHash, Name, RemotePath};
 
 use super::*;
-
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
-}
 
 fn content(n: u64) -> ContentHash {
     let mut b = [0u8; 32];
@@ -330,7 +317,7 @@ fn shape(tree: &Tree) -> Vec<(String, Kind, Option<ContentHash>)> {
 
 /// Runs one seed; returns how many moves it made.
 fn run(seed: u64) -> usize {
-    let mut rng = Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1);
+    let mut rng = Rng::new(seed);
     let mut next_content = 0;
     // A synced starting point.
     let mut start = Tree::new();
