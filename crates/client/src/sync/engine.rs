@@ -9,30 +9,27 @@
 //! empty while the base remembers files is refused as a whole: an unmounted disk or a
 //! mistaken `rm -rf` is never synced as deletes.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::sync::atomic::Ordering::Relaxed;
 use std::time::SystemTime;
 
-use bytes::Bytes;
-use coffer_core::wire::{CommitFileRequest, CommitRequest, NodeInfo, UploadRequest};
-use coffer_core::{ChunkHash, ChunkRef, ChunkerConfig, ContentHash, ErrorCode, RemotePath, chunk_reader};
+use coffer_core::{ErrorCode, RemotePath};
 
 use futures::StreamExt;
 
 use super::plan::{Entry, Kind, Op, Tree, Trees, key, plan};
-use super::remote::{RemoteNode, RemoteTree};
-use super::scan::{Ignore, SETTLE_TIME, STATE_DIR, Skipped, Stamp, manifest_of, scan, stamp_of};
+use super::remote::RemoteTree;
+use super::scan::{Ignore, SETTLE_TIME, STATE_DIR, Skipped, Stamp, scan, stamp_of};
 use super::state::{MoveSide, StateError, SyncState};
 use crate::api::Client;
-use crate::download::DownloadSource;
 use crate::error::ClientError;
-use crate::transfer::{self, Expect, FileStatus, UploadItem, UploadOptions};
 
 /// Largest text file merged line by line when edited on two sides (bigger ones are
 /// kept as two versions).
 pub const MERGE_LIMIT: u64 = 4 << 20;
+
+mod files;
 
 /// Rounds before `sync_until_idle` gives up (each round makes progress or stops).
 const MAX_ROUNDS: usize = 16;
@@ -402,51 +399,6 @@ impl Engine {
         Ok(true)
     }
 
-    /// Uploads files as few requests as possible: small files many to a batch (one
-    /// upload session, one commit), each only if it still has the planned content and
-    /// as the revision after the one its edit started from.
-    async fn upload_all(&self, ops: &[Op], trees: &Trees) -> Result<SyncReport, SyncError> {
-        let mut report = SyncReport::default();
-        let planned: Vec<(&RemotePath, ContentHash, Option<i64>)> = ops
-            .iter()
-            .filter_map(|op| match op {
-                Op::Upload { path, content, parent_rev } => Some((path, *content, *parent_rev)),
-                _ => None,
-            })
-            .collect();
-        if planned.is_empty() {
-            return Ok(report);
-        }
-        // Noted first: a file committed just before a crash is recognized afterwards.
-        let noted: Vec<(&RemotePath, ContentHash)> = planned.iter().map(|(p, c, _)| (*p, *c)).collect();
-        self.state.note_uploads(&noted).await?;
-        let items = planned
-            .iter()
-            .map(|(path, content, parent_rev)| UploadItem {
-                local: on_disk(&self.root, &trees.local, path),
-                remote: path.to_string(),
-                expect: Some(Expect { content: *content, parent_rev: *parent_rev }),
-            })
-            .collect();
-        let done = transfer::upload(&self.client, items, &UploadOptions::default(), Arc::new(|_| {})).await?;
-        for ((path, content, _), file) in planned.iter().zip(done.files) {
-            match file.status {
-                FileStatus::Created | FileStatus::Modified => {
-                    let entry = Entry::file(*content, file.rev).with_id(file.node_id);
-                    self.record(trees, path, entry).await?;
-                    report.uploaded += 1;
-                    report.bytes_up += file.bytes_sent;
-                }
-                // Changed again, or a newer revision on the server: the next round decides.
-                FileStatus::Conflict | FileStatus::Unchanged => {}
-                FileStatus::Failed => {
-                    report.failed.push((format!("upload {path}"), file.error.unwrap_or_default()));
-                }
-            }
-        }
-        Ok(report)
-    }
-
     /// What there is now: the server's tree (caught up with the journal), the disk's (a
     /// scan), and the base, ready for the planner. With `save`, what was learned (journal
     /// changes, stamps) is kept for the next round; without, nothing is written.
@@ -709,316 +661,5 @@ impl Engine {
             entry.ino = trees.local.get(&k).and_then(|(_, e)| e.ino);
         }
         Ok(self.state.record(path, Some(&entry)).await?)
-    }
-
-    /// Three-way merge of a text file edited here and on the server since the synced
-    /// revision: if all three versions are UTF-8 text under [`MERGE_LIMIT`] and the edits
-    /// do not overlap, the merged text replaces the local file (only if it is still what
-    /// the scan saw) and is uploaded as the revision after the server's. False when it
-    /// could not be merged (the caller keeps both versions).
-    async fn merge(
-        &self,
-        path: &RemotePath,
-        trees: &Trees,
-        stamps: &HashMap<String, Stamp>,
-    ) -> Result<bool, SyncError> {
-        let k = key(path);
-        let (Some((_, base)), Some((_, remote)), Some((_, local))) =
-            (trees.synced.get(&k), trees.remote.get(&k), trees.local.get(&k))
-        else {
-            return Ok(false);
-        };
-        let (Some(base_rev), Some(remote_rev), Kind::File) = (base.rev, remote.rev, local.kind) else {
-            return Ok(false);
-        };
-        let target = on_disk(&self.root, &trees.local, path);
-        if std::fs::metadata(&target).map_or(true, |m| m.len() > MERGE_LIMIT) {
-            return Ok(false);
-        }
-        let ours = std::fs::read(&target)?;
-        let (Some(theirs), Some(ancestor)) =
-            (self.small_revision(remote_rev).await?, self.small_revision(base_rev).await?)
-        else {
-            return Ok(false);
-        };
-        let text = |b: &[u8]| std::str::from_utf8(b).ok().filter(|t| !t.contains('\0')).map(str::to_owned);
-        let (Some(ancestor), Some(ours_text), Some(theirs)) = (text(&ancestor), text(&ours), text(&theirs)) else {
-            return Ok(false);
-        };
-        let Ok(merged) = diffy::merge(&ancestor, &ours_text, &theirs) else { return Ok(false) };
-        // This device's version goes first, as a revision of its own: every version
-        // anyone saved stays in the history.
-        let Some(content) = local.content else { return Ok(false) };
-        let Some(ours_node) = self.upload(&target, path, content, Some(remote_rev)).await? else {
-            return Ok(false);
-        };
-        // Replace the local file only if it is still the version merged.
-        let tmp = self.root.join(STATE_DIR).join("tmp").join(format!("merge-{remote_rev}-{}", std::process::id()));
-        {
-            use std::io::Write;
-            let mut f = std::fs::File::create(&tmp)?;
-            f.write_all(merged.as_bytes())?;
-            f.sync_all()?;
-        }
-        if stamp_now(&target) != stamps.get(&k).copied() || std::fs::read(&target)? != ours {
-            // Edited again meanwhile: the next round starts over from what is there now.
-            let _ = std::fs::remove_file(&tmp);
-            return Ok(true);
-        }
-        std::fs::rename(&tmp, &target)?;
-        if let Some(parent) = target.parent() {
-            std::fs::File::open(parent)?.sync_all()?;
-        }
-        let content = {
-            let target = target.clone();
-            tokio::task::spawn_blocking(move || manifest_of(&target))
-                .await
-                .map_err(|e| std::io::Error::other(e.to_string()))??
-                .1
-        };
-        let stamp = stamp_now(&target);
-        if let Some(stamp) = stamp {
-            self.state.put_stamp(&k, stamp, content).await?;
-        }
-        // Uploaded as the revision after the server's; if the server moved on again, the
-        // next round merges once more.
-        if let Some(node) = self.upload(&target, path, content, ours_node.rev).await? {
-            let entry = Entry::file(content, node.rev).with_id(Some(node.id)).with_ino(stamp.map(|s| s.inode));
-            self.record(trees, path, entry).await?;
-        }
-        Ok(true)
-    }
-
-    /// The bytes of a revision, if it is at most [`MERGE_LIMIT`] long.
-    async fn small_revision(&self, rev: i64) -> Result<Option<Vec<u8>>, SyncError> {
-        let manifest = match self.client.manifest(rev).await {
-            Ok(m) => m,
-            Err(e) if e.code() == Some(ErrorCode::NotFound) => return Ok(None),
-            Err(e) => return Err(e.into()),
-        };
-        if manifest.size > MERGE_LIMIT {
-            return Ok(None);
-        }
-        let mut bytes = Vec::with_capacity(manifest.size as usize);
-        for c in &manifest.chunks {
-            bytes.extend_from_slice(&self.client.chunk(&c.hash).await?);
-        }
-        Ok(Some(bytes))
-    }
-
-    /// Uploads a file if it still has the planned content; the new revision, or `None`
-    /// when it changed meanwhile or the server has a newer revision (a conflict the next
-    /// round plans).
-    async fn upload(
-        &self,
-        local: &Path,
-        path: &RemotePath,
-        content: ContentHash,
-        parent_rev: Option<i64>,
-    ) -> Result<Option<NodeInfo>, SyncError> {
-        let local = local.to_path_buf();
-        let (mtime, scanned) = {
-            let local = local.clone();
-            tokio::task::spawn_blocking(move || -> std::io::Result<_> {
-                let mtime = std::fs::metadata(&local)?
-                    .modified()
-                    .ok()
-                    .and_then(|t| t.duration_since(SystemTime::UNIX_EPOCH).ok())
-                    .map(|d| d.as_millis() as i64);
-                Ok((mtime, manifest_of(&local)?))
-            })
-            .await
-            .map_err(|e| std::io::Error::other(e.to_string()))??
-        };
-        let (chunks, now_content) = scanned;
-        if now_content != content {
-            return Ok(None);
-        }
-        let mut upload_id = None;
-        if !chunks.is_empty() {
-            let up = self.client.begin_upload(&UploadRequest { chunks: chunks.clone() }).await?;
-            let missing: HashSet<_> = up.missing.into_iter().collect();
-            if !missing.is_empty() {
-                // Second read: send what the server lacks, one chunk at a time.
-                let (tx, mut rx) = tokio::sync::mpsc::channel::<std::io::Result<(coffer_core::ChunkHash, Vec<u8>)>>(2);
-                let reader_path = local.clone();
-                let reader = tokio::task::spawn_blocking(move || {
-                    let file = match std::fs::File::open(&reader_path) {
-                        Ok(f) => f,
-                        Err(e) => {
-                            let _ = tx.blocking_send(Err(e));
-                            return;
-                        }
-                    };
-                    for c in chunk_reader(std::io::BufReader::with_capacity(1 << 20, file), ChunkerConfig::default()) {
-                        let item = c.map(|c| (c.hash, c.data));
-                        if tx.blocking_send(item).is_err() {
-                            return;
-                        }
-                    }
-                });
-                let mut sent = HashSet::new();
-                while let Some(item) = rx.recv().await {
-                    let (hash, data) = item?;
-                    if missing.contains(&hash) && sent.insert(hash) {
-                        self.client.put_chunk(&up.upload_id, &hash, Bytes::from(data)).await?;
-                    }
-                }
-                let _ = reader.await;
-                if sent.len() != missing.len() {
-                    // The file changed while it was read: try again next round.
-                    let _ = self.client.abort_upload(&up.upload_id).await;
-                    return Ok(None);
-                }
-            }
-            upload_id = Some(up.upload_id);
-        }
-        let req = CommitRequest {
-            close_upload: upload_id.is_some(),
-            upload_id,
-            files: vec![CommitFileRequest { path: path.to_string(), parent_rev, mtime, chunks }],
-        };
-        let resp = self.client.commit(&req).await?;
-        let result = resp.results.into_iter().next().ok_or_else(|| ClientError::Protocol("no commit result".into()))?;
-        match (result.node, result.error) {
-            (Some(node), _) => Ok(Some(node)),
-            (None, Some(e)) if e.code == ErrorCode::Conflict => Ok(None),
-            (None, Some(e)) => Err(ClientError::Api { status: 409, detail: e }.into()),
-            (None, None) => Err(ClientError::Protocol("empty commit result".into()).into()),
-        }
-    }
-
-    /// Downloads a revision next to the folder, then moves it into place if the target
-    /// is still what the scan saw. The placed file's id, if it was placed.
-    async fn download(
-        &self,
-        path: &RemotePath,
-        planned: &Entry,
-        node: Option<&RemoteNode>,
-        local: &Tree,
-        stamps: &HashMap<String, Stamp>,
-    ) -> Result<Option<u64>, SyncError> {
-        let (Some(rev), Some(content)) = (planned.rev, planned.content) else { return Ok(None) };
-        let target = on_disk(&self.root, local, path);
-        let tmp_dir = self.root.join(STATE_DIR).join("tmp");
-        let tmp = tmp_dir.join(tmp_name_of(rev));
-        let mtime = node.and_then(|n| n.mtime);
-        // A file smaller than one chunk is fetched at once; a bigger one by its chunk
-        // list first, to copy the chunks already here.
-        let small = node.is_some_and(|n| n.size < ChunkerConfig::default().min_size as u64);
-        let manifest = if small {
-            None
-        } else {
-            match self.client.manifest(rev).await {
-                Ok(m) if m.content_hash == content => Some(m),
-                // Gone or other bytes by now: the next round sees what there is.
-                Ok(_) => return Ok(None),
-                Err(e) if e.code() == Some(ErrorCode::NotFound) => return Ok(None),
-                Err(e) => return Err(e.into()),
-            }
-        };
-        let hashes: Vec<ChunkHash> = manifest.iter().flat_map(|m| m.chunks.iter().map(|c| c.hash)).collect();
-        let here = if hashes.is_empty() { HashMap::new() } else { self.state.find_chunks(&hashes).await? };
-        let chunks = match manifest {
-            Some(m) if !here.is_empty() => {
-                self.assemble(&m.chunks, &here, local, &tmp).await?;
-                m.chunks
-            }
-            manifest => {
-                let got = self.client.download(DownloadSource::Revision(rev), &tmp, &|_| {}).await?;
-                self.bytes_down.fetch_add(got.bytes, std::sync::atomic::Ordering::Relaxed);
-                if got.content_hash.is_some_and(|h| h != content) {
-                    let _ = std::fs::remove_file(&tmp);
-                    return Ok(None);
-                }
-                match manifest {
-                    Some(m) => m.chunks,
-                    None => {
-                        // A small file: its one chunk, for later downloads to copy.
-                        let path = tmp.clone();
-                        let (chunks, got) = tokio::task::spawn_blocking(move || manifest_of(&path))
-                            .await
-                            .map_err(|e| std::io::Error::other(e.to_string()))??;
-                        if got != content {
-                            let _ = std::fs::remove_file(&tmp);
-                            return Ok(None);
-                        }
-                        chunks
-                    }
-                }
-            }
-        };
-        let k = key(path);
-        let unchanged = match local.get(&k) {
-            Some(_) => stamp_now(&target) == stamps.get(&k).copied(),
-            None => std::fs::symlink_metadata(&target).is_err(),
-        };
-        if !unchanged {
-            let _ = std::fs::remove_file(&tmp);
-            return Ok(None);
-        }
-        if let Some(parent) = target.parent() {
-            std::fs::create_dir_all(parent)?;
-        }
-        if let Some(ms) = mtime
-            && let Some(at) = SystemTime::UNIX_EPOCH.checked_add(std::time::Duration::from_millis(ms.max(0) as u64))
-        {
-            // Also keeps the next scan honest: a later edit, even a quick one of the same
-            // size, gets another time than this one.
-            std::fs::File::options().write(true).open(&tmp)?.set_modified(at)?;
-        }
-        // The next scan knows this file as it is written (a rename keeps the stamp): no
-        // re-read, no waiting for it to settle. A crash after the rename but before the
-        // base is recorded is recovered at the next start from the placement noted here,
-        // so a file deleted meanwhile is not taken for new on the server.
-        let stamp = stamp_now(&tmp);
-        let entry = planned.clone().with_ino(stamp.map(|s| s.inode));
-        let tmp_name = tmp.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-        self.state.note_placement(path, &entry, &tmp_name).await?;
-        std::fs::rename(&tmp, &target)?;
-        if let Some(parent) = target.parent() {
-            std::fs::File::open(parent)?.sync_all()?;
-        }
-        if let Some(stamp) = stamp {
-            self.state.put_file(&k, stamp, content, &chunks).await?;
-        }
-        Ok(stamp.map(|s| s.inode))
-    }
-
-    /// Writes a file from its chunk list into `tmp`: chunks this device already has (in
-    /// any file, checked against their hash as they are read) are copied, only the
-    /// others are fetched. One chunk in memory at a time.
-    async fn assemble(
-        &self,
-        chunks: &[ChunkRef],
-        here: &HashMap<ChunkHash, (String, u64, u32)>,
-        local: &Tree,
-        tmp: &Path,
-    ) -> Result<(), SyncError> {
-        use std::io::{Read, Seek, Write};
-        let mut out = std::io::BufWriter::with_capacity(1 << 20, std::fs::File::create(tmp)?);
-        for c in chunks {
-            let found = here.get(&c.hash).and_then(|(k, offset, size)| {
-                let (path, _) = local.get(k)?;
-                let mut f = std::fs::File::open(on_disk(&self.root, local, path)).ok()?;
-                f.seek(std::io::SeekFrom::Start(*offset)).ok()?;
-                let mut data = vec![0; *size as usize];
-                f.read_exact(&mut data).ok()?;
-                (ChunkHash::of(&data) == c.hash).then_some(data)
-            });
-            match found {
-                Some(data) => {
-                    self.bytes_reused.fetch_add(data.len() as u64, std::sync::atomic::Ordering::Relaxed);
-                    out.write_all(&data)?;
-                }
-                None => {
-                    let data = self.client.chunk(&c.hash).await?;
-                    self.bytes_down.fetch_add(data.len() as u64, std::sync::atomic::Ordering::Relaxed);
-                    out.write_all(&data)?;
-                }
-            }
-        }
-        out.into_inner().map_err(|e| e.into_error())?.sync_all()?;
-        Ok(())
     }
 }

@@ -583,23 +583,6 @@ impl SyncState {
         Ok(())
     }
 
-    /// Records one file's stamp (a file this engine just wrote).
-    pub async fn put_stamp(&self, k: &str, stamp: Stamp, content: ContentHash) -> Result<(), StateError> {
-        sqlx::query(
-            "INSERT INTO stamps (k, size, mtime_ns, inode, content) VALUES ($1, $2, $3, $4, $5) \
-             ON CONFLICT (k) DO UPDATE SET size = excluded.size, mtime_ns = excluded.mtime_ns, \
-             inode = excluded.inode, content = excluded.content",
-        )
-        .bind(k.to_owned())
-        .bind(stamp.size as i64)
-        .bind(stamp.mtime_ns.to_string())
-        .bind(stamp.inode as i64)
-        .bind(content.as_bytes().to_vec())
-        .execute(&self.pool)
-        .await?;
-        Ok(())
-    }
-
     async fn meta(&self, k: &str) -> Result<Option<String>, StateError> {
         Ok(sqlx::query_scalar("SELECT v FROM meta WHERE k = $1").bind(k.to_owned()).fetch_optional(&self.pool).await?)
     }
