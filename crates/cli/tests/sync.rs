@@ -362,6 +362,15 @@ fn selective_sync_and_status() {
         assert!(b.join("Photos").join(name).exists() && a.join("Photos").join(name).exists(), "{name}");
     }
     assert_eq!(files_of(a), files_of(b));
+
+    // `coffer sync DIR --exclude PATH` does the same, and is remembered.
+    phone.ok(&["sync", "--once", "--exclude", "/Docs", b.to_str().expect("utf8")]);
+    assert!(!b.join("Docs/plan.txt").exists());
+    assert_eq!(phone.run(&["stat", "/Docs/plan.txt"]).code, 0);
+    let listed = phone.ok(&["sync", "exclude", "ls", "--json"]).json();
+    assert_eq!(listed["excluded"], serde_json::json!(["/Docs"]));
+    assert_ne!(phone.run(&["sync", "exclude", "add", "/"]).code, 0, "the root cannot be excluded");
+    assert_ne!(phone.run(&["sync", "--once", "--exclude", "../x", b.to_str().expect("utf8")]).code, 0);
 }
 
 #[test]
