@@ -219,7 +219,11 @@ impl Engine {
         for entry in std::fs::read_dir(&tmp)?.flatten() {
             let _ = std::fs::remove_file(entry.path());
         }
-        Ok(Self {
+        Ok(Self::with_state(client, root, state, device))
+    }
+
+    fn with_state(client: Client, root: &Path, state: SyncState, device: &str) -> Self {
+        Self {
             client,
             root: root.to_path_buf(),
             state,
@@ -228,7 +232,7 @@ impl Engine {
             crash_countdown: std::sync::atomic::AtomicI64::new(-1),
             bytes_down: Default::default(),
             bytes_reused: Default::default(),
-        })
+        }
     }
 
     /// Opens a synced folder's state to look at it, while a sync of it may be running:
@@ -238,16 +242,7 @@ impl Engine {
             return Ok(None);
         }
         let state = SyncState::open(&root.join(STATE_DIR)).await?;
-        Ok(Some(Self {
-            client,
-            root: root.to_path_buf(),
-            state,
-            device: String::new(),
-            settle: SETTLE_TIME,
-            crash_countdown: std::sync::atomic::AtomicI64::new(-1),
-            bytes_down: Default::default(),
-            bytes_reused: Default::default(),
-        }))
+        Ok(Some(Self::with_state(client, root, state, "")))
     }
 
     /// Where the folder stands: what a sync would do now (nothing is changed to find

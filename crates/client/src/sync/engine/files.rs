@@ -1,14 +1,12 @@
 //! The steps that move file bytes: uploads in batches, downloads built from chunks
 //! already on the device, and the three-way merge of text edited on both sides.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::SystemTime;
 
-use bytes::Bytes;
-use coffer_core::wire::{CommitFileRequest, CommitRequest, NodeInfo, UploadRequest};
-use coffer_core::{ChunkHash, ChunkRef, ChunkerConfig, ContentHash, ErrorCode, RemotePath, chunk_reader};
+use coffer_core::{ChunkHash, ChunkRef, ChunkerConfig, ContentHash, ErrorCode, RemotePath};
 
 use super::{Engine, MERGE_LIMIT, SyncError, SyncReport, on_disk, stamp_now, tmp_name_of};
 use crate::download::DownloadSource;
@@ -102,7 +100,7 @@ impl Engine {
         // This device's version goes first, as a revision of its own: every version
         // anyone saved stays in the history.
         let Some(content) = local.content else { return Ok(false) };
-        let Some(ours_node) = self.upload(&target, path, content, Some(remote_rev)).await? else {
+        let Some((ours_rev, _)) = self.upload_one(&target, path, content, Some(remote_rev)).await? else {
             return Ok(false);
         };
         // Replace the local file only if it is still the version merged.
@@ -134,8 +132,8 @@ impl Engine {
         }
         // Uploaded as the revision after the server's; if the server moved on again, the
         // next round merges once more.
-        if let Some(node) = self.upload(&target, path, content, ours_node.rev).await? {
-            let entry = Entry::file(content, node.rev).with_id(Some(node.id)).with_ino(stamp.map(|s| s.inode));
+        if let Some((rev, id)) = self.upload_one(&target, path, content, ours_rev).await? {
+            let entry = Entry::file(content, rev).with_id(Some(id)).with_ino(stamp.map(|s| s.inode));
             self.record(trees, path, entry).await?;
         }
         Ok(true)
@@ -158,85 +156,27 @@ impl Engine {
         Ok(Some(bytes))
     }
 
-    /// Uploads a file if it still has the planned content; the new revision, or `None`
-    /// when it changed meanwhile or the server has a newer revision (a conflict the next
-    /// round plans).
-    async fn upload(
+    /// Uploads one file through the upload engine if it still has the planned content,
+    /// as the revision after `parent_rev`: its new revision and node id, or `None` when it
+    /// changed meanwhile or the server has a newer revision (the next round decides).
+    async fn upload_one(
         &self,
         local: &Path,
         path: &RemotePath,
         content: ContentHash,
         parent_rev: Option<i64>,
-    ) -> Result<Option<NodeInfo>, SyncError> {
-        let local = local.to_path_buf();
-        let (mtime, scanned) = {
-            let local = local.clone();
-            tokio::task::spawn_blocking(move || -> std::io::Result<_> {
-                let mtime = std::fs::metadata(&local)?
-                    .modified()
-                    .ok()
-                    .and_then(|t| t.duration_since(SystemTime::UNIX_EPOCH).ok())
-                    .map(|d| d.as_millis() as i64);
-                Ok((mtime, manifest_of(&local)?))
-            })
-            .await
-            .map_err(|e| std::io::Error::other(e.to_string()))??
+    ) -> Result<Option<(Option<i64>, i64)>, SyncError> {
+        let item = UploadItem {
+            local: local.to_path_buf(),
+            remote: path.to_string(),
+            expect: Some(Expect { content, parent_rev }),
         };
-        let (chunks, now_content) = scanned;
-        if now_content != content {
-            return Ok(None);
-        }
-        let mut upload_id = None;
-        if !chunks.is_empty() {
-            let up = self.client.begin_upload(&UploadRequest { chunks: chunks.clone() }).await?;
-            let missing: HashSet<_> = up.missing.into_iter().collect();
-            if !missing.is_empty() {
-                // Second read: send what the server lacks, one chunk at a time.
-                let (tx, mut rx) = tokio::sync::mpsc::channel::<std::io::Result<(coffer_core::ChunkHash, Vec<u8>)>>(2);
-                let reader_path = local.clone();
-                let reader = tokio::task::spawn_blocking(move || {
-                    let file = match std::fs::File::open(&reader_path) {
-                        Ok(f) => f,
-                        Err(e) => {
-                            let _ = tx.blocking_send(Err(e));
-                            return;
-                        }
-                    };
-                    for c in chunk_reader(std::io::BufReader::with_capacity(1 << 20, file), ChunkerConfig::default()) {
-                        let item = c.map(|c| (c.hash, c.data));
-                        if tx.blocking_send(item).is_err() {
-                            return;
-                        }
-                    }
-                });
-                let mut sent = HashSet::new();
-                while let Some(item) = rx.recv().await {
-                    let (hash, data) = item?;
-                    if missing.contains(&hash) && sent.insert(hash) {
-                        self.client.put_chunk(&up.upload_id, &hash, Bytes::from(data)).await?;
-                    }
-                }
-                let _ = reader.await;
-                if sent.len() != missing.len() {
-                    // The file changed while it was read: try again next round.
-                    let _ = self.client.abort_upload(&up.upload_id).await;
-                    return Ok(None);
-                }
-            }
-            upload_id = Some(up.upload_id);
-        }
-        let req = CommitRequest {
-            close_upload: upload_id.is_some(),
-            upload_id,
-            files: vec![CommitFileRequest { path: path.to_string(), parent_rev, mtime, chunks }],
-        };
-        let resp = self.client.commit(&req).await?;
-        let result = resp.results.into_iter().next().ok_or_else(|| ClientError::Protocol("no commit result".into()))?;
-        match (result.node, result.error) {
-            (Some(node), _) => Ok(Some(node)),
-            (None, Some(e)) if e.code == ErrorCode::Conflict => Ok(None),
-            (None, Some(e)) => Err(ClientError::Api { status: 409, detail: e }.into()),
-            (None, None) => Err(ClientError::Protocol("empty commit result".into()).into()),
+        let done = transfer::upload(&self.client, vec![item], &UploadOptions::default(), Arc::new(|_| {})).await?;
+        let Some(file) = done.files.into_iter().next() else { return Ok(None) };
+        match (file.status, file.node_id) {
+            (FileStatus::Created | FileStatus::Modified, Some(id)) => Ok(Some((file.rev, id))),
+            (FileStatus::Failed, _) => Err(ClientError::Protocol(file.error.unwrap_or_default()).into()),
+            _ => Ok(None),
         }
     }
 
