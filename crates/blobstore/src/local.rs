@@ -88,7 +88,7 @@ impl Inner {
         let hex = hash.to_hex();
         let tmp = self.root.join("tmp").join(&hex[..2]).join(format!("{hex}.{}.{n}", std::process::id()));
         let guard = TempGuard(Some(tmp.clone()));
-        let mut f = File::create(&tmp)?;
+        let mut f = create_private(&tmp)?;
         f.write_all(&framed)?;
         if sync {
             f.sync_all()?;
@@ -154,6 +154,23 @@ fn syncfs(path: &Path) -> std::io::Result<()> {
 
 /// Creates `dir` and any missing parents, fsyncing each parent that gained an entry,
 /// so the directory survives a crash.
+/// Chunk files are readable by the server's user only (0600).
+fn create_private(path: &Path) -> std::io::Result<File> {
+    let mut opts = fs::OpenOptions::new();
+    opts.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
+    opts.open(path)
+}
+
+/// Chunk folders are the server's user's only (0700).
+fn private_dir_builder() -> fs::DirBuilder {
+    let mut b = fs::DirBuilder::new();
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut b, 0o700);
+    b
+}
+
 fn create_dir_durably(dir: &Path) -> std::io::Result<()> {
     if dir.is_dir() {
         return Ok(());
@@ -161,7 +178,7 @@ fn create_dir_durably(dir: &Path) -> std::io::Result<()> {
     if let Some(parent) = dir.parent() {
         create_dir_durably(parent)?;
     }
-    match fs::create_dir(dir) {
+    match private_dir_builder().create(dir) {
         Ok(()) => {
             if let Some(parent) = dir.parent() {
                 sync_dir(parent)?;

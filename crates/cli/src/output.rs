@@ -13,7 +13,11 @@ pub fn init_logging(server: bool) {
     let default = if server { "info,tower_http=warn,sqlx=warn" } else { "warn" };
     let filter = tracing_subscriber::EnvFilter::try_from_env("COFFER_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    // Colour codes only for a terminal: a log written to a file or a pipe stays plain.
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal());
     if std::env::var("COFFER_LOG_FORMAT").as_deref() == Ok("json") {
         builder.json().init();
     } else {

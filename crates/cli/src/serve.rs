@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use anyhow::{Context, Result};
 use clap::Args;
+use coffer_server::HttpConfig;
 use coffer_service::{Service, ServiceConfig, StorageConfig};
 use serde::Deserialize;
 
@@ -36,6 +37,11 @@ pub struct FileConfig {
     pub trash_retention_days: Option<u64>,
     pub upload_ttl_hours: Option<u64>,
     pub maintenance_interval_secs: Option<u64>,
+    pub metrics_token: Option<String>,
+    pub trust_forwarded_for: Option<bool>,
+    pub header_timeout_secs: Option<u64>,
+    pub max_connections: Option<usize>,
+    pub downloads_per_user: Option<usize>,
 }
 
 /// Everything `serve` needs, resolved.
@@ -44,6 +50,7 @@ pub struct Resolved {
     pub listen: SocketAddr,
     pub storage: StorageConfig,
     pub service: ServiceConfig,
+    pub http: HttpConfig,
     pub maintenance_every: Duration,
 }
 
@@ -65,10 +72,29 @@ pub fn resolve(args: &ServeArgs) -> Result<Resolved> {
     if let Some(hours) = file.upload_ttl_hours {
         service.upload_ttl = Duration::from_secs(hours * 3600);
     }
+    let metrics_token = std::env::var("COFFER_METRICS_TOKEN").ok().filter(|t| !t.is_empty()).or(file.metrics_token);
+    if metrics_token.as_ref().is_some_and(|t| t.len() < 16) {
+        anyhow::bail!("metrics_token must be at least 16 characters");
+    }
+    let mut http = HttpConfig {
+        metrics_token,
+        trust_forwarded_for: file.trust_forwarded_for.unwrap_or(false),
+        ..HttpConfig::default()
+    };
+    if let Some(secs) = file.header_timeout_secs {
+        http.header_timeout = Duration::from_secs(secs.max(1));
+    }
+    if let Some(n) = file.max_connections {
+        http.max_connections = n.max(1);
+    }
+    if let Some(n) = file.downloads_per_user {
+        http.downloads_per_user = n.max(1);
+    }
     Ok(Resolved {
         listen,
         storage: StorageConfig { database_url: database, chunk_dir: data.join("chunks") },
         service,
+        http,
         maintenance_every: Duration::from_secs(file.maintenance_interval_secs.unwrap_or(600).max(1)),
     })
 }
@@ -79,8 +105,8 @@ pub fn sqlite_url(path: &Path) -> String {
 
 pub async fn run(args: ServeArgs) -> Result<u8> {
     let cfg = resolve(&args)?;
-    if let Some(parent) = cfg.storage.chunk_dir.parent() {
-        std::fs::create_dir_all(parent).with_context(|| format!("creating {}", parent.display()))?;
+    if let Some(data) = cfg.storage.chunk_dir.parent() {
+        prepare_data_dir(data, &cfg.storage.database_url)?;
     }
     let service = Service::open(&cfg.storage, cfg.service.clone()).await.context("opening the stores")?;
     let listener =
@@ -93,9 +119,57 @@ pub async fn run(args: ServeArgs) -> Result<u8> {
     }
     tracing::info!(%addr, database = %redact(&cfg.storage.database_url), "coffer server listening");
     eprintln!("coffer: listening on http://{addr}");
-    coffer_server::serve(service, listener, cfg.maintenance_every, shutdown_signal()).await?;
+    coffer_server::serve(service, listener, cfg.http, cfg.maintenance_every, shutdown_signal()).await?;
     tracing::info!("coffer server stopped");
     Ok(0)
+}
+
+/// Creates the data directory readable by its owner only (0700) and the embedded
+/// database file 0600 before SQLite opens it (SQLite gives its journal files the
+/// database's mode). Existing looser permissions are reported, not changed: the
+/// operator may have chosen them.
+fn prepare_data_dir(data: &Path, database_url: &str) -> Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
+        if !data.exists() {
+            std::fs::DirBuilder::new()
+                .recursive(true)
+                .mode(0o700)
+                .create(data)
+                .with_context(|| format!("creating {}", data.display()))?;
+        }
+        let mut looser = Vec::new();
+        let mode = std::fs::metadata(data).with_context(|| format!("reading {}", data.display()))?.permissions().mode();
+        if mode & 0o077 != 0 {
+            looser.push(format!("{} is {:o}", data.display(), mode & 0o777));
+        }
+        if let Some(db) = database_url.strip_prefix("sqlite://").and_then(|p| p.split('?').next()).map(Path::new) {
+            if !db.exists() {
+                std::fs::OpenOptions::new()
+                    .write(true)
+                    .create_new(true)
+                    .mode(0o600)
+                    .open(db)
+                    .with_context(|| format!("creating {}", db.display()))?;
+            }
+            for suffix in ["", "-wal", "-shm"] {
+                let f = PathBuf::from(format!("{}{suffix}", db.display()));
+                if let Ok(m) = std::fs::metadata(&f)
+                    && m.permissions().mode() & 0o077 != 0
+                {
+                    looser.push(format!("{} is {:o}", f.display(), m.permissions().mode() & 0o777));
+                }
+            }
+        }
+        for l in looser {
+            tracing::warn!("{l}: other users of this machine can read it (chmod go-rwx)");
+            eprintln!("coffer: warning: {l}: other users of this machine can read it (chmod go-rwx)");
+        }
+    }
+    #[cfg(not(unix))]
+    std::fs::create_dir_all(data).with_context(|| format!("creating {}", data.display()))?;
+    Ok(())
 }
 
 /// Hides a password in a database URL before it is logged.

@@ -302,11 +302,17 @@ async fn start_server(dir: &Path) -> (Service, Client, tokio::sync::oneshot::Sen
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().expect("addr");
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(coffer_server::serve(service.clone(), listener, Duration::from_secs(3600), async {
-        let _ = stopped.await;
-    }));
+    tokio::spawn(coffer_server::serve(
+        service.clone(),
+        listener,
+        Default::default(),
+        Duration::from_secs(3600),
+        async {
+            let _ = stopped.await;
+        },
+    ));
     service.create_user("sim", "simulation password", false, None).await.expect("user");
-    let token = service.login("sim", "simulation password", "sim").await.expect("login").token;
+    let token = service.login("sim", "simulation password", "sim", None).await.expect("login").token;
     let client = Client::new(&format!("http://{addr}"), Some(token)).expect("client");
     (service, client, stop)
 }

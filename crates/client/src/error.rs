@@ -50,7 +50,10 @@ impl ClientError {
 
     /// Builds an API error from a status and a code, for answers without a JSON body.
     pub(crate) fn api(status: u16, code: ErrorCode, message: impl Into<String>) -> Self {
-        Self::Api { status, detail: ErrorDetail { code, message: message.into(), current: None, missing: None } }
+        Self::Api {
+            status,
+            detail: ErrorDetail { code, message: message.into(), current: None, missing: None, retry_after_secs: None },
+        }
     }
 
     /// True for errors that make going on with other requests pointless: the server is

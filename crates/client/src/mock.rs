@@ -97,7 +97,7 @@ fn key(path: &RemotePath) -> String {
 }
 
 fn error(status: StatusCode, code: ErrorCode, message: &str) -> Response {
-    let detail = ErrorDetail { code, message: message.into(), current: None, missing: None };
+    let detail = ErrorDetail { code, message: message.into(), current: None, missing: None, retry_after_secs: None };
     (status, axum::Json(ErrorBody { error: detail })).into_response()
 }
 
@@ -262,7 +262,7 @@ async fn commit(State(s): State<Shared>, axum::Json(req): axum::Json<CommitReque
     for file in req.files {
         let fail = |code, message: String, missing| CommitResult {
             node: None,
-            error: Some(ErrorDetail { code, message, current: None, missing }),
+            error: Some(ErrorDetail { code, message, current: None, missing, retry_after_secs: None }),
         };
         let Ok(path) = RemotePath::parse(&file.path) else {
             results.push(fail(ErrorCode::InvalidName, "bad path".into(), None));

@@ -47,6 +47,8 @@ pub enum ErrorCode {
     QuotaExceeded,
     /// The requested byte range cannot be served.
     RangeNotSatisfiable,
+    /// The endpoint exists but does not take this HTTP method.
+    MethodNotAllowed,
     /// First-admin setup was already done, or the setup token is wrong.
     SetupUnavailable,
     /// Too many requests; retry later.
@@ -80,6 +82,7 @@ impl ErrorCode {
             Self::UploadNotFound => "upload_not_found",
             Self::QuotaExceeded => "quota_exceeded",
             Self::RangeNotSatisfiable => "range_not_satisfiable",
+            Self::MethodNotAllowed => "method_not_allowed",
             Self::SetupUnavailable => "setup_unavailable",
             Self::RateLimited => "rate_limited",
             Self::Busy => "busy",

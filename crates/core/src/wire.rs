@@ -25,6 +25,10 @@ pub struct ErrorDetail {
     /// On `missing_chunks`: the chunks to upload before committing again.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub missing: Option<Vec<ChunkHash>>,
+    /// On `rate_limited` and `busy`: seconds to wait before trying again (also sent as
+    /// the `Retry-After` header).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry_after_secs: Option<u64>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -32,13 +32,19 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
     }
 }
 
-/// Query parameters; a malformed query is `400 bad_request`.
+/// Query parameters; a malformed query is `400 bad_request`, and so is one whose
+/// percent-escapes do not decode to UTF-8 (they would otherwise become U+FFFD silently).
 pub struct ApiQuery<T>(pub T);
 
 impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for ApiQuery<T> {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        if let Some(q) = parts.uri.query()
+            && !query_is_utf8(q)
+        {
+            return Err(ApiError::new(ErrorCode::BadRequest, "the query string is not valid percent-encoded UTF-8"));
+        }
         axum::extract::Query::<T>::from_request_parts(parts, state)
             .await
             .map(|q| Self(q.0))
@@ -60,6 +66,41 @@ impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for ApiPath
     }
 }
 
+/// Whether every `%XX` escape and `+` of a query decodes, pair by pair, to UTF-8.
+fn query_is_utf8(query: &str) -> bool {
+    query.split('&').flat_map(|pair| pair.split('=')).all(|part| {
+        let bytes = part.as_bytes();
+        let mut out = Vec::with_capacity(bytes.len());
+        let mut i = 0;
+        while i < bytes.len() {
+            match bytes[i] {
+                b'%' => {
+                    let hex = bytes.get(i + 1..i + 3).and_then(|h| std::str::from_utf8(h).ok());
+                    match hex.and_then(|h| u8::from_str_radix(h, 16).ok()) {
+                        Some(b) => {
+                            out.push(b);
+                            i += 3;
+                        }
+                        None => return false,
+                    }
+                }
+                b => {
+                    out.push(b);
+                    i += 1;
+                }
+            }
+        }
+        std::str::from_utf8(&out).is_ok()
+    })
+}
+
+/// The token of an `Authorization: Bearer <token>` header (the scheme in any case).
+pub(crate) fn bearer_token(headers: &axum::http::HeaderMap) -> Option<&str> {
+    let value = headers.get(axum::http::header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.trim_start().split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
+}
+
 /// The authenticated caller, from `Authorization: Bearer <token>`.
 pub struct Auth(pub Caller);
 
@@ -67,11 +108,51 @@ impl FromRequestParts<AppState> for Auth {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        let missing = || ApiError::new(ErrorCode::Unauthorized, "this needs 'Authorization: Bearer <token>'");
-        let header = parts.headers.get(axum::http::header::AUTHORIZATION).ok_or_else(missing)?;
-        let value = header.to_str().map_err(|_| missing())?;
-        let token = value.strip_prefix("Bearer ").ok_or_else(missing)?.trim();
+        let token = bearer_token(&parts.headers)
+            .ok_or_else(|| ApiError::new(ErrorCode::Unauthorized, "this needs 'Authorization: Bearer <token>'"))?;
         Ok(Self(state.service.authenticate(token).await?))
+    }
+}
+
+/// The client's address: the TCP peer, or with `trust_forwarded_for` the last
+/// `X-Forwarded-For` entry (the one the reverse proxy added). `None` when unknown.
+pub struct ClientAddr(pub Option<std::net::IpAddr>);
+
+impl FromRequestParts<AppState> for ClientAddr {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        Ok(Self(client_addr(parts, state.http.trust_forwarded_for)))
+    }
+}
+
+pub(crate) fn client_addr(parts: &Parts, trust_forwarded_for: bool) -> Option<std::net::IpAddr> {
+    if trust_forwarded_for
+        && let Some(last) = parts
+            .headers
+            .get_all("x-forwarded-for")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .next_back()
+        && let Ok(ip) = last.trim().parse()
+    {
+        return Some(ip);
+    }
+    parts.extensions.get::<axum::extract::ConnectInfo<std::net::SocketAddr>>().map(|c| c.0.ip())
+}
+
+/// A WebSocket upgrade; a plain request to a WebSocket endpoint is `400 bad_request`
+/// in JSON like every other error.
+pub struct ApiWebSocket(pub axum::extract::ws::WebSocketUpgrade);
+
+impl<S: Send + Sync> FromRequestParts<S> for ApiWebSocket {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        axum::extract::ws::WebSocketUpgrade::from_request_parts(parts, state).await.map(Self).map_err(|e| {
+            ApiError::new(ErrorCode::BadRequest, format!("this endpoint is a WebSocket: {}", e.body_text()))
+        })
     }
 }
 
@@ -89,5 +170,31 @@ impl<S: Send + Sync> FromRequest<S> for ApiBytes {
             }
             Err(e) => Err(ApiError::new(ErrorCode::BadRequest, e.body_text())),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn queries_must_decode_to_utf8() {
+        assert!(query_is_utf8("path=/a%20b&after=x"));
+        assert!(query_is_utf8("path=%E2%82%AC"));
+        assert!(!query_is_utf8("path=%ff"));
+        assert!(!query_is_utf8("path=%e2%82"));
+        assert!(!query_is_utf8("path=%zz"));
+        assert!(!query_is_utf8("path=%4"));
+    }
+
+    #[test]
+    fn the_bearer_scheme_is_case_insensitive() {
+        let mut h = axum::http::HeaderMap::new();
+        for v in ["Bearer abc", "bearer abc", "BEARER  abc "] {
+            h.insert(axum::http::header::AUTHORIZATION, v.parse().expect("value"));
+            assert_eq!(bearer_token(&h), Some("abc"), "{v}");
+        }
+        h.insert(axum::http::header::AUTHORIZATION, "Basic abc".parse().expect("value"));
+        assert_eq!(bearer_token(&h), None);
     }
 }

@@ -11,22 +11,57 @@ mod extract;
 mod openapi;
 mod routes;
 
-use std::net::SocketAddr;
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use axum::Router;
+use axum::extract::ConnectInfo;
 use coffer_service::Service;
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 use tokio::net::TcpListener;
+use tower::Service as _;
 
 pub use error::ApiError;
+
+/// How the HTTP front end protects itself. The defaults suit a server reachable from the
+/// internet and need no configuration.
+#[derive(Debug, Clone)]
+pub struct HttpConfig {
+    /// Who may read `/metrics`: loopback clients always; others only with
+    /// `Authorization: Bearer <this token>` (with no token, nobody else).
+    pub metrics_token: Option<String>,
+    /// Behind a reverse proxy: take the client's address from the last entry of
+    /// `X-Forwarded-For` (the one the proxy added) instead of the TCP peer.
+    pub trust_forwarded_for: bool,
+    /// Time a client has to send a request's headers; also how long an idle
+    /// keep-alive connection stays open.
+    pub header_timeout: Duration,
+    /// Open connections at once; more wait in the listen backlog until one closes.
+    pub max_connections: usize,
+    /// Downloads one user may stream at once; more are refused `rate_limited`.
+    pub downloads_per_user: usize,
+}
+
+impl Default for HttpConfig {
+    fn default() -> Self {
+        Self {
+            metrics_token: None,
+            trust_forwarded_for: false,
+            header_timeout: Duration::from_secs(30),
+            max_connections: 1024,
+            downloads_per_user: 32,
+        }
+    }
+}
 
 /// Shared state of every handler.
 #[derive(Clone)]
 pub struct AppState {
     pub service: Service,
     pub metrics: PrometheusHandle,
+    pub http: Arc<HttpConfig>,
+    pub(crate) downloads: routes::DownloadSlots,
 }
 
 /// The process-wide Prometheus recorder (installed once, shared by every router).
@@ -43,16 +78,27 @@ fn metrics_handle() -> PrometheusHandle {
         .clone()
 }
 
-/// The whole HTTP application.
+/// The whole HTTP application, with the default [`HttpConfig`].
 pub fn app(service: Service) -> Router {
-    routes::router(AppState { service, metrics: metrics_handle() })
+    app_with(service, HttpConfig::default())
+}
+
+/// The whole HTTP application.
+pub fn app_with(service: Service, http: HttpConfig) -> Router {
+    let downloads = routes::DownloadSlots::new(http.downloads_per_user);
+    routes::router(AppState { service, metrics: metrics_handle(), http: Arc::new(http), downloads })
 }
 
 /// Serves on `listener` until `shutdown` completes, running maintenance every
 /// `maintenance_every`.
+///
+/// Connections are served by hyper with a timer, so a client that does not send its
+/// headers in time (or idles on a keep-alive connection) is disconnected, and at most
+/// `max_connections` are open at once.
 pub async fn serve(
     service: Service,
     listener: TcpListener,
+    http: HttpConfig,
     maintenance_every: Duration,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
@@ -68,15 +114,52 @@ pub async fn serve(
             metrics_handle().run_upkeep();
         }
     });
-    let app = app(service).into_make_service_with_connect_info::<SocketAddr>();
-    // Small responses go out at once: with Nagle's algorithm a reply written in two
-    // pieces waits for the peer's delayed acknowledgement (up to 40 ms).
-    let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
+    let slots = Arc::new(tokio::sync::Semaphore::new(http.max_connections.max(1)));
+    let mut builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
+    builder.http1().timer(TokioTimer::new()).header_read_timeout(http.header_timeout);
+    builder.http2().timer(TokioTimer::new()).keep_alive_interval(Some(http.header_timeout));
+    let app = app_with(service, http);
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    tokio::pin!(shutdown);
+    loop {
+        let permit = tokio::select! {
+            p = slots.clone().acquire_owned() => match p { Ok(p) => p, Err(_) => break },
+            () = &mut shutdown => break,
+        };
+        let (tcp, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(a) => a,
+                Err(e) => {
+                    // Out of file descriptors and the like: wait instead of spinning.
+                    tracing::warn!(error = %e, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        // Small responses go out at once: with Nagle's algorithm a reply written in two
+        // pieces waits for the peer's delayed acknowledgement (up to 40 ms).
         if let Err(e) = tcp.set_nodelay(true) {
             tracing::debug!(error = %e, "TCP_NODELAY not set");
         }
-    });
-    let result = axum::serve(listener, app).with_graceful_shutdown(shutdown).await;
+        let app = app.clone();
+        let svc = hyper::service::service_fn(move |mut req: hyper::Request<hyper::body::Incoming>| {
+            req.extensions_mut().insert(ConnectInfo(peer));
+            app.clone().call(req)
+        });
+        let conn = builder.serve_connection_with_upgrades(TokioIo::new(tcp), svc).into_owned();
+        let conn = graceful.watch(conn);
+        tokio::spawn(async move {
+            if let Err(e) = conn.await {
+                tracing::debug!(error = %e, %peer, "connection ended with an error");
+            }
+            drop(permit);
+        });
+    }
+    drop(listener);
+    // In-flight requests get a moment to finish; then the process may go.
+    let _ = tokio::time::timeout(Duration::from_secs(10), graceful.shutdown()).await;
     maintenance.abort();
-    result
+    Ok(())
 }

@@ -25,8 +25,9 @@ impl Api {
         let service = Service::open(&storage, ServiceConfig::default()).await.expect("open");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let base = format!("http://{}", listener.local_addr().expect("addr"));
-        let app = coffer_server::app(service.clone());
-        tokio::spawn(async move { axum_serve(listener, app).await });
+        let http = coffer_server::HttpConfig::default();
+        let day = std::time::Duration::from_secs(86_400);
+        tokio::spawn(coffer_server::serve(service.clone(), listener, http, day, std::future::pending()));
         (Api { base, http: Client::new(), _dir: dir }, service)
     }
 
@@ -120,15 +121,6 @@ impl Api {
             Some(e) => (StatusCode::CONFLICT, serde_json::to_value(e).expect("error")),
         }
     }
-}
-
-async fn axum_serve(listener: tokio::net::TcpListener, app: axum_router::Router) {
-    let _ = axum_router::serve(listener, app).await;
-}
-
-mod axum_router {
-    pub use axum::Router;
-    pub use axum::serve;
 }
 
 fn code(v: &Value) -> &str {
@@ -400,7 +392,7 @@ async fn expired_tokens_are_refused() {
         ServiceConfig { token_idle_expiry: Some(std::time::Duration::from_millis(1)), ..ServiceConfig::default() };
     let service = Service::open(&storage, config).await.expect("open");
     service.create_user("carol", "a long password", false, None).await.expect("user");
-    let login = service.login("carol", "a long password", "d").await.expect("login");
+    let login = service.login("carol", "a long password", "d", None).await.expect("login");
     tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     let err = service.authenticate(&login.token).await.expect_err("expired");
     assert_eq!(err.code, coffer_core::ErrorCode::Unauthorized);
@@ -464,4 +456,91 @@ async fn setup_token_creates_the_first_admin_once() {
         .await;
     assert_eq!((s, code(&v)), (StatusCode::FORBIDDEN, "setup_unavailable"));
     assert!(service.prepare_setup_token().await.expect("prepare").is_none());
+}
+
+#[tokio::test]
+async fn protocol_edges_are_json_errors() {
+    let (api, service) = Api::start(None).await;
+    let token = api.user(&service, "edge").await;
+    // A known endpoint with a method it does not take.
+    let (s, v) = api.call(Method::PUT, "/api/v1/fs/stat", Some(&token), None).await;
+    assert_eq!((s, code(&v)), (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"), "{v}");
+    // The notify WebSocket asked for without an upgrade.
+    let (s, v) = api.call(Method::GET, "/api/v1/notify", Some(&token), None).await;
+    assert_eq!((s, code(&v)), (StatusCode::BAD_REQUEST, "bad_request"), "{v}");
+    // A percent-escape that is not UTF-8 is refused, not turned into U+FFFD.
+    let (s, v) = api.call(Method::GET, "/api/v1/fs/stat?path=/%ff", Some(&token), None).await;
+    assert_eq!((s, code(&v)), (StatusCode::BAD_REQUEST, "bad_request"), "{v}");
+    let (s, v) = api.call(Method::GET, "/api/v1/fs/stat?path=%2F", Some(&token), None).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    // The authorization scheme is case-insensitive.
+    let resp = api
+        .http
+        .get(format!("{}/api/v1/auth/whoami", api.base))
+        .header("authorization", format!("bearer {token}"))
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(resp.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn repeated_wrong_passwords_are_rate_limited_with_retry_after() {
+    let (api, service) = Api::start(None).await;
+    service.create_user("victim", "a long password", false, None).await.expect("user");
+    let mut limited = None;
+    for _ in 0..20 {
+        let resp = api
+            .http
+            .post(format!("{}/api/v1/auth/login", api.base))
+            .json(&json!({"user": "victim", "password": "wrong password", "device": "d"}))
+            .send()
+            .await
+            .expect("send");
+        match resp.status() {
+            StatusCode::UNAUTHORIZED => continue,
+            StatusCode::TOO_MANY_REQUESTS => {
+                let retry = resp.headers().get("retry-after").and_then(|v| v.to_str().ok()).map(str::to_owned);
+                let body: Value = resp.json().await.expect("json");
+                limited = Some((retry, body));
+                break;
+            }
+            other => panic!("unexpected {other}"),
+        }
+    }
+    let (retry, body) = limited.expect("wrong passwords were never limited");
+    assert_eq!(code(&body), "rate_limited", "{body}");
+    let secs: u64 = retry.expect("Retry-After").parse().expect("seconds");
+    assert!(secs >= 1, "{secs}");
+    assert_eq!(body["error"]["retry_after_secs"].as_u64(), Some(secs));
+    // While the account waits, even the right password is refused without a check.
+    let (s, v) = api
+        .call(
+            Method::POST,
+            "/api/v1/auth/login",
+            None,
+            Some(json!({"user": "victim", "password": "a long password", "device": "d"})),
+        )
+        .await;
+    assert_eq!((s, code(&v)), (StatusCode::TOO_MANY_REQUESTS, "rate_limited"), "{v}");
+}
+
+#[tokio::test]
+async fn a_wrong_setup_token_is_refused_before_any_hashing_and_counts_as_a_failure() {
+    let (api, service) = Api::start(None).await;
+    service.prepare_setup_token().await.expect("prepare").expect("no users yet");
+    let mut statuses = Vec::new();
+    for _ in 0..14 {
+        let (s, _) = api
+            .call(
+                Method::POST,
+                "/api/v1/setup",
+                None,
+                Some(json!({"token": "guess", "name": "admin", "password": "a long password"})),
+            )
+            .await;
+        statuses.push(s);
+    }
+    assert_eq!(statuses[0], StatusCode::FORBIDDEN);
+    assert_eq!(statuses.last(), Some(&StatusCode::TOO_MANY_REQUESTS), "{statuses:?}");
 }

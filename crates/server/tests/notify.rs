@@ -48,9 +48,9 @@ async fn devices_hear_their_namespaces_advance_and_nothing_else() {
     let (url, service, _dir) = start().await;
     service.create_user("alice", "a long password", false, None).await.expect("alice");
     service.create_user("bob", "a long password", false, None).await.expect("bob");
-    let alice_token = service.login("alice", "a long password", "laptop").await.expect("login").token;
+    let alice_token = service.login("alice", "a long password", "laptop", None).await.expect("login").token;
     let alice = service.authenticate(&alice_token).await.expect("auth");
-    let bob_token = service.login("bob", "a long password", "phone").await.expect("login").token;
+    let bob_token = service.login("bob", "a long password", "phone", None).await.expect("login").token;
     let bob = service.authenticate(&bob_token).await.expect("auth");
 
     let mut socket = connect(&url, &alice_token).await.expect("connect");

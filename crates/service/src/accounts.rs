@@ -9,7 +9,9 @@ use coffer_core::ErrorCode;
 use coffer_core::wire::{DeviceInfo, LoginResponse, UserInfo};
 use coffer_metastore::{DeviceRecord, UserRecord};
 use rand::RngCore;
+use std::net::IpAddr;
 
+use crate::limits::Attempt;
 use crate::{Result, Service, ServiceError, now_ms};
 
 const SETUP_TOKEN_KEY: &str = "setup_token_hash";
@@ -75,33 +77,52 @@ fn validate_password(password: &str) -> Result<()> {
     Ok(())
 }
 
-async fn hash_password(password: String) -> Result<String> {
-    tokio::task::spawn_blocking(move || Argon2::default().hash_password(password.as_bytes()).map(|h| h.to_string()))
-        .await
-        .map_err(|_| ServiceError::new(ErrorCode::Internal, "password hashing failed"))?
-        .map_err(|_| ServiceError::new(ErrorCode::Internal, "password hashing failed"))
-}
-
-/// Verifies a password; with no stored hash (unknown user) it still spends the time of
-/// a real check against a decoy hash, so timing does not tell which users exist.
-async fn verify_password(password: String, hash: Option<String>) -> bool {
+/// A decoy hash checked for unknown users, so timing does not tell which users exist.
+fn decoy_hash() -> String {
     static DECOY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    tokio::task::spawn_blocking(move || {
-        let known = hash.is_some();
-        let hash = hash.unwrap_or_else(|| {
-            DECOY
-                .get_or_init(|| {
-                    Argon2::default().hash_password(b"coffer decoy").map(|h| h.to_string()).unwrap_or_default()
-                })
-                .clone()
-        });
-        Argon2::default().verify_password(password.as_bytes(), hash.as_str()).is_ok() && known
-    })
-    .await
-    .unwrap_or(false)
+    DECOY
+        .get_or_init(|| Argon2::default().hash_password(b"coffer decoy").map(|h| h.to_string()).unwrap_or_default())
+        .clone()
 }
 
 impl Service {
+    /// Hashes a new password on the bounded password pool.
+    async fn hash_password(&self, password: String) -> Result<String> {
+        self.inner
+            .passwords
+            .run(move || Argon2::default().hash_password(password.as_bytes()).map(|h| h.to_string()))
+            .await?
+            .map_err(|_| ServiceError::new(ErrorCode::Internal, "password hashing failed"))
+    }
+
+    /// Checks a password attempt against `hash` (`None`: unknown account, checked against
+    /// a decoy so it takes the same time). Refused at once, before any hashing, while the
+    /// account or address waits out a back-off; a wrong password counts towards one.
+    pub(crate) async fn check_password(
+        &self,
+        attempt: &Attempt<'_>,
+        password: &str,
+        hash: Option<String>,
+    ) -> Result<bool> {
+        let gate = &self.inner.passwords;
+        gate.admit(attempt)?;
+        let password = password.to_owned();
+        let ok = gate
+            .run(move || {
+                let known = hash.is_some();
+                let hash = hash.unwrap_or_else(decoy_hash);
+                Argon2::default().verify_password(password.as_bytes(), hash.as_str()).is_ok() && known
+            })
+            .await?;
+        if ok {
+            gate.succeeded(attempt);
+        } else {
+            gate.failed(attempt);
+            tracing::warn!(account = attempt.account, address = ?attempt.address, "wrong password");
+        }
+        Ok(ok)
+    }
+
     /// When no user exists yet, makes a fresh one-time setup token (replacing any older
     /// one) and returns it for the operator to see; `None` once set up.
     pub async fn prepare_setup_token(&self) -> Result<Option<String>> {
@@ -117,16 +138,30 @@ impl Service {
         Ok(Some(token))
     }
 
-    /// Creates the first admin with the setup token printed at first start.
-    pub async fn setup(&self, token: &str, name: &str, password: &str) -> Result<UserInfo> {
+    /// Creates the first admin with the setup token printed at first start. The token
+    /// is checked before the password is hashed, so a wrong token costs nothing.
+    pub async fn setup(&self, token: &str, name: &str, password: &str, from: Option<IpAddr>) -> Result<UserInfo> {
         validate_user_name(name)?;
         validate_password(password)?;
-        let hash = hash_password(password.to_owned()).await?;
+        let attempt = Attempt { account: SETUP_TOKEN_KEY, address: from };
+        self.inner.passwords.admit(&attempt)?;
+        let unavailable =
+            || ServiceError::new(ErrorCode::SetupUnavailable, "setup is done or the setup token is wrong");
+        let token_ok = |expected: Option<String>| {
+            expected.is_some_and(|e| constant_time_eq(e.as_bytes(), hex_of(&token_hash(token)).as_bytes()))
+        };
+        {
+            let mut tx = self.meta().read().await?;
+            if !token_ok(tx.setting(SETUP_TOKEN_KEY).await?) || tx.count_users().await? > 0 {
+                self.inner.passwords.failed(&attempt);
+                return Err(unavailable());
+            }
+        }
+        let hash = self.hash_password(password.to_owned()).await?;
         let mut tx = self.meta().write().await?;
-        let expected = tx.setting(SETUP_TOKEN_KEY).await?;
-        let valid = expected.is_some_and(|e| constant_time_eq(e.as_bytes(), hex_of(&token_hash(token)).as_bytes()));
-        if !valid || tx.count_users().await? > 0 {
-            return Err(ServiceError::new(ErrorCode::SetupUnavailable, "setup is done or the setup token is wrong"));
+        // Looked at again under the write lock: another setup may have won meanwhile.
+        if !token_ok(tx.setting(SETUP_TOKEN_KEY).await?) || tx.count_users().await? > 0 {
+            return Err(unavailable());
         }
         let user = tx.create_user(name, &hash, true, None, now_ms()).await?;
         tx.delete_setting(SETUP_TOKEN_KEY).await?;
@@ -145,7 +180,7 @@ impl Service {
     ) -> Result<UserInfo> {
         validate_user_name(name)?;
         validate_password(password)?;
-        let hash = hash_password(password.to_owned()).await?;
+        let hash = self.hash_password(password.to_owned()).await?;
         let mut tx = self.meta().write().await?;
         if tx.user_by_name(name).await?.is_some() {
             return Err(ServiceError::new(ErrorCode::AlreadyExists, format!("user '{name}' exists")));
@@ -171,8 +206,9 @@ impl Service {
         Ok(user_info(&user))
     }
 
-    /// Checks a password and issues a token for a new device.
-    pub async fn login(&self, name: &str, password: &str, device: &str) -> Result<LoginResponse> {
+    /// Checks a password and issues a token for a new device. `from` is the client's
+    /// address, for the guessing back-off.
+    pub async fn login(&self, name: &str, password: &str, device: &str, from: Option<IpAddr>) -> Result<LoginResponse> {
         let device = device.trim();
         if device.is_empty() || device.len() > MAX_DEVICE_NAME || device.chars().any(char::is_control) {
             return Err(ServiceError::new(
@@ -189,13 +225,10 @@ impl Service {
             tx.user_by_name(name).await?
         };
         let hash = user.as_ref().map(|u| u.password_hash.clone());
-        let ok = verify_password(password.to_owned(), hash).await;
+        let ok = self.check_password(&Attempt { account: name, address: from }, password, hash).await?;
         let user = match user {
             Some(u) if ok => u,
-            _ => {
-                tracing::warn!(user = name, "failed login");
-                return Err(denied());
-            }
+            _ => return Err(denied()),
         };
         let token = random_token();
         let mut tx = self.meta().write().await?;

@@ -14,8 +14,47 @@ use crate::accounts::Caller;
 use crate::tree::{node_info, parse_path};
 use crate::{Result, Service, ServiceError};
 
-/// Chunks read ahead of the one being sent.
-const READ_AHEAD: usize = 2;
+/// Chunks read ahead of the one being sent, per download.
+const READ_AHEAD: usize = 1;
+
+/// Chunk bytes all downloads together may hold in memory at once (counted in KiB).
+/// A download past it waits for others to send theirs, so slow readers cannot make the
+/// server hold an unbounded amount of memory.
+pub(crate) struct DownloadBudget(Arc<tokio::sync::Semaphore>);
+
+impl DownloadBudget {
+    pub(crate) fn new(bytes: usize) -> Self {
+        Self(Arc::new(tokio::sync::Semaphore::new((bytes / 1024).max(MAX_CHUNK_KIB as usize))))
+    }
+
+    /// Reads a chunk once its bytes fit in the budget; the returned bytes give their
+    /// share back when the last copy of them is dropped (after they were sent).
+    async fn read(&self, blobs: &dyn BlobStore, hash: &ChunkHash, size: u32) -> Result<Bytes> {
+        let kib = size.div_ceil(1024).clamp(1, MAX_CHUNK_KIB);
+        let permit = self
+            .0
+            .clone()
+            .acquire_many_owned(kib)
+            .await
+            .map_err(|_| ServiceError::new(ErrorCode::Internal, "downloads are shutting down"))?;
+        let data = blobs.get(hash).await?;
+        Ok(Bytes::from_owner(Budgeted { data, _permit: permit }))
+    }
+}
+
+const MAX_CHUNK_KIB: u32 = (coffer_core::chunking::MAX_CHUNK_SIZE / 1024) as u32 + 1;
+
+/// Chunk bytes holding their share of the download budget.
+struct Budgeted {
+    data: Bytes,
+    _permit: tokio::sync::OwnedSemaphorePermit,
+}
+
+impl AsRef<[u8]> for Budgeted {
+    fn as_ref(&self) -> &[u8] {
+        &self.data
+    }
+}
 
 /// An opened file revision, ready to stream.
 pub struct ContentStream {
@@ -25,6 +64,7 @@ pub struct ContentStream {
     pub content_hash: ContentHash,
     manifest: Manifest,
     blobs: Arc<dyn BlobStore>,
+    budget: Arc<DownloadBudget>,
 }
 
 impl ContentStream {
@@ -32,7 +72,7 @@ impl ContentStream {
     pub fn range(self, start: u64, end: u64) -> impl Stream<Item = Result<Bytes>> + Send + 'static {
         let end = end.min(self.size);
         let offsets = self.manifest.offsets();
-        let pieces: Vec<(ChunkHash, usize, usize)> = self
+        let pieces: Vec<(ChunkHash, u32, usize, usize)> = self
             .manifest
             .chunks
             .iter()
@@ -44,15 +84,15 @@ impl ContentStream {
                 }
                 let from = start.saturating_sub(c_start) as usize;
                 let to = (end.min(c_end) - c_start) as usize;
-                Some((c.hash, from, to))
+                Some((c.hash, c.size, from, to))
             })
             .collect();
-        let blobs = self.blobs;
+        let (blobs, budget) = (self.blobs, self.budget);
         futures::stream::iter(pieces)
-            .map(move |(hash, from, to)| {
-                let blobs = blobs.clone();
+            .map(move |(hash, size, from, to)| {
+                let (blobs, budget) = (blobs.clone(), budget.clone());
                 async move {
-                    let data = blobs.get(&hash).await?;
+                    let data = budget.read(blobs.as_ref(), &hash, size).await?;
                     if to > data.len() {
                         return Err(ServiceError::new(
                             ErrorCode::Internal,
@@ -103,6 +143,7 @@ impl Service {
             content_hash: manifest.content_hash(),
             manifest,
             blobs: self.inner.blobs.clone(),
+            budget: self.inner.download_budget.clone(),
         })
     }
 
@@ -114,13 +155,14 @@ impl Service {
     /// One chunk, if the caller holds a file containing it.
     pub async fn read_chunk(&self, caller: &Caller, hash: &ChunkHash) -> Result<Bytes> {
         let key = vec![hash.as_bytes().to_vec()];
-        let known = {
+        let size = {
             let mut tx = self.meta().read().await?;
-            tx.chunks_known_to_user(caller.user_id, &key).await?
+            if tx.chunks_known_to_user(caller.user_id, &key).await?.is_empty() {
+                return Err(ServiceError::not_found("chunk"));
+            }
+            tx.chunk_sizes(&key).await?.into_values().next().unwrap_or(0)
         };
-        if known.is_empty() {
-            return Err(ServiceError::not_found("chunk"));
-        }
-        Ok(self.blobs().get(hash).await?)
+        let size = u32::try_from(size).unwrap_or(u32::MAX);
+        self.inner.download_budget.read(self.blobs(), hash, size).await
     }
 }

@@ -14,11 +14,13 @@ pub struct ServiceError {
     pub message: String,
     pub current: Option<Box<NodeInfo>>,
     pub missing: Option<Vec<ChunkHash>>,
+    /// On `rate_limited` and `busy`: how long to wait before trying again.
+    pub retry_after: Option<std::time::Duration>,
 }
 
 impl ServiceError {
     pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
-        Self { code, message: message.into(), current: None, missing: None }
+        Self { code, message: message.into(), current: None, missing: None, retry_after: None }
     }
 
     pub fn not_found(what: impl std::fmt::Display) -> Self {
@@ -31,11 +33,18 @@ impl ServiceError {
             message: format!("'{}' changed since the revision this edit started from", current.name),
             current: Some(Box::new(current)),
             missing: None,
+            retry_after: None,
         }
     }
 
     pub fn into_detail(self) -> ErrorDetail {
-        ErrorDetail { code: self.code, message: self.message, current: self.current, missing: self.missing }
+        ErrorDetail {
+            code: self.code,
+            message: self.message,
+            current: self.current,
+            missing: self.missing,
+            retry_after_secs: self.retry_after.map(|d| d.as_secs().max(1)),
+        }
     }
 }
 

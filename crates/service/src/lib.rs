@@ -13,6 +13,7 @@ mod accounts;
 mod content;
 mod error;
 mod journal;
+mod limits;
 mod maintenance;
 mod notify;
 mod tree;
@@ -28,6 +29,7 @@ pub use accounts::Caller;
 pub use coffer_core::ErrorCode;
 pub use content::ContentStream;
 pub use error::ServiceError;
+pub use limits::PasswordLimits;
 pub use maintenance::MaintenanceReport;
 pub use notify::ChangeFeed;
 pub use upload::{CommitFile, CommitOutcome};
@@ -49,6 +51,10 @@ pub struct ServiceConfig {
     pub max_commit_files: usize,
     /// Most chunks in one file (bounds a manifest's size).
     pub max_chunks_per_file: usize,
+    /// How password checks and guessing are bounded.
+    pub passwords: PasswordLimits,
+    /// Chunk bytes all downloads together may hold in memory at once.
+    pub download_memory: usize,
 }
 
 impl Default for ServiceConfig {
@@ -60,6 +66,8 @@ impl Default for ServiceConfig {
             token_idle_expiry: Some(Duration::from_secs(90 * 24 * 3600)),
             max_commit_files: 1000,
             max_chunks_per_file: 1 << 20,
+            passwords: PasswordLimits::default(),
+            download_memory: 256 << 20,
         }
     }
 }
@@ -75,18 +83,24 @@ struct Inner {
     blobs: Arc<dyn BlobStore>,
     config: ServiceConfig,
     notifier: notify::Notifier,
+    passwords: limits::PasswordGate,
+    download_budget: Arc<content::DownloadBudget>,
     /// The next chunk prefix the orphan sweep looks at.
     sweep_next: std::sync::atomic::AtomicU32,
 }
 
 impl Service {
     pub fn new(meta: MetaStore, blobs: Arc<dyn BlobStore>, config: ServiceConfig) -> Self {
+        let passwords = limits::PasswordGate::new(config.passwords.clone());
+        let download_budget = Arc::new(content::DownloadBudget::new(config.download_memory));
         Self {
             inner: Arc::new(Inner {
                 meta,
                 blobs,
                 config,
                 notifier: notify::Notifier::default(),
+                passwords,
+                download_budget,
                 sweep_next: std::sync::atomic::AtomicU32::new(0),
             }),
         }

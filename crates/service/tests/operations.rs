@@ -31,7 +31,7 @@ async fn envs(config: ServiceConfig) -> Vec<Env> {
 
 async fn caller(s: &Service, name: &str) -> Caller {
     s.create_user(name, "a long password", false, None).await.expect("user");
-    let login = s.login(name, "a long password", "dev").await.expect("login");
+    let login = s.login(name, "a long password", "dev", None).await.expect("login");
     s.authenticate(&login.token).await.expect("auth")
 }
 

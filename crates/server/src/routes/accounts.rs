@@ -7,14 +7,22 @@ use coffer_core::wire::{DeviceInfo, LoginRequest, LoginResponse, SetupRequest, U
 
 use crate::AppState;
 use crate::error::ApiResult;
-use crate::extract::{ApiJson, ApiPath, Auth};
+use crate::extract::{ApiJson, ApiPath, Auth, ClientAddr};
 
-pub async fn setup(State(s): State<AppState>, ApiJson(req): ApiJson<SetupRequest>) -> ApiResult<Json<UserInfo>> {
-    Ok(Json(s.service.setup(&req.token, &req.name, &req.password).await?))
+pub async fn setup(
+    State(s): State<AppState>,
+    ClientAddr(from): ClientAddr,
+    ApiJson(req): ApiJson<SetupRequest>,
+) -> ApiResult<Json<UserInfo>> {
+    Ok(Json(s.service.setup(&req.token, &req.name, &req.password, from).await?))
 }
 
-pub async fn login(State(s): State<AppState>, ApiJson(req): ApiJson<LoginRequest>) -> ApiResult<Json<LoginResponse>> {
-    Ok(Json(s.service.login(&req.user, &req.password, &req.device).await?))
+pub async fn login(
+    State(s): State<AppState>,
+    ClientAddr(from): ClientAddr,
+    ApiJson(req): ApiJson<LoginRequest>,
+) -> ApiResult<Json<LoginResponse>> {
+    Ok(Json(s.service.login(&req.user, &req.password, &req.device, from).await?))
 }
 
 pub async fn logout(State(s): State<AppState>, Auth(caller): Auth) -> ApiResult<StatusCode> {

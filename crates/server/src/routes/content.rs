@@ -14,6 +14,7 @@ use serde::Deserialize;
 use crate::AppState;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiPath, ApiQuery, Auth};
+use crate::routes::DownloadSlot;
 
 #[derive(Deserialize)]
 pub struct ContentQuery {
@@ -27,7 +28,8 @@ pub async fn by_path(
     ApiQuery(q): ApiQuery<ContentQuery>,
     headers: HeaderMap,
 ) -> ApiResult<Response> {
-    serve_content(s.service.open_file(&c, &q.path, q.rev).await?, &headers)
+    let slot = s.downloads.take(c.user_id)?;
+    serve_content(s.service.open_file(&c, &q.path, q.rev).await?, &headers, slot)
 }
 
 pub async fn by_revision(
@@ -36,7 +38,8 @@ pub async fn by_revision(
     ApiPath(rev): ApiPath<i64>,
     headers: HeaderMap,
 ) -> ApiResult<Response> {
-    serve_content(s.service.open_revision(&c, rev).await?, &headers)
+    let slot = s.downloads.take(c.user_id)?;
+    serve_content(s.service.open_revision(&c, rev).await?, &headers, slot)
 }
 
 pub async fn manifest(
@@ -51,6 +54,7 @@ pub async fn chunk(State(s): State<AppState>, Auth(c): Auth, ApiPath(hash): ApiP
     let hash = hash
         .parse()
         .map_err(|_| ApiError::new(ErrorCode::InvalidHash, "a chunk hash is 64 lowercase hex characters"))?;
+    let _slot = s.downloads.take(c.user_id)?;
     let data = s.service.read_chunk(&c, &hash).await?;
     Ok(([(header::CONTENT_TYPE, "application/octet-stream")], data).into_response())
 }
@@ -85,7 +89,9 @@ fn parse_range(value: &str, size: u64) -> Option<Result<(u64, u64), ()>> {
     Some(Ok(range))
 }
 
-fn serve_content(c: ContentStream, headers: &HeaderMap) -> ApiResult<Response> {
+/// Streams a revision; `slot` (one of the user's download slots) is held until the body
+/// is dropped.
+fn serve_content(c: ContentStream, headers: &HeaderMap, slot: DownloadSlot) -> ApiResult<Response> {
     let etag = format!("\"{}\"", c.content_hash);
     let etag_value = HeaderValue::from_str(&etag).map_err(|_| ApiError::new(ErrorCode::Internal, "bad etag"))?;
     if let Some(inm) = headers.get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok())
@@ -112,7 +118,10 @@ fn serve_content(c: ContentStream, headers: &HeaderMap) -> ApiResult<Response> {
             return Ok(resp);
         }
     };
-    let stream = c.range(start, end).map_err(|e| std::io::Error::other(e.to_string()));
+    let stream = c.range(start, end).map_err(move |e| {
+        let _held = &slot;
+        std::io::Error::other(e.to_string())
+    });
     let mut resp = Response::new(Body::from_stream(stream));
     *resp.status_mut() = status;
     let h = resp.headers_mut();

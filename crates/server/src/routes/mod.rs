@@ -8,6 +8,8 @@ mod ops;
 mod tree;
 mod upload;
 
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use axum::Router;
@@ -73,6 +75,7 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(ops::healthz))
         .route("/metrics", get(ops::metrics))
         .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
         .layer(middleware::from_fn(record_metrics))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
@@ -82,20 +85,89 @@ async fn not_found() -> ApiError {
     ApiError::new(ErrorCode::NotFound, "no such endpoint")
 }
 
-/// Counts requests and their latency by route and status.
+async fn method_not_allowed() -> ApiError {
+    ApiError::new(ErrorCode::MethodNotAllowed, "this endpoint does not take that method")
+}
+
+/// A request method as a metrics label: one of a fixed set, so a client cannot create
+/// series (hyper accepts any token as a method).
+fn method_label(method: &axum::http::Method) -> &'static str {
+    use axum::http::Method;
+    match *method {
+        Method::GET => "GET",
+        Method::HEAD => "HEAD",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::DELETE => "DELETE",
+        Method::PATCH => "PATCH",
+        Method::OPTIONS => "OPTIONS",
+        _ => "other",
+    }
+}
+
+/// Counts requests and their latency by route template, method and status: labels come
+/// from closed sets (routes of the table, "unmatched" for the rest), never from the request.
 async fn record_metrics(req: Request, next: Next) -> Response {
     let route = req
         .extensions()
         .get::<axum::extract::MatchedPath>()
         .map(|p| p.as_str().to_owned())
         .unwrap_or_else(|| "unmatched".to_owned());
-    let method = req.method().to_string();
+    let method = method_label(req.method());
     let start = Instant::now();
     let resp = next.run(req).await;
     let status = resp.status().as_u16().to_string();
-    metrics::counter!("coffer_http_requests_total", "route" => route.clone(), "method" => method.clone(), "status" => status)
+    metrics::counter!("coffer_http_requests_total", "route" => route.clone(), "method" => method, "status" => status)
         .increment(1);
     metrics::histogram!("coffer_http_request_seconds", "route" => route, "method" => method)
         .record(start.elapsed().as_secs_f64());
     resp
+}
+
+/// Downloads each user is streaming right now, so that one user cannot hold an
+/// unbounded number of slow downloads open.
+#[derive(Clone)]
+pub(crate) struct DownloadSlots {
+    per_user: usize,
+    open: Arc<Mutex<HashMap<i64, usize>>>,
+}
+
+/// One open download; the slot is freed when the response body is dropped.
+pub(crate) struct DownloadSlot {
+    user: i64,
+    open: Arc<Mutex<HashMap<i64, usize>>>,
+}
+
+impl DownloadSlots {
+    pub(crate) fn new(per_user: usize) -> Self {
+        Self { per_user: per_user.max(1), open: Arc::default() }
+    }
+
+    pub(crate) fn take(&self, user: i64) -> Result<DownloadSlot, ApiError> {
+        let mut open = self.open.lock().map_err(|_| ApiError::new(ErrorCode::Internal, "download slots poisoned"))?;
+        let n = open.entry(user).or_default();
+        if *n >= self.per_user {
+            let mut e = ApiError::new(
+                ErrorCode::RateLimited,
+                format!("at most {} downloads at once per user; retry when one ends", self.per_user),
+            );
+            e.0.retry_after = Some(std::time::Duration::from_secs(1));
+            return Err(e);
+        }
+        *n += 1;
+        Ok(DownloadSlot { user, open: self.open.clone() })
+    }
+}
+
+impl Drop for DownloadSlot {
+    fn drop(&mut self) {
+        if let Ok(mut open) = self.open.lock()
+            && let Some(n) = open.get_mut(&self.user)
+        {
+            *n -= 1;
+            if *n == 0 {
+                open.remove(&self.user);
+            }
+        }
+    }
 }

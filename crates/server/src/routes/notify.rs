@@ -7,7 +7,7 @@
 use std::time::Duration;
 
 use axum::extract::State;
-use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
+use axum::extract::ws::{Message, WebSocket};
 use axum::http::HeaderMap;
 use axum::response::Response;
 use coffer_core::wire::{NamespacePosition, NotifyMessage};
@@ -15,7 +15,7 @@ use coffer_service::{Caller, ChangeFeed};
 
 use crate::AppState;
 use crate::error::ApiResult;
-use crate::extract::Auth;
+use crate::extract::{ApiWebSocket, Auth, bearer_token};
 
 /// How often the server pings (and re-checks the token).
 const PING_EVERY: Duration = Duration::from_secs(30);
@@ -24,15 +24,9 @@ pub async fn notify(
     State(s): State<AppState>,
     Auth(caller): Auth,
     headers: HeaderMap,
-    ws: WebSocketUpgrade,
+    ApiWebSocket(ws): ApiWebSocket,
 ) -> ApiResult<Response> {
-    let token = headers
-        .get(axum::http::header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .unwrap_or_default()
-        .trim()
-        .to_owned();
+    let token = bearer_token(&headers).unwrap_or_default().to_owned();
     let feed = s.service.change_feed(&caller).await?;
     Ok(ws.max_message_size(64 * 1024).on_upgrade(move |socket| run(socket, s, caller, token, feed)))
 }
