@@ -3,7 +3,7 @@
 //! A device token is 32 random bytes shown to the client once; the server keeps only its
 //! BLAKE3 hash, so a copy of the database does not hold usable tokens.
 
-use argon2::{Argon2, PasswordHasher, PasswordVerifier};
+use argon2::{Argon2, PasswordHasher};
 use base64::Engine as _;
 use coffer_core::ErrorCode;
 use coffer_core::wire::{DeviceInfo, LoginResponse, UserInfo};
@@ -77,6 +77,42 @@ fn validate_password(password: &str) -> Result<()> {
     Ok(())
 }
 
+/// Most argon2 memory a stored hash may ask for (256 MiB); a hash asking for more is
+/// refused rather than allowed to make every check that expensive.
+const MAX_ARGON2_BLOCKS: usize = 256 * 1024;
+
+thread_local! {
+    /// Each password thread's argon2 memory, allocated once and reused: a fresh 19 MiB
+    /// allocation per check would be kept by the allocator in whichever arena served it,
+    /// up to one copy per arena.
+    static ARGON2_MEMORY: std::cell::RefCell<Vec<argon2::Block>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Checks `password` against a stored PHC argon2 hash, in this thread's reusable memory.
+fn verify_argon2(password: &[u8], stored: &str) -> bool {
+    use argon2::{Algorithm, Params, PasswordHash, Version};
+    let Ok(hash) = PasswordHash::new(stored) else { return false };
+    let (Some(salt), Some(expected)) = (&hash.salt, &hash.hash) else { return false };
+    let (Ok(params), Ok(algorithm)) = (Params::try_from(&hash), Algorithm::try_from(hash.algorithm.as_str())) else {
+        return false;
+    };
+    let Ok(version) = hash.version.map_or(Ok(Version::default()), Version::try_from) else { return false };
+    let blocks = params.block_count();
+    if blocks > MAX_ARGON2_BLOCKS {
+        return false;
+    }
+    let mut out = vec![0u8; expected.as_bytes().len()];
+    let argon = Argon2::new(algorithm, version, params);
+    let computed = ARGON2_MEMORY.with(|memory| {
+        let mut memory = memory.borrow_mut();
+        if memory.len() < blocks {
+            memory.resize(blocks, argon2::Block::new());
+        }
+        argon.hash_password_into_with_memory(password, salt.as_ref(), &mut out, &mut memory[..blocks])
+    });
+    computed.is_ok() && constant_time_eq(&out, expected.as_bytes())
+}
+
 /// A decoy hash checked for unknown users, so timing does not tell which users exist.
 fn decoy_hash() -> String {
     static DECOY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
@@ -111,7 +147,7 @@ impl Service {
             .run(move || {
                 let known = hash.is_some();
                 let hash = hash.unwrap_or_else(decoy_hash);
-                Argon2::default().verify_password(password.as_bytes(), hash.as_str()).is_ok() && known
+                verify_argon2(password.as_bytes(), &hash) && known
             })
             .await?;
         if ok {
@@ -316,4 +352,19 @@ fn hex_of(bytes: &[u8]) -> String {
 
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reusable_memory_checks_agree_with_argon2() {
+        let stored = Argon2::default().hash_password(b"correct horse").expect("hash").to_string();
+        assert!(verify_argon2(b"correct horse", &stored));
+        assert!(!verify_argon2(b"correct horsf", &stored));
+        assert!(verify_argon2(b"correct horse", &stored), "the reused memory gives the same answer");
+        assert!(!verify_argon2(b"correct horse", "not a hash"));
+        assert!(!verify_argon2(b"x", &decoy_hash().replace("argon2id", "argon2x")));
+    }
 }

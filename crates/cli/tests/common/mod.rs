@@ -31,10 +31,16 @@ pub struct Server {
     /// What the server printed before it listened (the setup token, on first start).
     pub boot_log: Vec<String>,
     port: u16,
+    extra_args: Vec<String>,
 }
 
 impl Server {
     pub fn start(data: &Path, database: Option<String>) -> Server {
+        Self::start_with(data, database, &[])
+    }
+
+    /// Starts with extra `coffer serve` arguments (a `--config FILE`, say).
+    pub fn start_with(data: &Path, database: Option<String>, extra_args: &[&str]) -> Server {
         let mut s = Server {
             child: None,
             url: String::new(),
@@ -42,6 +48,7 @@ impl Server {
             database,
             boot_log: Vec::new(),
             port: 0,
+            extra_args: extra_args.iter().map(|a| (*a).to_owned()).collect(),
         };
         s.spawn();
         s
@@ -54,6 +61,7 @@ impl Server {
         if let Some(db) = &self.database {
             cmd.args(["--database", db]);
         }
+        cmd.args(&self.extra_args);
         cmd.env("COFFER_LOG", "warn").stdout(Stdio::null()).stderr(Stdio::piped());
         let mut child = cmd.spawn().expect("spawn coffer serve");
         let stderr = child.stderr.take().expect("stderr");
@@ -71,6 +79,22 @@ impl Server {
         self.port = url.rsplit(':').next().and_then(|p| p.parse().ok()).expect("port");
         self.url = url;
         self.child = Some(child);
+    }
+
+    /// The server process's id.
+    pub fn pid(&self) -> u32 {
+        self.child.as_ref().map(Child::id).expect("server running")
+    }
+
+    /// The server's peak resident memory so far, in bytes (Linux `VmHWM`).
+    pub fn peak_rss(&self) -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid())).expect("proc status");
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmHWM:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+            .map(|kib| kib * 1024)
+            .expect("VmHWM")
     }
 
     /// SIGKILL: no shutdown, no flush, like a power cut for the process.
