@@ -5,10 +5,15 @@
 //! sequence of names, at most [`MAX_PATH_BYTES`] long.
 //!
 //! Case policy: names keep the case they were given, but two entries of one folder may
-//! not differ only by case (or by Unicode normalization, since every name is NFC). This
-//! is what macOS and Windows filesystems can hold, so a tree that is valid on the server
-//! can always be written to any device. [`Name::collision_key`] is the key the metadata
+//! not differ only by case (or by Unicode normalization, since every name is NFC), as
+//! macOS and Windows filesystems require. [`Name::collision_key`] is the key the metadata
 //! store makes unique.
+//!
+//! What the server does not refuse: names that one operating system cannot hold though
+//! another can, such as Windows' reserved names (`CON`, `nul.txt`), the characters
+//! `: * ? " < > | \`, and names ending in a space or a dot. They are valid on Linux and
+//! macOS, where people make them, so refusing them here would strand those files; a sync
+//! client writing to a disk that cannot hold such a name says so instead of losing it.
 
 use std::fmt;
 

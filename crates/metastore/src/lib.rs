@@ -27,6 +27,10 @@ pub enum MetaError {
     NotFound,
     #[error("unique constraint violated")]
     Duplicate,
+    /// The database is busy (a lock wait or the connection pool timed out): nothing was
+    /// changed, and the same request can be tried again.
+    #[error("the database is busy")]
+    Busy,
     #[error("stored data is inconsistent: {0}")]
     Corrupt(String),
     #[error("database error: {0}")]
@@ -40,6 +44,17 @@ impl From<sqlx::Error> for MetaError {
         match &e {
             sqlx::Error::RowNotFound => MetaError::NotFound,
             sqlx::Error::Database(d) if d.is_unique_violation() => MetaError::Duplicate,
+            sqlx::Error::PoolTimedOut => MetaError::Busy,
+            // SQLite: SQLITE_BUSY and SQLITE_LOCKED with their extended codes;
+            // PostgreSQL: serialization failure, deadlock, lock not available.
+            sqlx::Error::Database(d)
+                if d.code().is_some_and(|c| {
+                    matches!(c.as_ref(), "40001" | "40P01" | "55P03")
+                        || c.parse::<i32>().is_ok_and(|n| matches!(n & 0xff, 5 | 6))
+                }) =>
+            {
+                MetaError::Busy
+            }
             _ => MetaError::Db(e),
         }
     }

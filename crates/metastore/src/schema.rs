@@ -2,7 +2,20 @@
 //! tables, columns and indexes, differing only in the spelling of ids and byte columns.
 
 /// (version, SQLite script, PostgreSQL script). Append only; never edit a shipped one.
-pub(crate) const MIGRATIONS: &[(i64, &str, &str)] = &[(1, V1_SQLITE, V1_POSTGRES)];
+pub(crate) const MIGRATIONS: &[(i64, &str, &str)] = &[(1, V1_SQLITE, V1_POSTGRES), (2, V2, V2)];
+
+/// Limits on everything a user makes the server keep: old versions count towards the
+/// quota, uncommitted upload bytes are counted per session, files and folders are
+/// counted per user, and a purge under way is marked so it can be resumed.
+const V2: &str = r#"
+ALTER TABLE users ADD COLUMN node_count BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE uploads ADD COLUMN bytes BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE nodes ADD COLUMN purging BIGINT NOT NULL DEFAULT 0;
+UPDATE users SET node_count = (SELECT COUNT(*) FROM nodes n WHERE n.namespace_id = users.home_namespace_id);
+UPDATE users SET used_bytes = COALESCE((SELECT SUM(r.size) FROM revisions r JOIN nodes n ON n.id = r.node_id
+    WHERE n.namespace_id = users.home_namespace_id), 0);
+CREATE INDEX uploads_user ON uploads(user_id, expires_at);
+"#;
 
 const V1_SQLITE: &str = r#"
 CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);

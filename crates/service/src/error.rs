@@ -53,6 +53,12 @@ impl From<MetaError> for ServiceError {
         match e {
             MetaError::NotFound => Self::not_found("item"),
             MetaError::Duplicate => Self::new(ErrorCode::AlreadyExists, "the name is taken (changed concurrently)"),
+            MetaError::Busy => {
+                tracing::warn!("metadata store busy; asking the client to retry");
+                let mut e = Self::new(ErrorCode::Busy, "the server is busy; nothing was changed, retry shortly");
+                e.retry_after = Some(std::time::Duration::from_secs(1));
+                e
+            }
             other => {
                 tracing::error!(error = %other, "metadata store failure");
                 Self::new(ErrorCode::Internal, "the metadata store failed; nothing was changed")

@@ -55,6 +55,10 @@ pub struct ServiceConfig {
     pub passwords: PasswordLimits,
     /// Chunk bytes all downloads together may hold in memory at once.
     pub download_memory: usize,
+    /// Upload sessions one user may have open at once.
+    pub max_open_uploads: i64,
+    /// Files and folders one user's tree may hold (trash included).
+    pub max_nodes_per_user: i64,
 }
 
 impl Default for ServiceConfig {
@@ -68,6 +72,8 @@ impl Default for ServiceConfig {
             max_chunks_per_file: 1 << 20,
             passwords: PasswordLimits::default(),
             download_memory: 256 << 20,
+            max_open_uploads: 64,
+            max_nodes_per_user: 5_000_000,
         }
     }
 }

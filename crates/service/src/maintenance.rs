@@ -114,21 +114,31 @@ impl Service {
             }
         }
 
+        // Purges a crash interrupted are finished first; then the trash past retention
+        // goes, each item in batches of short transactions.
+        loop {
+            let unfinished = {
+                let mut tx = self.meta().read().await?;
+                tx.purging_roots(BATCH).await?
+            };
+            for node in &unfinished {
+                self.purge(node.id).await?;
+            }
+            if (unfinished.len() as i64) < BATCH {
+                break;
+            }
+        }
         let cutoff = now - self.config().trash_retention.as_millis() as i64;
         loop {
-            let mut tx = self.meta().write().await?;
-            let old = tx.trashed_before(cutoff, BATCH).await?;
+            let old = {
+                let mut tx = self.meta().read().await?;
+                tx.trashed_before(cutoff, BATCH).await?
+            };
             for node in &old {
-                tx.lock_namespace(node.namespace_id).await?;
-                // Skip what a purge or a restore took care of meanwhile.
-                if let Some(current) = tx.lock_node(node.id).await?
-                    && current.trashed_at.is_some()
-                {
-                    self.purge_subtree(&mut tx, &current).await?;
+                if self.purge(node.id).await? {
                     report.trash_purged += 1;
                 }
             }
-            tx.commit().await?;
             if (old.len() as i64) < BATCH {
                 break;
             }

@@ -187,6 +187,7 @@ impl Service {
             Some(_) => return Err(ServiceError::new(ErrorCode::AlreadyExists, format!("'{path}' exists"))),
             None => create_folder(&mut tx, caller.home_namespace_id, parent.id, &name, now).await?,
         };
+        self.check_node_limit(&mut tx, caller.home_namespace_id).await?;
         tx.commit().await?;
         self.notify(&[caller.home_namespace_id]);
         let path = parent_path.join(Name::new(&node.name)?);
@@ -217,6 +218,19 @@ impl Service {
             && existing.id != node.id
         {
             return Err(ServiceError::new(ErrorCode::AlreadyExists, format!("'{to}' exists")));
+        }
+        // Every path the move carries must stay addressable.
+        if node.is_folder {
+            let deepest = to.to_string().len() as i64 + tx.subtree_path_bytes(node.id).await?;
+            if deepest > coffer_core::path::MAX_PATH_BYTES as i64 {
+                return Err(ServiceError::new(
+                    ErrorCode::InvalidName,
+                    format!(
+                        "moving '{from}' to '{to}' would make a path {deepest} bytes long; at most {} are allowed",
+                        coffer_core::path::MAX_PATH_BYTES
+                    ),
+                ));
+            }
         }
         tx.relocate_node(node.id, target_parent.id, new_name.as_str(), &new_name.collision_key(), now).await?;
         let moved = tx.node(node.id).await?.ok_or_else(|| ServiceError::not_found("item"))?;
@@ -275,7 +289,7 @@ impl Service {
         let mut tx = self.meta().write().await?;
         tx.lock_namespace(caller.home_namespace_id).await?;
         let node = self.visible_node(&mut tx, caller, id).await?;
-        if node.trashed_at.is_none() {
+        if node.trashed_at.is_none() || tx.is_purging(node.id).await? {
             return Err(ServiceError::not_found("trashed item"));
         }
         let original = RemotePath::parse(node.original_path.as_deref().unwrap_or(""))
@@ -303,65 +317,137 @@ impl Service {
             tx.append_journal(change_name(ChangeKind::Restored), &n, now).await?;
         }
         let restored = tx.node(node.id).await?.ok_or_else(|| ServiceError::not_found("item"))?;
+        self.check_node_limit(&mut tx, caller.home_namespace_id).await?;
         tx.commit().await?;
         self.notify(&[caller.home_namespace_id]);
         Ok(node_info(&restored, Some(parent_path.join(name).to_string())))
     }
 
     /// Removes trashed items for good (one, or the whole trash). Returns how many.
+    ///
+    /// Each item is purged in batches of short transactions ([`Service::purge`]), so a
+    /// huge folder never holds the metadata store's writer for long.
     pub async fn trash_purge(&self, caller: &Caller, id: Option<i64>) -> Result<u64> {
-        let mut tx = self.meta().write().await?;
-        tx.lock_namespace(caller.home_namespace_id).await?;
-        let roots = match id {
-            Some(id) => {
-                let node = self.visible_node(&mut tx, caller, id).await?;
-                if node.trashed_at.is_none() {
-                    return Err(ServiceError::not_found("trashed item"));
+        let roots = {
+            let mut tx = self.meta().read().await?;
+            match id {
+                Some(id) => {
+                    let node = self.visible_node(&mut tx, caller, id).await?;
+                    if node.trashed_at.is_none() || tx.is_purging(node.id).await? {
+                        return Err(ServiceError::not_found("trashed item"));
+                    }
+                    vec![node.id]
                 }
-                vec![node]
+                None => tx.trashed(caller.home_namespace_id).await?.iter().map(|n| n.id).collect(),
             }
-            None => tx.trashed(caller.home_namespace_id).await?,
         };
         let mut purged = 0;
-        for root in &roots {
-            // An item inside an already purged folder is gone with it; one restored
-            // meanwhile is no longer trash.
-            if tx.lock_node(root.id).await?.is_none_or(|n| n.trashed_at.is_none()) {
-                continue;
+        for root in roots {
+            if self.purge(root).await? {
+                purged += 1;
             }
-            self.purge_subtree(&mut tx, root).await?;
-            purged += 1;
         }
-        tx.commit().await?;
         Ok(purged)
     }
 
-    /// Deletes a trashed subtree and releases its chunks and quota.
-    pub(crate) async fn purge_subtree(&self, tx: &mut Tx, root: &NodeRecord) -> Result<()> {
-        let now = now_ms();
-        let nodes = tx.subtree(root.id).await?;
-        let owner = tx.memberships_of_namespace_owner(root.namespace_id).await?;
-        let freed: i64 = nodes.iter().filter(|n| !n.is_folder).map(|n| n.size).sum();
-        let ids: Vec<i64> = nodes.iter().map(|n| n.id).collect();
-        let revisions = tx.delete_nodes(&ids).await?;
-        let mut counts: HashMap<Vec<u8>, i64> = HashMap::new();
-        for rev in &revisions {
-            let manifest = Manifest::decode(&rev.manifest).map_err(|_| {
-                ServiceError::new(ErrorCode::Internal, format!("revision {} has a damaged manifest", rev.id))
-            })?;
-            for h in distinct_hashes(&manifest) {
-                *counts.entry(h).or_default() += 1;
+    /// Purges one trashed item: marks it (it leaves the trash and cannot be restored),
+    /// then deletes its subtree deepest first in batches of [`PURGE_BATCH`] nodes, each
+    /// batch one transaction that also releases its chunks and refunds the owner's quota.
+    /// A purge interrupted anywhere (a crash, a dropped request) is finished by the next
+    /// maintenance pass. False if the item is no longer in the trash.
+    pub(crate) async fn purge(&self, root_id: i64) -> Result<bool> {
+        let namespace_id = {
+            let mut tx = self.meta().write().await?;
+            let Some(root) = tx.lock_node(root_id).await? else { return Ok(false) };
+            // An item inside an already purged folder is gone with it; one restored
+            // meanwhile is no longer trash.
+            if root.trashed_at.is_none() {
+                return Ok(false);
             }
+            tx.mark_purging(root_id).await?;
+            tx.commit().await?;
+            root.namespace_id
+        };
+        let ids = {
+            let mut tx = self.meta().read().await?;
+            tx.subtree_ids_deepest_first(root_id).await?
+        };
+        for batch in ids.chunks(PURGE_BATCH) {
+            let now = now_ms();
+            let mut tx = self.meta().write().await?;
+            let owner = tx.memberships_of_namespace_owner(namespace_id).await?;
+            let revisions = tx.delete_node_batch(batch).await?;
+            let mut counts: HashMap<Vec<u8>, i64> = HashMap::new();
+            let mut freed = 0;
+            for (size, manifest) in &revisions {
+                let manifest = Manifest::decode(manifest)
+                    .map_err(|_| ServiceError::new(ErrorCode::Internal, "a purged revision has a damaged manifest"))?;
+                for h in distinct_hashes(&manifest) {
+                    *counts.entry(h).or_default() += 1;
+                }
+                freed += size;
+            }
+            release_chunks(&mut tx, counts, now).await?;
+            if let Some(owner) = owner {
+                tx.add_used_bytes(owner, -freed).await?;
+            }
+            tx.add_node_count(namespace_id, -(batch.len() as i64)).await?;
+            tx.commit().await?;
+            metrics::counter!("coffer_purged_nodes_total").increment(batch.len() as u64);
         }
-        let mut by_count: HashMap<i64, Vec<Vec<u8>>> = HashMap::new();
-        for (h, n) in counts {
-            by_count.entry(n).or_default().push(h);
+        Ok(true)
+    }
+
+    /// Deletes the oldest old versions of a namespace until `needed` bytes are freed
+    /// (or none is left), releasing their chunks. Returns the bytes freed, already
+    /// refunded to `user_id`.
+    pub(crate) async fn thin_versions(
+        &self,
+        tx: &mut Tx,
+        user_id: i64,
+        namespace_id: i64,
+        needed: i64,
+        now: i64,
+    ) -> Result<i64> {
+        let mut freed = 0;
+        while freed < needed {
+            let old = tx.oldest_old_revisions(namespace_id, 100).await?;
+            if old.is_empty() {
+                break;
+            }
+            let mut counts: HashMap<Vec<u8>, i64> = HashMap::new();
+            for rev in old {
+                if freed >= needed {
+                    break;
+                }
+                let manifest = Manifest::decode(&rev.manifest)
+                    .map_err(|_| ServiceError::new(ErrorCode::Internal, "an old version has a damaged manifest"))?;
+                for h in distinct_hashes(&manifest) {
+                    *counts.entry(h).or_default() += 1;
+                }
+                tx.delete_revision(rev.id).await?;
+                freed += rev.size;
+            }
+            release_chunks(tx, counts, now).await?;
         }
-        for (n, hashes) in by_count {
-            tx.add_chunk_refs(&hashes, -n, now).await?;
+        if freed > 0 {
+            tx.add_used_bytes(user_id, -freed).await?;
+            tracing::info!(user_id, freed, "old versions removed to stay within the quota");
         }
-        if let Some(owner) = owner {
-            tx.add_used_bytes(owner, -freed).await?;
+        Ok(freed)
+    }
+
+    /// Refuses a change that leaves a namespace's owner with more files and folders
+    /// than allowed (checked after the change, inside its transaction).
+    pub(crate) async fn check_node_limit(&self, tx: &mut Tx, namespace_id: i64) -> Result<()> {
+        let max = self.config().max_nodes_per_user;
+        let Some(owner) = tx.memberships_of_namespace_owner(namespace_id).await? else { return Ok(()) };
+        let user = tx.user_by_id(owner).await?.ok_or_else(|| ServiceError::not_found("user"))?;
+        if user.node_count > max {
+            return Err(ServiceError::new(
+                ErrorCode::QuotaExceeded,
+                format!("an account holds at most {max} files and folders (trash included)"),
+            ));
         }
         Ok(())
     }
@@ -402,7 +488,8 @@ impl Service {
             .ok_or_else(|| ServiceError::not_found("version"))?;
         let manifest = Manifest::decode(&old.manifest)
             .map_err(|_| ServiceError::new(ErrorCode::Internal, "the version's manifest is damaged"))?;
-        self.check_quota(&mut tx, caller, old.size - node.size).await?;
+        // The restored version is a new revision: it counts in full.
+        self.ensure_room(&mut tx, caller, old.size, now).await?;
         let new_rev = tx
             .insert_revision(node.id, old.size, &old.content_hash, &old.manifest, Some(caller.device_id), now)
             .await?;
@@ -416,7 +503,7 @@ impl Service {
         if tx.add_chunk_refs(&hashes, 1, now).await? != hashes.len() as u64 {
             return Err(ServiceError::new(ErrorCode::Busy, "a chunk of that version is being collected; retry"));
         }
-        tx.add_used_bytes(caller.user_id, old.size - node.size).await?;
+        tx.add_used_bytes(caller.user_id, old.size).await?;
         let updated = tx.node(node.id).await?.ok_or_else(|| ServiceError::not_found("item"))?;
         tx.append_journal(change_name(ChangeKind::Modified), &updated, now).await?;
         tx.commit().await?;
@@ -424,22 +511,59 @@ impl Service {
         Ok(node_info(&updated, Some(path.to_string())))
     }
 
-    /// Refuses growth beyond the caller's quota.
+    /// Makes room for `growth` bytes: past the quota, the oldest old versions go first;
+    /// refused if that is not enough.
+    pub(crate) async fn ensure_room(&self, tx: &mut Tx, caller: &Caller, growth: i64, now: i64) -> Result<()> {
+        match self.check_quota(tx, caller, growth).await {
+            // Thinning only helps when the growth fits the quota at all.
+            Err(e) if e.code == ErrorCode::QuotaExceeded && self.fits_quota(tx, caller, growth).await? => {
+                self.thin_versions(tx, caller.user_id, caller.home_namespace_id, growth, now).await?;
+                self.check_quota(tx, caller, growth).await
+            }
+            other => other,
+        }
+    }
+
+    /// Whether `growth` bytes fit the caller's quota beside the current files alone.
+    async fn fits_quota(&self, tx: &mut Tx, caller: &Caller, growth: i64) -> Result<bool> {
+        let user = tx.user_by_id(caller.user_id).await?.ok_or_else(|| ServiceError::not_found("user"))?;
+        Ok(user.quota_bytes.is_none_or(|q| growth <= q))
+    }
+
+    /// Refuses growth beyond the caller's quota (files, every version of them, and bytes
+    /// held by open upload sessions).
     pub(crate) async fn check_quota(&self, tx: &mut Tx, caller: &Caller, growth: i64) -> Result<()> {
         if growth <= 0 {
             return Ok(());
         }
         let user = tx.user_by_id(caller.user_id).await?.ok_or_else(|| ServiceError::not_found("user"))?;
-        if let Some(quota) = user.quota_bytes
-            && user.used_bytes + growth > quota
-        {
+        let Some(quota) = user.quota_bytes else { return Ok(()) };
+        // Bytes held by open upload sessions count too.
+        let (_, pending) = tx.open_uploads(caller.user_id, now_ms()).await?;
+        let used = user.used_bytes + pending;
+        if used + growth > quota {
             return Err(ServiceError::new(
                 ErrorCode::QuotaExceeded,
-                format!("this needs {growth} more bytes; {} of {quota} are used", user.used_bytes),
+                format!("this needs {growth} more bytes; {used} of {quota} are used (uploads in progress included)"),
             ));
         }
         Ok(())
     }
+}
+
+/// Nodes deleted per transaction by a purge.
+pub(crate) const PURGE_BATCH: usize = 2000;
+
+/// Drops references to chunks (`hash -> how many references go`).
+async fn release_chunks(tx: &mut Tx, counts: HashMap<Vec<u8>, i64>, now: i64) -> Result<()> {
+    let mut by_count: HashMap<i64, Vec<Vec<u8>>> = HashMap::new();
+    for (h, n) in counts {
+        by_count.entry(n).or_default().push(h);
+    }
+    for (n, hashes) in by_count {
+        tx.add_chunk_refs(&hashes, -n, now).await?;
+    }
+    Ok(())
 }
 
 /// Creates a folder and records it in the journal.
@@ -455,6 +579,7 @@ async fn create_folder(tx: &mut Tx, namespace_id: i64, parent_id: i64, name: &Na
         })
         .await?;
     tx.append_journal(change_name(ChangeKind::Created), &created, now).await?;
+    tx.add_node_count(namespace_id, 1).await?;
     Ok(created)
 }
 

@@ -60,6 +60,25 @@ fn check_chunk_refs(chunks: &[ChunkRef], max: usize) -> Result<()> {
     Ok(())
 }
 
+/// Every chunk of a file but the last must be at least this long: a manifest then holds
+/// at most one entry per 64 KiB of content, whoever made it. (Coffer's clients cut at
+/// 256 KiB at the least.)
+pub const MIN_INNER_CHUNK: u32 = 64 * 1024;
+
+fn check_manifest_shape(path: &str, chunks: &[ChunkRef]) -> Result<()> {
+    let inner = chunks.len().saturating_sub(1);
+    if let Some(short) = chunks[..inner].iter().find(|c| c.size < MIN_INNER_CHUNK) {
+        return Err(ServiceError::new(
+            ErrorCode::BadRequest,
+            format!(
+                "chunk {} of '{path}' is {} bytes; every chunk but the last must be at least {MIN_INNER_CHUNK}",
+                short.hash, short.size
+            ),
+        ));
+    }
+    Ok(())
+}
+
 impl Service {
     /// Opens an upload session for the given chunks and says which to send.
     pub async fn begin_upload(&self, caller: &Caller, chunks: &[ChunkRef]) -> Result<UploadResponse> {
@@ -81,6 +100,15 @@ impl Service {
             known
         };
         let mut tx = self.meta().write().await?;
+        let (open, _) = tx.open_uploads(caller.user_id, now).await?;
+        if open >= self.config().max_open_uploads {
+            let mut e = ServiceError::new(
+                ErrorCode::RateLimited,
+                format!("{open} upload sessions are open; commit or abort one, or wait for one to expire"),
+            );
+            e.retry_after = Some(std::time::Duration::from_secs(60));
+            return Err(e);
+        }
         tx.create_upload(&id, caller.user_id, now, expires_at).await?;
         tx.commit().await?;
         // A chunk the store lost or quarantined as damaged is asked for again, so the
@@ -156,7 +184,18 @@ impl Service {
             if let Some(h) = tx.chunks_being_deleted(&keys).await?.iter().next() {
                 return Err(busy(h));
             }
+            // Bytes held by an upload session count towards the quota until the session
+            // is committed, aborted or expires.
+            let already = tx.chunks_in_upload(upload_id, &keys).await?;
+            let mut counted = HashSet::new();
+            let new_bytes: i64 = chunks
+                .iter()
+                .filter(|(h, _)| !already.contains(h.as_bytes().as_slice()) && counted.insert(*h))
+                .map(|(_, d)| d.len() as i64)
+                .sum();
+            self.ensure_room(&mut tx, caller, new_bytes, now_ms()).await?;
             tx.link_upload_chunks(upload_id, &keys).await?;
+            tx.add_upload_bytes(upload_id, new_bytes).await?;
             tx.commit().await?;
         }
         let sizes: Vec<(ChunkHash, i64)> = chunks.iter().map(|(h, d)| (*h, d.len() as i64)).collect();
@@ -178,8 +217,8 @@ impl Service {
             // Marked while we wrote: the collector may delete the bytes; send them again.
             return Err(busy(h));
         }
+        // The session's life is fixed at its start: sending more does not renew it.
         tx.record_uploaded_chunks(&rows, now).await?;
-        tx.extend_upload(upload_id, now + self.config().upload_ttl.as_millis() as i64).await?;
         tx.commit().await?;
         metrics::counter!("coffer_chunks_received_total").increment(sizes.len() as u64);
         Ok(())
@@ -212,6 +251,7 @@ impl Service {
         }
         for f in &files {
             check_chunk_refs(&f.chunks, self.config().max_chunks_per_file)?;
+            check_manifest_shape(&f.path, &f.chunks)?;
         }
         let now = now_ms();
         let mut tx = self.meta().write().await?;
@@ -230,6 +270,7 @@ impl Service {
         }
         // New files are created together, with a few multi-row statements.
         let created = tx.insert_files(caller.home_namespace_id, &batch.new_files, Some(caller.device_id), now).await?;
+        tx.add_node_count(caller.home_namespace_id, created.len() as i64).await?;
         tx.append_journal_many(caller.home_namespace_id, change_name(ChangeKind::Created), &created, now).await?;
         let outcomes = steps
             .into_iter()
@@ -241,10 +282,15 @@ impl Service {
                     .ok_or_else(|| ServiceError::new(ErrorCode::Internal, "a created file went missing")),
             })
             .collect();
+        let committed_bytes = batch.used_delta;
         let changed = batch.finish(&mut tx, caller, now).await?;
-        if let (Some(id), true) = (upload_id, close_upload) {
+        self.check_node_limit(&mut tx, caller.home_namespace_id).await?;
+        match (upload_id, close_upload) {
             // Committed chunks are held by their references now; the rest are released.
-            tx.delete_upload(id).await?;
+            (Some(id), true) => tx.delete_upload(id).await?,
+            // What was committed counts as files now, not as upload bytes.
+            (Some(id), false) => tx.add_upload_bytes_floor(id, -committed_bytes).await?,
+            (None, _) => {}
         }
         tx.commit().await?;
         if changed {
@@ -380,15 +426,21 @@ impl Service {
                 return Ok(Step::Done(Ok(node_info(n, Some(path.to_string())))));
             }
         }
-        let growth = size - existing.as_ref().map_or(0, |n| n.size);
+        // Every revision is kept, so each one counts in full; past the quota, the oldest
+        // old versions make room first.
+        let growth = size;
         if let Some(quota) = batch.quota
             && growth > 0
             && batch.used + batch.used_delta + growth > quota
         {
-            refuse!(ServiceError::new(
-                ErrorCode::QuotaExceeded,
-                format!("this needs {growth} more bytes; {} of {quota} are used", batch.used + batch.used_delta),
-            ));
+            let over = batch.used + batch.used_delta + growth - quota;
+            batch.used -= self.thin_versions(tx, caller.user_id, caller.home_namespace_id, over, now).await?;
+            if batch.used + batch.used_delta + growth > quota {
+                refuse!(ServiceError::new(
+                    ErrorCode::QuotaExceeded,
+                    format!("this needs {growth} more bytes; {} of {quota} are used", batch.used + batch.used_delta),
+                ));
+            }
         }
         let node = match existing {
             Some(n) => n,
@@ -440,7 +492,7 @@ impl Service {
             ..node.clone()
         };
         tx.append_journal(change_name(ChangeKind::Modified), &updated, now).await?;
-        batch.account(hashes, size - node.size);
+        batch.account(hashes, size);
         Ok(Step::Done(Ok(node_info(&updated, Some(path.to_string())))))
     }
 }

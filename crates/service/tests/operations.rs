@@ -6,55 +6,11 @@ use std::time::Duration;
 use bytes::Bytes;
 use coffer_core::wire::ChangeKind;
 use coffer_core::{ChunkHash, ChunkRef, ErrorCode};
-use coffer_service::{Caller, CommitFile, Service, ServiceConfig, StorageConfig};
+use coffer_service::{CommitFile, ServiceConfig};
 
-struct Env {
-    service: Service,
-    dir: tempfile::TempDir,
-    url: String,
-}
+mod common;
 
-async fn envs(config: ServiceConfig) -> Vec<Env> {
-    let mut out = Vec::new();
-    let mut urls: Vec<Option<String>> = vec![None];
-    if let Some(pg) = coffer_metastore::testing::fresh_postgres().await {
-        urls.push(Some(pg));
-    }
-    for url in urls {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let url = url.unwrap_or_else(|| format!("sqlite://{}", dir.path().join("meta.db").display()));
-        let storage = StorageConfig { database_url: url.clone(), chunk_dir: dir.path().join("chunks") };
-        out.push(Env { service: Service::open(&storage, config.clone()).await.expect("open"), dir, url });
-    }
-    out
-}
-
-async fn caller(s: &Service, name: &str) -> Caller {
-    s.create_user(name, "a long password", false, None).await.expect("user");
-    let login = s.login(name, "a long password", "dev", None).await.expect("login");
-    s.authenticate(&login.token).await.expect("auth")
-}
-
-/// Uploads and commits `data` (one chunk) at `path`.
-async fn put(
-    s: &Service,
-    c: &Caller,
-    path: &str,
-    data: &[u8],
-    parent_rev: Option<i64>,
-) -> coffer_service::CommitOutcome {
-    let hash = ChunkHash::of(data);
-    let chunks = vec![ChunkRef { hash, size: data.len() as u32 }];
-    let up = s.begin_upload(c, &chunks).await.expect("begin");
-    if !up.missing.is_empty() {
-        s.put_chunks(c, &up.upload_id, vec![(hash, Bytes::copy_from_slice(data))]).await.expect("put");
-    }
-    let mut out = s
-        .commit(c, Some(&up.upload_id), vec![CommitFile { path: path.into(), parent_rev, mtime: None, chunks }], false)
-        .await
-        .expect("commit");
-    out.remove(0)
-}
+use common::{caller, envs, put};
 
 fn stored_chunks(dir: &std::path::Path) -> usize {
     fn walk(p: &std::path::Path) -> usize {
@@ -333,7 +289,8 @@ async fn one_commit_mixes_new_modified_and_refused_files() {
             d.changes.iter().filter(|c| c.kind == ChangeKind::Created).map(|c| c.node.name.as_str()).collect();
         assert_eq!(created, vec!["docs", "old.txt", "new", "one.txt", "two.txt"]);
         assert!(d.changes.windows(2).all(|w| w[1].seq == w[0].seq + 1));
-        assert_eq!(s.whoami(&alice).await.expect("me").used_bytes, 2 + 7 + 7);
+        // Every version counts: old.txt holds v1 and v2.
+        assert_eq!(s.whoami(&alice).await.expect("me").used_bytes, 2 + 2 + 7 + 7);
     }
 }
 

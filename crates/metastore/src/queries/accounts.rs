@@ -11,6 +11,8 @@ pub struct UserRecord {
     pub is_admin: bool,
     pub quota_bytes: Option<i64>,
     pub used_bytes: i64,
+    /// Files and folders in the user's own tree, trash included.
+    pub node_count: i64,
     pub home_namespace_id: i64,
     pub created_at: i64,
 }
@@ -24,6 +26,7 @@ impl UserRecord {
             is_admin: r.bool("is_admin")?,
             quota_bytes: r.opt_i64("quota_bytes")?,
             used_bytes: r.i64("used_bytes")?,
+            node_count: r.i64("node_count")?,
             home_namespace_id: r.opt_i64("home_namespace_id")?.unwrap_or(0),
             created_at: r.i64("created_at")?,
         })
@@ -58,7 +61,8 @@ impl DeviceRecord {
 macro_rules! select_users {
     ($tail:literal) => {
         concat!(
-            "SELECT id, name, password_hash, is_admin, quota_bytes, used_bytes, home_namespace_id, created_at FROM users ",
+            "SELECT id, name, password_hash, is_admin, quota_bytes, used_bytes, node_count, home_namespace_id, \
+             created_at FROM users ",
             $tail
         )
     };
@@ -151,6 +155,19 @@ impl Tx {
 
     pub async fn add_used_bytes(&mut self, user_id: i64, delta: i64) -> Result<(), MetaError> {
         self.exec("UPDATE users SET used_bytes = used_bytes + $1 WHERE id = $2", args![delta, user_id]).await?;
+        Ok(())
+    }
+
+    /// Counts files and folders created (positive) or removed for good (negative) in a
+    /// namespace against its owner.
+    pub async fn add_node_count(&mut self, namespace_id: i64, delta: i64) -> Result<(), MetaError> {
+        if delta != 0 {
+            self.exec(
+                "UPDATE users SET node_count = node_count + $1 WHERE home_namespace_id = $2",
+                args![delta, namespace_id],
+            )
+            .await?;
+        }
         Ok(())
     }
 

@@ -189,9 +189,33 @@ impl Tx {
             .transpose()
     }
 
-    pub async fn extend_upload(&mut self, id: &str, expires_at: i64) -> Result<(), MetaError> {
-        self.exec("UPDATE uploads SET expires_at = $1 WHERE id = $2", args![expires_at, id]).await?;
+    /// Counts bytes sent to an upload session (they count towards the quota while the
+    /// session holds them).
+    pub async fn add_upload_bytes(&mut self, id: &str, bytes: i64) -> Result<(), MetaError> {
+        self.exec("UPDATE uploads SET bytes = bytes + $1 WHERE id = $2", args![bytes, id]).await?;
         Ok(())
+    }
+
+    /// Like [`Tx::add_upload_bytes`], never below zero.
+    pub async fn add_upload_bytes_floor(&mut self, id: &str, bytes: i64) -> Result<(), MetaError> {
+        self.exec(
+            "UPDATE uploads SET bytes = CASE WHEN bytes + $1 < 0 THEN 0 ELSE bytes + $1 END WHERE id = $2",
+            args![bytes, id],
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// `(sessions, bytes)` of a user's live upload sessions.
+    pub async fn open_uploads(&mut self, user_id: i64, now: i64) -> Result<(i64, i64), MetaError> {
+        let r = self
+            .one(
+                "SELECT COUNT(*) AS n, COALESCE(SUM(bytes), 0) AS bytes FROM uploads \
+                 WHERE user_id = $1 AND expires_at > $2",
+                args![user_id, now],
+            )
+            .await?;
+        Ok((r.i64("n")?, r.i64("bytes")?))
     }
 
     pub async fn delete_upload(&mut self, id: &str) -> Result<(), MetaError> {

@@ -266,7 +266,9 @@ impl Tx {
     /// Items deleted to the trash in a namespace (not their contents), newest first.
     pub async fn trashed(&mut self, namespace_id: i64) -> Result<Vec<NodeRecord>, MetaError> {
         self.rows(
-            select_nodes!("WHERE namespace_id = $1 AND trashed_at IS NOT NULL ORDER BY trashed_at DESC, id DESC"),
+            select_nodes!(
+                "WHERE namespace_id = $1 AND trashed_at IS NOT NULL AND purging = 0 ORDER BY trashed_at DESC, id DESC"
+            ),
             args![namespace_id],
         )
         .await?
@@ -278,7 +280,9 @@ impl Tx {
     /// Trashed items deleted before `cutoff`, across all namespaces (retention).
     pub async fn trashed_before(&mut self, cutoff: i64, limit: i64) -> Result<Vec<NodeRecord>, MetaError> {
         self.rows(
-            select_nodes!("WHERE trashed_at IS NOT NULL AND trashed_at < $1 ORDER BY trashed_at LIMIT $2"),
+            select_nodes!(
+                "WHERE trashed_at IS NOT NULL AND trashed_at < $1 AND purging = 0 ORDER BY trashed_at LIMIT $2"
+            ),
             args![cutoff, limit],
         )
         .await?
@@ -304,6 +308,21 @@ impl Tx {
         .collect()
     }
 
+    /// The longest path below a node, in bytes, counted from the node (`/a/b` below it
+    /// is 4): what a move adds to the length of the deepest path it carries.
+    pub async fn subtree_path_bytes(&mut self, id: i64) -> Result<i64, MetaError> {
+        let row = self
+            .one(
+                "WITH RECURSIVE sub(id, len) AS (SELECT id, 0 FROM nodes WHERE id = $1 \
+                 UNION ALL SELECT n.id, sub.len + 1 + octet_length(n.name) FROM nodes n JOIN sub ON n.parent_id = sub.id \
+                 WHERE n.trashed_at IS NULL) \
+                 SELECT COALESCE(MAX(len), 0) AS longest FROM sub",
+                args![id],
+            )
+            .await?;
+        row.i64("longest")
+    }
+
     /// The node and its ancestors up to the root, the node first.
     pub async fn ancestry(&mut self, id: i64) -> Result<Vec<NodeRecord>, MetaError> {
         self.rows(
@@ -322,17 +341,84 @@ impl Tx {
         .collect()
     }
 
-    /// Removes nodes for good, with their revisions. Returns the removed revisions, so
-    /// the caller can release their chunks.
-    pub async fn delete_nodes(&mut self, ids: &[i64]) -> Result<Vec<RevisionRecord>, MetaError> {
+    /// Marks a trashed item as being purged: it leaves the trash listing, cannot be
+    /// restored, and a purge interrupted by a crash is resumed from [`Tx::purging_roots`].
+    pub async fn mark_purging(&mut self, id: i64) -> Result<(), MetaError> {
+        self.exec("UPDATE nodes SET purging = 1 WHERE id = $1", args![id]).await?;
+        Ok(())
+    }
+
+    pub async fn is_purging(&mut self, id: i64) -> Result<bool, MetaError> {
+        Ok(self.row("SELECT 1 AS x FROM nodes WHERE id = $1 AND purging = 1", args![id]).await?.is_some())
+    }
+
+    /// Items whose purge is under way (interrupted ones, after a crash).
+    pub async fn purging_roots(&mut self, limit: i64) -> Result<Vec<NodeRecord>, MetaError> {
+        self.rows(select_nodes!("WHERE purging = 1 ORDER BY id LIMIT $1"), args![limit])
+            .await?
+            .iter()
+            .map(NodeRecord::from_row)
+            .collect()
+    }
+
+    /// Ids of a node and everything below it, deepest first: deleting them in this
+    /// order, in any number of batches, never leaves a row pointing at a missing parent.
+    pub async fn subtree_ids_deepest_first(&mut self, id: i64) -> Result<Vec<i64>, MetaError> {
+        self.rows(
+            "WITH RECURSIVE sub(id, depth) AS (SELECT id, 0 FROM nodes WHERE id = $1 \
+             UNION ALL SELECT n.id, sub.depth + 1 FROM nodes n JOIN sub ON n.parent_id = sub.id) \
+             SELECT id FROM sub ORDER BY depth DESC, id",
+            args![id],
+        )
+        .await?
+        .iter()
+        .map(|r| r.i64("id"))
+        .collect()
+    }
+
+    /// Removes a batch of nodes for good (children before or with their parents), with
+    /// their revisions, in a few statements. Returns `(size, manifest)` of each removed
+    /// revision, so the caller can release their chunks.
+    pub async fn delete_node_batch(&mut self, ids: &[i64]) -> Result<Vec<(i64, Vec<u8>)>, MetaError> {
         let mut removed = Vec::new();
-        // Children first, so no row ever points at a missing parent.
-        for id in ids.iter().rev() {
-            removed.extend(self.revisions(*id).await?);
-            self.exec("DELETE FROM revisions WHERE node_id = $1", args![*id]).await?;
-            self.exec("DELETE FROM nodes WHERE id = $1", args![*id]).await?;
+        for group in ids.chunks(ROWS_PER_STATEMENT) {
+            let list = crate::db::placeholders(1, group.len());
+            let a: Vec<Arg> = group.iter().map(|id| Arg::from(*id)).collect();
+            for r in self
+                .rows_dyn(format!("SELECT size, manifest FROM revisions WHERE node_id IN ({list})"), a.clone())
+                .await?
+            {
+                removed.push((r.i64("size")?, r.bytes("manifest")?));
+            }
+            self.exec_dyn(format!("DELETE FROM revisions WHERE node_id IN ({list})"), a.clone()).await?;
+            self.exec_dyn(format!("DELETE FROM nodes WHERE id IN ({list})"), a).await?;
         }
         Ok(removed)
+    }
+
+    /// The oldest revisions of a namespace that are not a file's current one (version
+    /// history), for thinning it.
+    pub async fn oldest_old_revisions(
+        &mut self,
+        namespace_id: i64,
+        limit: i64,
+    ) -> Result<Vec<RevisionRecord>, MetaError> {
+        self.rows(
+            select_revisions!(
+                "JOIN nodes n ON n.id = r.node_id WHERE n.namespace_id = $1 \
+                 AND (n.current_rev IS NULL OR n.current_rev <> r.id) ORDER BY r.id LIMIT $2"
+            ),
+            args![namespace_id, limit],
+        )
+        .await?
+        .iter()
+        .map(RevisionRecord::from_row)
+        .collect()
+    }
+
+    pub async fn delete_revision(&mut self, id: i64) -> Result<(), MetaError> {
+        self.exec("DELETE FROM revisions WHERE id = $1", args![id]).await?;
+        Ok(())
     }
 
     #[allow(clippy::too_many_arguments)]
