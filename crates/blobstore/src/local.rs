@@ -59,6 +59,13 @@ impl LocalDirStore {
     }
 }
 
+impl LocalDirStore {
+    /// Chunk copies written to disk so far (new chunks and already stored ones alike).
+    pub fn writes(&self) -> u64 {
+        self.inner.tmp_counter.load(Ordering::Relaxed)
+    }
+}
+
 impl Inner {
     fn chunk_dir(&self, hash: &ChunkHash) -> PathBuf {
         let hex = hash.to_hex();
@@ -69,20 +76,14 @@ impl Inner {
         self.chunk_dir(hash).join(hash.to_hex())
     }
 
-    /// Writes a framed chunk to a temporary file (fsynced when `sync`); `None` when
-    /// the chunk is already stored.
-    fn write_temp(&self, hash: ChunkHash, data: &[u8], sync: bool) -> Result<Option<Staged>, BlobError> {
+    /// Writes a framed chunk to a temporary file (fsynced when `sync`).
+    ///
+    /// A chunk already stored is written all the same, and its temporary copy then
+    /// discarded: the time an upload takes must not tell another user whether someone
+    /// stores these bytes.
+    fn write_temp(&self, hash: ChunkHash, data: &[u8], sync: bool) -> Result<Staged, BlobError> {
         let dir = self.chunk_dir(&hash);
         let path = dir.join(hash.to_hex());
-        if path.exists() {
-            if sync {
-                // Another request may have renamed it into place without having made
-                // that durable yet: do it here before acknowledging.
-                File::open(&path)?.sync_all()?;
-                sync_dir(&dir)?;
-            }
-            return Ok(None);
-        }
         let framed = codec::encode(data);
         let n = self.tmp_counter.fetch_add(1, Ordering::Relaxed);
         let hex = hash.to_hex();
@@ -93,7 +94,13 @@ impl Inner {
         if sync {
             f.sync_all()?;
         }
-        Ok(Some(Staged { tmp: guard, path, dir, stored: framed.len() as u64 }))
+        let present = path.exists();
+        if present && sync {
+            // Another request may have renamed it into place without having made that
+            // durable yet: do it here before acknowledging.
+            File::open(&path)?.sync_all()?;
+        }
+        Ok(Staged { tmp: guard, path, dir, stored: framed.len() as u64, present })
     }
 
     fn read_one(&self, hash: &ChunkHash) -> Result<Vec<u8>, BlobError> {
@@ -121,14 +128,20 @@ struct Staged {
     path: PathBuf,
     dir: PathBuf,
     stored: u64,
+    /// The chunk was already stored: the temporary copy is dropped, not renamed.
+    present: bool,
 }
 
 impl Staged {
-    fn publish(mut self) -> std::io::Result<(u64, PathBuf)> {
+    fn publish(mut self) -> std::io::Result<(PutOutcome, PathBuf)> {
+        if self.present {
+            // The guard removes the temporary copy.
+            return Ok((PutOutcome::AlreadyPresent, self.dir));
+        }
         if let Some(tmp) = self.tmp.0.take() {
             fs::rename(&tmp, &self.path)?;
         }
-        Ok((self.stored, self.dir))
+        Ok((PutOutcome::Written { stored: self.stored }, self.dir))
     }
 }
 
@@ -152,8 +165,6 @@ fn syncfs(path: &Path) -> std::io::Result<()> {
     rustix::fs::syncfs(&dir).map_err(std::io::Error::from)
 }
 
-/// Creates `dir` and any missing parents, fsyncing each parent that gained an entry,
-/// so the directory survives a crash.
 /// Chunk files are readable by the server's user only (0600).
 fn create_private(path: &Path) -> std::io::Result<File> {
     let mut opts = fs::OpenOptions::new();
@@ -171,6 +182,8 @@ fn private_dir_builder() -> fs::DirBuilder {
     b
 }
 
+/// Creates `dir` and any missing parents, fsyncing each parent that gained an entry,
+/// so the directory survives a crash.
 fn create_dir_durably(dir: &Path) -> std::io::Result<()> {
     if dir.is_dir() {
         return Ok(());
@@ -198,7 +211,7 @@ fn sync_dir(dir: &Path) -> std::io::Result<()> {
 impl BlobStore for LocalDirStore {
     async fn put_many(&self, chunks: Vec<(ChunkHash, Bytes)>) -> Result<Vec<PutOutcome>, BlobError> {
         let batched = chunks.len() >= SYNCFS_BATCH;
-        let staged: Vec<Option<Staged>> = futures::stream::iter(chunks)
+        let staged: Vec<Staged> = futures::stream::iter(chunks)
             .map(|(hash, data)| {
                 let store = self.inner.clone();
                 async move {
@@ -219,14 +232,9 @@ impl BlobStore for LocalDirStore {
             let mut dirs = BTreeSet::new();
             let mut outcomes = Vec::with_capacity(staged.len());
             for s in staged {
-                outcomes.push(match s {
-                    None => PutOutcome::AlreadyPresent,
-                    Some(s) => {
-                        let (stored, dir) = s.publish()?;
-                        dirs.insert(dir);
-                        PutOutcome::Written { stored }
-                    }
-                });
+                let (outcome, dir) = s.publish()?;
+                dirs.insert(dir);
+                outcomes.push(outcome);
             }
             // The renames themselves become durable before the batch is acknowledged.
             if batched && !dirs.is_empty() {
