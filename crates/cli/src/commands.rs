@@ -4,12 +4,14 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result, anyhow, bail};
 use coffer_client::transfer::{self, FileStatus, Progress, UploadItem, UploadOptions};
 use coffer_client::{Client, DownloadSource};
+use coffer_core::ErrorCode;
 use coffer_core::wire::{NodeInfo, NodeKind};
 use futures::StreamExt;
 use indicatif::{ProgressBar, ProgressStyle};
+use tokio::io::AsyncWriteExt;
 
 use crate::output::{format_time, human, parse_size, print_json, read_password};
 use crate::profile::{self, Profile};
@@ -86,7 +88,7 @@ pub async fn run(cli: Cli) -> Result<u8> {
             }
             Ok(0)
         }
-        Command::Put { paths, jobs } => put(paths, jobs, json).await,
+        Command::Put { local, remote, jobs } => put(local, remote, jobs, json).await,
         Command::Sync(args) => crate::sync_cmd::run(args, json).await,
         Command::Status { dir } => crate::sync_cmd::status(dir, json).await,
         Command::Get { remote, local } => get(&remote, &local, json).await,
@@ -114,22 +116,7 @@ pub async fn run(cli: Cli) -> Result<u8> {
             print_node(&n, json)?;
             Ok(0)
         }
-        Command::Mv { from, to } => {
-            let c = client()?;
-            let source = c.stat(&from).await?;
-            // `mv a dir` puts a into dir, like the shell.
-            let target = match c.stat_optional(&to).await? {
-                Some(t) if t.kind == NodeKind::Folder && t.id != source.id => {
-                    format!("{}/{}", to.trim_end_matches('/'), source.name)
-                }
-                // `mv a dir/` means into dir, which must then exist.
-                None if to.ends_with('/') && to != "/" => bail!("'{to}' is not a folder"),
-                _ => to,
-            };
-            let n = c.move_node(&from, &target).await?;
-            print_node(&n, json)?;
-            Ok(0)
-        }
+        Command::Mv { from, to } => mv(&from, &to, json).await,
         Command::Rm { remotes } => {
             let c = client()?;
             let mut done = Vec::new();
@@ -174,6 +161,24 @@ pub async fn run(cli: Cli) -> Result<u8> {
     }
 }
 
+/// A mistake in how a command was called that only the server's answer reveals (say,
+/// `put - REMOTE` naming an existing folder): exit code 2, like the mistakes the
+/// argument parser catches.
+#[derive(Debug)]
+pub struct UsageError(pub String);
+
+impl std::fmt::Display for UsageError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for UsageError {}
+
+fn usage(message: impl Into<String>) -> anyhow::Error {
+    anyhow!(UsageError(message.into()))
+}
+
 /// "1 file", "2 files".
 fn files(n: usize) -> String {
     if n == 1 { "1 file".to_owned() } else { format!("{n} files") }
@@ -214,6 +219,44 @@ fn print_node(n: &NodeInfo, json: bool) -> Result<()> {
     }
     println!("  modified:  {}", format_time(n.modified_at));
     Ok(())
+}
+
+/// `mv FROM TO`: into TO when it is an existing folder (or ends in `/`), else as TO.
+async fn mv(from: &str, to: &str, json: bool) -> Result<u8> {
+    let c = client()?;
+    let source = c.stat(from).await?;
+    let named = to.trim_end_matches('/');
+    let target = match c.stat_optional(to).await? {
+        // `mv a dir` puts a into dir, like the shell.
+        Some(t) if t.kind == NodeKind::Folder && t.id != source.id => format!("{named}/{}", source.name),
+        // `mv a dir/` means into dir, which must then be a folder and exist.
+        Some(t) if t.kind != NodeKind::Folder && to.ends_with('/') => bail!("'{named}' is a file, not a folder"),
+        None if to.ends_with('/') && !named.is_empty() => bail!("{}", missing_folder(named)),
+        _ => to.to_owned(),
+    };
+    let n = match c.move_node(from, &target).await {
+        Ok(n) => n,
+        // The source was just seen, so this is most likely the folder the target should
+        // land in: name it rather than leave a bare "not found".
+        Err(e) if e.code() == Some(ErrorCode::NotFound) => {
+            if let Some((parent, _)) = target.trim_end_matches('/').rsplit_once('/')
+                && !parent.is_empty()
+                && c.stat_optional(parent).await?.is_none()
+            {
+                bail!("{}", missing_folder(parent));
+            }
+            return Err(e.into());
+        }
+        Err(e) => return Err(e.into()),
+    };
+    print_node(&n, json)?;
+    Ok(0)
+}
+
+fn missing_folder(path: &str) -> String {
+    // Below a top-level folder, its parents may be missing too.
+    let parents = if path.trim_start_matches('/').contains('/') { " -p" } else { "" };
+    format!("'{path}' does not exist; create it with coffer mkdir{parents}")
 }
 
 fn database_url(db: &DbArgs) -> String {
@@ -271,11 +314,26 @@ fn bar(len: u64, json: bool) -> ProgressBar {
 }
 
 /// `put LOCAL... REMOTE` with `cp -r` semantics: into REMOTE when it is an existing
-/// folder or several sources are given, else as REMOTE.
-async fn put(mut paths: Vec<String>, jobs: usize, json: bool) -> Result<u8> {
-    let remote = paths.pop().context("put needs a destination")?;
+/// folder or several sources are given, else as REMOTE. `put - REMOTE` uploads standard
+/// input as the file REMOTE.
+async fn put(paths: Vec<String>, remote: String, jobs: usize, json: bool) -> Result<u8> {
+    let from_stdin = paths.iter().any(|p| p == STDIO);
+    if from_stdin && paths.len() > 1 {
+        return Err(usage("'-' (standard input) must be the only source; name a local file called - as ./-"));
+    }
+    // Standard input has no name to land under, so the destination must name the file.
+    if from_stdin && remote.ends_with('/') {
+        return Err(usage(format!(
+            "'{remote}' ends in '/': with '-' give the file's full path, e.g. {remote}notes.txt"
+        )));
+    }
     let c = client()?;
     let dest = c.stat_optional(&remote).await?;
+    if from_stdin && dest.as_ref().is_some_and(|d| d.kind == NodeKind::Folder) {
+        return Err(usage(format!(
+            "'{remote}' is a folder: with '-' give the file's full path, e.g. {remote}/notes.txt"
+        )));
+    }
     let into = paths.len() > 1 || remote.ends_with('/') || dest.as_ref().is_some_and(|d| d.kind == NodeKind::Folder);
     if paths.len() > 1 && dest.as_ref().is_some_and(|d| d.kind != NodeKind::Folder) {
         bail!("'{remote}' is not a folder");
@@ -284,7 +342,16 @@ async fn put(mut paths: Vec<String>, jobs: usize, json: bool) -> Result<u8> {
     let mut items = Vec::new();
     let mut dirs = Vec::new();
     let mut targets = Vec::new();
+    // Kept until the upload is done: the engine reads the file twice.
+    let mut spool = None;
     for local in &paths {
+        if local == STDIO {
+            let s = tokio::task::spawn_blocking(Spool::from_stdin).await.context("reading standard input")??;
+            items.push(UploadItem::new(s.path.clone(), remote.clone()));
+            targets.push(remote.clone());
+            spool = Some(s);
+            continue;
+        }
         let local_path = PathBuf::from(local);
         let meta = std::fs::symlink_metadata(&local_path).with_context(|| format!("cannot read '{local}'"))?;
         let name = local_path
@@ -329,8 +396,15 @@ async fn put(mut paths: Vec<String>, jobs: usize, json: bool) -> Result<u8> {
         }
     }
     let opts = UploadOptions { concurrency: jobs.max(1), fresh_destination: fresh, ..UploadOptions::default() };
-    let report = transfer::upload(&c, items, &opts, progress).await?;
+    let mut report = transfer::upload(&c, items, &opts, progress).await?;
     pb.finish_and_clear();
+    if let Some(spool) = spool.take() {
+        drop(spool);
+        // The spool file is gone now; the report names where the bytes came from.
+        for f in &mut report.files {
+            f.local = PathBuf::from(STDIO);
+        }
+    }
     let conflicts = report.files.iter().filter(|f| matches!(f.status, FileStatus::Conflict)).count();
     let failed = report.files.iter().filter(|f| matches!(f.status, FileStatus::Failed)).count();
     if json {
@@ -360,6 +434,57 @@ async fn put(mut paths: Vec<String>, jobs: usize, json: bool) -> Result<u8> {
     })
 }
 
+/// The name standing for standard input (`put - REMOTE`) or output (`get FILE -`).
+const STDIO: &str = "-";
+
+/// Standard input copied to a private file in the system's temporary folder, removed
+/// when dropped. The upload engine reads a file twice (once to hash it, once to send
+/// the missing chunks) to keep memory bounded, and a pipe can only be read once.
+struct Spool {
+    path: PathBuf,
+}
+
+impl Spool {
+    fn from_stdin() -> Result<Spool> {
+        use std::io::{IsTerminal, Write};
+        if std::io::stdin().is_terminal() {
+            eprintln!("coffer: reading standard input; end it with Ctrl-D");
+        }
+        let dir = std::env::temp_dir();
+        let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.subsec_nanos());
+        for attempt in 0..100 {
+            let path = dir.join(format!(".coffer-stdin-{}-{nanos}-{attempt}", std::process::id()));
+            let mut options = std::fs::OpenOptions::new();
+            options.write(true).create_new(true);
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::OpenOptionsExt;
+                // Only this user may read what was piped in.
+                options.mode(0o600);
+            }
+            let file = match options.open(&path) {
+                Ok(f) => f,
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+                Err(e) => return Err(e).with_context(|| format!("creating a temporary file in {}", dir.display())),
+            };
+            // From here on, dropping the spool (on any error too) removes the file.
+            let spool = Spool { path };
+            let mut out = std::io::BufWriter::with_capacity(1 << 20, file);
+            std::io::copy(&mut std::io::stdin().lock(), &mut out)
+                .with_context(|| format!("copying standard input to {}", spool.path.display()))?;
+            out.flush().with_context(|| format!("writing {}", spool.path.display()))?;
+            return Ok(spool);
+        }
+        bail!("could not create a temporary file in {}", dir.display())
+    }
+}
+
+impl Drop for Spool {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.path);
+    }
+}
+
 /// The folders (remote paths) with no file and no other listed folder below them.
 fn empty_leaf_folders(dirs: &[String], items: &[UploadItem]) -> Vec<String> {
     let mut occupied: std::collections::HashSet<String> = std::collections::HashSet::new();
@@ -379,11 +504,17 @@ fn empty_leaf_folders(dirs: &[String], items: &[UploadItem]) -> Vec<String> {
     out
 }
 
-/// `get REMOTE LOCAL`: a file to LOCAL (or into it when it is a folder); a folder
-/// recursively.
+/// `get REMOTE LOCAL`: a file to LOCAL (or into it when it is a folder), or to standard
+/// output when LOCAL is `-`; a folder recursively.
 async fn get(remote: &str, local: &str, json: bool) -> Result<u8> {
     let c = client()?;
     let node = c.stat(remote).await?;
+    if local == STDIO {
+        if node.kind != NodeKind::File {
+            return Err(usage(format!("'{remote}' is a folder; only a file can be written to standard output")));
+        }
+        return get_to_stdout(&c, remote, &node).await;
+    }
     let local = PathBuf::from(local);
     let mut downloaded: Vec<serde_json::Value> = Vec::new();
     if node.kind == NodeKind::File {
@@ -401,6 +532,40 @@ async fn get(remote: &str, local: &str, json: bool) -> Result<u8> {
     } else {
         let bytes: u64 = downloaded.iter().filter_map(|d| d["bytes"].as_u64()).sum();
         println!("{}, {}", files(downloaded.len()), human(bytes));
+    }
+    Ok(0)
+}
+
+/// `get FILE -`: the bytes of the revision `stat` saw, chunk by chunk in order (each
+/// checked against its hash), so memory stays bounded whatever the size and a file
+/// replaced meanwhile is never mixed with its successor. Nothing else goes to standard
+/// output; the progress bar, if any, is on standard error.
+async fn get_to_stdout(c: &Client, remote: &str, node: &NodeInfo) -> Result<u8> {
+    // A few chunks fetched ahead keep the pipe busy; at most this many are in memory.
+    const AHEAD: usize = 4;
+    let rev = node.rev.with_context(|| format!("the server sent no revision for '{remote}'"))?;
+    let manifest = c.manifest(rev).await?;
+    let pb = bar(manifest.size, false);
+    let mut out = tokio::io::stdout();
+    let mut chunks = futures::stream::iter(&manifest.chunks).map(|r| c.chunk(&r.hash)).buffered(AHEAD);
+    let mut written = 0u64;
+    while let Some(data) = chunks.next().await {
+        let data = data?;
+        match out.write_all(&data).await {
+            // The reader is gone (`| head`, say): nothing left to deliver, not a failure.
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => return Ok(0),
+            other => other.context("writing to standard output")?,
+        }
+        written += data.len() as u64;
+        pb.inc(data.len() as u64);
+    }
+    match out.flush().await {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => return Ok(0),
+        other => other.context("writing to standard output")?,
+    }
+    pb.finish_and_clear();
+    if written != manifest.size {
+        bail!("'{remote}' should have {} bytes, the server sent {written}", manifest.size);
     }
     Ok(0)
 }

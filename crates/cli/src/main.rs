@@ -10,11 +10,12 @@ mod sync_cmd;
 
 use std::process::ExitCode;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, CommandFactory, Parser, Subcommand};
 
 /// Exit codes: 0 success, 1 error, 2 usage error, 3 conflict (the remote changed, or
 /// the target exists).
 pub const EXIT_ERROR: u8 = 1;
+pub const EXIT_USAGE: u8 = 2;
 pub const EXIT_CONFLICT: u8 = 3;
 
 #[derive(Parser)]
@@ -62,16 +63,36 @@ pub enum Command {
     Logout,
     /// Show who this device is signed in as.
     Whoami,
-    /// Upload files or folders: `put LOCAL... REMOTE` (cp -r semantics).
+    /// Upload files or folders: `put LOCAL... REMOTE` (cp -r semantics), or standard
+    /// input as one file: `put - REMOTE`.
+    #[command(
+        after_help = "Examples:\n  coffer put ~/Documents /                      # the folder becomes /Documents\n  coffer put report.pdf notes.txt /Archive      # into an existing folder\n  coffer put report.pdf /Archive/2026.pdf       # as that file (replaced if it exists)\n  pg_dump mydb | coffer put - /Backups/mydb.sql # standard input as one file\n\nWith '-' as the only source, standard input is uploaded as the file REMOTE, which must\nname a file (not an existing folder, not ending in '/'); a local file called '-' is ./-.\nThe data is first copied to a private temporary file, so it needs that much free space\nin the system's temporary folder (TMPDIR)."
+    )]
     Put {
-        #[arg(required = true, num_args = 2..)]
-        paths: Vec<String>,
+        /// Local files or folders; `-` (alone) reads standard input.
+        #[arg(required = true, num_args = 1..)]
+        local: Vec<String>,
+        /// Where on the server. The sources go into it, under their own names, when it is
+        /// an existing folder, ends in `/`, or several sources are given; otherwise the
+        /// one source is uploaded as REMOTE. With `-`, REMOTE names the file to write.
+        remote: String,
         /// Parallel chunk transfers.
         #[arg(long, default_value_t = 4)]
         jobs: usize,
     },
-    /// Download a file or folder: `get REMOTE LOCAL`.
-    Get { remote: String, local: String },
+    /// Download a file or folder: `get REMOTE LOCAL`, or a file to standard output:
+    /// `get REMOTE -`.
+    #[command(
+        after_help = "Examples:\n  coffer get /Documents/report.pdf .           # into the current folder, as report.pdf\n  coffer get /Documents/report.pdf copy.pdf    # as copy.pdf\n  coffer get /Documents ~/Backup               # a folder, recursively: ~/Backup/Documents\n  coffer get /Documents/notes.txt - | less     # a file's bytes on standard output\n\nWith LOCAL '-', standard output carries only the file's bytes (progress and errors go to\nstandard error), so --json is refused there; a folder cannot go to standard output."
+    )]
+    Get {
+        /// The file or folder on the server, e.g. /Documents/report.pdf.
+        remote: String,
+        /// Where it goes: into LOCAL under its own name when LOCAL is an existing folder,
+        /// else as LOCAL (a file is replaced whole, never half-written); `-` writes the
+        /// file to standard output.
+        local: String,
+    },
     /// List a folder.
     Ls {
         #[arg(default_value = "/")]
@@ -87,7 +108,16 @@ pub enum Command {
         parents: bool,
     },
     /// Move or rename: `mv FROM TO` (into TO if it is a folder). Never overwrites.
-    Mv { from: String, to: String },
+    #[command(
+        after_help = "Examples:\n  coffer mv /Documents/report.pdf /Documents/2026.pdf   # rename\n  coffer mkdir /Archive\n  coffer mv /Documents/report.pdf /Archive/             # into a folder, keeping the name"
+    )]
+    Mv {
+        /// The file or folder to move.
+        from: String,
+        /// Its new path, or an existing folder to move it into. A path ending in `/`
+        /// always means into that folder, which must exist.
+        to: String,
+    },
     /// Delete to the trash.
     Rm {
         #[arg(required = true)]
@@ -241,6 +271,19 @@ pub enum DevicesCommand {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if cli.json && matches!(&cli.command, Command::Get { local, .. } if local == "-") {
+        // Standard output carries the file's bytes: a JSON summary would corrupt them.
+        let kind = clap::error::ErrorKind::ArgumentConflict;
+        let message = "--json cannot be used with `get REMOTE -`: standard output carries the file's bytes";
+        let mut cli = Cli::command();
+        // Built, so the message shows the usage of `coffer get` rather than of `coffer`.
+        cli.build();
+        let error = match cli.find_subcommand_mut("get") {
+            Some(get) => get.error(kind, message),
+            None => cli.error(kind, message),
+        };
+        error.exit();
+    }
     output::init_logging(matches!(cli.command, Command::Serve(_)));
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
@@ -252,6 +295,14 @@ fn main() -> ExitCode {
     let json = cli.json;
     match runtime.block_on(commands::run(cli)) {
         Ok(code) => ExitCode::from(code),
+        Err(e) if e.is::<commands::UsageError>() => {
+            if json {
+                println!("{}", serde_json::json!({"error": {"code": "usage", "message": format!("{e:#}")}}));
+            } else {
+                eprintln!("coffer: {e:#}");
+            }
+            ExitCode::from(EXIT_USAGE)
+        }
         Err(e) => output::report_error(&e, json),
     }
 }

@@ -1,7 +1,12 @@
 //! The five-minute tour, end to end: real server, real `coffer` binary, on SQLite and
-//! (when the test script provides one) PostgreSQL.
+//! (when the test script provides one) PostgreSQL; and the rough edges a newcomer meets
+//! first: `-` for standard input and output, `mv` into a folder that is not there.
 
 mod common;
+
+use std::io::{Read, Write};
+use std::path::Path;
+use std::process::{Command, Stdio};
 
 use common::{Client, Server, random_bytes};
 
@@ -165,4 +170,116 @@ mod reqwest {
         s.read_to_string(&mut resp).expect("read");
         resp.split_whitespace().nth(1).and_then(|c| c.parse().ok()).expect("status")
     }
+}
+
+/// Standard input and output as `-`, and `mv` into a folder that is not there: what a
+/// newcomer following the tour meets first.
+#[test]
+fn stdio_dash_and_mv_into_a_missing_folder() {
+    let data = tempfile::tempdir().expect("tempdir");
+    let server = Server::start(data.path(), None);
+    server.add_user("alice", &[]);
+    let c = Client::login(&server, "alice");
+    // The spool for standard input goes here, so the test can see it is cleaned up.
+    let tmp = tempfile::tempdir().expect("tempdir");
+
+    // Binary, several chunks long, with bytes that are not UTF-8.
+    let mut bytes = random_bytes(5 * 1024 * 1024 + 77, 7);
+    bytes.extend_from_slice(&[0xff, 0xfe, 0x00, 0x80, b'\n']);
+    let put = run_raw(&c, &["put", "--json", "-", "/Inbox/blob.bin"], &bytes, tmp.path());
+    assert_eq!(put.status.code(), Some(0), "{}", String::from_utf8_lossy(&put.stderr));
+    let report: serde_json::Value = serde_json::from_slice(&put.stdout).expect("put --json");
+    assert_eq!(report["bytes_total"].as_u64(), Some(bytes.len() as u64));
+    assert_eq!(report["files"][0]["remote"].as_str(), Some("/Inbox/blob.bin"));
+    assert_eq!(report["files"][0]["local"].as_str(), Some("-"), "the report names stdin, not a spool file");
+    assert_eq!(std::fs::read_dir(tmp.path()).expect("read tmp").count(), 0, "the spool file is removed");
+
+    // `get FILE -`: exactly the bytes on stdout, nothing else.
+    let got = run_raw(&c, &["get", "/Inbox/blob.bin", "-"], b"", tmp.path());
+    assert_eq!(got.status.code(), Some(0), "{}", String::from_utf8_lossy(&got.stderr));
+    assert!(got.stdout == bytes, "stdout is the file: {} bytes, want {}", got.stdout.len(), bytes.len());
+    assert!(!tmp.path().join("-").exists(), "no file named '-' was created");
+
+    // A reader that stops early is not an error.
+    let mut child = Command::new(common::bin())
+        .args(["get", "/Inbox/blob.bin", "-"])
+        .env("COFFER_CONFIG_DIR", c.config.path())
+        .env("COFFER_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn coffer");
+    let mut first = [0u8; 4];
+    child.stdout.take().expect("stdout").read_exact(&mut first).expect("read");
+    assert_eq!(first[..], bytes[..4]);
+    let early = child.wait_with_output().expect("wait");
+    assert_eq!(early.status.code(), Some(0), "{}", String::from_utf8_lossy(&early.stderr));
+
+    // Replacing a file from stdin, then an empty one.
+    c.ok(&["mkdir", "/Existing"]);
+    let text = c.run_stdin(&["put", "-", "/Inbox/blob.bin"], "now text\n");
+    assert_eq!(text.code, 0, "{}", text.stderr);
+    assert_eq!(c.ok(&["get", "/Inbox/blob.bin", "-"]).stdout, "now text\n");
+    assert_eq!(c.run_stdin(&["put", "-", "/Inbox/empty.txt"], "").code, 0);
+    let empty = run_raw(&c, &["get", "/Inbox/empty.txt", "-"], b"", tmp.path());
+    assert_eq!((empty.status.code(), empty.stdout.len()), (Some(0), 0));
+
+    // Usage errors (exit code 2), before anything is read or written.
+    for args in [
+        &["put", "-", "/Existing"][..],
+        &["put", "-", "/Existing/"],
+        &["put", "-", "/"],
+        &["put", "-", "/Inbox/a.txt", "/Existing"],
+        &["get", "/Existing", "-"],
+        &["get", "--json", "/Inbox/blob.bin", "-"],
+    ] {
+        let out = c.run_stdin(args, "ignored\n");
+        assert_eq!(out.code, 2, "coffer {args:?}: {}\n{}", out.stdout, out.stderr);
+        assert!(!out.stderr.is_empty(), "coffer {args:?} says why");
+        if args[0] == "get" {
+            assert!(out.stdout.is_empty(), "coffer {args:?} printed to stdout: {}", out.stdout);
+        }
+    }
+    assert!(c.run(&["put", "-", "/Existing"]).stderr.contains("is a folder"));
+    assert!(c.ok(&["ls", "--json", "/Existing"]).json().as_array().expect("a").is_empty(), "nothing uploaded");
+
+    // `mv` into a folder that does not exist says so; once it exists, the move works.
+    let missing = c.run(&["mv", "/Inbox/empty.txt", "/Archive/"]);
+    assert_eq!(missing.code, 1, "{}", missing.stderr);
+    assert!(missing.stderr.contains("'/Archive' does not exist"), "{}", missing.stderr);
+    assert!(!missing.stderr.contains("not a folder"), "{}", missing.stderr);
+    let deeper = c.run(&["mv", "/Inbox/empty.txt", "/Archive/2026/empty.txt"]);
+    assert_ne!(deeper.code, 0);
+    assert!(deeper.stderr.contains("'/Archive/2026' does not exist"), "{}", deeper.stderr);
+    let onto_file = c.run(&["mv", "/Inbox/empty.txt", "/Inbox/blob.bin/"]);
+    assert_eq!(onto_file.code, 1);
+    assert!(onto_file.stderr.contains("is a file, not a folder"), "{}", onto_file.stderr);
+    c.ok(&["mkdir", "/Archive"]);
+    c.ok(&["mv", "/Inbox/empty.txt", "/Archive/"]);
+    c.ok(&["stat", "/Archive/empty.txt"]);
+}
+
+/// Runs `coffer` as `c` in `tmp` (also its TMPDIR) with raw bytes on stdin; raw stdout.
+fn run_raw(c: &Client, args: &[&str], stdin: &[u8], tmp: &Path) -> std::process::Output {
+    let mut child = Command::new(common::bin())
+        .args(args)
+        .env("COFFER_CONFIG_DIR", c.config.path())
+        .env("COFFER_LOG", "warn")
+        .env("TMPDIR", tmp)
+        .current_dir(tmp)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn coffer");
+    let mut input = child.stdin.take().expect("stdin");
+    let stdin = stdin.to_vec();
+    // A writer of its own: the child may fill its output pipes before it reads all input.
+    let writer = std::thread::spawn(move || {
+        // A command refused before reading its input closes the pipe: not a test failure.
+        let _ = input.write_all(&stdin);
+    });
+    let out = child.wait_with_output().expect("wait");
+    writer.join().expect("stdin writer");
+    out
 }
