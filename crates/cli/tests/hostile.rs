@@ -154,3 +154,56 @@ fn the_data_directory_and_its_files_are_private() {
     }
     assert!(chunk_files > 0);
 }
+
+#[test]
+fn slow_readers_hold_bounded_memory_are_capped_per_user_and_time_out() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = dir.path().join("coffer.toml");
+    std::fs::write(&config, "download_memory_mib = 32\ndownloads_per_user = 40\nsend_timeout_secs = 3\n")
+        .expect("config");
+    let server =
+        Server::start_with(&dir.path().join("data"), None, &["--config", config.to_str().expect("utf-8 path")]);
+    server.add_user("alice", &[]);
+    let client = common::Client::login(&server, "alice");
+    let local = dir.path().join("forty.bin");
+    std::fs::write(&local, common::random_bytes(40 << 20, 9)).expect("write");
+    client.ok(&["put", local.to_str().expect("path"), "/"]);
+    let token = client.token();
+    let addr = server.url.trim_start_matches("http://").to_owned();
+    let request = format!(
+        "GET /api/v1/fs/content?path=/forty.bin HTTP/1.1\r\nHost: coffer\r\nAuthorization: Bearer {token}\r\n\r\n"
+    );
+    let before = server.rss();
+    // 40 downloads that read nothing: each may hold what its response has in flight,
+    // but all of them together stay within the download budget.
+    let stalled: Vec<TcpStream> = (0..40)
+        .map(|_| {
+            let mut s = TcpStream::connect(&addr).expect("connect");
+            s.write_all(request.as_bytes()).expect("write");
+            s
+        })
+        .collect();
+    std::thread::sleep(Duration::from_secs(2));
+    let during = server.rss();
+    eprintln!("server RSS {} MiB before, {} MiB with 40 stalled downloads", before / MIB, during / MIB);
+    assert!(during.saturating_sub(before) < 96 * MIB, "40 stalled downloads took {} MiB", (during - before) / MIB);
+    // The 41st download of the same user is refused while they hang on.
+    let mut extra = TcpStream::connect(&addr).expect("connect");
+    extra.write_all(request.as_bytes()).expect("write");
+    let mut head = [0u8; 12];
+    extra.read_exact(&mut head).expect("answer");
+    assert_eq!(&head, b"HTTP/1.1 429", "{}", String::from_utf8_lossy(&head));
+    // Past the send timeout the stalled connections are closed and their slots free.
+    std::thread::sleep(Duration::from_secs(6));
+    for mut s in stalled {
+        s.set_read_timeout(Some(Duration::from_secs(10))).expect("timeout");
+        let mut sink = Vec::new();
+        let ended = s.read_to_end(&mut sink);
+        assert!(ended.is_ok() || ended.is_err_and(|e| e.kind() == std::io::ErrorKind::ConnectionReset));
+        assert!(sink.len() < 40 << 20, "a stalled download was not cut off");
+    }
+    let mut fresh = TcpStream::connect(&addr).expect("connect");
+    fresh.write_all(request.as_bytes()).expect("write");
+    fresh.read_exact(&mut head).expect("answer");
+    assert_eq!(&head, b"HTTP/1.1 200", "slots came back");
+}

@@ -6,7 +6,8 @@ pub(crate) const MIGRATIONS: &[(i64, &str, &str)] = &[(1, V1_SQLITE, V1_POSTGRES
 
 /// Limits on everything a user makes the server keep: old versions count towards the
 /// quota, uncommitted upload bytes are counted per session, files and folders are
-/// counted per user, and a purge under way is marked so it can be resumed.
+/// counted per user, and purges and restores under way are recorded so they can be
+/// resumed.
 const V2: &str = r#"
 ALTER TABLE users ADD COLUMN node_count BIGINT NOT NULL DEFAULT 0;
 ALTER TABLE uploads ADD COLUMN bytes BIGINT NOT NULL DEFAULT 0;
@@ -15,6 +16,12 @@ UPDATE users SET node_count = (SELECT COUNT(*) FROM nodes n WHERE n.namespace_id
 UPDATE users SET used_bytes = COALESCE((SELECT SUM(r.size) FROM revisions r JOIN nodes n ON n.id = r.node_id
     WHERE n.namespace_id = users.home_namespace_id), 0);
 CREATE INDEX uploads_user ON uploads(user_id, expires_at);
+CREATE TABLE restore_jobs (
+    root_id BIGINT PRIMARY KEY,
+    namespace_id BIGINT NOT NULL,
+    done_depth BIGINT NOT NULL,
+    done_id BIGINT NOT NULL
+);
 "#;
 
 const V1_SQLITE: &str = r#"

@@ -41,6 +41,9 @@ pub struct HttpConfig {
     pub max_connections: usize,
     /// Downloads one user may stream at once; more are refused `rate_limited`.
     pub downloads_per_user: usize,
+    /// A connection whose writes make no progress this long (a client that stopped
+    /// reading) is closed, releasing what its response held.
+    pub send_timeout: Duration,
 }
 
 impl Default for HttpConfig {
@@ -51,6 +54,7 @@ impl Default for HttpConfig {
             header_timeout: Duration::from_secs(30),
             max_connections: 1024,
             downloads_per_user: 32,
+            send_timeout: Duration::from_secs(60),
         }
     }
 }
@@ -118,6 +122,7 @@ pub async fn serve(
     let mut builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
     builder.http1().timer(TokioTimer::new()).header_read_timeout(http.header_timeout);
     builder.http2().timer(TokioTimer::new()).keep_alive_interval(Some(http.header_timeout));
+    let send_timeout = http.send_timeout;
     let app = app_with(service, http);
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
     tokio::pin!(shutdown);
@@ -148,7 +153,9 @@ pub async fn serve(
             req.extensions_mut().insert(ConnectInfo(peer));
             app.clone().call(req)
         });
-        let conn = builder.serve_connection_with_upgrades(TokioIo::new(tcp), svc).into_owned();
+        let mut io = tokio_io_timeout::TimeoutStream::new(tcp);
+        io.set_write_timeout(Some(send_timeout));
+        let conn = builder.serve_connection_with_upgrades(TokioIo::new(Box::pin(io)), svc).into_owned();
         let conn = graceful.watch(conn);
         tokio::spawn(async move {
             if let Err(e) = conn.await {

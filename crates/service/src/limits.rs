@@ -136,7 +136,9 @@ impl PasswordGate {
         .max();
         match wait {
             Some(wait) => {
-                tracing::warn!(account = attempt.account, address = ?attempt.address, wait_secs = wait.as_secs(), "password attempt refused: too many failures");
+                // Debug only: a flood of refused attempts must not flood the log too (the
+                // failures that led here were logged as warnings).
+                tracing::debug!(account = attempt.account, address = ?attempt.address, wait_secs = wait.as_secs(), "password attempt refused: too many failures");
                 metrics::counter!("coffer_password_attempts_refused_total", "why" => "backoff").increment(1);
                 Err(rate_limited(wait))
             }

@@ -114,6 +114,14 @@ impl Service {
             }
         }
 
+        // Restores a crash interrupted tell the rest of their items.
+        let restores = {
+            let mut tx = self.meta().read().await?;
+            tx.restore_jobs(BATCH).await?
+        };
+        for (root, namespace, depth, id) in restores {
+            self.journal_restore(root, namespace, (depth, id)).await?;
+        }
         // Purges a crash interrupted are finished first; then the trash past retention
         // goes, each item in batches of short transactions.
         loop {

@@ -306,21 +306,69 @@ impl Service {
             attempt += 1;
         }
         tx.untrash_node(node.id, parent.id, name.as_str(), &name.collision_key(), now).await?;
-        // Tell sync clients about everything that came back, not only the top item.
-        let mut hidden: HashSet<i64> = HashSet::new();
-        for n in tx.subtree(node.id).await? {
-            let under_hidden = n.parent_id.is_some_and(|p| hidden.contains(&p));
-            if n.id != node.id && (n.trashed_at.is_some() || under_hidden) {
-                hidden.insert(n.id);
-                continue;
-            }
-            tx.append_journal(change_name(ChangeKind::Restored), &n, now).await?;
-        }
         let restored = tx.node(node.id).await?.ok_or_else(|| ServiceError::not_found("item"))?;
+        tx.append_journal(change_name(ChangeKind::Restored), &restored, now).await?;
+        // What came back below it is told of in batches (see `journal_restore`).
+        let has_children = restored.is_folder && !tx.children(node.id, None, 1).await?.is_empty();
+        if has_children {
+            tx.start_restore_job(node.id, caller.home_namespace_id).await?;
+        }
         self.check_node_limit(&mut tx, caller.home_namespace_id).await?;
         tx.commit().await?;
         self.notify(&[caller.home_namespace_id]);
+        if has_children {
+            self.journal_restore(node.id, caller.home_namespace_id, (0, node.id)).await?;
+        }
         Ok(node_info(&restored, Some(parent_path.join(name).to_string())))
+    }
+
+    /// Tells sync clients about everything that came back with a restored folder, parents
+    /// before children, in batches of [`PURGE_BATCH`] journal entries (one short
+    /// transaction each, progress recorded), so restoring a huge folder never holds the
+    /// writer for long. Items trashed on their own inside the folder stay in the trash.
+    /// An interrupted restore is finished by the next maintenance pass from `after`
+    /// (the `(depth, id)` last told of).
+    pub(crate) async fn journal_restore(&self, root_id: i64, namespace_id: i64, after: (i64, i64)) -> Result<()> {
+        let outline = {
+            let mut tx = self.meta().read().await?;
+            tx.subtree_outline(root_id).await?
+        };
+        let mut hidden: HashSet<i64> = HashSet::new();
+        let mut todo = Vec::new();
+        for (id, parent, depth, trashed) in outline {
+            if id == root_id {
+                continue;
+            }
+            if trashed || parent.is_some_and(|p| hidden.contains(&p)) {
+                hidden.insert(id);
+                continue;
+            }
+            if (depth, id) > after {
+                todo.push((depth, id));
+            }
+        }
+        for batch in todo.chunks(PURGE_BATCH) {
+            let now = now_ms();
+            let mut tx = self.meta().write().await?;
+            tx.lock_namespace(namespace_id).await?;
+            // Deleted again meanwhile: what is below it stays out of sight.
+            if tx.node(root_id).await?.is_none_or(|r| r.trashed_at.is_some()) {
+                break;
+            }
+            let ids: Vec<i64> = batch.iter().map(|(_, id)| *id).collect();
+            let nodes = tx.nodes_by_ids(&ids).await?;
+            let nodes: Vec<_> = nodes.into_iter().filter(|n| n.trashed_at.is_none()).collect();
+            tx.append_journal_many(namespace_id, change_name(ChangeKind::Restored), &nodes, now).await?;
+            if let Some((depth, id)) = batch.last() {
+                tx.advance_restore_job(root_id, *depth, *id).await?;
+            }
+            tx.commit().await?;
+            self.notify(&[namespace_id]);
+        }
+        let mut tx = self.meta().write().await?;
+        tx.finish_restore_job(root_id).await?;
+        tx.commit().await?;
+        Ok(())
     }
 
     /// Removes trashed items for good (one, or the whole trash). Returns how many.

@@ -170,3 +170,74 @@ async fn a_huge_purge_does_not_stall_other_users() {
         assert!(s.trash_list(&alice).await.expect("trash").is_empty());
     }
 }
+
+#[tokio::test]
+async fn a_huge_restore_tells_every_item_in_order_in_short_transactions() {
+    for env in envs(ServiceConfig::default()).await {
+        let s = env.service.clone();
+        let alice = caller(&s, "alice").await;
+        let bob = caller(&s, "bob").await;
+        // 5,000 files in 5 folders under /big, and one file trashed on its own before.
+        for folder in 0..5 {
+            let files = (0..1000)
+                .map(|i| CommitFile {
+                    path: format!("/big/d{folder}/f{i}"),
+                    parent_rev: None,
+                    mtime: None,
+                    chunks: Vec::new(),
+                })
+                .collect();
+            s.commit(&alice, None, files, false).await.expect("commit");
+        }
+        s.delete(&alice, "/big/d0/f0").await.expect("trash one");
+        s.delete(&alice, "/big").await.expect("trash all");
+        let mut cursor = None;
+        loop {
+            let d = s.delta(&alice, cursor.as_deref(), Some(5000)).await.expect("delta");
+            cursor = Some(d.cursor);
+            if !d.has_more {
+                break;
+            }
+        }
+        let big = s.trash_list(&alice).await.expect("trash").into_iter().find(|e| e.original_path == "/big");
+        let big = big.expect("/big in the trash").node.id;
+        let restore = {
+            let s = s.clone();
+            let alice = alice.clone();
+            tokio::spawn(async move { s.trash_restore(&alice, big).await })
+        };
+        let mut slowest = Duration::ZERO;
+        let mut i = 0;
+        while !restore.is_finished() {
+            let start = Instant::now();
+            s.mkdir(&bob, &format!("/r{i}"), false).await.expect("bob's mkdir never fails");
+            slowest = slowest.max(start.elapsed());
+            i += 1;
+        }
+        restore.await.expect("join").expect("restore");
+        eprintln!("{i} of bob's operations ran during the restore; the slowest took {slowest:?}");
+        assert!(slowest < Duration::from_secs(5), "bob waited {slowest:?}");
+        // Every item that came back is told of once, each after its folder.
+        let mut told = Vec::new();
+        loop {
+            let d = s.delta(&alice, cursor.as_deref(), Some(5000)).await.expect("delta");
+            told.extend(d.changes.into_iter().map(|c| (c.node.id, c.node.parent_id, c.node.name)));
+            cursor = Some(d.cursor);
+            if !d.has_more {
+                break;
+            }
+        }
+        assert_eq!(told.len(), 1 + 5 + 4999, "the root, five folders, the files not trashed on their own");
+        let mut seen = std::collections::HashSet::new();
+        for (id, parent, name) in &told {
+            if let Some(p) = parent
+                && *id != big
+            {
+                assert!(seen.contains(p), "{name} told of before its folder");
+            }
+            seen.insert(*id);
+        }
+        assert!(s.stat(&alice, "/big/d0/f0").await.is_err(), "trashed on its own: still in the trash");
+        assert!(s.stat(&alice, "/big/d4/f999").await.is_ok());
+    }
+}

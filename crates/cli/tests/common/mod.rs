@@ -88,13 +88,21 @@ impl Server {
 
     /// The server's peak resident memory so far, in bytes (Linux `VmHWM`).
     pub fn peak_rss(&self) -> u64 {
+        self.proc_status_kib("VmHWM:") * 1024
+    }
+
+    /// The server's resident memory now, in bytes (Linux `VmRSS`).
+    pub fn rss(&self) -> u64 {
+        self.proc_status_kib("VmRSS:") * 1024
+    }
+
+    fn proc_status_kib(&self, field: &str) -> u64 {
         let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid())).expect("proc status");
         status
             .lines()
-            .find_map(|l| l.strip_prefix("VmHWM:"))
+            .find_map(|l| l.strip_prefix(field))
             .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
-            .map(|kib| kib * 1024)
-            .expect("VmHWM")
+            .expect("a /proc/PID/status field")
     }
 
     /// SIGKILL: no shutdown, no flush, like a power cut for the process.

@@ -210,7 +210,7 @@ impl Tx {
     pub async fn open_uploads(&mut self, user_id: i64, now: i64) -> Result<(i64, i64), MetaError> {
         let r = self
             .one(
-                "SELECT COUNT(*) AS n, COALESCE(SUM(bytes), 0) AS bytes FROM uploads \
+                "SELECT COUNT(*) AS n, CAST(COALESCE(SUM(bytes), 0) AS BIGINT) AS bytes FROM uploads \
                  WHERE user_id = $1 AND expires_at > $2",
                 args![user_id, now],
             )

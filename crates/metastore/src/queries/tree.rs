@@ -316,7 +316,7 @@ impl Tx {
                 "WITH RECURSIVE sub(id, len) AS (SELECT id, 0 FROM nodes WHERE id = $1 \
                  UNION ALL SELECT n.id, sub.len + 1 + octet_length(n.name) FROM nodes n JOIN sub ON n.parent_id = sub.id \
                  WHERE n.trashed_at IS NULL) \
-                 SELECT COALESCE(MAX(len), 0) AS longest FROM sub",
+                 SELECT CAST(COALESCE(MAX(len), 0) AS BIGINT) AS longest FROM sub",
                 args![id],
             )
             .await?;
@@ -338,6 +338,78 @@ impl Tx {
         .await?
         .iter()
         .map(NodeRecord::from_row)
+        .collect()
+    }
+
+    /// `(id, parent_id, depth, trashed)` of a node and everything below it, parents
+    /// before children (by depth, then id): the order a restore tells of them.
+    pub async fn subtree_outline(&mut self, id: i64) -> Result<Vec<(i64, Option<i64>, i64, bool)>, MetaError> {
+        self.rows(
+            "WITH RECURSIVE sub(id, depth) AS (SELECT id, 0 FROM nodes WHERE id = $1 \
+             UNION ALL SELECT n.id, sub.depth + 1 FROM nodes n JOIN sub ON n.parent_id = sub.id) \
+             SELECT n.id, n.parent_id, CAST(sub.depth AS BIGINT) AS depth, \
+             CAST(CASE WHEN n.trashed_at IS NULL THEN 0 ELSE 1 END AS BIGINT) AS trashed \
+             FROM nodes n JOIN sub ON sub.id = n.id ORDER BY sub.depth, n.id",
+            args![id],
+        )
+        .await?
+        .iter()
+        .map(|r| Ok((r.i64("id")?, r.opt_i64("parent_id")?, r.i64("depth")?, r.bool("trashed")?)))
+        .collect()
+    }
+
+    /// Nodes by id, in the order given (missing ones left out).
+    pub async fn nodes_by_ids(&mut self, ids: &[i64]) -> Result<Vec<NodeRecord>, MetaError> {
+        let mut found = std::collections::HashMap::new();
+        for group in ids.chunks(ROWS_PER_STATEMENT) {
+            let list = crate::db::placeholders(1, group.len());
+            let a: Vec<Arg> = group.iter().map(|id| Arg::from(*id)).collect();
+            let sql = format!(
+                "SELECT id, namespace_id, parent_id, name, is_folder, current_rev, size, content_hash, mtime, \
+                 modified_at, trashed_at, original_path FROM nodes WHERE id IN ({list})"
+            );
+            for r in self.rows_dyn(sql, a).await? {
+                let n = NodeRecord::from_row(&r)?;
+                found.insert(n.id, n);
+            }
+        }
+        Ok(ids.iter().filter_map(|id| found.remove(id)).collect())
+    }
+
+    /// Records a restore whose items are still to be told of in the journal.
+    pub async fn start_restore_job(&mut self, root_id: i64, namespace_id: i64) -> Result<(), MetaError> {
+        self.exec(
+            "INSERT INTO restore_jobs (root_id, namespace_id, done_depth, done_id) VALUES ($1, $2, 0, $1)",
+            args![root_id, namespace_id],
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// The last item a restore has told of, by `(depth, id)`.
+    pub async fn advance_restore_job(&mut self, root_id: i64, depth: i64, id: i64) -> Result<(), MetaError> {
+        self.exec(
+            "UPDATE restore_jobs SET done_depth = $1, done_id = $2 WHERE root_id = $3",
+            args![depth, id, root_id],
+        )
+        .await?;
+        Ok(())
+    }
+
+    pub async fn finish_restore_job(&mut self, root_id: i64) -> Result<(), MetaError> {
+        self.exec("DELETE FROM restore_jobs WHERE root_id = $1", args![root_id]).await?;
+        Ok(())
+    }
+
+    /// Restores under way: `(root_id, namespace_id, done_depth, done_id)`.
+    pub async fn restore_jobs(&mut self, limit: i64) -> Result<Vec<(i64, i64, i64, i64)>, MetaError> {
+        self.rows(
+            "SELECT root_id, namespace_id, done_depth, done_id FROM restore_jobs ORDER BY root_id LIMIT $1",
+            args![limit],
+        )
+        .await?
+        .iter()
+        .map(|r| Ok((r.i64("root_id")?, r.i64("namespace_id")?, r.i64("done_depth")?, r.i64("done_id")?)))
         .collect()
     }
 
