@@ -78,9 +78,10 @@ impl Inner {
 
     /// Writes a framed chunk to a temporary file (fsynced when `sync`).
     ///
-    /// A chunk already stored is written all the same, and its temporary copy then
-    /// discarded: the time an upload takes must not tell another user whether someone
-    /// stores these bytes.
+    /// A chunk already stored goes the same way as a new one (written, flushed, renamed),
+    /// except that it is renamed aside and deleted after the answer, off the request path:
+    /// the time an upload takes must not tell another user whether someone stores these
+    /// bytes. (Deleting the copy in the request would add work that new bytes never cost.)
     fn write_temp(&self, hash: ChunkHash, data: &[u8], sync: bool) -> Result<Staged, BlobError> {
         let dir = self.chunk_dir(&hash);
         let path = dir.join(hash.to_hex());
@@ -95,11 +96,6 @@ impl Inner {
             f.sync_all()?;
         }
         let present = path.exists();
-        if present && sync {
-            // Another request may have renamed it into place without having made that
-            // durable yet: do it here before acknowledging.
-            File::open(&path)?.sync_all()?;
-        }
         Ok(Staged { tmp: guard, path, dir, stored: framed.len() as u64, present })
     }
 
@@ -128,20 +124,26 @@ struct Staged {
     path: PathBuf,
     dir: PathBuf,
     stored: u64,
-    /// The chunk was already stored: the temporary copy is dropped, not renamed.
+    /// The chunk was already stored: the copy is set aside for deletion after the answer.
     present: bool,
 }
 
 impl Staged {
-    fn publish(mut self) -> std::io::Result<(PutOutcome, PathBuf)> {
+    /// Renames the chunk into place, or a copy of a stored chunk aside (returned, to be
+    /// deleted later).
+    fn publish(mut self) -> std::io::Result<(PutOutcome, PathBuf, Option<PathBuf>)> {
+        let Some(tmp) = self.tmp.0.take() else {
+            return Ok((PutOutcome::AlreadyPresent, self.dir, None));
+        };
         if self.present {
-            // The guard removes the temporary copy.
-            return Ok((PutOutcome::AlreadyPresent, self.dir));
+            // Its folder is flushed like a new chunk's, so both cost the same.
+            let aside = tmp.with_extension("discard");
+            fs::rename(&tmp, &aside)?;
+            let dir = aside.parent().map_or(self.dir, Path::to_path_buf);
+            return Ok((PutOutcome::AlreadyPresent, dir, Some(aside)));
         }
-        if let Some(tmp) = self.tmp.0.take() {
-            fs::rename(&tmp, &self.path)?;
-        }
-        Ok((PutOutcome::Written { stored: self.stored }, self.dir))
+        fs::rename(&tmp, &self.path)?;
+        Ok((PutOutcome::Written { stored: self.stored }, self.dir, None))
     }
 }
 
@@ -224,17 +226,20 @@ impl BlobStore for LocalDirStore {
             .try_collect()
             .await?;
         let root = self.inner.root.clone();
-        let outcomes = tokio::task::spawn_blocking(move || -> std::io::Result<Vec<PutOutcome>> {
+        type Published = (Vec<PutOutcome>, Vec<PathBuf>);
+        let outcomes = tokio::task::spawn_blocking(move || -> std::io::Result<Published> {
             if batched {
                 // Every temporary file's bytes reach the disk before any is renamed.
                 syncfs(&root)?;
             }
             let mut dirs = BTreeSet::new();
             let mut outcomes = Vec::with_capacity(staged.len());
+            let mut aside = Vec::new();
             for s in staged {
-                let (outcome, dir) = s.publish()?;
+                let (outcome, dir, discard) = s.publish()?;
                 dirs.insert(dir);
                 outcomes.push(outcome);
+                aside.extend(discard);
             }
             // The renames themselves become durable before the batch is acknowledged.
             if batched && !dirs.is_empty() {
@@ -242,10 +247,19 @@ impl BlobStore for LocalDirStore {
             } else {
                 dirs.iter().try_for_each(|d| sync_dir(d))?;
             }
-            Ok(outcomes)
+            Ok((outcomes, aside))
         })
         .await
         .map_err(|e| BlobError::Io(std::io::Error::other(e)))??;
+        let (outcomes, aside) = outcomes;
+        if !aside.is_empty() {
+            // After the answer; a crash before it leaves files that `open` removes.
+            tokio::task::spawn_blocking(move || {
+                for p in aside {
+                    let _ = fs::remove_file(p);
+                }
+            });
+        }
         Ok(outcomes)
     }
 

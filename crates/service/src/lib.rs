@@ -71,7 +71,7 @@ impl Default for ServiceConfig {
             max_commit_files: 1000,
             max_chunks_per_file: 1 << 20,
             passwords: PasswordLimits::default(),
-            download_memory: 256 << 20,
+            download_memory: 128 << 20,
             max_open_uploads: 64,
             max_nodes_per_user: 5_000_000,
         }
