@@ -142,3 +142,187 @@ fn kill_during_commits() {
     c.ok(&["put", &tree.to_string_lossy(), "/"]);
     assert_eq!(assert_listed_files_intact(&c, "/tree", &tree), 600);
 }
+
+/// A bulk purge and a bulk restore cut short by SIGKILL are finished by maintenance
+/// after the restart: the purged folder is gone with its quota refunded, and every item
+/// of the restored folder is told of in the journal exactly once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kill_during_a_huge_purge_and_restore() {
+    for database in common::databases().await {
+        kill_during_bulk_work(database).await;
+    }
+}
+
+async fn kill_during_bulk_work(database: Option<String>) {
+    use serde_json::{Value, json};
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = dir.path().join("coffer.toml");
+    std::fs::write(&config, "maintenance_interval_secs = 1\n").expect("config");
+    let mut server =
+        Server::start_with(&dir.path().join("data"), database, &["--config", config.to_str().expect("utf-8 path")]);
+    server.add_user("alice", &[]);
+    let token = Client::login(&server, "alice").token();
+    let http = reqwest::Client::new();
+    let api = |method: reqwest::Method, path: &str, body: Value| {
+        http.request(method, format!("{}{path}", server.url)).bearer_auth(&token).json(&body).send()
+    };
+    // One 100-byte chunk, shared by every file.
+    let data = random_bytes(100, 3);
+    let hash = coffer_core::ChunkHash::of(&data);
+    let chunk = json!([{"hash": hash, "size": 100}]);
+    let up: Value = api(reqwest::Method::POST, "/api/v1/uploads", json!({"chunks": chunk}))
+        .await
+        .expect("begin")
+        .json()
+        .await
+        .expect("json");
+    let upload = up["upload_id"].as_str().expect("id").to_owned();
+    let sent = http
+        .put(format!("{}/api/v1/uploads/{upload}/chunks/{hash}", server.url))
+        .bearer_auth(&token)
+        .body(data.clone())
+        .send()
+        .await
+        .expect("chunk");
+    assert!(sent.status().is_success());
+    let fill = |folder: &'static str| {
+        let (api, upload, chunk) = (&api, upload.clone(), chunk.clone());
+        async move {
+            for batch in 0..20 {
+                let files: Vec<Value> =
+                    (0..1000).map(|i| json!({"path": format!("/{folder}/d{batch}/f{i}"), "chunks": chunk})).collect();
+                let r = api(reqwest::Method::POST, "/api/v1/commit", json!({"upload_id": upload, "files": files}))
+                    .await
+                    .expect("commit");
+                assert!(r.status().is_success());
+            }
+        }
+    };
+    fill("purged").await;
+    fill("restored").await;
+    for folder in ["/purged", "/restored"] {
+        let r = api(reqwest::Method::POST, "/api/v1/fs/delete", json!({"path": folder})).await.expect("trash");
+        assert!(r.status().is_success());
+    }
+    let trash = |server_url: String, token: String| async move {
+        let v: Value = reqwest::Client::new()
+            .get(format!("{server_url}/api/v1/trash"))
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("trash")
+            .json()
+            .await
+            .expect("json");
+        v["entries"].as_array().cloned().unwrap_or_default()
+    };
+    let in_trash = trash(server.url.clone(), token.clone()).await;
+    let id_of = |path: &str| {
+        in_trash
+            .iter()
+            .find(|e| e["original_path"] == path)
+            .map(|e| e["node"]["id"].as_i64().expect("id"))
+            .expect("in the trash")
+    };
+    let (purged_id, restored_id) = (id_of("/purged"), id_of("/restored"));
+    let mut cursor = None::<String>;
+    loop {
+        let q = cursor.as_ref().map(|c| format!("?cursor={c}&limit=5000")).unwrap_or("?limit=5000".into());
+        let d: Value = http
+            .get(format!("{}/api/v1/journal/delta{q}", server.url))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .expect("delta")
+            .json()
+            .await
+            .expect("json");
+        cursor = d["cursor"].as_str().map(str::to_owned);
+        if d["has_more"] != true {
+            break;
+        }
+    }
+
+    // Purge and restore at once, and kill the server while they run.
+    let purge = tokio::spawn(api(reqwest::Method::POST, "/api/v1/trash/purge", json!({"id": purged_id})));
+    let restore = tokio::spawn(api(reqwest::Method::POST, "/api/v1/trash/restore", json!({"id": restored_id})));
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    server.restart();
+    let (purge, restore) = (purge.await.expect("join"), restore.await.expect("join"));
+    eprintln!(
+        "cut short by the kill: purge {}, restore {}",
+        purge.as_ref().map_or(true, |r| !r.status().is_success()),
+        restore.as_ref().map_or(true, |r| !r.status().is_success())
+    );
+    // The restore may not have begun: then the user tries again.
+    if trash(server.url.clone(), token.clone()).await.iter().any(|e| e["original_path"] == "/restored") {
+        let r = http
+            .post(format!("{}/api/v1/trash/restore", server.url))
+            .bearer_auth(&token)
+            .json(&json!({"id": restored_id}))
+            .send()
+            .await
+            .expect("restore again");
+        assert!(r.status().is_success(), "{}", r.text().await.unwrap_or_default());
+    }
+    // The purge may not have begun either: then it is asked for again.
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        let left = trash(server.url.clone(), token.clone()).await;
+        let me: Value = http
+            .get(format!("{}/api/v1/auth/whoami", server.url))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .expect("whoami")
+            .json()
+            .await
+            .expect("json");
+        if left.is_empty() && me["used_bytes"] == 20_000 * 100 {
+            break;
+        }
+        if left.iter().any(|e| e["original_path"] == "/purged") {
+            let _ = http
+                .post(format!("{}/api/v1/trash/purge", server.url))
+                .bearer_auth(&token)
+                .json(&json!({"id": purged_id}))
+                .send()
+                .await;
+        }
+        assert!(Instant::now() < deadline, "purge not finished: {} in the trash, {me}", left.len());
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    // Every restored item is told of exactly once (maintenance finishes the journal).
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        let mut told = std::collections::HashMap::<i64, usize>::new();
+        let mut c = cursor.clone();
+        loop {
+            let q = c.as_ref().map(|c| format!("?cursor={c}&limit=5000")).unwrap_or_default();
+            let d: Value = http
+                .get(format!("{}/api/v1/journal/delta{q}", server.url))
+                .bearer_auth(&token)
+                .send()
+                .await
+                .expect("delta")
+                .json()
+                .await
+                .expect("json");
+            for change in d["changes"].as_array().cloned().unwrap_or_default() {
+                if change["kind"] == "restored" {
+                    *told.entry(change["node"]["id"].as_i64().expect("id")).or_default() += 1;
+                }
+            }
+            c = d["cursor"].as_str().map(str::to_owned);
+            if d["has_more"] != true {
+                break;
+            }
+        }
+        assert!(told.values().all(|n| *n == 1), "an item was told of twice");
+        if told.len() == 1 + 20 + 20_000 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "restore journal incomplete: {} of 20,021", told.len());
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+}

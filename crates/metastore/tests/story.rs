@@ -141,7 +141,8 @@ async fn story(store: &MetaStore) {
     assert_eq!(tx.chunk_state(&h).await.expect("state"), None);
 
     // Purge removes nodes and hands back their revisions.
-    let removed = tx.delete_node_batch(&[file.id]).await.expect("purge");
+    let (removed, nodes) = tx.delete_node_batch(&[file.id]).await.expect("purge");
+    assert_eq!(nodes, 1);
     assert_eq!(removed.len(), 2);
     assert!(tx.node(file.id).await.expect("gone").is_none());
     tx.set_setting("k", "v1").await.expect("set");

@@ -231,6 +231,7 @@ impl Backoff {
                 entries.retain(|_, e| e.last_failure > cutoff);
             }
         }
+        let shown = key.clone();
         let entry = entries.entry(key).or_insert(Entry { failures: 0, last_failure: now, blocked_until: None });
         if now.duration_since(entry.last_failure) >= limits.forget_after {
             *entry = Entry { failures: 0, last_failure: now, blocked_until: None };
@@ -241,6 +242,7 @@ impl Backoff {
             let doublings = (entry.failures - self.free_failures - 1).min(30);
             let wait = limits.first_wait.saturating_mul(1u32 << doublings).min(self.max_wait);
             entry.blocked_until = Some(now + wait);
+            tracing::warn!(key = %shown, failures = entry.failures, wait_secs = wait.as_secs(), "password attempts backed off");
         }
     }
 

@@ -347,10 +347,22 @@ impl Service {
                 todo.push((depth, id));
             }
         }
-        for batch in todo.chunks(PURGE_BATCH) {
+        let mut next = 0;
+        while next < todo.len() {
             let now = now_ms();
             let mut tx = self.meta().write().await?;
             tx.lock_namespace(namespace_id).await?;
+            // Under the namespace lock, another runner of the same restore (maintenance
+            // beside the request) cannot be half way: skip what it told of already.
+            let Some(progress) = tx.restore_job_progress(root_id).await? else { return Ok(()) };
+            while next < todo.len() && todo[next] <= progress {
+                next += 1;
+            }
+            let batch = &todo[next..(next + PURGE_BATCH).min(todo.len())];
+            if batch.is_empty() {
+                break;
+            }
+            next += batch.len();
             // Deleted again meanwhile: what is below it stays out of sight.
             if tx.node(root_id).await?.is_none_or(|r| r.trashed_at.is_some()) {
                 break;
@@ -424,7 +436,7 @@ impl Service {
             let now = now_ms();
             let mut tx = self.meta().write().await?;
             let owner = tx.memberships_of_namespace_owner(namespace_id).await?;
-            let revisions = tx.delete_node_batch(batch).await?;
+            let (revisions, nodes) = tx.delete_node_batch(batch).await?;
             let mut counts: HashMap<Vec<u8>, i64> = HashMap::new();
             let mut freed = 0;
             for (size, manifest) in &revisions {
@@ -439,9 +451,9 @@ impl Service {
             if let Some(owner) = owner {
                 tx.add_used_bytes(owner, -freed).await?;
             }
-            tx.add_node_count(namespace_id, -(batch.len() as i64)).await?;
+            tx.add_node_count(namespace_id, -(nodes as i64)).await?;
             tx.commit().await?;
-            metrics::counter!("coffer_purged_nodes_total").increment(batch.len() as u64);
+            metrics::counter!("coffer_purged_nodes_total").increment(nodes);
         }
         Ok(true)
     }
@@ -470,10 +482,13 @@ impl Service {
                 }
                 let manifest = Manifest::decode(&rev.manifest)
                     .map_err(|_| ServiceError::new(ErrorCode::Internal, "an old version has a damaged manifest"))?;
+                // Another writer may have removed it meanwhile: count only our own.
+                if !tx.delete_revision(rev.id).await? {
+                    continue;
+                }
                 for h in distinct_hashes(&manifest) {
                     *counts.entry(h).or_default() += 1;
                 }
-                tx.delete_revision(rev.id).await?;
                 freed += rev.size;
             }
             release_chunks(tx, counts, now).await?;

@@ -401,6 +401,14 @@ impl Tx {
         Ok(())
     }
 
+    /// How far a restore has told of its items, `(depth, id)`; `None` once finished.
+    pub async fn restore_job_progress(&mut self, root_id: i64) -> Result<Option<(i64, i64)>, MetaError> {
+        self.row("SELECT done_depth, done_id FROM restore_jobs WHERE root_id = $1", args![root_id])
+            .await?
+            .map(|r| Ok((r.i64("done_depth")?, r.i64("done_id")?)))
+            .transpose()
+    }
+
     /// Restores under way: `(root_id, namespace_id, done_depth, done_id)`.
     pub async fn restore_jobs(&mut self, limit: i64) -> Result<Vec<(i64, i64, i64, i64)>, MetaError> {
         self.rows(
@@ -449,23 +457,22 @@ impl Tx {
     }
 
     /// Removes a batch of nodes for good (children before or with their parents), with
-    /// their revisions, in a few statements. Returns `(size, manifest)` of each removed
-    /// revision, so the caller can release their chunks.
-    pub async fn delete_node_batch(&mut self, ids: &[i64]) -> Result<Vec<(i64, Vec<u8>)>, MetaError> {
+    /// their revisions, in a few statements. Returns `(size, manifest)` of each revision
+    /// this call removed and how many nodes it removed: only what this transaction
+    /// deleted is counted, so two purges of one folder never release a chunk twice.
+    pub async fn delete_node_batch(&mut self, ids: &[i64]) -> Result<(Vec<(i64, Vec<u8>)>, u64), MetaError> {
         let mut removed = Vec::new();
+        let mut nodes = 0;
         for group in ids.chunks(ROWS_PER_STATEMENT) {
             let list = crate::db::placeholders(1, group.len());
             let a: Vec<Arg> = group.iter().map(|id| Arg::from(*id)).collect();
-            for r in self
-                .rows_dyn(format!("SELECT size, manifest FROM revisions WHERE node_id IN ({list})"), a.clone())
-                .await?
-            {
+            let sql = format!("DELETE FROM revisions WHERE node_id IN ({list}) RETURNING size, manifest");
+            for r in self.rows_dyn(sql, a.clone()).await? {
                 removed.push((r.i64("size")?, r.bytes("manifest")?));
             }
-            self.exec_dyn(format!("DELETE FROM revisions WHERE node_id IN ({list})"), a.clone()).await?;
-            self.exec_dyn(format!("DELETE FROM nodes WHERE id IN ({list})"), a).await?;
+            nodes += self.exec_dyn(format!("DELETE FROM nodes WHERE id IN ({list})"), a).await?;
         }
-        Ok(removed)
+        Ok((removed, nodes))
     }
 
     /// The oldest revisions of a namespace that are not a file's current one (version
@@ -488,9 +495,9 @@ impl Tx {
         .collect()
     }
 
-    pub async fn delete_revision(&mut self, id: i64) -> Result<(), MetaError> {
-        self.exec("DELETE FROM revisions WHERE id = $1", args![id]).await?;
-        Ok(())
+    /// Deletes one revision; false if it was gone already.
+    pub async fn delete_revision(&mut self, id: i64) -> Result<bool, MetaError> {
+        Ok(self.exec("DELETE FROM revisions WHERE id = $1", args![id]).await? == 1)
     }
 
     #[allow(clippy::too_many_arguments)]
