@@ -45,7 +45,7 @@ pub(crate) fn backoff(attempt: u32) -> Duration {
 
 fn retry_after(resp: &Response) -> Option<Duration> {
     let secs: u64 = resp.headers().get(reqwest::header::RETRY_AFTER)?.to_str().ok()?.trim().parse().ok()?;
-    Some(Duration::from_secs(secs).min(MAX_BACKOFF))
+    Some(Duration::from_secs(secs))
 }
 
 /// A transport error as text, with its causes ("connection refused") and the URL.
@@ -91,8 +91,10 @@ impl Client {
                         return Ok(resp);
                     }
                     let busy = status == StatusCode::TOO_MANY_REQUESTS || status == StatusCode::SERVICE_UNAVAILABLE;
-                    if busy && attempt < MAX_RETRIES {
-                        let wait = retry_after(&resp).unwrap_or_else(|| backoff(attempt));
+                    // A long wait (a sign-in back-off, a full set of upload sessions) is
+                    // reported at once rather than slept through.
+                    let wait = retry_after(&resp).unwrap_or_else(|| backoff(attempt));
+                    if busy && attempt < MAX_RETRIES && wait <= MAX_BACKOFF {
                         tracing::debug!(%status, url = %resp.url(), ?wait, "server busy, retrying");
                         attempt += 1;
                         tokio::time::sleep(wait).await;

@@ -202,6 +202,24 @@ impl Service {
         let (Some(_), Some(new_name)) = (from.file_name(), to.file_name()) else {
             return Err(ServiceError::new(ErrorCode::RootImmutable, "the root folder cannot be moved"));
         };
+        // Every path the move carries must stay addressable. Only a move to a longer path
+        // can break that; the subtree is measured before the write transaction, so a
+        // huge folder does not hold the writer while it is walked.
+        let longer = to.to_string().len().saturating_sub(from.to_string().len()) as i64;
+        if longer > 0 {
+            let mut tx = self.meta().read().await?;
+            let node = self.resolve(&mut tx, caller, &from).await?;
+            let deepest = from.to_string().len() as i64 + longer + tx.subtree_path_bytes(node.id).await?;
+            if node.is_folder && deepest > coffer_core::path::MAX_PATH_BYTES as i64 {
+                return Err(ServiceError::new(
+                    ErrorCode::InvalidName,
+                    format!(
+                        "moving '{from}' to '{to}' would make a path {deepest} bytes long; at most {} are allowed",
+                        coffer_core::path::MAX_PATH_BYTES
+                    ),
+                ));
+            }
+        }
         let now = now_ms();
         let mut tx = self.meta().write().await?;
         tx.lock_namespace(caller.home_namespace_id).await?;
@@ -218,19 +236,6 @@ impl Service {
             && existing.id != node.id
         {
             return Err(ServiceError::new(ErrorCode::AlreadyExists, format!("'{to}' exists")));
-        }
-        // Every path the move carries must stay addressable.
-        if node.is_folder {
-            let deepest = to.to_string().len() as i64 + tx.subtree_path_bytes(node.id).await?;
-            if deepest > coffer_core::path::MAX_PATH_BYTES as i64 {
-                return Err(ServiceError::new(
-                    ErrorCode::InvalidName,
-                    format!(
-                        "moving '{from}' to '{to}' would make a path {deepest} bytes long; at most {} are allowed",
-                        coffer_core::path::MAX_PATH_BYTES
-                    ),
-                ));
-            }
         }
         tx.relocate_node(node.id, target_parent.id, new_name.as_str(), &new_name.collision_key(), now).await?;
         let moved = tx.node(node.id).await?.ok_or_else(|| ServiceError::not_found("item"))?;
