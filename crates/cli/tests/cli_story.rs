@@ -283,3 +283,33 @@ fn run_raw(c: &Client, args: &[&str], stdin: &[u8], tmp: &Path) -> std::process:
     writer.join().expect("stdin writer");
     out
 }
+
+/// The server's log written to a pipe (or a file) is plain text, without the colour
+/// codes meant for a terminal.
+#[test]
+fn the_server_log_in_a_pipe_has_no_colour_codes() {
+    use std::io::BufRead;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut child = Command::new(common::bin())
+        .args(["serve", "--listen", "127.0.0.1:0", "--data"])
+        .arg(dir.path().join("data"))
+        .env("COFFER_LOG", "info")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn serve");
+    let stderr = child.stderr.take().expect("stderr");
+    let mut lines = Vec::new();
+    for line in std::io::BufReader::new(stderr).lines() {
+        let line = line.expect("read");
+        let done = line.starts_with("coffer: listening on ");
+        lines.push(line);
+        if done {
+            break;
+        }
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(lines.iter().any(|l| l.contains("INFO")), "some log lines came: {lines:?}");
+    assert!(lines.iter().all(|l| !l.contains('\u{1b}')), "colour codes in a piped log: {lines:?}");
+}

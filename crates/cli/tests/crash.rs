@@ -225,23 +225,7 @@ async fn kill_during_bulk_work(database: Option<String>) {
             .expect("in the trash")
     };
     let (purged_id, restored_id) = (id_of("/purged"), id_of("/restored"));
-    let mut cursor = None::<String>;
-    loop {
-        let q = cursor.as_ref().map(|c| format!("?cursor={c}&limit=5000")).unwrap_or("?limit=5000".into());
-        let d: Value = http
-            .get(format!("{}/api/v1/journal/delta{q}", server.url))
-            .bearer_auth(&token)
-            .send()
-            .await
-            .expect("delta")
-            .json()
-            .await
-            .expect("json");
-        cursor = d["cursor"].as_str().map(str::to_owned);
-        if d["has_more"] != true {
-            break;
-        }
-    }
+    let (_, cursor) = delta_to_end(&http, &server.url, &token, None).await;
 
     // Purge and restore at once, and kill the server while they run.
     let purge = tokio::spawn(api(reqwest::Method::POST, "/api/v1/trash/purge", json!({"id": purged_id})));
@@ -296,26 +280,9 @@ async fn kill_during_bulk_work(database: Option<String>) {
     let deadline = Instant::now() + Duration::from_secs(120);
     loop {
         let mut told = std::collections::HashMap::<i64, usize>::new();
-        let mut c = cursor.clone();
-        loop {
-            let q = c.as_ref().map(|c| format!("?cursor={c}&limit=5000")).unwrap_or_default();
-            let d: Value = http
-                .get(format!("{}/api/v1/journal/delta{q}", server.url))
-                .bearer_auth(&token)
-                .send()
-                .await
-                .expect("delta")
-                .json()
-                .await
-                .expect("json");
-            for change in d["changes"].as_array().cloned().unwrap_or_default() {
-                if change["kind"] == "restored" {
-                    *told.entry(change["node"]["id"].as_i64().expect("id")).or_default() += 1;
-                }
-            }
-            c = d["cursor"].as_str().map(str::to_owned);
-            if d["has_more"] != true {
-                break;
+        for change in delta_to_end(&http, &server.url, &token, cursor.clone()).await.0 {
+            if change["kind"] == "restored" {
+                *told.entry(change["node"]["id"].as_i64().expect("id")).or_default() += 1;
             }
         }
         assert!(told.values().all(|n| *n == 1), "an item was told of twice");
@@ -324,5 +291,32 @@ async fn kill_during_bulk_work(database: Option<String>) {
         }
         assert!(Instant::now() < deadline, "restore journal incomplete: {} of 20,021", told.len());
         tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+}
+
+/// Every change of the journal after `cursor`, and the cursor of its end.
+async fn delta_to_end(
+    http: &reqwest::Client,
+    url: &str,
+    token: &str,
+    mut cursor: Option<String>,
+) -> (Vec<serde_json::Value>, Option<String>) {
+    let mut changes = Vec::new();
+    loop {
+        let q = cursor.as_ref().map(|c| format!("?cursor={c}&limit=5000")).unwrap_or("?limit=5000".into());
+        let d: serde_json::Value = http
+            .get(format!("{url}/api/v1/journal/delta{q}"))
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("delta")
+            .json()
+            .await
+            .expect("json");
+        changes.extend(d["changes"].as_array().cloned().unwrap_or_default());
+        cursor = d["cursor"].as_str().map(str::to_owned);
+        if d["has_more"] != true {
+            return (changes, cursor);
+        }
     }
 }

@@ -233,3 +233,14 @@ pub mod testing {
         h.finish()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::MetaError;
+
+    #[test]
+    fn waits_that_timed_out_are_busy() {
+        assert!(matches!(MetaError::from(sqlx::Error::PoolTimedOut), MetaError::Busy));
+        assert!(matches!(MetaError::from(sqlx::Error::RowNotFound), MetaError::NotFound));
+    }
+}

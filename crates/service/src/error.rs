@@ -84,3 +84,15 @@ impl From<NameError> for ServiceError {
         Self::new(ErrorCode::InvalidName, e.to_string())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_busy_store_is_busy_with_a_retry_time_never_internal() {
+        let e = ServiceError::from(MetaError::Busy);
+        assert_eq!(e.code, ErrorCode::Busy);
+        assert!(e.retry_after.is_some());
+    }
+}

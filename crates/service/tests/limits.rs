@@ -15,6 +15,25 @@ use common::{caller, envs, put};
 
 const KIB: usize = 1024;
 
+/// Another user's folders made one after another until `task` ends: the slowest one's
+/// time and how many were made.
+async fn work_until_done<T>(
+    s: &coffer_service::Service,
+    other: &coffer_service::Caller,
+    task: &tokio::task::JoinHandle<T>,
+    prefix: &str,
+) -> (Duration, usize) {
+    let mut slowest = Duration::ZERO;
+    let mut i = 0;
+    while !task.is_finished() {
+        let start = Instant::now();
+        s.mkdir(other, &format!("/{prefix}{i}"), false).await.expect("the other user's mkdir never fails");
+        slowest = slowest.max(start.elapsed());
+        i += 1;
+    }
+    (slowest, i)
+}
+
 #[tokio::test]
 async fn old_versions_count_and_the_oldest_make_room() {
     for env in envs(ServiceConfig::default()).await {
@@ -153,14 +172,7 @@ async fn a_huge_purge_does_not_stall_other_users() {
             tokio::spawn(async move { s.trash_purge(&alice, None).await })
         };
         // Bob works meanwhile: each of his operations waits at most one purge batch.
-        let mut slowest = Duration::ZERO;
-        let mut i = 0;
-        while !purge.is_finished() {
-            let start = Instant::now();
-            s.mkdir(&bob, &format!("/d{i}"), false).await.expect("bob's mkdir never fails");
-            slowest = slowest.max(start.elapsed());
-            i += 1;
-        }
+        let (slowest, i) = work_until_done(&s, &bob, &purge, "d").await;
         assert_eq!(purge.await.expect("join").expect("purge"), 1);
         eprintln!("{} of bob's operations ran during the purge; the slowest took {slowest:?}", i);
         // Generous: a single-transaction purge of a 450,000-entry folder stalled others for 84 s.
@@ -206,14 +218,7 @@ async fn a_huge_restore_tells_every_item_in_order_in_short_transactions() {
             let alice = alice.clone();
             tokio::spawn(async move { s.trash_restore(&alice, big).await })
         };
-        let mut slowest = Duration::ZERO;
-        let mut i = 0;
-        while !restore.is_finished() {
-            let start = Instant::now();
-            s.mkdir(&bob, &format!("/r{i}"), false).await.expect("bob's mkdir never fails");
-            slowest = slowest.max(start.elapsed());
-            i += 1;
-        }
+        let (slowest, i) = work_until_done(&s, &bob, &restore, "r").await;
         restore.await.expect("join").expect("restore");
         eprintln!("{i} of bob's operations ran during the restore; the slowest took {slowest:?}");
         assert!(slowest < Duration::from_secs(5), "bob waited {slowest:?}");
