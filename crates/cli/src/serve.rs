@@ -42,6 +42,7 @@ pub struct FileConfig {
     pub header_timeout_secs: Option<u64>,
     pub max_connections: Option<usize>,
     pub downloads_per_user: Option<usize>,
+    pub notify_sockets_per_user: Option<usize>,
     pub download_memory_mib: Option<usize>,
     pub send_timeout_secs: Option<u64>,
 }
@@ -91,6 +92,9 @@ pub fn resolve(args: &ServeArgs) -> Result<Resolved> {
     }
     if let Some(n) = file.downloads_per_user {
         http.downloads_per_user = n.max(1);
+    }
+    if let Some(n) = file.notify_sockets_per_user {
+        http.notify_sockets_per_user = n.max(1);
     }
     if let Some(secs) = file.send_timeout_secs {
         http.send_timeout = Duration::from_secs(secs.max(1));

@@ -41,6 +41,9 @@ pub struct HttpConfig {
     pub max_connections: usize,
     /// Downloads one user may stream at once; more are refused `rate_limited`.
     pub downloads_per_user: usize,
+    /// Notify WebSockets one user may hold open at once (they outlive the connection
+    /// cap, which counts connections until they are upgraded).
+    pub notify_sockets_per_user: usize,
     /// A connection whose writes make no progress this long (a client that stopped
     /// reading) is closed, releasing what its response held.
     pub send_timeout: Duration,
@@ -54,6 +57,7 @@ impl Default for HttpConfig {
             header_timeout: Duration::from_secs(30),
             max_connections: 1024,
             downloads_per_user: 32,
+            notify_sockets_per_user: 16,
             send_timeout: Duration::from_secs(60),
         }
     }
@@ -65,7 +69,8 @@ pub struct AppState {
     pub service: Service,
     pub metrics: PrometheusHandle,
     pub http: Arc<HttpConfig>,
-    pub(crate) downloads: routes::DownloadSlots,
+    pub(crate) downloads: routes::UserSlots,
+    pub(crate) notify_sockets: routes::UserSlots,
 }
 
 /// The process-wide Prometheus recorder (installed once, shared by every router).
@@ -89,8 +94,9 @@ pub fn app(service: Service) -> Router {
 
 /// The whole HTTP application.
 pub fn app_with(service: Service, http: HttpConfig) -> Router {
-    let downloads = routes::DownloadSlots::new(http.downloads_per_user);
-    routes::router(AppState { service, metrics: metrics_handle(), http: Arc::new(http), downloads })
+    let downloads = routes::UserSlots::new("downloads", http.downloads_per_user);
+    let notify_sockets = routes::UserSlots::new("notify sockets", http.notify_sockets_per_user);
+    routes::router(AppState { service, metrics: metrics_handle(), http: Arc::new(http), downloads, notify_sockets })
 }
 
 /// Serves on `listener` until `shutdown` completes, running maintenance every

@@ -72,3 +72,33 @@ async fn devices_hear_their_namespaces_advance_and_nothing_else() {
     service.revoke_device(&bob, bob.device_id).await.expect("revoke");
     assert!(connect(&url, &bob_token).await.is_err());
 }
+
+#[tokio::test]
+async fn one_user_holds_a_bounded_number_of_sockets() {
+    let (url, service, _dir) = start().await;
+    service.create_user("carol", "a long password", false, None).await.expect("carol");
+    let token = service.login("carol", "a long password", "laptop", None).await.expect("login").token;
+    let per_user = coffer_server::HttpConfig::default().notify_sockets_per_user;
+    let mut held = Vec::new();
+    for _ in 0..per_user {
+        held.push(connect(&url, &token).await.expect("within the cap"));
+    }
+    match connect(&url, &token).await {
+        Err(WsError::Http(resp)) => assert_eq!(resp.status(), 429),
+        Err(e) => panic!("expected 429, got {e}"),
+        Ok(_) => panic!("a socket past the cap was accepted"),
+    }
+    // Closing one frees its place.
+    let mut first = held.remove(0);
+    first.close(None).await.expect("close");
+    drop(first);
+    let mut again = None;
+    for _ in 0..50 {
+        if let Ok(s) = connect(&url, &token).await {
+            again = Some(s);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(again.is_some(), "a closed socket's place came back");
+}

@@ -14,7 +14,7 @@ use serde::Deserialize;
 use crate::AppState;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiPath, ApiQuery, Auth};
-use crate::routes::DownloadSlot;
+use crate::routes::UserSlot;
 
 #[derive(Deserialize)]
 pub struct ContentQuery {
@@ -91,7 +91,7 @@ fn parse_range(value: &str, size: u64) -> Option<Result<(u64, u64), ()>> {
 
 /// Streams a revision; `slot` (one of the user's download slots) is held until the body
 /// is dropped.
-fn serve_content(c: ContentStream, headers: &HeaderMap, slot: DownloadSlot) -> ApiResult<Response> {
+fn serve_content(c: ContentStream, headers: &HeaderMap, slot: UserSlot) -> ApiResult<Response> {
     let etag = format!("\"{}\"", c.content_hash);
     let etag_value = HeaderValue::from_str(&etag).map_err(|_| ApiError::new(ErrorCode::Internal, "bad etag"))?;
     if let Some(inm) = headers.get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok())

@@ -124,42 +124,43 @@ async fn record_metrics(req: Request, next: Next) -> Response {
     resp
 }
 
-/// Downloads each user is streaming right now, so that one user cannot hold an
-/// unbounded number of slow downloads open.
+/// Long-lived things (downloads, notify sockets) each user holds open right now, so that
+/// one user cannot hold an unbounded number of them.
 #[derive(Clone)]
-pub(crate) struct DownloadSlots {
+pub(crate) struct UserSlots {
+    what: &'static str,
     per_user: usize,
     open: Arc<Mutex<HashMap<i64, usize>>>,
 }
 
-/// One open download; the slot is freed when the response body is dropped.
-pub(crate) struct DownloadSlot {
+/// One held slot; freed when dropped (with the response body or the socket).
+pub(crate) struct UserSlot {
     user: i64,
     open: Arc<Mutex<HashMap<i64, usize>>>,
 }
 
-impl DownloadSlots {
-    pub(crate) fn new(per_user: usize) -> Self {
-        Self { per_user: per_user.max(1), open: Arc::default() }
+impl UserSlots {
+    pub(crate) fn new(what: &'static str, per_user: usize) -> Self {
+        Self { what, per_user: per_user.max(1), open: Arc::default() }
     }
 
-    pub(crate) fn take(&self, user: i64) -> Result<DownloadSlot, ApiError> {
-        let mut open = self.open.lock().map_err(|_| ApiError::new(ErrorCode::Internal, "download slots poisoned"))?;
+    pub(crate) fn take(&self, user: i64) -> Result<UserSlot, ApiError> {
+        let mut open = self.open.lock().map_err(|_| ApiError::new(ErrorCode::Internal, "slots poisoned"))?;
         let n = open.entry(user).or_default();
         if *n >= self.per_user {
             let mut e = ApiError::new(
                 ErrorCode::RateLimited,
-                format!("at most {} downloads at once per user; retry when one ends", self.per_user),
+                format!("at most {} {} at once per user; retry when one ends", self.per_user, self.what),
             );
             e.0.retry_after = Some(std::time::Duration::from_secs(1));
             return Err(e);
         }
         *n += 1;
-        Ok(DownloadSlot { user, open: self.open.clone() })
+        Ok(UserSlot { user, open: self.open.clone() })
     }
 }
 
-impl Drop for DownloadSlot {
+impl Drop for UserSlot {
     fn drop(&mut self) {
         if let Ok(mut open) = self.open.lock()
             && let Some(n) = open.get_mut(&self.user)

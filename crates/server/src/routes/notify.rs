@@ -27,8 +27,12 @@ pub async fn notify(
     ApiWebSocket(ws): ApiWebSocket,
 ) -> ApiResult<Response> {
     let token = bearer_token(&headers).unwrap_or_default().to_owned();
+    let slot = s.notify_sockets.take(caller.user_id)?;
     let feed = s.service.change_feed(&caller).await?;
-    Ok(ws.max_message_size(64 * 1024).on_upgrade(move |socket| run(socket, s, caller, token, feed)))
+    Ok(ws.max_message_size(64 * 1024).on_upgrade(move |socket| async move {
+        run(socket, s, caller, token, feed).await;
+        drop(slot);
+    }))
 }
 
 async fn send(socket: &mut WebSocket, msg: &NotifyMessage) -> bool {
