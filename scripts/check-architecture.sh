@@ -21,4 +21,10 @@ for dep in coffer-service coffer-server coffer-metastore coffer-blobstore axum; 
 for dep in coffer-service coffer-server axum reqwest; do forbid coffer-metastore "$dep" "the metadata store knows no operations or HTTP"; done
 for dep in coffer-metastore coffer-service axum reqwest sqlx; do forbid coffer-blobstore "$dep" "the chunk store knows no metadata"; done
 for dep in axum reqwest; do forbid coffer-service "$dep" "the service knows nothing of HTTP"; done
+# Only an admin caller makes an admin principal in a door; the operator's handle is for
+# in-process tools (the CLI's own commands) and tests.
+if grep -rn "admin_service()\|open_admin(" crates/server/src >/dev/null; then
+  echo "architecture: coffer-server must not use the operator's admin handle (use Caller::admin)" >&2
+  fail=1
+fi
 exit $fail

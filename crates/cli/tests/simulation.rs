@@ -311,7 +311,7 @@ async fn start_server(dir: &Path) -> (Service, Client, tokio::sync::oneshot::Sen
             let _ = stopped.await;
         },
     ));
-    service.create_user("sim", "simulation password", false, None).await.expect("user");
+    service.admin_service().create_user("sim", "simulation password", false, None).await.expect("user");
     let token = service.login("sim", "simulation password", "sim", None).await.expect("login").token;
     let client = Client::new(&format!("http://{addr}"), Some(token)).expect("client");
     (service, client, stop)

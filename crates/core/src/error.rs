@@ -21,6 +21,9 @@ pub enum ErrorCode {
     Unauthorized,
     /// The caller is known but may not do this.
     Forbidden,
+    /// The caller may see this but not change it (a viewer or commenter of a shared
+    /// folder, a read-only credential).
+    ReadOnly,
     /// Nothing the caller may see has this path or id.
     NotFound,
     /// The target path is already taken.
@@ -69,6 +72,7 @@ impl ErrorCode {
             Self::InvalidCursor => "invalid_cursor",
             Self::Unauthorized => "unauthorized",
             Self::Forbidden => "forbidden",
+            Self::ReadOnly => "read_only",
             Self::NotFound => "not_found",
             Self::AlreadyExists => "already_exists",
             Self::Conflict => "conflict",

@@ -63,6 +63,35 @@ impl From<Option<Vec<u8>>> for Arg {
     }
 }
 
+/// Typed ids bind as their integers.
+macro_rules! id_args {
+    ($($id:ty),*) => {$(
+        impl From<$id> for Arg {
+            fn from(v: $id) -> Self {
+                Arg::I64(Some(v.get()))
+            }
+        }
+        impl From<Option<$id>> for Arg {
+            fn from(v: Option<$id>) -> Self {
+                Arg::I64(v.map(|v| v.get()))
+            }
+        }
+    )*};
+}
+id_args!(
+    coffer_core::UserId,
+    coffer_core::NamespaceId,
+    coffer_core::NodeId,
+    coffer_core::RevisionId,
+    coffer_core::DeviceId
+);
+
+impl From<&coffer_core::UploadId> for Arg {
+    fn from(v: &coffer_core::UploadId) -> Self {
+        Arg::Text(Some(v.0.clone()))
+    }
+}
+
 /// Builds a `Vec<Arg>` from values of mixed types.
 #[macro_export]
 macro_rules! args {
@@ -90,6 +119,13 @@ impl DbRow {
     }
     pub fn opt_i64(&self, col: &str) -> Result<Option<i64>, MetaError> {
         get!(self, Option<i64>, col)
+    }
+    /// A typed id column (`NodeId`, `RevisionId`, ...).
+    pub fn id<T: From<i64>>(&self, col: &str) -> Result<T, MetaError> {
+        self.i64(col).map(T::from)
+    }
+    pub fn opt_id<T: From<i64>>(&self, col: &str) -> Result<Option<T>, MetaError> {
+        Ok(self.opt_i64(col)?.map(T::from))
     }
     pub fn bool(&self, col: &str) -> Result<bool, MetaError> {
         Ok(self.i64(col)? != 0)

@@ -31,7 +31,7 @@ async fn story(store: &MetaStore) {
     let mut tx = store.write().await.expect("write");
     assert_eq!(tx.user_by_name("bob").await.expect("bob").expect("exists"), bob);
     assert_ne!(alice.home_namespace_id, bob.home_namespace_id);
-    assert_eq!(tx.memberships(alice.id).await.expect("m"), vec![(alice.home_namespace_id, "owner".to_string())]);
+    assert_eq!(tx.memberships(alice.id).await.expect("m"), vec![(alice.home_namespace_id, coffer_core::Role::Owner)]);
 
     // Devices and token lookup.
     let dev = tx.create_device(alice.id, "laptop", b"token-hash", None, now).await.expect("device");
@@ -98,7 +98,7 @@ async fn story(store: &MetaStore) {
     let page: Vec<String> =
         tx.children(root, Some("Docs"), 10).await.expect("ls").into_iter().map(|n| n.name).collect();
     assert_eq!(page, vec!["b.txt"]);
-    let up: Vec<i64> = tx.ancestry(file.id).await.expect("up").iter().map(|n| n.id).collect();
+    let up: Vec<coffer_core::NodeId> = tx.ancestry(file.id).await.expect("up").iter().map(|n| n.id).collect();
     assert_eq!(up, vec![file.id, root]);
 
     // Journal: strictly increasing per namespace.
@@ -121,17 +121,18 @@ async fn story(store: &MetaStore) {
 
     // Chunks: refcounts, dedup privacy, uploads, GC marking.
     let h = vec![7u8; 32];
-    tx.create_upload("up1", alice.id, now, now + 1000).await.expect("upload");
-    tx.record_uploaded_chunk("up1", &h, 10, 8, now).await.expect("chunk");
+    let up1 = coffer_core::UploadId("up1".into());
+    tx.create_upload(&up1, alice.id, now, now + 1000).await.expect("upload");
+    tx.record_uploaded_chunk(&up1, &h, 10, 8, now).await.expect("chunk");
     assert!(tx.chunks_known_to_user(alice.id, std::slice::from_ref(&h)).await.expect("known").is_empty());
-    assert_eq!(tx.chunks_in_upload("up1", std::slice::from_ref(&h)).await.expect("in upload").len(), 1);
+    assert_eq!(tx.chunks_in_upload(&up1, std::slice::from_ref(&h)).await.expect("in upload").len(), 1);
     assert!(!tx.mark_chunk_deleting(&h).await.expect("held by upload"));
     tx.add_chunk_refs(std::slice::from_ref(&h), 1, now).await.expect("ref");
     tx.grant_user_chunks(alice.id, std::slice::from_ref(&h)).await.expect("grant");
     tx.grant_user_chunks(alice.id, std::slice::from_ref(&h)).await.expect("grant twice");
     assert_eq!(tx.chunks_known_to_user(alice.id, std::slice::from_ref(&h)).await.expect("known").len(), 1);
     assert!(tx.chunks_known_to_user(bob.id, std::slice::from_ref(&h)).await.expect("bob").is_empty());
-    tx.delete_upload("up1").await.expect("delete upload");
+    tx.delete_upload(&up1).await.expect("delete upload");
     assert!(tx.gc_candidates(now + 10, 10).await.expect("gc").is_empty(), "referenced");
     tx.add_chunk_refs(std::slice::from_ref(&h), -1, now + 5).await.expect("unref");
     assert_eq!(tx.gc_candidates(now + 10, 10).await.expect("gc"), vec![h.clone()]);

@@ -26,7 +26,7 @@ async fn main() {
         chunk_dir: dir.path().join("chunks"),
     };
     let service = Service::open(&storage, ServiceConfig::default()).await.expect("open");
-    service.create_user("bench", "a long password", false, None).await.expect("user");
+    service.admin_service().create_user("bench", "a long password", false, None).await.expect("user");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let base = format!("http://{}", listener.local_addr().expect("addr"));
     let app = coffer_server::app(service.clone());

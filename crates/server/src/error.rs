@@ -29,7 +29,7 @@ pub fn status_of(code: ErrorCode) -> StatusCode {
             StatusCode::BAD_REQUEST
         }
         ErrorCode::Unauthorized => StatusCode::UNAUTHORIZED,
-        ErrorCode::Forbidden | ErrorCode::SetupUnavailable => StatusCode::FORBIDDEN,
+        ErrorCode::Forbidden | ErrorCode::ReadOnly | ErrorCode::SetupUnavailable => StatusCode::FORBIDDEN,
         ErrorCode::NotFound | ErrorCode::UploadNotFound => StatusCode::NOT_FOUND,
         ErrorCode::AlreadyExists
         | ErrorCode::Conflict

@@ -32,7 +32,7 @@ impl Api {
     }
 
     async fn user(&self, service: &Service, name: &str) -> String {
-        service.create_user(name, "a long password", false, None).await.expect("user");
+        service.admin_service().create_user(name, "a long password", false, None).await.expect("user");
         let resp = self
             .call(
                 Method::POST,
@@ -391,7 +391,7 @@ async fn expired_tokens_are_refused() {
     let config =
         ServiceConfig { token_idle_expiry: Some(std::time::Duration::from_millis(1)), ..ServiceConfig::default() };
     let service = Service::open(&storage, config).await.expect("open");
-    service.create_user("carol", "a long password", false, None).await.expect("user");
+    service.admin_service().create_user("carol", "a long password", false, None).await.expect("user");
     let login = service.login("carol", "a long password", "d", None).await.expect("login");
     tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     let err = service.authenticate(&login.token).await.expect_err("expired");
@@ -487,7 +487,7 @@ async fn protocol_edges_are_json_errors() {
 #[tokio::test]
 async fn repeated_wrong_passwords_are_rate_limited_with_retry_after() {
     let (api, service) = Api::start(None).await;
-    service.create_user("victim", "a long password", false, None).await.expect("user");
+    service.admin_service().create_user("victim", "a long password", false, None).await.expect("user");
     let mut limited = None;
     for _ in 0..20 {
         let resp = api

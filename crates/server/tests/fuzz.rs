@@ -30,7 +30,7 @@ async fn start() -> (String, Service, tempfile::TempDir) {
 }
 
 async fn login(http: &Client, base: &str, service: &Service, name: &str) -> String {
-    service.create_user(name, "a long password", false, None).await.expect("user");
+    service.admin_service().create_user(name, "a long password", false, None).await.expect("user");
     let v: Value = http
         .post(format!("{base}/api/v1/auth/login"))
         .json(&json!({"user": name, "password": "a long password", "device": "fuzz"}))

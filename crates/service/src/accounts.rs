@@ -5,12 +5,13 @@
 
 use argon2::{Argon2, PasswordHasher};
 use base64::Engine as _;
-use coffer_core::ErrorCode;
 use coffer_core::wire::{DeviceInfo, LoginResponse, UserInfo};
+use coffer_core::{DeviceId, ErrorCode};
 use coffer_metastore::{DeviceRecord, UserRecord};
 use rand::RngCore;
 use std::net::IpAddr;
 
+use crate::access::{Admin, Caller, Credential};
 use crate::limits::Attempt;
 use crate::{Result, Service, ServiceError, now_ms};
 
@@ -21,16 +22,6 @@ const MAX_USER_NAME: usize = 64;
 const MAX_DEVICE_NAME: usize = 128;
 /// Only record a device's last use this often, so reads do not become writes.
 const TOUCH_INTERVAL_MS: i64 = 60_000;
-
-/// An authenticated request's principal.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Caller {
-    pub user_id: i64,
-    pub user_name: String,
-    pub device_id: i64,
-    pub is_admin: bool,
-    pub home_namespace_id: i64,
-}
 
 fn random_token() -> String {
     let mut bytes = [0u8; 32];
@@ -44,7 +35,7 @@ fn token_hash(token: &str) -> Vec<u8> {
 
 pub(crate) fn user_info(u: &UserRecord) -> UserInfo {
     UserInfo {
-        id: u.id,
+        id: u.id.get(),
         name: u.name.clone(),
         is_admin: u.is_admin,
         quota_bytes: u.quota_bytes.map(|q| q.max(0) as u64),
@@ -206,9 +197,10 @@ impl Service {
         Ok(user_info(&user))
     }
 
-    /// Creates a user (admin commands; no caller, the operator has the database).
+    /// Creates a user.
     pub async fn create_user(
         &self,
+        admin: &Admin,
         name: &str,
         password: &str,
         is_admin: bool,
@@ -225,20 +217,22 @@ impl Service {
         let user = tx.create_user(name, &hash, is_admin, quota, now_ms()).await?;
         tx.delete_setting(SETUP_TOKEN_KEY).await?;
         tx.commit().await?;
+        tracing::info!(user = name, is_admin, by = ?admin.user(), "user created");
         Ok(user_info(&user))
     }
 
-    pub async fn list_users(&self) -> Result<Vec<UserInfo>> {
+    pub async fn list_users(&self, _admin: &Admin) -> Result<Vec<UserInfo>> {
         let mut tx = self.meta().read().await?;
         Ok(tx.list_users().await?.iter().map(user_info).collect())
     }
 
-    pub async fn set_quota(&self, name: &str, quota: Option<u64>) -> Result<UserInfo> {
+    pub async fn set_quota(&self, admin: &Admin, name: &str, quota: Option<u64>) -> Result<UserInfo> {
         let mut tx = self.meta().write().await?;
         let user = tx.user_by_name(name).await?.ok_or_else(|| ServiceError::not_found(format!("user '{name}'")))?;
         tx.set_quota(user.id, quota.map(|q| i64::try_from(q).unwrap_or(i64::MAX))).await?;
         let user = tx.user_by_id(user.id).await?.ok_or_else(|| ServiceError::not_found("user"))?;
         tx.commit().await?;
+        tracing::info!(user = name, quota = ?user.quota_bytes, by = ?admin.user(), "quota set");
         Ok(user_info(&user))
     }
 
@@ -270,7 +264,7 @@ impl Service {
         let mut tx = self.meta().write().await?;
         let dev = tx.create_device(user.id, device, &token_hash(&token), None, now_ms()).await?;
         tx.commit().await?;
-        Ok(LoginResponse { token, device_id: dev.id, user: user_info(&user) })
+        Ok(LoginResponse { token, device_id: dev.id.get(), user: user_info(&user) })
     }
 
     /// Resolves a bearer token to its caller. Unknown, revoked and expired tokens are
@@ -300,35 +294,31 @@ impl Service {
             tx.touch_device(device.id, now).await?;
             tx.commit().await?;
         }
-        Ok(Caller {
-            user_id: user.id,
-            user_name: user.name,
-            device_id: device.id,
-            is_admin: user.is_admin,
-            home_namespace_id: user.home_namespace_id,
-        })
+        Ok(Caller::new(user.id, user.name, user.is_admin, user.home_namespace_id, Credential::Device(device.id)))
     }
 
     pub async fn whoami(&self, caller: &Caller) -> Result<UserInfo> {
         let mut tx = self.meta().read().await?;
-        let user = tx.user_by_id(caller.user_id).await?.ok_or_else(|| ServiceError::not_found("user"))?;
+        let user = tx.user_by_id(caller.user_id()).await?.ok_or_else(|| ServiceError::not_found("user"))?;
         Ok(user_info(&user))
     }
 
-    /// Revokes the caller's own token.
+    /// Revokes the credential the caller signed in with.
     pub async fn logout(&self, caller: &Caller) -> Result<()> {
-        self.revoke_device(caller, caller.device_id).await
+        match caller.credential() {
+            Credential::Device(id) => self.revoke_device(caller, id).await,
+        }
     }
 
     pub async fn list_devices(&self, caller: &Caller) -> Result<Vec<DeviceInfo>> {
         let mut tx = self.meta().read().await?;
-        Ok(tx.list_devices(caller.user_id).await?.iter().map(|d| device_info(d, caller.device_id)).collect())
+        Ok(tx.list_devices(caller.user_id()).await?.iter().map(|d| device_info(d, caller.device_id())).collect())
     }
 
     /// Revokes one of the caller's devices; another user's device is not found.
-    pub async fn revoke_device(&self, caller: &Caller, device_id: i64) -> Result<()> {
+    pub async fn revoke_device(&self, caller: &Caller, device_id: DeviceId) -> Result<()> {
         let mut tx = self.meta().write().await?;
-        if !tx.revoke_device(caller.user_id, device_id, now_ms()).await? {
+        if !tx.revoke_device(caller.user_id(), device_id, now_ms()).await? {
             return Err(ServiceError::not_found("device"));
         }
         tx.commit().await?;
@@ -336,13 +326,13 @@ impl Service {
     }
 }
 
-fn device_info(d: &DeviceRecord, current: i64) -> DeviceInfo {
+fn device_info(d: &DeviceRecord, current: Option<DeviceId>) -> DeviceInfo {
     DeviceInfo {
-        id: d.id,
+        id: d.id.get(),
         name: d.name.clone(),
         created_at: d.created_at,
         last_seen_at: d.last_seen_at,
-        current: d.id == current,
+        current: Some(d.id) == current,
     }
 }
 

@@ -7,10 +7,10 @@ use std::sync::Arc;
 use bytes::Bytes;
 use coffer_blobstore::BlobStore;
 use coffer_core::wire::{ManifestResponse, NodeInfo};
-use coffer_core::{ChunkHash, ContentHash, ErrorCode, Manifest};
+use coffer_core::{ChunkHash, ContentHash, ErrorCode, Manifest, Permission, RevisionId};
 use futures::{Stream, StreamExt};
 
-use crate::accounts::Caller;
+use crate::access::Caller;
 use crate::tree::{node_info, parse_path};
 use crate::{Result, Service, ServiceError};
 
@@ -59,7 +59,7 @@ impl AsRef<[u8]> for Budgeted {
 /// An opened file revision, ready to stream.
 pub struct ContentStream {
     pub node: NodeInfo,
-    pub rev: i64,
+    pub rev: RevisionId,
     pub size: u64,
     pub content_hash: ContentHash,
     manifest: Manifest,
@@ -108,10 +108,10 @@ impl ContentStream {
 
 impl Service {
     /// Opens a file's current revision, or an older revision `rev` of it.
-    pub async fn open_file(&self, caller: &Caller, path: &str, rev: Option<i64>) -> Result<ContentStream> {
+    pub async fn open_file(&self, caller: &Caller, path: &str, rev: Option<RevisionId>) -> Result<ContentStream> {
         let path = parse_path(path)?;
         let mut tx = self.meta().read().await?;
-        let node = self.resolve(&mut tx, caller, &path).await?;
+        let node = self.resolve(&mut tx, caller, &path, Permission::Read).await?;
         if node.is_folder {
             return Err(ServiceError::new(ErrorCode::NotAFile, format!("'{path}' is a folder")));
         }
@@ -125,10 +125,14 @@ impl Service {
     }
 
     /// Opens a revision by id, if the caller may see its file (even in the trash).
-    pub async fn open_revision(&self, caller: &Caller, rev: i64) -> Result<ContentStream> {
+    pub async fn open_revision(&self, caller: &Caller, rev: RevisionId) -> Result<ContentStream> {
         let mut tx = self.meta().read().await?;
         let record = tx.revision(rev).await?.ok_or_else(|| ServiceError::not_found("revision"))?;
-        let node = self.visible_node(&mut tx, caller, record.node_id).await?;
+        // A revision of a file the caller may not read is "not found", like a guessed id.
+        let node = self
+            .access_node(&mut tx, caller, record.node_id, Permission::Read)
+            .await
+            .map_err(|_| ServiceError::not_found("revision"))?;
         self.content_of(node_info(&node, None), record)
     }
 
@@ -147,9 +151,9 @@ impl Service {
         })
     }
 
-    pub async fn manifest(&self, caller: &Caller, rev: i64) -> Result<ManifestResponse> {
+    pub async fn manifest(&self, caller: &Caller, rev: RevisionId) -> Result<ManifestResponse> {
         let c = self.open_revision(caller, rev).await?;
-        Ok(ManifestResponse { rev: c.rev, size: c.size, content_hash: c.content_hash, chunks: c.manifest.chunks })
+        Ok(ManifestResponse { rev: c.rev.get(), size: c.size, content_hash: c.content_hash, chunks: c.manifest.chunks })
     }
 
     /// One chunk, if the caller holds a file containing it.
@@ -157,7 +161,7 @@ impl Service {
         let key = vec![hash.as_bytes().to_vec()];
         let size = {
             let mut tx = self.meta().read().await?;
-            if tx.chunks_known_to_user(caller.user_id, &key).await?.is_empty() {
+            if tx.chunks_known_to_user(caller.user_id(), &key).await?.is_empty() {
                 return Err(ServiceError::not_found("chunk"));
             }
             tx.chunk_sizes(&key).await?.into_values().next().unwrap_or(0)

@@ -8,22 +8,22 @@ use std::time::Duration;
 
 use coffer_core::ErrorCode;
 use coffer_core::wire::{Change, ChangeKind, DeltaResponse, NodeInfo, NodeKind};
-use coffer_core::{ContentHash, Cursor};
+use coffer_core::{ContentHash, Cursor, NamespaceId, NodeId, RevisionId};
 use coffer_metastore::JournalRecord;
 
-use crate::accounts::Caller;
+use crate::access::Caller;
 use crate::{Result, Service, ServiceError};
 
 pub const MAX_DELTA_PAGE: i64 = 2000;
 
-fn decode_cursor(cursor: Option<&str>) -> Result<BTreeMap<i64, i64>> {
+fn decode_cursor(cursor: Option<&str>) -> Result<BTreeMap<NamespaceId, i64>> {
     Cursor::parse(cursor.unwrap_or(""))
-        .map(|c| c.positions)
+        .map(|c| c.positions.into_iter().map(|(ns, seq)| (NamespaceId(ns), seq)).collect())
         .map_err(|_| ServiceError::new(ErrorCode::InvalidCursor, "the cursor is malformed"))
 }
 
-fn encode_cursor(map: &BTreeMap<i64, i64>) -> String {
-    Cursor { positions: map.clone() }.to_string()
+fn encode_cursor(map: &BTreeMap<NamespaceId, i64>) -> String {
+    Cursor { positions: map.iter().map(|(ns, seq)| (ns.get(), *seq)).collect() }.to_string()
 }
 
 fn change_kind(s: &str) -> ChangeKind {
@@ -39,18 +39,18 @@ fn change_kind(s: &str) -> ChangeKind {
 
 fn change_of(r: &JournalRecord) -> Change {
     Change {
-        namespace_id: r.namespace_id,
+        namespace_id: r.namespace_id.get(),
         seq: r.seq,
         kind: change_kind(&r.kind),
         node: NodeInfo {
-            id: r.node_id,
-            namespace_id: r.namespace_id,
-            parent_id: r.parent_id,
+            id: r.node_id.get(),
+            namespace_id: r.namespace_id.get(),
+            parent_id: r.parent_id.map(NodeId::get),
             name: r.name.clone(),
             kind: if r.is_folder { NodeKind::Folder } else { NodeKind::File },
             path: None,
             size: r.size.max(0) as u64,
-            rev: r.rev,
+            rev: r.rev.map(RevisionId::get),
             content_hash: r.content_hash.as_deref().and_then(ContentHash::from_slice),
             modified_at: r.at,
             mtime: r.mtime,

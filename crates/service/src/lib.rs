@@ -3,12 +3,14 @@
 //!
 //! Every front end (REST, and later WebDAV, the web app, public links) calls these
 //! operations; each is atomic (one metadata transaction), and this is the one layer that
-//! checks who may do what. An operation's caller is a [`Caller`], obtained only from
-//! [`Service::authenticate`].
+//! checks who may do what (the access checkpoint in `access.rs`). An operation's caller
+//! is a [`Caller`], obtained only from [`Service::authenticate`]; an admin operation
+//! needs an [`Admin`].
 //!
 //! Architecture invariant: nothing here knows about HTTP. Results and errors are plain
 //! data from `coffer_core::wire` and [`ServiceError`] with its stable [`ErrorCode`].
 
+mod access;
 mod accounts;
 mod content;
 mod error;
@@ -25,7 +27,7 @@ use std::time::Duration;
 use coffer_blobstore::BlobStore;
 use coffer_metastore::MetaStore;
 
-pub use accounts::Caller;
+pub use access::{Admin, Caller, Credential};
 pub use coffer_core::ErrorCode;
 pub use content::ContentStream;
 pub use error::ServiceError;
@@ -170,7 +172,17 @@ impl Service {
     }
 }
 
-/// User administration without a chunk store (see [`Service::open_admin`]).
+impl Service {
+    /// The operator's own handle on this service's accounts, for in-process tools and
+    /// tests. A request handler never uses it: a door gets an [`Admin`] only from an
+    /// admin caller ([`Caller::admin`]); `scripts/check-architecture.sh` keeps it so.
+    pub fn admin_service(&self) -> AdminService {
+        AdminService { meta: self.meta().clone() }
+    }
+}
+
+/// User administration by the operator, who holds the database (see
+/// [`Service::open_admin`]); it needs no chunk store.
 pub struct AdminService {
     meta: MetaStore,
 }
@@ -187,15 +199,15 @@ impl AdminService {
         is_admin: bool,
         quota: Option<u64>,
     ) -> Result<coffer_core::wire::UserInfo> {
-        self.service().create_user(name, password, is_admin, quota).await
+        self.service().create_user(&Admin::operator(), name, password, is_admin, quota).await
     }
 
     pub async fn list_users(&self) -> Result<Vec<coffer_core::wire::UserInfo>> {
-        self.service().list_users().await
+        self.service().list_users(&Admin::operator()).await
     }
 
     pub async fn set_quota(&self, name: &str, quota: Option<u64>) -> Result<coffer_core::wire::UserInfo> {
-        self.service().set_quota(name, quota).await
+        self.service().set_quota(&Admin::operator(), name, quota).await
     }
 }
 

@@ -7,31 +7,33 @@ use std::sync::Mutex;
 
 use tokio::sync::watch;
 
-use crate::accounts::Caller;
+use coffer_core::NamespaceId;
+
+use crate::access::Caller;
 use crate::{Result, Service};
 
 #[derive(Default)]
 pub(crate) struct Notifier {
-    channels: Mutex<HashMap<i64, watch::Sender<u64>>>,
+    channels: Mutex<HashMap<NamespaceId, watch::Sender<u64>>>,
 }
 
 impl Notifier {
-    fn sender(&self, namespace: i64) -> watch::Sender<u64> {
+    fn sender(&self, namespace: NamespaceId) -> watch::Sender<u64> {
         let mut map = self.channels.lock().unwrap_or_else(|p| p.into_inner());
         map.entry(namespace).or_insert_with(|| watch::channel(0).0).clone()
     }
 
-    pub(crate) fn signal(&self, namespace: i64) {
+    pub(crate) fn signal(&self, namespace: NamespaceId) {
         self.sender(namespace).send_modify(|v| *v = v.wrapping_add(1));
     }
 
-    pub(crate) fn subscribe(&self, namespace: i64) -> watch::Receiver<u64> {
+    pub(crate) fn subscribe(&self, namespace: NamespaceId) -> watch::Receiver<u64> {
         self.sender(namespace).subscribe()
     }
 }
 
 impl crate::Service {
-    pub(crate) fn notify(&self, namespaces: &[i64]) {
+    pub(crate) fn notify(&self, namespaces: &[NamespaceId]) {
         for ns in namespaces {
             self.inner.notifier.signal(*ns);
         }
@@ -43,19 +45,19 @@ impl crate::Service {
 /// signal delays a report until the next one, and nothing is reported twice.
 pub struct ChangeFeed {
     service: Service,
-    namespaces: Vec<i64>,
+    namespaces: Vec<NamespaceId>,
     receivers: Vec<watch::Receiver<u64>>,
-    last: BTreeMap<i64, i64>,
+    last: BTreeMap<NamespaceId, i64>,
 }
 
 impl ChangeFeed {
     /// The latest seq of each namespace as of the feed's start.
-    pub fn positions(&self) -> &BTreeMap<i64, i64> {
+    pub fn positions(&self) -> &BTreeMap<NamespaceId, i64> {
         &self.last
     }
 
     /// Waits until some namespace advances; returns each advanced `(namespace, seq)`.
-    pub async fn next(&mut self) -> Result<Vec<(i64, i64)>> {
+    pub async fn next(&mut self) -> Result<Vec<(NamespaceId, i64)>> {
         loop {
             if self.receivers.is_empty() {
                 std::future::pending::<()>().await;

@@ -1,14 +1,16 @@
-//! The file tree: resolve, stat, list, mkdir, move, delete to trash, restore, purge and
-//! version history. Every path is resolved inside the caller's own namespaces, so
-//! another user's nodes are simply not found.
+//! The file tree: stat, list, mkdir, move, delete to trash, restore, purge and version
+//! history. Every path and id goes through the access checkpoint (`access.rs`) with the
+//! permission the operation needs, so another user's nodes are simply not found.
 
 use std::collections::{HashMap, HashSet};
 
 use coffer_core::wire::{ChangeKind, NodeInfo, NodeKind, RevisionInfo, TrashEntry};
-use coffer_core::{ContentHash, ErrorCode, Manifest, Name, RemotePath};
+use coffer_core::{
+    ContentHash, ErrorCode, Manifest, Name, NamespaceId, NodeId, Permission, RemotePath, RevisionId, UserId,
+};
 use coffer_metastore::{NewNode, NodeRecord, Tx};
 
-use crate::accounts::Caller;
+use crate::access::{Caller, Located};
 use crate::{Result, Service, ServiceError, now_ms};
 
 /// Most entries in one page of a listing.
@@ -27,14 +29,14 @@ pub(crate) fn change_name(kind: ChangeKind) -> &'static str {
 
 pub(crate) fn node_info(n: &NodeRecord, path: Option<String>) -> NodeInfo {
     NodeInfo {
-        id: n.id,
-        namespace_id: n.namespace_id,
-        parent_id: n.parent_id,
+        id: n.id.get(),
+        namespace_id: n.namespace_id.get(),
+        parent_id: n.parent_id.map(NodeId::get),
         name: n.name.clone(),
         kind: if n.is_folder { NodeKind::Folder } else { NodeKind::File },
         path,
         size: n.size.max(0) as u64,
-        rev: n.current_rev,
+        rev: n.current_rev.map(RevisionId::get),
         content_hash: n.content_hash.as_deref().and_then(ContentHash::from_slice),
         modified_at: n.modified_at,
         mtime: n.mtime,
@@ -57,50 +59,33 @@ pub(crate) fn distinct_hashes(m: &Manifest) -> Vec<Vec<u8>> {
 }
 
 impl Service {
-    /// The namespace ids the caller may see.
-    pub(crate) async fn visible_namespaces(&self, tx: &mut Tx, caller: &Caller) -> Result<Vec<i64>> {
-        Ok(tx.memberships(caller.user_id).await?.into_iter().map(|(ns, _)| ns).collect())
-    }
-
-    /// A node by id, if the caller may see it; anything else is "not found".
-    pub(crate) async fn visible_node(&self, tx: &mut Tx, caller: &Caller, id: i64) -> Result<NodeRecord> {
-        let node = tx.node(id).await?.ok_or_else(|| ServiceError::not_found("item"))?;
-        if node.namespace_id != caller.home_namespace_id
-            && !self.visible_namespaces(tx, caller).await?.contains(&node.namespace_id)
-        {
-            return Err(ServiceError::not_found("item"));
+    /// Takes the write lock of the namespace `path` leads into (the caller's home first,
+    /// so every writer locks in the same order), then locates `path` under it.
+    pub(crate) async fn lock_and_locate(
+        &self,
+        tx: &mut Tx,
+        caller: &Caller,
+        path: &RemotePath,
+        need: Permission,
+    ) -> Result<Located> {
+        tx.lock_namespace(caller.home()).await?;
+        let located = self.locate(tx, caller, path, need).await?;
+        if located.node.namespace_id == caller.home() {
+            return Ok(located);
         }
-        Ok(node)
-    }
-
-    /// Walks a path from the caller's root through live nodes.
-    pub(crate) async fn resolve(&self, tx: &mut Tx, caller: &Caller, path: &RemotePath) -> Result<NodeRecord> {
-        let ns = caller.home_namespace_id;
-        let root_id = tx.namespace_root(ns).await?;
-        let mut node = tx.node(root_id).await?.ok_or_else(|| ServiceError::not_found("root"))?;
-        for (i, name) in path.names().iter().enumerate() {
-            if !node.is_folder {
-                let so_far =
-                    RemotePath::parse(&path.names()[..i].iter().map(|n| n.as_str()).collect::<Vec<_>>().join("/"))?;
-                return Err(ServiceError::new(ErrorCode::NotAFolder, format!("'{so_far}' is a file")));
-            }
-            node = tx
-                .child(ns, node.id, &name.collision_key())
-                .await?
-                .ok_or_else(|| ServiceError::not_found(format!("'{path}'")))?;
-        }
-        Ok(node)
+        tx.lock_namespace(located.node.namespace_id).await?;
+        self.locate(tx, caller, path, need).await
     }
 
     /// The path of a live node below the caller's root.
-    pub(crate) async fn path_of(&self, tx: &mut Tx, node_id: i64) -> Result<String> {
+    pub(crate) async fn path_of(&self, tx: &mut Tx, node_id: NodeId) -> Result<String> {
         let chain = tx.ancestry(node_id).await?;
         let names: Vec<&str> = chain.iter().rev().skip(1).map(|n| n.name.as_str()).collect();
         Ok(format!("/{}", names.join("/")))
     }
 
     /// Finds or creates each folder of `path` (`mkdir -p`), recording new ones in the
-    /// journal. Returns the last folder.
+    /// journal of the namespace they go into. Returns the last folder.
     pub(crate) async fn ensure_folders(
         &self,
         tx: &mut Tx,
@@ -108,17 +93,12 @@ impl Service {
         path: &RemotePath,
         now: i64,
     ) -> Result<NodeRecord> {
-        let ns = caller.home_namespace_id;
-        let root_id = tx.namespace_root(ns).await?;
-        let mut node = tx.node(root_id).await?.ok_or_else(|| ServiceError::not_found("root"))?;
-        for name in path.names() {
-            node = match tx.child(ns, node.id, &name.collision_key()).await? {
-                Some(existing) if existing.is_folder => existing,
-                Some(_) => {
-                    return Err(ServiceError::new(ErrorCode::NotAFolder, format!("'{name}' in '{path}' is a file")));
-                }
-                None => create_folder(tx, ns, node.id, name, now).await?,
-            };
+        let Located { mut node, missing, .. } = self.locate(tx, caller, path, Permission::Write).await?;
+        if !node.is_folder {
+            return Err(ServiceError::new(ErrorCode::NotAFolder, format!("'{}' in '{path}' is a file", node.name)));
+        }
+        for name in &missing {
+            node = create_folder(tx, node.namespace_id, node.id, name, now).await?;
         }
         Ok(node)
     }
@@ -126,13 +106,13 @@ impl Service {
     pub async fn stat(&self, caller: &Caller, path: &str) -> Result<NodeInfo> {
         let path = parse_path(path)?;
         let mut tx = self.meta().read().await?;
-        let node = self.resolve(&mut tx, caller, &path).await?;
+        let node = self.resolve(&mut tx, caller, &path, Permission::Read).await?;
         Ok(node_info(&node, Some(path.to_string())))
     }
 
-    pub async fn stat_id(&self, caller: &Caller, id: i64) -> Result<NodeInfo> {
+    pub async fn stat_id(&self, caller: &Caller, id: NodeId) -> Result<NodeInfo> {
         let mut tx = self.meta().read().await?;
-        let node = self.visible_node(&mut tx, caller, id).await?;
+        let node = self.access_node(&mut tx, caller, id, Permission::Read).await?;
         let path = if node.trashed_at.is_none() { Some(self.path_of(&mut tx, node.id).await?) } else { None };
         Ok(node_info(&node, path))
     }
@@ -148,7 +128,7 @@ impl Service {
         let path = parse_path(path)?;
         let limit = limit.unwrap_or(1000).clamp(1, MAX_PAGE);
         let mut tx = self.meta().read().await?;
-        let folder = self.resolve(&mut tx, caller, &path).await?;
+        let folder = self.resolve(&mut tx, caller, &path, Permission::Read).await?;
         if !folder.is_folder {
             return Ok((vec![node_info(&folder, Some(path.to_string()))], None));
         }
@@ -171,25 +151,26 @@ impl Service {
         };
         let now = now_ms();
         let mut tx = self.meta().write().await?;
-        tx.lock_namespace(caller.home_namespace_id).await?;
         let parent_path = path.parent().unwrap_or_default();
+        self.lock_and_locate(&mut tx, caller, &parent_path, Permission::Write).await?;
         let parent = if parents {
             self.ensure_folders(&mut tx, caller, &parent_path, now).await?
         } else {
-            let p = self.resolve(&mut tx, caller, &parent_path).await?;
+            let p = self.resolve(&mut tx, caller, &parent_path, Permission::Write).await?;
             if !p.is_folder {
                 return Err(ServiceError::new(ErrorCode::NotAFolder, format!("'{parent_path}' is a file")));
             }
             p
         };
-        let node = match tx.child(caller.home_namespace_id, parent.id, &name.collision_key()).await? {
+        let namespace = parent.namespace_id;
+        let node = match tx.child(namespace, parent.id, &name.collision_key()).await? {
             Some(existing) if existing.is_folder && parents => existing,
             Some(_) => return Err(ServiceError::new(ErrorCode::AlreadyExists, format!("'{path}' exists"))),
-            None => create_folder(&mut tx, caller.home_namespace_id, parent.id, &name, now).await?,
+            None => create_folder(&mut tx, namespace, parent.id, &name, now).await?,
         };
-        self.check_node_limit(&mut tx, caller.home_namespace_id).await?;
+        self.check_node_limit(&mut tx, namespace).await?;
         tx.commit().await?;
-        self.notify(&[caller.home_namespace_id]);
+        self.notify(&[namespace]);
         let path = parent_path.join(Name::new(&node.name)?);
         Ok(node_info(&node, Some(path.to_string())))
     }
@@ -208,7 +189,7 @@ impl Service {
         let longer = to.to_string().len().saturating_sub(from.to_string().len()) as i64;
         if longer > 0 {
             let mut tx = self.meta().read().await?;
-            let node = self.resolve(&mut tx, caller, &from).await?;
+            let node = self.resolve(&mut tx, caller, &from, Permission::Write).await?;
             let deepest = from.to_string().len() as i64 + longer + tx.subtree_path_bytes(node.id).await?;
             if node.is_folder && deepest > coffer_core::path::MAX_PATH_BYTES as i64 {
                 return Err(ServiceError::new(
@@ -222,17 +203,23 @@ impl Service {
         }
         let now = now_ms();
         let mut tx = self.meta().write().await?;
-        tx.lock_namespace(caller.home_namespace_id).await?;
-        let node = self.resolve(&mut tx, caller, &from).await?;
+        let node = self.lock_and_locate(&mut tx, caller, &from, Permission::Write).await?.existing(&from)?;
         let to_parent_path = to.parent().unwrap_or_default();
-        let target_parent = self.resolve(&mut tx, caller, &to_parent_path).await?;
+        let target_parent = self.resolve(&mut tx, caller, &to_parent_path, Permission::Write).await?;
         if !target_parent.is_folder {
             return Err(ServiceError::new(ErrorCode::NotAFolder, format!("'{to_parent_path}' is a file")));
         }
+        if target_parent.namespace_id != node.namespace_id {
+            return Err(ServiceError::new(
+                ErrorCode::BadRequest,
+                format!("'{from}' and '{to_parent_path}' are in different namespaces"),
+            ));
+        }
+        let namespace = node.namespace_id;
         if node.is_folder && tx.ancestry(target_parent.id).await?.iter().any(|a| a.id == node.id) {
             return Err(ServiceError::new(ErrorCode::MoveIntoSelf, format!("cannot move '{from}' into itself")));
         }
-        if let Some(existing) = tx.child(caller.home_namespace_id, target_parent.id, &new_name.collision_key()).await?
+        if let Some(existing) = tx.child(namespace, target_parent.id, &new_name.collision_key()).await?
             && existing.id != node.id
         {
             return Err(ServiceError::new(ErrorCode::AlreadyExists, format!("'{to}' exists")));
@@ -241,7 +228,7 @@ impl Service {
         let moved = tx.node(node.id).await?.ok_or_else(|| ServiceError::not_found("item"))?;
         tx.append_journal(change_name(ChangeKind::Moved), &moved, now).await?;
         tx.commit().await?;
-        self.notify(&[caller.home_namespace_id]);
+        self.notify(&[namespace]);
         Ok(node_info(&moved, Some(to.to_string())))
     }
 
@@ -253,15 +240,14 @@ impl Service {
 
     /// Deletes to the trash only if the file is still at revision `if_rev` (when given):
     /// a delete decided on an old revision never trashes a newer edit.
-    pub async fn delete_if(&self, caller: &Caller, path: &str, if_rev: Option<i64>) -> Result<NodeInfo> {
+    pub async fn delete_if(&self, caller: &Caller, path: &str, if_rev: Option<RevisionId>) -> Result<NodeInfo> {
         let path = parse_path(path)?;
         if path.is_root() {
             return Err(ServiceError::new(ErrorCode::RootImmutable, "the root folder cannot be deleted"));
         }
         let now = now_ms();
         let mut tx = self.meta().write().await?;
-        tx.lock_namespace(caller.home_namespace_id).await?;
-        let node = self.resolve(&mut tx, caller, &path).await?;
+        let node = self.lock_and_locate(&mut tx, caller, &path, Permission::Write).await?.existing(&path)?;
         if if_rev.is_some() && node.current_rev != if_rev {
             return Err(ServiceError::conflict(node_info(&node, Some(path.to_string()))));
         }
@@ -269,14 +255,15 @@ impl Service {
         let trashed = tx.node(node.id).await?.ok_or_else(|| ServiceError::not_found("item"))?;
         tx.append_journal(change_name(ChangeKind::Trashed), &trashed, now).await?;
         tx.commit().await?;
-        self.notify(&[caller.home_namespace_id]);
+        self.notify(&[trashed.namespace_id]);
         Ok(node_info(&trashed, None))
     }
 
     pub async fn trash_list(&self, caller: &Caller) -> Result<Vec<TrashEntry>> {
         let mut tx = self.meta().read().await?;
+        self.access_namespace(&mut tx, caller, caller.home(), Permission::Read).await?;
         Ok(tx
-            .trashed(caller.home_namespace_id)
+            .trashed(caller.home())
             .await?
             .iter()
             .map(|n| TrashEntry {
@@ -289,11 +276,15 @@ impl Service {
 
     /// Restores a trashed item to where it was, recreating missing folders; if the name
     /// is taken meanwhile, the restored item gets a suffixed name ("a (restored).txt").
-    pub async fn trash_restore(&self, caller: &Caller, id: i64) -> Result<NodeInfo> {
+    pub async fn trash_restore(&self, caller: &Caller, id: NodeId) -> Result<NodeInfo> {
         let now = now_ms();
         let mut tx = self.meta().write().await?;
-        tx.lock_namespace(caller.home_namespace_id).await?;
-        let node = self.visible_node(&mut tx, caller, id).await?;
+        tx.lock_namespace(caller.home()).await?;
+        let node = self.access_node(&mut tx, caller, id, Permission::Write).await?;
+        let namespace = node.namespace_id;
+        if namespace != caller.home() {
+            tx.lock_namespace(namespace).await?;
+        }
         if node.trashed_at.is_none() || tx.is_purging(node.id).await? {
             return Err(ServiceError::not_found("trashed item"));
         }
@@ -306,7 +297,7 @@ impl Service {
         let base = original.file_name().cloned().unwrap_or_else(fallback_name);
         let mut name = base.clone();
         let mut attempt = 1;
-        while tx.child(caller.home_namespace_id, parent.id, &name.collision_key()).await?.is_some() {
+        while tx.child(parent.namespace_id, parent.id, &name.collision_key()).await?.is_some() {
             name = base.with_suffix(&if attempt == 1 { "restored".to_string() } else { format!("restored {attempt}") });
             attempt += 1;
         }
@@ -316,13 +307,13 @@ impl Service {
         // What came back below it is told of in batches (see `journal_restore`).
         let has_children = restored.is_folder && !tx.children(node.id, None, 1).await?.is_empty();
         if has_children {
-            tx.start_restore_job(node.id, caller.home_namespace_id).await?;
+            tx.start_restore_job(node.id, namespace).await?;
         }
-        self.check_node_limit(&mut tx, caller.home_namespace_id).await?;
+        self.check_node_limit(&mut tx, namespace).await?;
         tx.commit().await?;
-        self.notify(&[caller.home_namespace_id]);
+        self.notify(&[namespace]);
         if has_children {
-            self.journal_restore(node.id, caller.home_namespace_id, (0, node.id)).await?;
+            self.journal_restore(node.id, namespace, (0, node.id)).await?;
         }
         Ok(node_info(&restored, Some(parent_path.join(name).to_string())))
     }
@@ -333,12 +324,17 @@ impl Service {
     /// writer for long. Items trashed on their own inside the folder stay in the trash.
     /// An interrupted restore is finished by the next maintenance pass from `after`
     /// (the `(depth, id)` last told of).
-    pub(crate) async fn journal_restore(&self, root_id: i64, namespace_id: i64, after: (i64, i64)) -> Result<()> {
+    pub(crate) async fn journal_restore(
+        &self,
+        root_id: NodeId,
+        namespace_id: NamespaceId,
+        after: (i64, NodeId),
+    ) -> Result<()> {
         let outline = {
             let mut tx = self.meta().read().await?;
             tx.subtree_outline(root_id).await?
         };
-        let mut hidden: HashSet<i64> = HashSet::new();
+        let mut hidden: HashSet<NodeId> = HashSet::new();
         let mut todo = Vec::new();
         for (id, parent, depth, trashed) in outline {
             if id == root_id {
@@ -372,7 +368,7 @@ impl Service {
             if tx.node(root_id).await?.is_none_or(|r| r.trashed_at.is_some()) {
                 break;
             }
-            let ids: Vec<i64> = batch.iter().map(|(_, id)| *id).collect();
+            let ids: Vec<NodeId> = batch.iter().map(|(_, id)| *id).collect();
             let nodes = tx.nodes_by_ids(&ids).await?;
             let nodes: Vec<_> = nodes.into_iter().filter(|n| n.trashed_at.is_none()).collect();
             tx.append_journal_many(namespace_id, change_name(ChangeKind::Restored), &nodes, now).await?;
@@ -392,18 +388,21 @@ impl Service {
     ///
     /// Each item is purged in batches of short transactions ([`Service::purge`]), so a
     /// huge folder never holds the metadata store's writer for long.
-    pub async fn trash_purge(&self, caller: &Caller, id: Option<i64>) -> Result<u64> {
+    pub async fn trash_purge(&self, caller: &Caller, id: Option<NodeId>) -> Result<u64> {
         let roots = {
             let mut tx = self.meta().read().await?;
             match id {
                 Some(id) => {
-                    let node = self.visible_node(&mut tx, caller, id).await?;
+                    let node = self.access_node(&mut tx, caller, id, Permission::Write).await?;
                     if node.trashed_at.is_none() || tx.is_purging(node.id).await? {
                         return Err(ServiceError::not_found("trashed item"));
                     }
                     vec![node.id]
                 }
-                None => tx.trashed(caller.home_namespace_id).await?.iter().map(|n| n.id).collect(),
+                None => {
+                    self.access_namespace(&mut tx, caller, caller.home(), Permission::Write).await?;
+                    tx.trashed(caller.home()).await?.iter().map(|n| n.id).collect()
+                }
             }
         };
         let mut purged = 0;
@@ -420,7 +419,7 @@ impl Service {
     /// batch one transaction that also releases its chunks and refunds the owner's quota.
     /// A purge interrupted anywhere (a crash, a dropped request) is finished by the next
     /// maintenance pass. False if the item is no longer in the trash.
-    pub(crate) async fn purge(&self, root_id: i64) -> Result<bool> {
+    pub(crate) async fn purge(&self, root_id: NodeId) -> Result<bool> {
         let namespace_id = {
             let mut tx = self.meta().write().await?;
             let Some(root) = tx.lock_node(root_id).await? else { return Ok(false) };
@@ -440,7 +439,7 @@ impl Service {
         for batch in ids.chunks(PURGE_BATCH) {
             let now = now_ms();
             let mut tx = self.meta().write().await?;
-            let owner = tx.memberships_of_namespace_owner(namespace_id).await?;
+            let owner = self.quota_owner(&mut tx, namespace_id).await?;
             let (revisions, nodes) = tx.delete_node_batch(batch).await?;
             let mut counts: HashMap<Vec<u8>, i64> = HashMap::new();
             let mut freed = 0;
@@ -453,9 +452,7 @@ impl Service {
                 freed += size;
             }
             release_chunks(&mut tx, counts, now).await?;
-            if let Some(owner) = owner {
-                tx.add_used_bytes(owner, -freed).await?;
-            }
+            tx.add_used_bytes(owner, -freed).await?;
             tx.add_node_count(namespace_id, -(nodes as i64)).await?;
             tx.commit().await?;
             metrics::counter!("coffer_purged_nodes_total").increment(nodes);
@@ -465,12 +462,12 @@ impl Service {
 
     /// Deletes the oldest old versions of a namespace until `needed` bytes are freed
     /// (or none is left), releasing their chunks. Returns the bytes freed, already
-    /// refunded to `user_id`.
+    /// refunded to `owner` (the namespace's owner, by the quota rule).
     pub(crate) async fn thin_versions(
         &self,
         tx: &mut Tx,
-        user_id: i64,
-        namespace_id: i64,
+        owner: UserId,
+        namespace_id: NamespaceId,
         needed: i64,
         now: i64,
     ) -> Result<i64> {
@@ -499,17 +496,17 @@ impl Service {
             release_chunks(tx, counts, now).await?;
         }
         if freed > 0 {
-            tx.add_used_bytes(user_id, -freed).await?;
-            tracing::info!(user_id, freed, "old versions removed to stay within the quota");
+            tx.add_used_bytes(owner, -freed).await?;
+            tracing::info!(user_id = owner.get(), freed, "old versions removed to stay within the quota");
         }
         Ok(freed)
     }
 
     /// Refuses a change that leaves a namespace's owner with more files and folders
     /// than allowed (checked after the change, inside its transaction).
-    pub(crate) async fn check_node_limit(&self, tx: &mut Tx, namespace_id: i64) -> Result<()> {
+    pub(crate) async fn check_node_limit(&self, tx: &mut Tx, namespace_id: NamespaceId) -> Result<()> {
         let max = self.config().max_nodes_per_user;
-        let Some(owner) = tx.memberships_of_namespace_owner(namespace_id).await? else { return Ok(()) };
+        let owner = self.quota_owner(tx, namespace_id).await?;
         let user = tx.user_by_id(owner).await?.ok_or_else(|| ServiceError::not_found("user"))?;
         if user.node_count > max {
             return Err(ServiceError::new(
@@ -523,7 +520,7 @@ impl Service {
     pub async fn versions(&self, caller: &Caller, path: &str) -> Result<Vec<RevisionInfo>> {
         let path = parse_path(path)?;
         let mut tx = self.meta().read().await?;
-        let node = self.resolve(&mut tx, caller, &path).await?;
+        let node = self.resolve(&mut tx, caller, &path, Permission::Read).await?;
         if node.is_folder {
             return Err(ServiceError::new(ErrorCode::NotAFile, format!("'{path}' is a folder")));
         }
@@ -532,7 +529,7 @@ impl Service {
             .await?
             .iter()
             .map(|r| RevisionInfo {
-                rev: r.id,
+                rev: r.id.get(),
                 size: r.size.max(0) as u64,
                 content_hash: ContentHash::from_slice(&r.content_hash).unwrap_or(ContentHash([0; 32])),
                 created_at: r.created_at,
@@ -543,12 +540,12 @@ impl Service {
     }
 
     /// Makes an old revision current again, as a new revision (history only grows).
-    pub async fn restore_version(&self, caller: &Caller, path: &str, rev: i64) -> Result<NodeInfo> {
+    pub async fn restore_version(&self, caller: &Caller, path: &str, rev: RevisionId) -> Result<NodeInfo> {
         let path = parse_path(path)?;
         let now = now_ms();
         let mut tx = self.meta().write().await?;
-        tx.lock_namespace(caller.home_namespace_id).await?;
-        let node = self.resolve(&mut tx, caller, &path).await?;
+        let node = self.lock_and_locate(&mut tx, caller, &path, Permission::Write).await?.existing(&path)?;
+        let owner = self.quota_owner(&mut tx, node.namespace_id).await?;
         let old = tx
             .revision(rev)
             .await?
@@ -557,10 +554,9 @@ impl Service {
         let manifest = Manifest::decode(&old.manifest)
             .map_err(|_| ServiceError::new(ErrorCode::Internal, "the version's manifest is damaged"))?;
         // The restored version is a new revision: it counts in full.
-        self.ensure_room(&mut tx, caller, old.size, now).await?;
-        let new_rev = tx
-            .insert_revision(node.id, old.size, &old.content_hash, &old.manifest, Some(caller.device_id), now)
-            .await?;
+        self.ensure_room(&mut tx, owner, node.namespace_id, old.size, now).await?;
+        let new_rev =
+            tx.insert_revision(node.id, old.size, &old.content_hash, &old.manifest, caller.device_id(), now).await?;
         if !tx
             .set_current_revision(node.id, node.current_rev, new_rev, old.size, &old.content_hash, node.mtime, now)
             .await?
@@ -571,43 +567,50 @@ impl Service {
         if tx.add_chunk_refs(&hashes, 1, now).await? != hashes.len() as u64 {
             return Err(ServiceError::new(ErrorCode::Busy, "a chunk of that version is being collected; retry"));
         }
-        tx.add_used_bytes(caller.user_id, old.size).await?;
+        tx.add_used_bytes(owner, old.size).await?;
         let updated = tx.node(node.id).await?.ok_or_else(|| ServiceError::not_found("item"))?;
         tx.append_journal(change_name(ChangeKind::Modified), &updated, now).await?;
         tx.commit().await?;
-        self.notify(&[caller.home_namespace_id]);
+        self.notify(&[updated.namespace_id]);
         Ok(node_info(&updated, Some(path.to_string())))
     }
 
-    /// Makes room for `growth` bytes: past the quota, the oldest old versions go first;
-    /// refused if that is not enough.
-    pub(crate) async fn ensure_room(&self, tx: &mut Tx, caller: &Caller, growth: i64, now: i64) -> Result<()> {
-        match self.check_quota(tx, caller, growth).await {
+    /// Makes room for `growth` bytes in `owner`'s quota: past it, the oldest old versions
+    /// of `namespace` go first; refused if that is not enough.
+    pub(crate) async fn ensure_room(
+        &self,
+        tx: &mut Tx,
+        owner: UserId,
+        namespace: NamespaceId,
+        growth: i64,
+        now: i64,
+    ) -> Result<()> {
+        match self.check_quota(tx, owner, growth).await {
             // Thinning only helps when the growth fits the quota at all.
-            Err(e) if e.code == ErrorCode::QuotaExceeded && self.fits_quota(tx, caller, growth).await? => {
-                self.thin_versions(tx, caller.user_id, caller.home_namespace_id, growth, now).await?;
-                self.check_quota(tx, caller, growth).await
+            Err(e) if e.code == ErrorCode::QuotaExceeded && self.fits_quota(tx, owner, growth).await? => {
+                self.thin_versions(tx, owner, namespace, growth, now).await?;
+                self.check_quota(tx, owner, growth).await
             }
             other => other,
         }
     }
 
-    /// Whether `growth` bytes fit the caller's quota beside the current files alone.
-    async fn fits_quota(&self, tx: &mut Tx, caller: &Caller, growth: i64) -> Result<bool> {
-        let user = tx.user_by_id(caller.user_id).await?.ok_or_else(|| ServiceError::not_found("user"))?;
+    /// Whether `growth` bytes fit the user's quota beside the current files alone.
+    async fn fits_quota(&self, tx: &mut Tx, user_id: UserId, growth: i64) -> Result<bool> {
+        let user = tx.user_by_id(user_id).await?.ok_or_else(|| ServiceError::not_found("user"))?;
         Ok(user.quota_bytes.is_none_or(|q| growth <= q))
     }
 
-    /// Refuses growth beyond the caller's quota (files, every version of them, and bytes
-    /// held by open upload sessions).
-    pub(crate) async fn check_quota(&self, tx: &mut Tx, caller: &Caller, growth: i64) -> Result<()> {
+    /// Refuses growth beyond a user's quota (files, every version of them, and bytes
+    /// held by the user's open upload sessions).
+    pub(crate) async fn check_quota(&self, tx: &mut Tx, user_id: UserId, growth: i64) -> Result<()> {
         if growth <= 0 {
             return Ok(());
         }
-        let user = tx.user_by_id(caller.user_id).await?.ok_or_else(|| ServiceError::not_found("user"))?;
+        let user = tx.user_by_id(user_id).await?.ok_or_else(|| ServiceError::not_found("user"))?;
         let Some(quota) = user.quota_bytes else { return Ok(()) };
         // Bytes held by open upload sessions count too.
-        let (_, pending) = tx.open_uploads(caller.user_id, now_ms()).await?;
+        let (_, pending) = tx.open_uploads(user_id, now_ms()).await?;
         let used = user.used_bytes + pending;
         if used + growth > quota {
             return Err(ServiceError::new(
@@ -635,7 +638,13 @@ async fn release_chunks(tx: &mut Tx, counts: HashMap<Vec<u8>, i64>, now: i64) ->
 }
 
 /// Creates a folder and records it in the journal.
-async fn create_folder(tx: &mut Tx, namespace_id: i64, parent_id: i64, name: &Name, now: i64) -> Result<NodeRecord> {
+async fn create_folder(
+    tx: &mut Tx,
+    namespace_id: NamespaceId,
+    parent_id: NodeId,
+    name: &Name,
+    now: i64,
+) -> Result<NodeRecord> {
     let created = tx
         .insert_node(NewNode {
             namespace_id,

@@ -9,16 +9,18 @@
 //! many per request, and one commit can create many files in one transaction, so
 //! thousands of small files cost a handful of requests, transactions and fsyncs.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use bytes::Bytes;
 use coffer_core::chunking::MAX_CHUNK_SIZE;
 use coffer_core::wire::{ChangeKind, NodeInfo, UploadResponse};
-use coffer_core::{ChunkHash, ChunkRef, ErrorCode, Manifest, RemotePath};
+use coffer_core::{
+    ChunkHash, ChunkRef, ErrorCode, Manifest, NamespaceId, Permission, RemotePath, RevisionId, UploadId, UserId,
+};
 use coffer_metastore::{NewFile, NodeRecord, Tx};
 use rand::RngCore;
 
-use crate::accounts::Caller;
+use crate::access::{Caller, Located};
 use crate::tree::{change_name, distinct_hashes, node_info, parse_path};
 use crate::{Result, Service, ServiceError, now_ms};
 
@@ -26,7 +28,7 @@ use crate::{Result, Service, ServiceError, now_ms};
 #[derive(Debug, Clone)]
 pub struct CommitFile {
     pub path: String,
-    pub parent_rev: Option<i64>,
+    pub parent_rev: Option<RevisionId>,
     pub mtime: Option<i64>,
     pub chunks: Vec<ChunkRef>,
 }
@@ -34,14 +36,14 @@ pub struct CommitFile {
 /// Per-file result of a commit: the committed node or why this file was refused.
 pub type CommitOutcome = Result<NodeInfo>;
 
-fn new_upload_id() -> String {
+fn new_upload_id() -> UploadId {
     let mut bytes = [0u8; 16];
     rand::rng().fill_bytes(&mut bytes);
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    UploadId(bytes.iter().map(|b| format!("{b:02x}")).collect())
 }
 
-fn valid_upload_id(id: &str) -> bool {
-    id.len() == 32 && id.bytes().all(|b| b.is_ascii_hexdigit())
+fn valid_upload_id(id: &UploadId) -> bool {
+    id.0.len() == 32 && id.0.bytes().all(|b| b.is_ascii_hexdigit())
 }
 
 fn check_chunk_refs(chunks: &[ChunkRef], max: usize) -> Result<()> {
@@ -94,13 +96,13 @@ impl Service {
         // so it is read outside the write transaction, which stays short.
         let mut known = {
             let mut tx = self.meta().read().await?;
-            let mut known = tx.chunks_known_to_user(caller.user_id, &wanted).await?;
+            let mut known = tx.chunks_known_to_user(caller.user_id(), &wanted).await?;
             let rest: Vec<Vec<u8>> = wanted.iter().filter(|h| !known.contains(*h)).cloned().collect();
-            known.extend(tx.chunks_in_user_uploads(caller.user_id, now, &rest).await?);
+            known.extend(tx.chunks_in_user_uploads(caller.user_id(), now, &rest).await?);
             known
         };
         let mut tx = self.meta().write().await?;
-        let (open, _) = tx.open_uploads(caller.user_id, now).await?;
+        let (open, _) = tx.open_uploads(caller.user_id(), now).await?;
         if open >= self.config().max_open_uploads {
             let mut e = ServiceError::new(
                 ErrorCode::RateLimited,
@@ -109,7 +111,7 @@ impl Service {
             e.retry_after = Some(std::time::Duration::from_secs(60));
             return Err(e);
         }
-        tx.create_upload(&id, caller.user_id, now, expires_at).await?;
+        tx.create_upload(&id, caller.user_id(), now, expires_at).await?;
         tx.commit().await?;
         // A chunk the store lost or quarantined as damaged is asked for again, so the
         // caller's intact copy heals the store.
@@ -130,16 +132,17 @@ impl Service {
             .filter(|c| !known.contains(c.hash.as_bytes().as_slice()) && seen.insert(c.hash))
             .map(|c| c.hash)
             .collect();
-        Ok(UploadResponse { upload_id: id, missing, expires_at })
+        Ok(UploadResponse { upload_id: id.0, missing, expires_at })
     }
 
-    async fn own_upload(&self, tx: &mut Tx, caller: &Caller, upload_id: &str) -> Result<()> {
+    /// An upload session belongs to the user who opened it; anyone else's is "not found".
+    async fn own_upload(&self, tx: &mut Tx, caller: &Caller, upload_id: &UploadId) -> Result<()> {
         let gone = || ServiceError::new(ErrorCode::UploadNotFound, "no such upload session, or it expired");
         if !valid_upload_id(upload_id) {
             return Err(gone());
         }
         match tx.upload(upload_id).await? {
-            Some((user, expires)) if user == caller.user_id && expires > now_ms() => Ok(()),
+            Some((user, expires)) if user == caller.user_id() && expires > now_ms() => Ok(()),
             _ => Err(gone()),
         }
     }
@@ -150,7 +153,12 @@ impl Service {
     /// Race with the collector: the chunks are tied to the upload before their bytes are
     /// written (so the collector leaves them alone), and recorded as stored only after,
     /// re-checking that none was marked for collection in between.
-    pub async fn put_chunks(&self, caller: &Caller, upload_id: &str, chunks: Vec<(ChunkHash, Bytes)>) -> Result<()> {
+    pub async fn put_chunks(
+        &self,
+        caller: &Caller,
+        upload_id: &UploadId,
+        chunks: Vec<(ChunkHash, Bytes)>,
+    ) -> Result<()> {
         for (hash, data) in &chunks {
             if data.len() > MAX_CHUNK_SIZE {
                 return Err(ServiceError::new(
@@ -184,8 +192,8 @@ impl Service {
             if let Some(h) = tx.chunks_being_deleted(&keys).await?.iter().next() {
                 return Err(busy(h));
             }
-            // Bytes held by an upload session count towards the quota until the session
-            // is committed, aborted or expires.
+            // Bytes held by an upload session count towards its user's quota until the
+            // session is committed, aborted or expires.
             let already = tx.chunks_in_upload(upload_id, &keys).await?;
             let mut counted = HashSet::new();
             let new_bytes: i64 = chunks
@@ -193,7 +201,7 @@ impl Service {
                 .filter(|(h, _)| !already.contains(h.as_bytes().as_slice()) && counted.insert(*h))
                 .map(|(_, d)| d.len() as i64)
                 .sum();
-            self.ensure_room(&mut tx, caller, new_bytes, now_ms()).await?;
+            self.ensure_room(&mut tx, caller.user_id(), caller.home(), new_bytes, now_ms()).await?;
             tx.link_upload_chunks(upload_id, &keys).await?;
             tx.add_upload_bytes(upload_id, new_bytes).await?;
             tx.commit().await?;
@@ -225,7 +233,7 @@ impl Service {
     }
 
     /// Ends an upload session early (its chunks stay if a commit references them).
-    pub async fn abort_upload(&self, caller: &Caller, upload_id: &str) -> Result<()> {
+    pub async fn abort_upload(&self, caller: &Caller, upload_id: &UploadId) -> Result<()> {
         let mut tx = self.meta().write().await?;
         self.own_upload(&mut tx, caller, upload_id).await?;
         tx.delete_upload(upload_id).await?;
@@ -239,7 +247,7 @@ impl Service {
     pub async fn commit(
         &self,
         caller: &Caller,
-        upload_id: Option<&str>,
+        upload_id: Option<&UploadId>,
         files: Vec<CommitFile>,
         close_upload: bool,
     ) -> Result<Vec<CommitOutcome>> {
@@ -255,9 +263,9 @@ impl Service {
         }
         let now = now_ms();
         let mut tx = self.meta().write().await?;
-        // Every structural change of a namespace takes its lock first: one lock order
-        // for all writers, so PostgreSQL never has to break a deadlock.
-        tx.lock_namespace(caller.home_namespace_id).await?;
+        // Every structural change of a namespace takes its lock first, the caller's home
+        // before any other: one lock order for all writers.
+        tx.lock_namespace(caller.home()).await?;
         if let Some(id) = upload_id {
             self.own_upload(&mut tx, caller, id).await?;
         }
@@ -268,23 +276,32 @@ impl Service {
             // one refuses this file only, before anything was written for it.
             steps.push(self.commit_one(&mut tx, caller, &mut batch, file, now).await?);
         }
-        // New files are created together, with a few multi-row statements.
-        let created = tx.insert_files(caller.home_namespace_id, &batch.new_files, Some(caller.device_id), now).await?;
-        tx.add_node_count(caller.home_namespace_id, created.len() as i64).await?;
-        tx.append_journal_many(caller.home_namespace_id, change_name(ChangeKind::Created), &created, now).await?;
+        // New files are created together, a few multi-row statements per namespace.
+        let mut created = BTreeMap::new();
+        for (namespace, files) in std::mem::take(&mut batch.new_files) {
+            let nodes = tx.insert_files(namespace, &files, caller.device_id(), now).await?;
+            tx.add_node_count(namespace, nodes.len() as i64).await?;
+            tx.append_journal_many(namespace, change_name(ChangeKind::Created), &nodes, now).await?;
+            batch.touched.insert(namespace);
+            created.insert(namespace, nodes);
+        }
         let outcomes = steps
             .into_iter()
             .map(|step| match step {
                 Step::Done(outcome) => outcome,
-                Step::Created { index, path } => created
-                    .get(index)
+                Step::Created { namespace, index, path } => created
+                    .get(&namespace)
+                    .and_then(|nodes| nodes.get(index))
                     .map(|n| node_info(n, Some(path)))
                     .ok_or_else(|| ServiceError::new(ErrorCode::Internal, "a created file went missing")),
             })
             .collect();
-        let committed_bytes = batch.used_delta;
+        let committed_bytes = batch.used_delta();
+        let touched = batch.touched.clone();
         let changed = batch.finish(&mut tx, caller, now).await?;
-        self.check_node_limit(&mut tx, caller.home_namespace_id).await?;
+        for namespace in &touched {
+            self.check_node_limit(&mut tx, *namespace).await?;
+        }
         match (upload_id, close_upload) {
             // Committed chunks are held by their references now; the rest are released.
             (Some(id), true) => tx.delete_upload(id).await?,
@@ -294,7 +311,7 @@ impl Service {
         }
         tx.commit().await?;
         if changed {
-            self.notify(&[caller.home_namespace_id]);
+            self.notify(&touched.into_iter().collect::<Vec<_>>());
         }
         Ok(outcomes)
     }
@@ -307,24 +324,24 @@ impl Service {
             set.into_iter().map(|h| h.to_vec()).collect()
         };
         let sizes = tx.chunk_sizes(&all).await?;
-        let mut allowed = tx.chunks_known_to_user(caller.user_id, &all).await?;
+        let mut allowed = tx.chunks_known_to_user(caller.user_id(), &all).await?;
         let rest: Vec<Vec<u8>> = all.iter().filter(|h| !allowed.contains(*h)).cloned().collect();
         if !rest.is_empty() {
             // Chunks the caller sent in this or another of their live upload sessions.
-            allowed.extend(tx.chunks_in_user_uploads(caller.user_id, now, &rest).await?);
+            allowed.extend(tx.chunks_in_user_uploads(caller.user_id(), now, &rest).await?);
         }
-        let user = tx.user_by_id(caller.user_id).await?.ok_or_else(|| ServiceError::not_found("user"))?;
         Ok(Batch {
             sizes,
             allowed,
-            quota: user.quota_bytes,
-            used: user.used_bytes,
-            used_delta: 0,
+            owners: HashMap::new(),
+            quotas: HashMap::new(),
+            locked: BTreeSet::from([caller.home()]),
+            touched: BTreeSet::new(),
             folders: HashMap::new(),
             refs: HashMap::new(),
             granted: HashSet::new(),
             committed: 0,
-            new_files: Vec::new(),
+            new_files: BTreeMap::new(),
             planned: HashSet::new(),
         })
     }
@@ -390,14 +407,18 @@ impl Service {
             ancestor = a.parent();
         }
         // Every check comes before the first write, so a refused file leaves nothing behind.
+        // The access checkpoint: the file goes where its parent path leads, if the
+        // caller may write there.
         let parent = match batch.folders.get(&parent_path) {
             Some(p) => p.clone(),
             None => {
-                let p = match self.resolve(tx, caller, &parent_path).await {
-                    Ok(p) if p.is_folder => Some(p),
-                    Ok(_) => refuse!(ServiceError::new(ErrorCode::NotAFolder, format!("'{parent_path}' is a file"))),
-                    Err(e) if e.code == ErrorCode::NotFound => None,
-                    Err(e) if e.code == ErrorCode::NotAFolder || e.code == ErrorCode::InvalidName => refuse!(e),
+                let p = match self.locate(tx, caller, &parent_path, Permission::Write).await {
+                    Ok(Located { node, missing, .. }) if missing.is_empty() && node.is_folder => Some(node),
+                    Ok(Located { node, missing, .. }) if missing.is_empty() || !node.is_folder => {
+                        refuse!(ServiceError::new(ErrorCode::NotAFolder, format!("'{parent_path}' is a file")))
+                    }
+                    Ok(_) => None,
+                    Err(e) if refusable(e.code) => refuse!(e),
                     Err(e) => return Err(e),
                 };
                 batch.folders.insert(parent_path.clone(), p.clone());
@@ -405,7 +426,7 @@ impl Service {
             }
         };
         let existing = match &parent {
-            Some(p) => tx.child(caller.home_namespace_id, p.id, &name.collision_key()).await?,
+            Some(p) => tx.child(p.namespace_id, p.id, &name.collision_key()).await?,
             None => None,
         };
         // Lock the file's row, then look again: a concurrent commit of the same base
@@ -426,19 +447,30 @@ impl Service {
                 return Ok(Step::Done(Ok(node_info(n, Some(path.to_string())))));
             }
         }
-        // Every revision is kept, so each one counts in full; past the quota, the oldest
-        // old versions make room first.
+        // Every revision is kept, so each one counts in full, against the quota of the
+        // namespace's owner; past it, the oldest old versions make room first.
         let growth = size;
-        if let Some(quota) = batch.quota
+        let namespace = match (&existing, &parent) {
+            (Some(n), _) => n.namespace_id,
+            (None, Some(p)) => p.namespace_id,
+            // Folders still to be made go where the walk ended (`ensure_folders` below).
+            (None, None) => self.locate(tx, caller, &parent_path, Permission::Write).await?.node.namespace_id,
+        };
+        batch.lock(tx, namespace).await?;
+        let owner = batch.owner_of(tx, namespace).await?;
+        let quota = batch.quota_of(tx, owner).await?;
+        if let Some(limit) = quota.limit
             && growth > 0
-            && batch.used + batch.used_delta + growth > quota
+            && quota.used + quota.delta + growth > limit
         {
-            let over = batch.used + batch.used_delta + growth - quota;
-            batch.used -= self.thin_versions(tx, caller.user_id, caller.home_namespace_id, over, now).await?;
-            if batch.used + batch.used_delta + growth > quota {
+            let over = quota.used + quota.delta + growth - limit;
+            let freed = self.thin_versions(tx, owner, namespace, over, now).await?;
+            let quota = batch.quota_of(tx, owner).await?;
+            quota.used -= freed;
+            if quota.used + quota.delta + growth > limit {
                 refuse!(ServiceError::new(
                     ErrorCode::QuotaExceeded,
-                    format!("this needs {growth} more bytes; {} of {quota} are used", batch.used + batch.used_delta),
+                    format!("this needs {growth} more bytes; {} of {limit} are used", quota.used + quota.delta),
                 ));
             }
         }
@@ -461,8 +493,9 @@ impl Service {
                 };
                 batch.planned.insert(key);
                 batch.folders.remove(&path);
-                batch.account(hashes, size);
-                batch.new_files.push(NewFile {
+                batch.account(owner, hashes, size);
+                let files = batch.new_files.entry(parent.namespace_id).or_default();
+                files.push(NewFile {
                     parent_id: parent.id,
                     name: name.as_str().to_owned(),
                     name_key: name.collision_key(),
@@ -471,11 +504,12 @@ impl Service {
                     manifest: manifest.encode(),
                     mtime: file.mtime,
                 });
-                return Ok(Step::Created { index: batch.new_files.len() - 1, path: path.to_string() });
+                let index = files.len() - 1;
+                return Ok(Step::Created { namespace: parent.namespace_id, index, path: path.to_string() });
             }
         };
         let rev = tx
-            .insert_revision(node.id, size, content_hash.as_bytes(), &manifest.encode(), Some(caller.device_id), now)
+            .insert_revision(node.id, size, content_hash.as_bytes(), &manifest.encode(), caller.device_id(), now)
             .await?;
         if !tx
             .set_current_revision(node.id, node.current_rev, rev, size, content_hash.as_bytes(), file.mtime, now)
@@ -492,7 +526,8 @@ impl Service {
             ..node.clone()
         };
         tx.append_journal(change_name(ChangeKind::Modified), &updated, now).await?;
-        batch.account(hashes, size);
+        batch.touched.insert(updated.namespace_id);
+        batch.account(owner, hashes, size);
         Ok(Step::Done(Ok(node_info(&updated, Some(path.to_string())))))
     }
 }
@@ -501,8 +536,8 @@ impl Service {
 enum Step {
     /// Finished: committed as a new revision, or refused.
     Done(CommitOutcome),
-    /// A new file, created with the others at the end of the commit.
-    Created { index: usize, path: String },
+    /// A new file, created with the others of its namespace at the end of the commit.
+    Created { namespace: NamespaceId, index: usize, path: String },
 }
 
 /// The case-insensitive key of a path, as the unique index sees it.
@@ -510,33 +545,88 @@ fn path_key(path: &RemotePath) -> String {
     path.names().iter().map(|n| format!("/{}", n.collision_key())).collect()
 }
 
+/// Whether a path's problem refuses one file of a commit (rather than the commit).
+fn refusable(code: ErrorCode) -> bool {
+    matches!(code, ErrorCode::NotAFolder | ErrorCode::InvalidName | ErrorCode::ReadOnly | ErrorCode::Forbidden)
+}
+
+/// One quota owner's figures during a commit.
+#[derive(Debug, Clone, Copy)]
+struct Quota {
+    limit: Option<i64>,
+    used: i64,
+    /// Bytes this commit adds.
+    delta: i64,
+}
+
 /// What one commit request learned and owes, shared by its files: chunk facts looked up
-/// once, resolved folders, and the reference counts, chunk grants and quota usage that
-/// are written once at the end.
+/// once, resolved folders, namespace owners and their quotas, and the reference counts,
+/// chunk grants and quota usage that are written once at the end.
 struct Batch {
     sizes: HashMap<Vec<u8>, i64>,
     allowed: HashSet<Vec<u8>>,
-    quota: Option<i64>,
-    used: i64,
-    used_delta: i64,
+    /// Each namespace's owner, whose quota its files count against.
+    owners: HashMap<NamespaceId, UserId>,
+    quotas: HashMap<UserId, Quota>,
+    /// Namespaces whose write lock this transaction holds.
+    locked: BTreeSet<NamespaceId>,
+    /// Namespaces this commit changed.
+    touched: BTreeSet<NamespaceId>,
     folders: HashMap<RemotePath, Option<NodeRecord>>,
     refs: HashMap<Vec<u8>, i64>,
     granted: HashSet<Vec<u8>>,
     committed: u64,
-    /// New files, created together at the end.
-    new_files: Vec<NewFile>,
+    /// New files by namespace, created together at the end.
+    new_files: BTreeMap<NamespaceId, Vec<NewFile>>,
     /// Path keys of those new files.
     planned: HashSet<String>,
 }
 
 impl Batch {
+    /// Takes a namespace's write lock once per commit.
+    async fn lock(&mut self, tx: &mut Tx, namespace: NamespaceId) -> Result<()> {
+        if self.locked.insert(namespace) {
+            tx.lock_namespace(namespace).await?;
+        }
+        Ok(())
+    }
+
+    async fn owner_of(&mut self, tx: &mut Tx, namespace: NamespaceId) -> Result<UserId> {
+        if let Some(owner) = self.owners.get(&namespace) {
+            return Ok(*owner);
+        }
+        let owner = tx
+            .namespace_owner(namespace)
+            .await?
+            .ok_or_else(|| ServiceError::new(ErrorCode::Internal, format!("namespace {namespace} has no owner")))?;
+        self.owners.insert(namespace, owner);
+        Ok(owner)
+    }
+
+    async fn quota_of(&mut self, tx: &mut Tx, owner: UserId) -> Result<&mut Quota> {
+        Ok(match self.quotas.entry(owner) {
+            std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+            std::collections::hash_map::Entry::Vacant(e) => {
+                let user = tx.user_by_id(owner).await?.ok_or_else(|| ServiceError::not_found("user"))?;
+                e.insert(Quota { limit: user.quota_bytes, used: user.used_bytes, delta: 0 })
+            }
+        })
+    }
+
+    /// Bytes this commit adds, over all owners.
+    fn used_delta(&self) -> i64 {
+        self.quotas.values().map(|q| q.delta).sum()
+    }
+
     /// Counts a committed file's chunk references, grants and quota growth.
-    fn account(&mut self, hashes: Vec<Vec<u8>>, growth: i64) {
+    fn account(&mut self, owner: UserId, hashes: Vec<Vec<u8>>, growth: i64) {
         for h in hashes {
             *self.refs.entry(h.clone()).or_default() += 1;
             self.granted.insert(h);
         }
-        self.used_delta += growth;
+        if let Some(q) = self.quotas.get_mut(&owner) {
+            q.delta += growth;
+        }
         self.committed += 1;
     }
 
@@ -552,10 +642,13 @@ impl Batch {
                 return Err(ServiceError::new(ErrorCode::Busy, "a chunk is being collected; retry the commit"));
             }
         }
+        // The writer now holds a file with these chunks (dedup privacy is per user).
         let granted: Vec<Vec<u8>> = self.granted.into_iter().collect();
-        tx.grant_user_chunks(caller.user_id, &granted).await?;
-        if self.used_delta != 0 {
-            tx.add_used_bytes(caller.user_id, self.used_delta).await?;
+        tx.grant_user_chunks(caller.user_id(), &granted).await?;
+        for (owner, quota) in &self.quotas {
+            if quota.delta != 0 {
+                tx.add_used_bytes(*owner, quota.delta).await?;
+            }
         }
         metrics::counter!("coffer_commits_total").increment(self.committed);
         Ok(self.committed > 0)

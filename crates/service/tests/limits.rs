@@ -39,7 +39,7 @@ async fn old_versions_count_and_the_oldest_make_room() {
     for env in envs(ServiceConfig::default()).await {
         let s = &env.service;
         let alice = caller(s, "alice").await;
-        s.set_quota("alice", Some(2 * 1024 * 1024)).await.expect("quota");
+        s.admin_service().set_quota("alice", Some(2 * 1024 * 1024)).await.expect("quota");
         let mut rev = None;
         // Ten 600 KiB versions of one file under a 2 MiB quota.
         for i in 0..10u8 {
@@ -58,7 +58,13 @@ async fn old_versions_count_and_the_oldest_make_room() {
         let big = vec![1u8; 3 * 1024 * 1024];
         let refs = vec![ChunkRef { hash: ChunkHash::of(&big), size: big.len() as u32 }];
         let up = s.begin_upload(&alice, &refs).await.expect("begin");
-        let refused = s.put_chunks(&alice, &up.upload_id, vec![(ChunkHash::of(&big), Bytes::from(big))]).await;
+        let refused = s
+            .put_chunks(
+                &alice,
+                &coffer_core::UploadId(up.upload_id.clone()),
+                vec![(ChunkHash::of(&big), Bytes::from(big))],
+            )
+            .await;
         assert_eq!(refused.expect_err("over quota").code, ErrorCode::QuotaExceeded);
         assert_eq!(s.versions(&alice, "/f.bin").await.expect("versions").len(), 3);
     }
@@ -70,22 +76,22 @@ async fn uncommitted_upload_bytes_count_and_sessions_are_capped() {
     for env in envs(config.clone()).await {
         let s = &env.service;
         let alice = caller(s, "alice").await;
-        s.set_quota("alice", Some(1024 * 1024)).await.expect("quota");
+        s.admin_service().set_quota("alice", Some(1024 * 1024)).await.expect("quota");
         let pieces: Vec<Vec<u8>> = (0..3u8).map(|i| vec![i; 400 * KIB]).collect();
         let refs: Vec<ChunkRef> =
             pieces.iter().map(|p| ChunkRef { hash: ChunkHash::of(p), size: p.len() as u32 }).collect();
         let up = s.begin_upload(&alice, &refs).await.expect("begin");
         let send = |p: &Vec<u8>| vec![(ChunkHash::of(p), Bytes::copy_from_slice(p))];
-        s.put_chunks(&alice, &up.upload_id, send(&pieces[0])).await.expect("first");
-        s.put_chunks(&alice, &up.upload_id, send(&pieces[1])).await.expect("second");
+        s.put_chunks(&alice, &coffer_core::UploadId(up.upload_id.clone()), send(&pieces[0])).await.expect("first");
+        s.put_chunks(&alice, &coffer_core::UploadId(up.upload_id.clone()), send(&pieces[1])).await.expect("second");
         // Sending the same chunk again costs nothing more.
-        s.put_chunks(&alice, &up.upload_id, send(&pieces[1])).await.expect("again");
-        let third = s.put_chunks(&alice, &up.upload_id, send(&pieces[2])).await;
+        s.put_chunks(&alice, &coffer_core::UploadId(up.upload_id.clone()), send(&pieces[1])).await.expect("again");
+        let third = s.put_chunks(&alice, &coffer_core::UploadId(up.upload_id.clone()), send(&pieces[2])).await;
         assert_eq!(third.expect_err("held bytes count").code, ErrorCode::QuotaExceeded);
         // Aborting the session gives the room back.
-        s.abort_upload(&alice, &up.upload_id).await.expect("abort");
+        s.abort_upload(&alice, &coffer_core::UploadId(up.upload_id.clone())).await.expect("abort");
         let up = s.begin_upload(&alice, &refs).await.expect("begin");
-        s.put_chunks(&alice, &up.upload_id, send(&pieces[2])).await.expect("room again");
+        s.put_chunks(&alice, &coffer_core::UploadId(up.upload_id.clone()), send(&pieces[2])).await.expect("room again");
         // At most three sessions open at once.
         s.begin_upload(&alice, &refs).await.expect("second session");
         s.begin_upload(&alice, &refs).await.expect("third session");
@@ -119,9 +125,12 @@ async fn files_per_account_are_capped_and_manifests_cannot_be_padded() {
             tiny.iter().map(|p| ChunkRef { hash: ChunkHash::of(p), size: p.len() as u32 }).collect();
         let up = s.begin_upload(&bob, &refs).await.expect("begin");
         let chunks = tiny.iter().map(|p| (ChunkHash::of(p), Bytes::copy_from_slice(p))).collect();
-        s.put_chunks(&bob, &up.upload_id, chunks).await.expect("put");
+        s.put_chunks(&bob, &coffer_core::UploadId(up.upload_id.clone()), chunks).await.expect("put");
         let file = CommitFile { path: "/padded".into(), parent_rev: None, mtime: None, chunks: refs };
-        let refused = s.commit(&bob, Some(&up.upload_id), vec![file], true).await.expect_err("padded manifest");
+        let refused = s
+            .commit(&bob, Some(&coffer_core::UploadId(up.upload_id.clone())), vec![file], true)
+            .await
+            .expect_err("padded manifest");
         assert_eq!(refused.code, ErrorCode::BadRequest);
     }
 }
@@ -212,7 +221,7 @@ async fn a_huge_restore_tells_every_item_in_order_in_short_transactions() {
             }
         }
         let big = s.trash_list(&alice).await.expect("trash").into_iter().find(|e| e.original_path == "/big");
-        let big = big.expect("/big in the trash").node.id;
+        let big = coffer_core::NodeId(big.expect("/big in the trash").node.id);
         let restore = {
             let s = s.clone();
             let alice = alice.clone();
@@ -236,7 +245,7 @@ async fn a_huge_restore_tells_every_item_in_order_in_short_transactions() {
         let mut seen = std::collections::HashSet::new();
         for (id, parent, name) in &told {
             if let Some(p) = parent
-                && *id != big
+                && *id != big.get()
             {
                 assert!(seen.contains(p), "{name} told of before its folder");
             }

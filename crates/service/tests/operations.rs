@@ -85,7 +85,9 @@ async fn abandoned_uploads_expire_and_only_dead_chunks_are_collected() {
         let orphan = b"orphan bytes".to_vec();
         let oh = ChunkHash::of(&orphan);
         let up = s.begin_upload(&alice, &[ChunkRef { hash: oh, size: orphan.len() as u32 }]).await.expect("begin");
-        s.put_chunks(&alice, &up.upload_id, vec![(oh, Bytes::from(orphan))]).await.expect("put");
+        s.put_chunks(&alice, &coffer_core::UploadId(up.upload_id.clone()), vec![(oh, Bytes::from(orphan))])
+            .await
+            .expect("put");
         assert_eq!(stored_chunks(env.dir.path()), 2);
         let early = s.run_maintenance().await.expect("maintenance");
         assert_eq!(early.chunks_collected, 0, "a live upload's chunk was collected");
@@ -95,12 +97,13 @@ async fn abandoned_uploads_expire_and_only_dead_chunks_are_collected() {
         assert_eq!((r.uploads_expired, r.chunks_collected), (2, 1));
         assert_eq!(stored_chunks(env.dir.path()), 1);
         // The expired upload cannot be used any more.
-        let err = s.put_chunks(&alice, &up.upload_id, vec![]).await.expect_err("expired");
+        let err =
+            s.put_chunks(&alice, &coffer_core::UploadId(up.upload_id.clone()), vec![]).await.expect_err("expired");
         assert_eq!(err.code, ErrorCode::UploadNotFound);
 
         // The committed file still reads back.
         let content = s.open_file(&alice, "/kept.txt", None).await.expect("open");
-        assert_eq!(content.rev, kept.rev.expect("rev"));
+        assert_eq!(content.rev.get(), kept.rev.expect("rev"));
 
         // Two versions share nothing; purging the file frees both chunks.
         put(s, &alice, "/kept.txt", b"second version", kept.rev).await.expect("v2");
@@ -163,9 +166,13 @@ async fn damaged_chunks_are_asked_for_again_and_heal() {
             .await
             .expect("begin");
         assert_eq!(up.missing, vec![ChunkHash::of(&data)]);
-        s.put_chunks(&alice, &up.upload_id, vec![(ChunkHash::of(&data), Bytes::from(data.clone()))])
-            .await
-            .expect("heal");
+        s.put_chunks(
+            &alice,
+            &coffer_core::UploadId(up.upload_id.clone()),
+            vec![(ChunkHash::of(&data), Bytes::from(data.clone()))],
+        )
+        .await
+        .expect("heal");
         assert_eq!(s.read_chunk(&alice, &ChunkHash::of(&data)).await.expect("healed").as_ref(), data.as_slice());
     }
 }
@@ -205,16 +212,20 @@ async fn a_chunk_marked_for_collection_is_never_committed_and_collection_resumes
         assert_eq!(out[0].as_ref().expect_err("refused").code, ErrorCode::MissingChunks);
         // Uploading it meanwhile is told to retry.
         let up = s.begin_upload(&alice, &chunks).await.expect("begin");
-        let busy = s.put_chunks(&alice, &up.upload_id, vec![(hash, Bytes::from(data.clone()))]).await;
+        let busy = s
+            .put_chunks(&alice, &coffer_core::UploadId(up.upload_id.clone()), vec![(hash, Bytes::from(data.clone()))])
+            .await;
         assert_eq!(busy.expect_err("busy").code, ErrorCode::Busy);
         // The next pass finishes the interrupted collection; then the upload works.
         let r = s.run_maintenance().await.expect("maintenance");
         assert!(r.chunks_collected >= 1, "{r:?}");
-        s.put_chunks(&alice, &up.upload_id, vec![(hash, Bytes::from(data.clone()))]).await.expect("put after");
+        s.put_chunks(&alice, &coffer_core::UploadId(up.upload_id.clone()), vec![(hash, Bytes::from(data.clone()))])
+            .await
+            .expect("put after");
         let out = s
             .commit(
                 &alice,
-                Some(&up.upload_id),
+                Some(&coffer_core::UploadId(up.upload_id.clone())),
                 vec![CommitFile { path: "/g".into(), parent_rev: None, mtime: None, chunks }],
                 true,
             )
@@ -222,7 +233,9 @@ async fn a_chunk_marked_for_collection_is_never_committed_and_collection_resumes
             .expect("commit");
         assert!(out[0].is_ok(), "{:?}", out[0]);
         // The commit closed the session.
-        let closed = s.put_chunks(&alice, &up.upload_id, vec![(hash, Bytes::from(data.clone()))]).await;
+        let closed = s
+            .put_chunks(&alice, &coffer_core::UploadId(up.upload_id.clone()), vec![(hash, Bytes::from(data.clone()))])
+            .await;
         assert_eq!(closed.expect_err("closed").code, ErrorCode::UploadNotFound);
         assert_eq!(s.read_chunk(&alice, &hash).await.expect("read").as_ref(), data.as_slice());
         meta.close().await;
@@ -240,17 +253,17 @@ async fn one_commit_mixes_new_modified_and_refused_files() {
         let refs: Vec<ChunkRef> = datas.iter().flat_map(|d| chunk(d)).collect();
         let up = s.begin_upload(&alice, &refs).await.expect("begin");
         let chunks = datas.iter().map(|d| (ChunkHash::of(d), Bytes::copy_from_slice(d))).collect();
-        s.put_chunks(&alice, &up.upload_id, chunks).await.expect("put");
+        s.put_chunks(&alice, &coffer_core::UploadId(up.upload_id.clone()), chunks).await.expect("put");
         let file = |path: &str, parent_rev: Option<i64>, data: &[u8]| CommitFile {
             path: path.into(),
-            parent_rev,
+            parent_rev: parent_rev.map(coffer_core::RevisionId),
             mtime: Some(7),
             chunks: chunk(data),
         };
         let out = s
             .commit(
                 &alice,
-                Some(&up.upload_id),
+                Some(&coffer_core::UploadId(up.upload_id.clone())),
                 vec![
                     file("/docs/old.txt", old.rev, b"v2"),
                     file("/docs/new/one.txt", None, b"new one"),

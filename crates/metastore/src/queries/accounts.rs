@@ -1,11 +1,13 @@
 //! Users, devices (per-device tokens), settings.
 
+use coffer_core::{DeviceId, NamespaceId, UserId};
+
 use crate::db::{DbRow, Tx};
 use crate::{MetaError, args};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UserRecord {
-    pub id: i64,
+    pub id: UserId,
     pub name: String,
     pub password_hash: String,
     pub is_admin: bool,
@@ -13,21 +15,21 @@ pub struct UserRecord {
     pub used_bytes: i64,
     /// Files and folders in the user's own tree, trash included.
     pub node_count: i64,
-    pub home_namespace_id: i64,
+    pub home_namespace_id: NamespaceId,
     pub created_at: i64,
 }
 
 impl UserRecord {
     fn from_row(r: &DbRow) -> Result<Self, MetaError> {
         Ok(Self {
-            id: r.i64("id")?,
+            id: r.id("id")?,
             name: r.text("name")?,
             password_hash: r.text("password_hash")?,
             is_admin: r.bool("is_admin")?,
             quota_bytes: r.opt_i64("quota_bytes")?,
             used_bytes: r.i64("used_bytes")?,
             node_count: r.i64("node_count")?,
-            home_namespace_id: r.opt_i64("home_namespace_id")?.unwrap_or(0),
+            home_namespace_id: NamespaceId(r.opt_i64("home_namespace_id")?.unwrap_or(0)),
             created_at: r.i64("created_at")?,
         })
     }
@@ -35,8 +37,8 @@ impl UserRecord {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DeviceRecord {
-    pub id: i64,
-    pub user_id: i64,
+    pub id: DeviceId,
+    pub user_id: UserId,
     pub name: String,
     pub created_at: i64,
     pub last_seen_at: i64,
@@ -47,8 +49,8 @@ pub struct DeviceRecord {
 impl DeviceRecord {
     fn from_row(r: &DbRow) -> Result<Self, MetaError> {
         Ok(Self {
-            id: r.i64("id")?,
-            user_id: r.i64("user_id")?,
+            id: r.id("id")?,
+            user_id: r.id("user_id")?,
             name: r.text("name")?,
             created_at: r.i64("created_at")?,
             last_seen_at: r.i64("last_seen_at")?,
@@ -114,11 +116,11 @@ impl Tx {
                 args![name, password_hash, is_admin, quota_bytes, now],
             )
             .await?
-            .i64("id")?;
+            .id::<UserId>("id")?;
         let ns = self
             .one("INSERT INTO namespaces (kind, created_at) VALUES ('home', $1) RETURNING id", args![now])
             .await?
-            .i64("id")?;
+            .id::<NamespaceId>("id")?;
         let root = self
             .one(
                 "INSERT INTO nodes (namespace_id, parent_id, name, name_key, is_folder, modified_at) \
@@ -137,7 +139,7 @@ impl Tx {
         self.user_by_id(user_id).await?.ok_or(MetaError::NotFound)
     }
 
-    pub async fn user_by_id(&mut self, id: i64) -> Result<Option<UserRecord>, MetaError> {
+    pub async fn user_by_id(&mut self, id: UserId) -> Result<Option<UserRecord>, MetaError> {
         self.row(select_users!("WHERE id = $1"), args![id]).await?.map(|r| UserRecord::from_row(&r)).transpose()
     }
 
@@ -149,18 +151,18 @@ impl Tx {
         self.rows(select_users!("ORDER BY name"), vec![]).await?.iter().map(UserRecord::from_row).collect()
     }
 
-    pub async fn set_quota(&mut self, user_id: i64, quota: Option<i64>) -> Result<bool, MetaError> {
+    pub async fn set_quota(&mut self, user_id: UserId, quota: Option<i64>) -> Result<bool, MetaError> {
         Ok(self.exec("UPDATE users SET quota_bytes = $1 WHERE id = $2", args![quota, user_id]).await? == 1)
     }
 
-    pub async fn add_used_bytes(&mut self, user_id: i64, delta: i64) -> Result<(), MetaError> {
+    pub async fn add_used_bytes(&mut self, user_id: UserId, delta: i64) -> Result<(), MetaError> {
         self.exec("UPDATE users SET used_bytes = used_bytes + $1 WHERE id = $2", args![delta, user_id]).await?;
         Ok(())
     }
 
     /// Counts files and folders created (positive) or removed for good (negative) in a
     /// namespace against its owner.
-    pub async fn add_node_count(&mut self, namespace_id: i64, delta: i64) -> Result<(), MetaError> {
+    pub async fn add_node_count(&mut self, namespace_id: NamespaceId, delta: i64) -> Result<(), MetaError> {
         if delta != 0 {
             self.exec(
                 "UPDATE users SET node_count = node_count + $1 WHERE home_namespace_id = $2",
@@ -173,7 +175,7 @@ impl Tx {
 
     pub async fn create_device(
         &mut self,
-        user_id: i64,
+        user_id: UserId,
         name: &str,
         token_hash: &[u8],
         expires_at: Option<i64>,
@@ -197,7 +199,7 @@ impl Tx {
             .transpose()
     }
 
-    pub async fn list_devices(&mut self, user_id: i64) -> Result<Vec<DeviceRecord>, MetaError> {
+    pub async fn list_devices(&mut self, user_id: UserId) -> Result<Vec<DeviceRecord>, MetaError> {
         self.rows(select_devices!("WHERE user_id = $1 AND revoked_at IS NULL ORDER BY id"), args![user_id])
             .await?
             .iter()
@@ -205,13 +207,13 @@ impl Tx {
             .collect()
     }
 
-    pub async fn touch_device(&mut self, id: i64, now: i64) -> Result<(), MetaError> {
+    pub async fn touch_device(&mut self, id: DeviceId, now: i64) -> Result<(), MetaError> {
         self.exec("UPDATE devices SET last_seen_at = $1 WHERE id = $2", args![now, id]).await?;
         Ok(())
     }
 
     /// Revokes one of the user's devices; false when the user has no such live device.
-    pub async fn revoke_device(&mut self, user_id: i64, device_id: i64, now: i64) -> Result<bool, MetaError> {
+    pub async fn revoke_device(&mut self, user_id: UserId, device_id: DeviceId, now: i64) -> Result<bool, MetaError> {
         Ok(self
             .exec(
                 "UPDATE devices SET revoked_at = $1 WHERE id = $2 AND user_id = $3 AND revoked_at IS NULL",

@@ -7,6 +7,8 @@
 
 use std::collections::HashSet;
 
+use coffer_core::{UploadId, UserId};
+
 use crate::db::{Arg, Tx, placeholders};
 use crate::queries::IN_BATCH;
 use crate::{MetaError, args};
@@ -37,7 +39,7 @@ impl Tx {
     /// holds in a file: the only ones the server may admit to having.
     pub async fn chunks_known_to_user(
         &mut self,
-        user_id: i64,
+        user_id: UserId,
         hashes: &[Vec<u8>],
     ) -> Result<HashSet<Vec<u8>>, MetaError> {
         self.hashes_matching(
@@ -52,7 +54,7 @@ impl Tx {
     /// Of `hashes`, those uploaded in `upload_id` and still stored.
     pub async fn chunks_in_upload(
         &mut self,
-        upload_id: &str,
+        upload_id: &UploadId,
         hashes: &[Vec<u8>],
     ) -> Result<HashSet<Vec<u8>>, MetaError> {
         self.hashes_matching(
@@ -76,7 +78,7 @@ impl Tx {
     /// until the upload commits or expires.
     pub async fn record_uploaded_chunk(
         &mut self,
-        upload_id: &str,
+        upload_id: &UploadId,
         hash: &[u8],
         size: i64,
         stored_size: i64,
@@ -122,7 +124,7 @@ impl Tx {
 
     /// Ties chunks to an upload session before their bytes are written: the collector
     /// leaves alone any chunk an upload holds.
-    pub async fn link_upload_chunks(&mut self, upload_id: &str, hashes: &[Vec<u8>]) -> Result<(), MetaError> {
+    pub async fn link_upload_chunks(&mut self, upload_id: &UploadId, hashes: &[Vec<u8>]) -> Result<(), MetaError> {
         for batch in hashes.chunks(IN_BATCH) {
             let links = (0..batch.len()).map(|i| format!("($1, ${})", i + 2)).collect::<Vec<_>>().join(", ");
             let sql = format!(
@@ -159,7 +161,7 @@ impl Tx {
     }
 
     /// Remembers that `user_id` holds these chunks (dedup privacy).
-    pub async fn grant_user_chunks(&mut self, user_id: i64, hashes: &[Vec<u8>]) -> Result<(), MetaError> {
+    pub async fn grant_user_chunks(&mut self, user_id: UserId, hashes: &[Vec<u8>]) -> Result<(), MetaError> {
         for batch in hashes.chunks(IN_BATCH) {
             let values = (0..batch.len()).map(|i| format!("($1, ${})", i + 2)).collect::<Vec<_>>().join(", ");
             let sql = format!(
@@ -172,7 +174,13 @@ impl Tx {
         Ok(())
     }
 
-    pub async fn create_upload(&mut self, id: &str, user_id: i64, now: i64, expires_at: i64) -> Result<(), MetaError> {
+    pub async fn create_upload(
+        &mut self,
+        id: &UploadId,
+        user_id: UserId,
+        now: i64,
+        expires_at: i64,
+    ) -> Result<(), MetaError> {
         self.exec(
             "INSERT INTO uploads (id, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)",
             args![id, user_id, now, expires_at],
@@ -182,22 +190,22 @@ impl Tx {
     }
 
     /// `(user_id, expires_at)` of an upload session.
-    pub async fn upload(&mut self, id: &str) -> Result<Option<(i64, i64)>, MetaError> {
+    pub async fn upload(&mut self, id: &UploadId) -> Result<Option<(UserId, i64)>, MetaError> {
         self.row("SELECT user_id, expires_at FROM uploads WHERE id = $1", args![id])
             .await?
-            .map(|r| Ok((r.i64("user_id")?, r.i64("expires_at")?)))
+            .map(|r| Ok((r.id("user_id")?, r.i64("expires_at")?)))
             .transpose()
     }
 
     /// Counts bytes sent to an upload session (they count towards the quota while the
     /// session holds them).
-    pub async fn add_upload_bytes(&mut self, id: &str, bytes: i64) -> Result<(), MetaError> {
+    pub async fn add_upload_bytes(&mut self, id: &UploadId, bytes: i64) -> Result<(), MetaError> {
         self.exec("UPDATE uploads SET bytes = bytes + $1 WHERE id = $2", args![bytes, id]).await?;
         Ok(())
     }
 
     /// Like [`Tx::add_upload_bytes`], never below zero.
-    pub async fn add_upload_bytes_floor(&mut self, id: &str, bytes: i64) -> Result<(), MetaError> {
+    pub async fn add_upload_bytes_floor(&mut self, id: &UploadId, bytes: i64) -> Result<(), MetaError> {
         self.exec(
             "UPDATE uploads SET bytes = CASE WHEN bytes + $1 < 0 THEN 0 ELSE bytes + $1 END WHERE id = $2",
             args![bytes, id],
@@ -207,7 +215,7 @@ impl Tx {
     }
 
     /// `(sessions, bytes)` of a user's live upload sessions.
-    pub async fn open_uploads(&mut self, user_id: i64, now: i64) -> Result<(i64, i64), MetaError> {
+    pub async fn open_uploads(&mut self, user_id: UserId, now: i64) -> Result<(i64, i64), MetaError> {
         let r = self
             .one(
                 "SELECT COUNT(*) AS n, CAST(COALESCE(SUM(bytes), 0) AS BIGINT) AS bytes FROM uploads \
@@ -218,17 +226,17 @@ impl Tx {
         Ok((r.i64("n")?, r.i64("bytes")?))
     }
 
-    pub async fn delete_upload(&mut self, id: &str) -> Result<(), MetaError> {
+    pub async fn delete_upload(&mut self, id: &UploadId) -> Result<(), MetaError> {
         self.exec("DELETE FROM upload_chunks WHERE upload_id = $1", args![id]).await?;
         self.exec("DELETE FROM uploads WHERE id = $1", args![id]).await?;
         Ok(())
     }
 
-    pub async fn expired_uploads(&mut self, now: i64, limit: i64) -> Result<Vec<String>, MetaError> {
+    pub async fn expired_uploads(&mut self, now: i64, limit: i64) -> Result<Vec<UploadId>, MetaError> {
         self.rows("SELECT id FROM uploads WHERE expires_at < $1 ORDER BY expires_at LIMIT $2", args![now, limit])
             .await?
             .iter()
-            .map(|r| r.text("id"))
+            .map(|r| r.text("id").map(UploadId))
             .collect()
     }
 
@@ -293,7 +301,7 @@ impl Tx {
     /// user's own bytes, so admitting to them reveals nothing).
     pub async fn chunks_in_user_uploads(
         &mut self,
-        user_id: i64,
+        user_id: UserId,
         now: i64,
         hashes: &[Vec<u8>],
     ) -> Result<HashSet<Vec<u8>>, MetaError> {

@@ -4,6 +4,8 @@
 //! writer's transaction, so sequence numbers become visible in order: a reader that has
 //! seen seq N has seen every change up to N.
 
+use coffer_core::{NamespaceId, NodeId, RevisionId};
+
 use crate::db::{DbRow, Tx};
 use crate::queries::NodeRecord;
 use crate::{MetaError, args};
@@ -11,14 +13,14 @@ use crate::{MetaError, args};
 /// One change and the node's state right after it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct JournalRecord {
-    pub namespace_id: i64,
+    pub namespace_id: NamespaceId,
     pub seq: i64,
     pub kind: String,
-    pub node_id: i64,
-    pub parent_id: Option<i64>,
+    pub node_id: NodeId,
+    pub parent_id: Option<NodeId>,
     pub name: String,
     pub is_folder: bool,
-    pub rev: Option<i64>,
+    pub rev: Option<RevisionId>,
     pub size: i64,
     pub content_hash: Option<Vec<u8>>,
     pub mtime: Option<i64>,
@@ -29,14 +31,14 @@ pub struct JournalRecord {
 impl JournalRecord {
     fn from_row(r: &DbRow) -> Result<Self, MetaError> {
         Ok(Self {
-            namespace_id: r.i64("namespace_id")?,
+            namespace_id: r.id("namespace_id")?,
             seq: r.i64("seq")?,
             kind: r.text("kind")?,
-            node_id: r.i64("node_id")?,
-            parent_id: r.opt_i64("parent_id")?,
+            node_id: r.id("node_id")?,
+            parent_id: r.opt_id("parent_id")?,
             name: r.text("name")?,
             is_folder: r.bool("is_folder")?,
-            rev: r.opt_i64("rev")?,
+            rev: r.opt_id("rev")?,
             size: r.i64("size")?,
             content_hash: r.opt_bytes("content_hash")?,
             mtime: r.opt_i64("mtime")?,
@@ -79,7 +81,7 @@ impl Tx {
     /// Changes after `after_seq`, oldest first, at most `limit`.
     pub async fn journal_since(
         &mut self,
-        namespace_id: i64,
+        namespace_id: NamespaceId,
         after_seq: i64,
         limit: i64,
     ) -> Result<Vec<JournalRecord>, MetaError> {
@@ -95,7 +97,7 @@ impl Tx {
     }
 
     /// The latest seq of a namespace.
-    pub async fn namespace_seq(&mut self, namespace_id: i64) -> Result<i64, MetaError> {
+    pub async fn namespace_seq(&mut self, namespace_id: NamespaceId) -> Result<i64, MetaError> {
         self.row("SELECT seq FROM namespaces WHERE id = $1", args![namespace_id])
             .await?
             .ok_or(MetaError::NotFound)?
@@ -106,7 +108,7 @@ impl Tx {
 impl Tx {
     /// Serializes structural changes of one namespace (moves, restores): the check that a
     /// folder is not moved into itself cannot race another move.
-    pub async fn lock_namespace(&mut self, namespace_id: i64) -> Result<(), MetaError> {
+    pub async fn lock_namespace(&mut self, namespace_id: NamespaceId) -> Result<(), MetaError> {
         self.exec("UPDATE namespaces SET seq = seq WHERE id = $1", args![namespace_id]).await?;
         Ok(())
     }
@@ -117,7 +119,7 @@ impl Tx {
     /// multi-row inserts. Returns the seqs in order.
     pub async fn append_journal_many(
         &mut self,
-        namespace_id: i64,
+        namespace_id: NamespaceId,
         kind: &str,
         nodes: &[NodeRecord],
         now: i64,

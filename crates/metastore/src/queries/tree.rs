@@ -1,5 +1,7 @@
 //! Namespaces, nodes (files and folders) and revisions.
 
+use coffer_core::{DeviceId, NamespaceId, NodeId, RevisionId, Role, UserId};
+
 use crate::db::{Arg, DbRow, Tx};
 use crate::{MetaError, args};
 
@@ -7,12 +9,12 @@ use crate::{MetaError, args};
 /// revision; a folder has none.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NodeRecord {
-    pub id: i64,
-    pub namespace_id: i64,
-    pub parent_id: Option<i64>,
+    pub id: NodeId,
+    pub namespace_id: NamespaceId,
+    pub parent_id: Option<NodeId>,
     pub name: String,
     pub is_folder: bool,
-    pub current_rev: Option<i64>,
+    pub current_rev: Option<RevisionId>,
     pub size: i64,
     pub content_hash: Option<Vec<u8>>,
     pub mtime: Option<i64>,
@@ -24,12 +26,12 @@ pub struct NodeRecord {
 impl NodeRecord {
     fn from_row(r: &DbRow) -> Result<Self, MetaError> {
         Ok(Self {
-            id: r.i64("id")?,
-            namespace_id: r.i64("namespace_id")?,
-            parent_id: r.opt_i64("parent_id")?,
+            id: r.id("id")?,
+            namespace_id: r.id("namespace_id")?,
+            parent_id: r.opt_id("parent_id")?,
             name: r.text("name")?,
             is_folder: r.bool("is_folder")?,
-            current_rev: r.opt_i64("current_rev")?,
+            current_rev: r.opt_id("current_rev")?,
             size: r.i64("size")?,
             content_hash: r.opt_bytes("content_hash")?,
             mtime: r.opt_i64("mtime")?,
@@ -43,8 +45,8 @@ impl NodeRecord {
 /// What [`Tx::insert_node`] needs.
 #[derive(Debug, Clone)]
 pub struct NewNode<'a> {
-    pub namespace_id: i64,
-    pub parent_id: i64,
+    pub namespace_id: NamespaceId,
+    pub parent_id: NodeId,
     pub name: &'a str,
     pub name_key: &'a str,
     pub is_folder: bool,
@@ -53,12 +55,12 @@ pub struct NewNode<'a> {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RevisionRecord {
-    pub id: i64,
-    pub node_id: i64,
+    pub id: RevisionId,
+    pub node_id: NodeId,
     pub size: i64,
     pub content_hash: Vec<u8>,
     pub manifest: Vec<u8>,
-    pub device_id: Option<i64>,
+    pub device_id: Option<DeviceId>,
     pub device_name: Option<String>,
     pub created_at: i64,
 }
@@ -66,12 +68,12 @@ pub struct RevisionRecord {
 impl RevisionRecord {
     fn from_row(r: &DbRow) -> Result<Self, MetaError> {
         Ok(Self {
-            id: r.i64("id")?,
-            node_id: r.i64("node_id")?,
+            id: r.id("id")?,
+            node_id: r.id("node_id")?,
             size: r.i64("size")?,
             content_hash: r.bytes("content_hash")?,
             manifest: r.bytes("manifest")?,
-            device_id: r.opt_i64("device_id")?,
+            device_id: r.opt_id("device_id")?,
             device_name: r.opt_text("device_name")?,
             created_at: r.i64("created_at")?,
         })
@@ -108,34 +110,45 @@ macro_rules! select_revisions {
 
 impl Tx {
     /// The namespaces a user belongs to, with the role: `(namespace_id, role)`.
-    pub async fn memberships(&mut self, user_id: i64) -> Result<Vec<(i64, String)>, MetaError> {
+    pub async fn memberships(&mut self, user_id: UserId) -> Result<Vec<(NamespaceId, Role)>, MetaError> {
         self.rows(
             "SELECT namespace_id, role FROM namespace_members WHERE user_id = $1 ORDER BY namespace_id",
             args![user_id],
         )
         .await?
         .iter()
-        .map(|r| Ok((r.i64("namespace_id")?, r.text("role")?)))
+        .map(|r| Ok((r.id("namespace_id")?, role_of(&r.text("role")?)?)))
         .collect()
     }
 
-    pub async fn namespace_root(&mut self, namespace_id: i64) -> Result<i64, MetaError> {
+    /// The user's role in one namespace; `None` when not a member.
+    pub async fn membership(&mut self, user_id: UserId, namespace_id: NamespaceId) -> Result<Option<Role>, MetaError> {
+        self.row(
+            "SELECT role FROM namespace_members WHERE user_id = $1 AND namespace_id = $2",
+            args![user_id, namespace_id],
+        )
+        .await?
+        .map(|r| role_of(&r.text("role")?))
+        .transpose()
+    }
+
+    pub async fn namespace_root(&mut self, namespace_id: NamespaceId) -> Result<NodeId, MetaError> {
         self.row("SELECT root_node_id FROM namespaces WHERE id = $1", args![namespace_id])
             .await?
             .ok_or(MetaError::NotFound)?
-            .opt_i64("root_node_id")?
+            .opt_id("root_node_id")?
             .ok_or(MetaError::NotFound)
     }
 
-    pub async fn node(&mut self, id: i64) -> Result<Option<NodeRecord>, MetaError> {
+    pub async fn node(&mut self, id: NodeId) -> Result<Option<NodeRecord>, MetaError> {
         self.row(select_nodes!("WHERE id = $1"), args![id]).await?.map(|r| NodeRecord::from_row(&r)).transpose()
     }
 
     /// The live (not trashed) child of `parent_id` whose name collides with `name_key`.
     pub async fn child(
         &mut self,
-        namespace_id: i64,
-        parent_id: i64,
+        namespace_id: NamespaceId,
+        parent_id: NodeId,
         name_key: &str,
     ) -> Result<Option<NodeRecord>, MetaError> {
         self.row(
@@ -150,7 +163,7 @@ impl Tx {
     /// Live children sorted by name (byte order), after `after`, at most `limit`.
     pub async fn children(
         &mut self,
-        parent_id: i64,
+        parent_id: NodeId,
         after: Option<&str>,
         limit: i64,
     ) -> Result<Vec<NodeRecord>, MetaError> {
@@ -182,15 +195,15 @@ impl Tx {
                 args![n.namespace_id, n.parent_id, n.name, n.name_key, n.is_folder, n.now],
             )
             .await?
-            .i64("id")?;
+            .id("id")?;
         self.node(id).await?.ok_or(MetaError::NotFound)
     }
 
     /// Moves and/or renames a node. Its id never changes.
     pub async fn relocate_node(
         &mut self,
-        id: i64,
-        parent_id: i64,
+        id: NodeId,
+        parent_id: NodeId,
         name: &str,
         name_key: &str,
         now: i64,
@@ -208,9 +221,9 @@ impl Tx {
     #[allow(clippy::too_many_arguments)]
     pub async fn set_current_revision(
         &mut self,
-        id: i64,
-        expected_rev: Option<i64>,
-        rev: i64,
+        id: NodeId,
+        expected_rev: Option<RevisionId>,
+        rev: RevisionId,
         size: i64,
         content_hash: &[u8],
         mtime: Option<i64>,
@@ -237,7 +250,7 @@ impl Tx {
         Ok(changed == 1)
     }
 
-    pub async fn trash_node(&mut self, id: i64, original_path: &str, now: i64) -> Result<(), MetaError> {
+    pub async fn trash_node(&mut self, id: NodeId, original_path: &str, now: i64) -> Result<(), MetaError> {
         self.exec(
             "UPDATE nodes SET trashed_at = $1, original_path = $2, modified_at = $1 WHERE id = $3",
             args![now, original_path, id],
@@ -248,8 +261,8 @@ impl Tx {
 
     pub async fn untrash_node(
         &mut self,
-        id: i64,
-        parent_id: i64,
+        id: NodeId,
+        parent_id: NodeId,
         name: &str,
         name_key: &str,
         now: i64,
@@ -264,7 +277,7 @@ impl Tx {
     }
 
     /// Items deleted to the trash in a namespace (not their contents), newest first.
-    pub async fn trashed(&mut self, namespace_id: i64) -> Result<Vec<NodeRecord>, MetaError> {
+    pub async fn trashed(&mut self, namespace_id: NamespaceId) -> Result<Vec<NodeRecord>, MetaError> {
         self.rows(
             select_nodes!(
                 "WHERE namespace_id = $1 AND trashed_at IS NOT NULL AND purging = 0 ORDER BY trashed_at DESC, id DESC"
@@ -292,7 +305,7 @@ impl Tx {
     }
 
     /// The node and everything below it, parents before children.
-    pub async fn subtree(&mut self, id: i64) -> Result<Vec<NodeRecord>, MetaError> {
+    pub async fn subtree(&mut self, id: NodeId) -> Result<Vec<NodeRecord>, MetaError> {
         self.rows(
             concat!(
                 "WITH RECURSIVE sub(id, depth) AS (SELECT id, 0 FROM nodes WHERE id = $1 \
@@ -310,7 +323,7 @@ impl Tx {
 
     /// The longest path below a node, in bytes, counted from the node (`/a/b` below it
     /// is 4): what a move adds to the length of the deepest path it carries.
-    pub async fn subtree_path_bytes(&mut self, id: i64) -> Result<i64, MetaError> {
+    pub async fn subtree_path_bytes(&mut self, id: NodeId) -> Result<i64, MetaError> {
         let row = self
             .one(
                 "WITH RECURSIVE sub(id, len) AS (SELECT id, 0 FROM nodes WHERE id = $1 \
@@ -324,7 +337,7 @@ impl Tx {
     }
 
     /// The node and its ancestors up to the root, the node first.
-    pub async fn ancestry(&mut self, id: i64) -> Result<Vec<NodeRecord>, MetaError> {
+    pub async fn ancestry(&mut self, id: NodeId) -> Result<Vec<NodeRecord>, MetaError> {
         self.rows(
             concat!(
                 "WITH RECURSIVE up(id, depth) AS (SELECT id, 0 FROM nodes WHERE id = $1 \
@@ -343,7 +356,7 @@ impl Tx {
 
     /// `(id, parent_id, depth, trashed)` of a node and everything below it, parents
     /// before children (by depth, then id): the order a restore tells of them.
-    pub async fn subtree_outline(&mut self, id: i64) -> Result<Vec<(i64, Option<i64>, i64, bool)>, MetaError> {
+    pub async fn subtree_outline(&mut self, id: NodeId) -> Result<Vec<(NodeId, Option<NodeId>, i64, bool)>, MetaError> {
         self.rows(
             "WITH RECURSIVE sub(id, depth) AS (SELECT id, 0 FROM nodes WHERE id = $1 \
              UNION ALL SELECT n.id, sub.depth + 1 FROM nodes n JOIN sub ON n.parent_id = sub.id) \
@@ -354,12 +367,12 @@ impl Tx {
         )
         .await?
         .iter()
-        .map(|r| Ok((r.i64("id")?, r.opt_i64("parent_id")?, r.i64("depth")?, r.bool("trashed")?)))
+        .map(|r| Ok((r.id("id")?, r.opt_id("parent_id")?, r.i64("depth")?, r.bool("trashed")?)))
         .collect()
     }
 
     /// Nodes by id, in the order given (missing ones left out).
-    pub async fn nodes_by_ids(&mut self, ids: &[i64]) -> Result<Vec<NodeRecord>, MetaError> {
+    pub async fn nodes_by_ids(&mut self, ids: &[NodeId]) -> Result<Vec<NodeRecord>, MetaError> {
         let mut found = std::collections::HashMap::new();
         for group in ids.chunks(ROWS_PER_STATEMENT) {
             let list = crate::db::placeholders(1, group.len());
@@ -377,7 +390,7 @@ impl Tx {
     }
 
     /// Records a restore whose items are still to be told of in the journal.
-    pub async fn start_restore_job(&mut self, root_id: i64, namespace_id: i64) -> Result<(), MetaError> {
+    pub async fn start_restore_job(&mut self, root_id: NodeId, namespace_id: NamespaceId) -> Result<(), MetaError> {
         self.exec(
             "INSERT INTO restore_jobs (root_id, namespace_id, done_depth, done_id) VALUES ($1, $2, 0, $1)",
             args![root_id, namespace_id],
@@ -387,7 +400,7 @@ impl Tx {
     }
 
     /// The last item a restore has told of, by `(depth, id)`.
-    pub async fn advance_restore_job(&mut self, root_id: i64, depth: i64, id: i64) -> Result<(), MetaError> {
+    pub async fn advance_restore_job(&mut self, root_id: NodeId, depth: i64, id: NodeId) -> Result<(), MetaError> {
         self.exec(
             "UPDATE restore_jobs SET done_depth = $1, done_id = $2 WHERE root_id = $3",
             args![depth, id, root_id],
@@ -396,39 +409,39 @@ impl Tx {
         Ok(())
     }
 
-    pub async fn finish_restore_job(&mut self, root_id: i64) -> Result<(), MetaError> {
+    pub async fn finish_restore_job(&mut self, root_id: NodeId) -> Result<(), MetaError> {
         self.exec("DELETE FROM restore_jobs WHERE root_id = $1", args![root_id]).await?;
         Ok(())
     }
 
     /// How far a restore has told of its items, `(depth, id)`; `None` once finished.
-    pub async fn restore_job_progress(&mut self, root_id: i64) -> Result<Option<(i64, i64)>, MetaError> {
+    pub async fn restore_job_progress(&mut self, root_id: NodeId) -> Result<Option<(i64, NodeId)>, MetaError> {
         self.row("SELECT done_depth, done_id FROM restore_jobs WHERE root_id = $1", args![root_id])
             .await?
-            .map(|r| Ok((r.i64("done_depth")?, r.i64("done_id")?)))
+            .map(|r| Ok((r.i64("done_depth")?, r.id("done_id")?)))
             .transpose()
     }
 
     /// Restores under way: `(root_id, namespace_id, done_depth, done_id)`.
-    pub async fn restore_jobs(&mut self, limit: i64) -> Result<Vec<(i64, i64, i64, i64)>, MetaError> {
+    pub async fn restore_jobs(&mut self, limit: i64) -> Result<Vec<(NodeId, NamespaceId, i64, NodeId)>, MetaError> {
         self.rows(
             "SELECT root_id, namespace_id, done_depth, done_id FROM restore_jobs ORDER BY root_id LIMIT $1",
             args![limit],
         )
         .await?
         .iter()
-        .map(|r| Ok((r.i64("root_id")?, r.i64("namespace_id")?, r.i64("done_depth")?, r.i64("done_id")?)))
+        .map(|r| Ok((r.id("root_id")?, r.id("namespace_id")?, r.i64("done_depth")?, r.id("done_id")?)))
         .collect()
     }
 
     /// Marks a trashed item as being purged: it leaves the trash listing, cannot be
     /// restored, and a purge interrupted by a crash is resumed from [`Tx::purging_roots`].
-    pub async fn mark_purging(&mut self, id: i64) -> Result<(), MetaError> {
+    pub async fn mark_purging(&mut self, id: NodeId) -> Result<(), MetaError> {
         self.exec("UPDATE nodes SET purging = 1 WHERE id = $1", args![id]).await?;
         Ok(())
     }
 
-    pub async fn is_purging(&mut self, id: i64) -> Result<bool, MetaError> {
+    pub async fn is_purging(&mut self, id: NodeId) -> Result<bool, MetaError> {
         Ok(self.row("SELECT 1 AS x FROM nodes WHERE id = $1 AND purging = 1", args![id]).await?.is_some())
     }
 
@@ -443,7 +456,7 @@ impl Tx {
 
     /// Ids of a node and everything below it, deepest first: deleting them in this
     /// order, in any number of batches, never leaves a row pointing at a missing parent.
-    pub async fn subtree_ids_deepest_first(&mut self, id: i64) -> Result<Vec<i64>, MetaError> {
+    pub async fn subtree_ids_deepest_first(&mut self, id: NodeId) -> Result<Vec<NodeId>, MetaError> {
         self.rows(
             "WITH RECURSIVE sub(id, depth) AS (SELECT id, 0 FROM nodes WHERE id = $1 \
              UNION ALL SELECT n.id, sub.depth + 1 FROM nodes n JOIN sub ON n.parent_id = sub.id) \
@@ -452,7 +465,7 @@ impl Tx {
         )
         .await?
         .iter()
-        .map(|r| r.i64("id"))
+        .map(|r| r.id("id"))
         .collect()
     }
 
@@ -460,7 +473,7 @@ impl Tx {
     /// their revisions, in a few statements. Returns `(size, manifest)` of each revision
     /// this call removed and how many nodes it removed: only what this transaction
     /// deleted is counted, so two purges of one folder never release a chunk twice.
-    pub async fn delete_node_batch(&mut self, ids: &[i64]) -> Result<(Vec<(i64, Vec<u8>)>, u64), MetaError> {
+    pub async fn delete_node_batch(&mut self, ids: &[NodeId]) -> Result<(Vec<(i64, Vec<u8>)>, u64), MetaError> {
         let mut removed = Vec::new();
         let mut nodes = 0;
         for group in ids.chunks(ROWS_PER_STATEMENT) {
@@ -479,7 +492,7 @@ impl Tx {
     /// history), for thinning it.
     pub async fn oldest_old_revisions(
         &mut self,
-        namespace_id: i64,
+        namespace_id: NamespaceId,
         limit: i64,
     ) -> Result<Vec<RevisionRecord>, MetaError> {
         self.rows(
@@ -496,31 +509,31 @@ impl Tx {
     }
 
     /// Deletes one revision; false if it was gone already.
-    pub async fn delete_revision(&mut self, id: i64) -> Result<bool, MetaError> {
+    pub async fn delete_revision(&mut self, id: RevisionId) -> Result<bool, MetaError> {
         Ok(self.exec("DELETE FROM revisions WHERE id = $1", args![id]).await? == 1)
     }
 
     #[allow(clippy::too_many_arguments)]
     pub async fn insert_revision(
         &mut self,
-        node_id: i64,
+        node_id: NodeId,
         size: i64,
         content_hash: &[u8],
         manifest: &[u8],
-        device_id: Option<i64>,
+        device_id: Option<DeviceId>,
         now: i64,
-    ) -> Result<i64, MetaError> {
+    ) -> Result<RevisionId, MetaError> {
         self.one(
             "INSERT INTO revisions (node_id, size, content_hash, manifest, device_id, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
             args![node_id, size, content_hash, manifest, device_id, now],
         )
         .await?
-        .i64("id")
+        .id("id")
     }
 
     /// All revisions of a file, newest first.
-    pub async fn revisions(&mut self, node_id: i64) -> Result<Vec<RevisionRecord>, MetaError> {
+    pub async fn revisions(&mut self, node_id: NodeId) -> Result<Vec<RevisionRecord>, MetaError> {
         self.rows(select_revisions!("WHERE r.node_id = $1 ORDER BY r.id DESC"), args![node_id])
             .await?
             .iter()
@@ -528,7 +541,7 @@ impl Tx {
             .collect()
     }
 
-    pub async fn revision(&mut self, id: i64) -> Result<Option<RevisionRecord>, MetaError> {
+    pub async fn revision(&mut self, id: RevisionId) -> Result<Option<RevisionRecord>, MetaError> {
         self.row(select_revisions!("WHERE r.id = $1"), args![id])
             .await?
             .map(|r| RevisionRecord::from_row(&r))
@@ -538,13 +551,13 @@ impl Tx {
 
 impl Tx {
     /// The owner of a namespace (whose quota its files count against).
-    pub async fn memberships_of_namespace_owner(&mut self, namespace_id: i64) -> Result<Option<i64>, MetaError> {
+    pub async fn namespace_owner(&mut self, namespace_id: NamespaceId) -> Result<Option<UserId>, MetaError> {
         self.row(
             "SELECT user_id FROM namespace_members WHERE namespace_id = $1 AND role = 'owner' ORDER BY user_id LIMIT 1",
             args![namespace_id],
         )
         .await?
-        .map(|r| r.i64("user_id"))
+        .map(|r| r.id("user_id"))
         .transpose()
     }
 }
@@ -553,7 +566,7 @@ impl Tx {
     /// Takes the node's row lock until the transaction ends, and returns the node as
     /// committed by whoever held the lock before. A check made after this cannot be
     /// invalidated by a concurrent writer (PostgreSQL's READ COMMITTED re-reads the row).
-    pub async fn lock_node(&mut self, id: i64) -> Result<Option<NodeRecord>, MetaError> {
+    pub async fn lock_node(&mut self, id: NodeId) -> Result<Option<NodeRecord>, MetaError> {
         self.exec("UPDATE nodes SET modified_at = modified_at WHERE id = $1", args![id]).await?;
         self.node(id).await
     }
@@ -562,7 +575,7 @@ impl Tx {
 /// A new file for [`Tx::insert_files`]: its node and first revision together.
 #[derive(Debug, Clone)]
 pub struct NewFile {
-    pub parent_id: i64,
+    pub parent_id: NodeId,
     pub name: String,
     pub name_key: String,
     pub size: i64,
@@ -581,9 +594,9 @@ impl Tx {
     /// with [`MetaError::Duplicate`].
     pub async fn insert_files(
         &mut self,
-        namespace_id: i64,
+        namespace_id: NamespaceId,
         files: &[NewFile],
-        device_id: Option<i64>,
+        device_id: Option<DeviceId>,
         now: i64,
     ) -> Result<Vec<NodeRecord>, MetaError> {
         let mut out = Vec::with_capacity(files.len());
@@ -613,9 +626,9 @@ impl Tx {
             }
             let mut ids = std::collections::HashMap::new();
             for r in self.rows_dyn(sql, a).await? {
-                ids.insert((r.i64("parent_id")?, r.text("name_key")?), r.i64("id")?);
+                ids.insert((r.id::<NodeId>("parent_id")?, r.text("name_key")?), r.id::<NodeId>("id")?);
             }
-            let node_ids: Vec<i64> = group
+            let node_ids: Vec<NodeId> = group
                 .iter()
                 .map(|f| ids.get(&(f.parent_id, f.name_key.clone())).copied().ok_or(MetaError::NotFound))
                 .collect::<Result<_, _>>()?;
@@ -637,7 +650,7 @@ impl Tx {
             }
             let mut revs = std::collections::HashMap::new();
             for r in self.rows_dyn(sql, a).await? {
-                revs.insert(r.i64("node_id")?, r.i64("id")?);
+                revs.insert(r.id::<NodeId>("node_id")?, r.id::<RevisionId>("id")?);
             }
             let sql = format!(
                 "UPDATE nodes SET current_rev = (SELECT MAX(r.id) FROM revisions r WHERE r.node_id = nodes.id) \
@@ -664,4 +677,9 @@ impl Tx {
         }
         Ok(out)
     }
+}
+
+/// A stored role; anything else means the database was changed by hand.
+fn role_of(s: &str) -> Result<Role, MetaError> {
+    Role::parse(s).ok_or_else(|| MetaError::Corrupt(format!("unknown role '{s}'")))
 }

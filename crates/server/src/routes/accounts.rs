@@ -3,6 +3,7 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
+use coffer_core::DeviceId;
 use coffer_core::wire::{DeviceInfo, LoginRequest, LoginResponse, SetupRequest, UserInfo};
 
 use crate::AppState;
@@ -43,6 +44,6 @@ pub async fn revoke_device(
     Auth(caller): Auth,
     ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<StatusCode> {
-    s.service.revoke_device(&caller, id).await?;
+    s.service.revoke_device(&caller, DeviceId(id)).await?;
     Ok(StatusCode::NO_CONTENT)
 }

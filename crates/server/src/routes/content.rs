@@ -5,8 +5,8 @@ use axum::body::Body;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use coffer_core::ErrorCode;
 use coffer_core::wire::ManifestResponse;
+use coffer_core::{ErrorCode, RevisionId};
 use coffer_service::ContentStream;
 use futures::TryStreamExt;
 use serde::Deserialize;
@@ -28,8 +28,8 @@ pub async fn by_path(
     ApiQuery(q): ApiQuery<ContentQuery>,
     headers: HeaderMap,
 ) -> ApiResult<Response> {
-    let slot = s.downloads.take(c.user_id)?;
-    serve_content(s.service.open_file(&c, &q.path, q.rev).await?, &headers, slot)
+    let slot = s.downloads.take(c.user_id())?;
+    serve_content(s.service.open_file(&c, &q.path, q.rev.map(RevisionId)).await?, &headers, slot)
 }
 
 pub async fn by_revision(
@@ -38,8 +38,8 @@ pub async fn by_revision(
     ApiPath(rev): ApiPath<i64>,
     headers: HeaderMap,
 ) -> ApiResult<Response> {
-    let slot = s.downloads.take(c.user_id)?;
-    serve_content(s.service.open_revision(&c, rev).await?, &headers, slot)
+    let slot = s.downloads.take(c.user_id())?;
+    serve_content(s.service.open_revision(&c, RevisionId(rev)).await?, &headers, slot)
 }
 
 pub async fn manifest(
@@ -47,14 +47,14 @@ pub async fn manifest(
     Auth(c): Auth,
     ApiPath(rev): ApiPath<i64>,
 ) -> ApiResult<Json<ManifestResponse>> {
-    Ok(Json(s.service.manifest(&c, rev).await?))
+    Ok(Json(s.service.manifest(&c, RevisionId(rev)).await?))
 }
 
 pub async fn chunk(State(s): State<AppState>, Auth(c): Auth, ApiPath(hash): ApiPath<String>) -> ApiResult<Response> {
     let hash = hash
         .parse()
         .map_err(|_| ApiError::new(ErrorCode::InvalidHash, "a chunk hash is 64 lowercase hex characters"))?;
-    let _slot = s.downloads.take(c.user_id)?;
+    let _slot = s.downloads.take(c.user_id())?;
     let data = s.service.read_chunk(&c, &hash).await?;
     Ok(([(header::CONTENT_TYPE, "application/octet-stream")], data).into_response())
 }

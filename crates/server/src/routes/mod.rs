@@ -130,13 +130,13 @@ async fn record_metrics(req: Request, next: Next) -> Response {
 pub(crate) struct UserSlots {
     what: &'static str,
     per_user: usize,
-    open: Arc<Mutex<HashMap<i64, usize>>>,
+    open: Arc<Mutex<HashMap<coffer_core::UserId, usize>>>,
 }
 
 /// One held slot; freed when dropped (with the response body or the socket).
 pub(crate) struct UserSlot {
-    user: i64,
-    open: Arc<Mutex<HashMap<i64, usize>>>,
+    user: coffer_core::UserId,
+    open: Arc<Mutex<HashMap<coffer_core::UserId, usize>>>,
 }
 
 impl UserSlots {
@@ -144,7 +144,7 @@ impl UserSlots {
         Self { what, per_user: per_user.max(1), open: Arc::default() }
     }
 
-    pub(crate) fn take(&self, user: i64) -> Result<UserSlot, ApiError> {
+    pub(crate) fn take(&self, user: coffer_core::UserId) -> Result<UserSlot, ApiError> {
         let mut open = self.open.lock().map_err(|_| ApiError::new(ErrorCode::Internal, "slots poisoned"))?;
         let n = open.entry(user).or_default();
         if *n >= self.per_user {

@@ -27,7 +27,7 @@ pub async fn notify(
     ApiWebSocket(ws): ApiWebSocket,
 ) -> ApiResult<Response> {
     let token = bearer_token(&headers).unwrap_or_default().to_owned();
-    let slot = s.notify_sockets.take(caller.user_id)?;
+    let slot = s.notify_sockets.take(caller.user_id())?;
     let feed = s.service.change_feed(&caller).await?;
     Ok(ws.max_message_size(64 * 1024).on_upgrade(move |socket| async move {
         run(socket, s, caller, token, feed).await;
@@ -45,7 +45,7 @@ async fn send(socket: &mut WebSocket, msg: &NotifyMessage) -> bool {
 async fn run(mut socket: WebSocket, s: AppState, caller: Caller, token: String, mut feed: ChangeFeed) {
     metrics::gauge!("coffer_notify_connections").increment(1.0);
     let namespaces =
-        feed.positions().iter().map(|(ns, seq)| NamespacePosition { namespace_id: *ns, seq: *seq }).collect();
+        feed.positions().iter().map(|(ns, seq)| NamespacePosition { namespace_id: ns.get(), seq: *seq }).collect();
     let hello = NotifyMessage::Hello { namespaces };
     if send(&mut socket, &hello).await {
         let mut ping = tokio::time::interval(PING_EVERY);
@@ -56,7 +56,7 @@ async fn run(mut socket: WebSocket, s: AppState, caller: Caller, token: String, 
                     let Ok(advanced) = advanced else { break };
                     let mut ok = true;
                     for (namespace_id, seq) in advanced {
-                        ok &= send(&mut socket, &NotifyMessage::Changed { namespace_id, seq }).await;
+                        ok &= send(&mut socket, &NotifyMessage::Changed { namespace_id: namespace_id.get(), seq }).await;
                     }
                     if !ok {
                         break;
@@ -68,7 +68,7 @@ async fn run(mut socket: WebSocket, s: AppState, caller: Caller, token: String, 
                     Some(Ok(_)) => {}
                 },
                 _ = ping.tick() => {
-                    let still_valid = s.service.authenticate(&token).await.is_ok_and(|c| c.device_id == caller.device_id);
+                    let still_valid = s.service.authenticate(&token).await.is_ok_and(|c| c.credential() == caller.credential());
                     if !still_valid || socket.send(Message::Ping(Vec::new().into())).await.is_err() {
                         break;
                     }

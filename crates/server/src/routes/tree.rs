@@ -6,6 +6,7 @@ use coffer_core::wire::{
     ListResponse, MkdirRequest, MoveRequest, NodeInfo, PathRequest, PurgeResponse, TrashListResponse,
     TrashPurgeRequest, TrashRestoreRequest, VersionRestoreRequest, VersionsResponse,
 };
+use coffer_core::{NodeId, RevisionId};
 use serde::Deserialize;
 
 use crate::AppState;
@@ -34,7 +35,7 @@ pub async fn stat(
 }
 
 pub async fn stat_id(State(s): State<AppState>, Auth(c): Auth, ApiPath(id): ApiPath<i64>) -> ApiResult<Json<NodeInfo>> {
-    Ok(Json(s.service.stat_id(&c, id).await?))
+    Ok(Json(s.service.stat_id(&c, NodeId(id)).await?))
 }
 
 pub async fn list(
@@ -67,7 +68,7 @@ pub async fn delete(
     Auth(c): Auth,
     ApiJson(r): ApiJson<PathRequest>,
 ) -> ApiResult<Json<NodeInfo>> {
-    Ok(Json(s.service.delete_if(&c, &r.path, r.if_rev).await?))
+    Ok(Json(s.service.delete_if(&c, &r.path, r.if_rev.map(RevisionId)).await?))
 }
 
 pub async fn trash_list(State(s): State<AppState>, Auth(c): Auth) -> ApiResult<Json<TrashListResponse>> {
@@ -79,7 +80,7 @@ pub async fn trash_restore(
     Auth(c): Auth,
     ApiJson(r): ApiJson<TrashRestoreRequest>,
 ) -> ApiResult<Json<NodeInfo>> {
-    Ok(Json(s.service.trash_restore(&c, r.id).await?))
+    Ok(Json(s.service.trash_restore(&c, NodeId(r.id)).await?))
 }
 
 pub async fn trash_purge(
@@ -87,7 +88,7 @@ pub async fn trash_purge(
     Auth(c): Auth,
     ApiJson(r): ApiJson<TrashPurgeRequest>,
 ) -> ApiResult<Json<PurgeResponse>> {
-    Ok(Json(PurgeResponse { purged: s.service.trash_purge(&c, r.id).await? }))
+    Ok(Json(PurgeResponse { purged: s.service.trash_purge(&c, r.id.map(NodeId)).await? }))
 }
 
 pub async fn versions(
@@ -103,5 +104,5 @@ pub async fn restore_version(
     Auth(c): Auth,
     ApiJson(r): ApiJson<VersionRestoreRequest>,
 ) -> ApiResult<Json<NodeInfo>> {
-    Ok(Json(s.service.restore_version(&c, &r.path, r.rev).await?))
+    Ok(Json(s.service.restore_version(&c, &r.path, RevisionId(r.rev)).await?))
 }

@@ -5,7 +5,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use coffer_core::chunking::MAX_CHUNK_SIZE;
 use coffer_core::wire::{CommitRequest, CommitResponse, CommitResult, UploadRequest, UploadResponse, chunk_frames};
-use coffer_core::{ChunkHash, ErrorCode};
+use coffer_core::{ChunkHash, ErrorCode, RevisionId, UploadId};
 use coffer_service::CommitFile;
 
 use crate::AppState;
@@ -34,7 +34,7 @@ pub async fn put_chunk(
     if body.len() > MAX_CHUNK_SIZE {
         return Err(ApiError::new(ErrorCode::TooLarge, format!("a chunk is at most {MAX_CHUNK_SIZE} bytes")));
     }
-    s.service.put_chunks(&c, &id, vec![(hash, body)]).await?;
+    s.service.put_chunks(&c, &UploadId(id), vec![(hash, body)]).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -48,12 +48,12 @@ pub async fn put_frames(
         .filter(|f| !f.is_empty())
         .ok_or_else(|| ApiError::new(ErrorCode::BadRequest, "the body is not a sequence of chunk frames"))?;
     let chunks = frames.into_iter().map(|(h, start, end)| (h, body.slice(start..end))).collect();
-    s.service.put_chunks(&c, &id, chunks).await?;
+    s.service.put_chunks(&c, &UploadId(id), chunks).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 pub async fn abort(State(s): State<AppState>, Auth(c): Auth, ApiPath(id): ApiPath<String>) -> ApiResult<StatusCode> {
-    s.service.abort_upload(&c, &id).await?;
+    s.service.abort_upload(&c, &UploadId(id)).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -65,9 +65,14 @@ pub async fn commit(
     let files = r
         .files
         .into_iter()
-        .map(|f| CommitFile { path: f.path, parent_rev: f.parent_rev, mtime: f.mtime, chunks: f.chunks })
+        .map(|f| CommitFile {
+            path: f.path,
+            parent_rev: f.parent_rev.map(RevisionId),
+            mtime: f.mtime,
+            chunks: f.chunks,
+        })
         .collect();
-    let outcomes = s.service.commit(&c, r.upload_id.as_deref(), files, r.close_upload).await?;
+    let outcomes = s.service.commit(&c, r.upload_id.map(UploadId).as_ref(), files, r.close_upload).await?;
     let results = outcomes
         .into_iter()
         .map(|o| match o {

@@ -29,7 +29,7 @@ pub async fn envs(config: ServiceConfig) -> Vec<Env> {
 }
 
 pub async fn caller(s: &Service, name: &str) -> Caller {
-    s.create_user(name, "a long password", false, None).await.expect("user");
+    s.admin_service().create_user(name, "a long password", false, None).await.expect("user");
     let login = s.login(name, "a long password", "dev", None).await.expect("login");
     s.authenticate(&login.token).await.expect("auth")
 }
@@ -46,10 +46,22 @@ pub async fn put(
     let chunks = vec![ChunkRef { hash, size: data.len() as u32 }];
     let up = s.begin_upload(c, &chunks).await.expect("begin");
     if !up.missing.is_empty() {
-        s.put_chunks(c, &up.upload_id, vec![(hash, Bytes::copy_from_slice(data))]).await.expect("put");
+        s.put_chunks(c, &coffer_core::UploadId(up.upload_id.clone()), vec![(hash, Bytes::copy_from_slice(data))])
+            .await
+            .expect("put");
     }
     let mut out = s
-        .commit(c, Some(&up.upload_id), vec![CommitFile { path: path.into(), parent_rev, mtime: None, chunks }], false)
+        .commit(
+            c,
+            Some(&coffer_core::UploadId(up.upload_id.clone())),
+            vec![CommitFile {
+                path: path.into(),
+                parent_rev: parent_rev.map(coffer_core::RevisionId),
+                mtime: None,
+                chunks,
+            }],
+            false,
+        )
         .await
         .expect("commit");
     out.remove(0)

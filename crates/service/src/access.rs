@@ -1,0 +1,246 @@
+//! The access checkpoint: who is asking, what an operation needs, and the one place
+//! that decides.
+//!
+//! - A [`Caller`] is made only by authentication ([`Service::authenticate`]); its fields
+//!   are private, so no door can make one up.
+//! - An admin operation takes an [`Admin`], which only an admin caller
+//!   ([`Caller::admin`]) or the operator holding the database
+//!   ([`crate::AdminService`]) can produce.
+//! - Every file operation names the [`Permission`] it needs and asks [`Service::locate`]
+//!   (a path) or [`Service::access_node`] (an id), which find the namespace the target
+//!   lives in, the caller's [`Role`] there, and refuse what that role does not grant.
+//!   A namespace the caller is not a member of is "not found", never "forbidden": ids
+//!   and paths of other users' data tell nothing.
+
+use coffer_core::{DeviceId, ErrorCode, Name, NamespaceId, NodeId, Permission, RemotePath, Role, UserId};
+use coffer_metastore::{NodeRecord, Tx};
+
+use crate::{Result, Service, ServiceError};
+
+/// The credential a request was authenticated with. Browser sessions, app passwords and
+/// public links will be further kinds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Credential {
+    /// A signed-in client's token.
+    Device(DeviceId),
+}
+
+/// An authenticated request's principal: a user, through one credential.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Caller {
+    user_id: UserId,
+    user_name: String,
+    is_admin: bool,
+    home: NamespaceId,
+    credential: Credential,
+}
+
+impl Caller {
+    /// Only authentication makes a caller.
+    pub(crate) fn new(
+        user_id: UserId,
+        user_name: String,
+        is_admin: bool,
+        home: NamespaceId,
+        credential: Credential,
+    ) -> Self {
+        Self { user_id, user_name, is_admin, home, credential }
+    }
+
+    pub fn user_id(&self) -> UserId {
+        self.user_id
+    }
+
+    pub fn user_name(&self) -> &str {
+        &self.user_name
+    }
+
+    pub fn is_admin(&self) -> bool {
+        self.is_admin
+    }
+
+    pub fn credential(&self) -> Credential {
+        self.credential
+    }
+
+    /// The device this request came from, for a device token.
+    pub fn device_id(&self) -> Option<DeviceId> {
+        match self.credential {
+            Credential::Device(id) => Some(id),
+        }
+    }
+
+    /// The caller's own tree: the namespace a path starts in.
+    pub(crate) fn home(&self) -> NamespaceId {
+        self.home
+    }
+
+    /// Proof that this caller may run admin operations; `forbidden` otherwise.
+    pub fn admin(&self) -> Result<Admin> {
+        if self.is_admin {
+            Ok(Admin { by: Some(self.user_id) })
+        } else {
+            Err(ServiceError::new(ErrorCode::Forbidden, "only an administrator may do this"))
+        }
+    }
+}
+
+/// Proof that an administrator is asking: an admin user, or the operator who holds the
+/// database (the `coffer admin` commands).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Admin {
+    /// The admin user, or `None` for the operator.
+    by: Option<UserId>,
+}
+
+impl Admin {
+    /// The operator with direct access to the database.
+    pub(crate) fn operator() -> Self {
+        Self { by: None }
+    }
+
+    /// The admin user who asks, if it is not the operator.
+    pub fn user(&self) -> Option<UserId> {
+        self.by
+    }
+}
+
+/// What the checkpoint found for a path: the deepest existing node on it (whose
+/// namespace anything created below it goes into) and the names below it that do not
+/// exist (empty when the whole path exists).
+#[derive(Debug, Clone)]
+pub(crate) struct Located {
+    pub node: NodeRecord,
+    pub missing: Vec<Name>,
+}
+
+impl Located {
+    /// The node the path names; "not found" if part of it is missing.
+    pub fn existing(self, path: &RemotePath) -> Result<NodeRecord> {
+        if self.missing.is_empty() { Ok(self.node) } else { Err(ServiceError::not_found(format!("'{path}'"))) }
+    }
+}
+
+/// The one rule: a role does what it grants, and nothing else.
+pub(crate) fn check(role: Role, need: Permission) -> Result<()> {
+    if role.grants(need) {
+        return Ok(());
+    }
+    Err(match need {
+        Permission::Write | Permission::Comment => ServiceError::new(
+            ErrorCode::ReadOnly,
+            format!("a {role} may not {}", if need == Permission::Write { "change anything here" } else { "comment" }),
+        ),
+        Permission::Read | Permission::Share | Permission::Admin => {
+            ServiceError::new(ErrorCode::Forbidden, format!("a {role} may not do this here"))
+        }
+    })
+}
+
+impl Service {
+    /// The namespaces the caller may see, with the role in each.
+    pub(crate) async fn visible_namespaces(&self, tx: &mut Tx, caller: &Caller) -> Result<Vec<NamespaceId>> {
+        Ok(tx.memberships(caller.user_id).await?.into_iter().map(|(ns, _)| ns).collect())
+    }
+
+    /// The caller's role in a namespace; "not found" for a namespace they are not in.
+    pub(crate) async fn role_in(&self, tx: &mut Tx, caller: &Caller, namespace: NamespaceId) -> Result<Role> {
+        tx.membership(caller.user_id, namespace).await?.ok_or_else(|| ServiceError::not_found("item"))
+    }
+
+    /// Walks `path` from the caller's root through live nodes as far as it exists, and
+    /// checks `need` in the namespace where the walk ended. Passing through a file is
+    /// `not_a_folder`.
+    pub(crate) async fn locate(
+        &self,
+        tx: &mut Tx,
+        caller: &Caller,
+        path: &RemotePath,
+        need: Permission,
+    ) -> Result<Located> {
+        let namespace = caller.home();
+        let root_id = tx.namespace_root(namespace).await?;
+        let mut node = tx.node(root_id).await?.ok_or_else(|| ServiceError::not_found("root"))?;
+        let names = path.names();
+        let mut found = 0;
+        for (i, name) in names.iter().enumerate() {
+            if !node.is_folder {
+                let so_far = RemotePath::parse(&names[..i].iter().map(|n| n.as_str()).collect::<Vec<_>>().join("/"))?;
+                return Err(ServiceError::new(ErrorCode::NotAFolder, format!("'{so_far}' is a file")));
+            }
+            match tx.child(node.namespace_id, node.id, &name.collision_key()).await? {
+                Some(child) => {
+                    node = child;
+                    found = i + 1;
+                }
+                None => break,
+            }
+        }
+        let role = self.role_in(tx, caller, node.namespace_id).await?;
+        check(role, need)?;
+        Ok(Located { node, missing: names[found..].to_vec() })
+    }
+
+    /// The node `path` names, if the caller's role allows `need` there.
+    pub(crate) async fn resolve(
+        &self,
+        tx: &mut Tx,
+        caller: &Caller,
+        path: &RemotePath,
+        need: Permission,
+    ) -> Result<NodeRecord> {
+        self.locate(tx, caller, path, need).await?.existing(path)
+    }
+
+    /// A node by id (trashed ones too), if the caller's role in its namespace allows
+    /// `need`; a node in a namespace the caller is not in is "not found".
+    pub(crate) async fn access_node(
+        &self,
+        tx: &mut Tx,
+        caller: &Caller,
+        id: NodeId,
+        need: Permission,
+    ) -> Result<NodeRecord> {
+        let node = tx.node(id).await?.ok_or_else(|| ServiceError::not_found("item"))?;
+        let role = self.role_in(tx, caller, node.namespace_id).await?;
+        check(role, need)?;
+        Ok(node)
+    }
+
+    /// Checks `need` in a namespace the caller names (a trash listing, a purge of all).
+    pub(crate) async fn access_namespace(
+        &self,
+        tx: &mut Tx,
+        caller: &Caller,
+        namespace: NamespaceId,
+        need: Permission,
+    ) -> Result<Role> {
+        let role = self.role_in(tx, caller, namespace).await?;
+        check(role, need)?;
+        Ok(role)
+    }
+
+    /// Whose quota a namespace's files count against: its owner's. The one quota rule
+    /// (see docs/ARCHITECTURE.md): bytes and items are charged to, and refunded to, the
+    /// owner of the namespace they live in, whoever wrote or removed them.
+    pub(crate) async fn quota_owner(&self, tx: &mut Tx, namespace: NamespaceId) -> Result<UserId> {
+        tx.namespace_owner(namespace)
+            .await?
+            .ok_or_else(|| ServiceError::new(ErrorCode::Internal, format!("namespace {namespace} has no owner")))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refusals_name_what_the_role_lacks() {
+        assert!(check(Role::Owner, Permission::Admin).is_ok());
+        assert_eq!(check(Role::Viewer, Permission::Write).map_err(|e| e.code), Err(ErrorCode::ReadOnly));
+        assert_eq!(check(Role::Commenter, Permission::Write).map_err(|e| e.code), Err(ErrorCode::ReadOnly));
+        assert_eq!(check(Role::Viewer, Permission::Comment).map_err(|e| e.code), Err(ErrorCode::ReadOnly));
+        assert_eq!(check(Role::Editor, Permission::Share).map_err(|e| e.code), Err(ErrorCode::Forbidden));
+        assert!(check(Role::Commenter, Permission::Comment).is_ok());
+    }
+}
