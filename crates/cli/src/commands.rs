@@ -16,7 +16,8 @@ use tokio::io::AsyncWriteExt;
 use crate::output::{format_time, human, parse_size, print_json, read_password};
 use crate::profile::{self, Profile};
 use crate::{
-    AdminCommand, AdminUserCommand, Cli, Command, DbArgs, DevicesCommand, EXIT_CONFLICT, TrashCommand, VersionsCommand,
+    AdminCommand, AdminUserCommand, Cli, Command, DbArgs, DevicesCommand, EXIT_CONFLICT, ShareAction, ShareArgs,
+    TrashCommand, VersionsCommand,
 };
 
 pub async fn run(cli: Cli) -> Result<u8> {
@@ -133,6 +134,7 @@ pub async fn run(cli: Cli) -> Result<u8> {
         }
         Command::Trash(cmd) => trash(cmd, json).await,
         Command::Versions(cmd) => versions(cmd, json).await,
+        Command::Share(args) => share(args, json).await,
         Command::Devices(cmd) => {
             let c = client()?;
             match cmd {
@@ -656,6 +658,50 @@ async fn trash(cmd: TrashCommand, json: bool) -> Result<u8> {
             };
             let purged = c.trash_purge(id).await?;
             if json { print_json(&purged)? } else { println!("purged {} items", purged.purged) }
+        }
+    }
+    Ok(0)
+}
+
+/// Prints shared folders, each with its members.
+fn print_shares(shares: &[coffer_core::wire::SharedFolderInfo], json: bool) -> Result<()> {
+    if json {
+        return print_json(&shares);
+    }
+    for s in shares {
+        println!("{}  (you: {}, owner: {})", s.path, s.role, s.owner);
+        for m in &s.members {
+            println!("    {:<10} {}", m.role.as_str(), m.user);
+        }
+    }
+    Ok(())
+}
+
+async fn share(args: ShareArgs, json: bool) -> Result<u8> {
+    let c = client()?;
+    match args.action {
+        None => {
+            let (Some(path), Some(user)) = (args.path, args.with) else {
+                return Err(usage("give a folder and --with USER (see coffer share --help)"));
+            };
+            let info = c.share(&path, &user, args.role.into()).await?;
+            if json {
+                print_json(&info)?
+            } else {
+                println!("shared {} with {user} as {}", info.path, coffer_core::Role::from(args.role))
+            }
+        }
+        Some(ShareAction::Ls { path, with_me }) => {
+            let shares = c.shares(path.as_deref(), with_me).await?.shares;
+            print_shares(&shares, json)?;
+        }
+        Some(ShareAction::Rm { path, with }) => {
+            let info = c.unshare(&path, &with).await?;
+            if json { print_json(&info)? } else { println!("removed {with} from {}", info.path) }
+        }
+        Some(ShareAction::Leave { path }) => {
+            c.leave_share(&path).await?;
+            if json { print_json(&serde_json::json!({"left": path}))? } else { println!("left {path}") }
         }
     }
     Ok(0)

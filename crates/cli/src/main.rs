@@ -13,17 +13,18 @@ use std::process::ExitCode;
 use clap::{Args, CommandFactory, Parser, Subcommand};
 
 /// Exit codes: 0 success, 1 error, 2 usage error, 3 conflict (the remote changed, or
-/// the target exists).
+/// the target exists), 4 not allowed (a read-only shared folder, an owner's action).
 pub const EXIT_ERROR: u8 = 1;
 pub const EXIT_USAGE: u8 = 2;
 pub const EXIT_CONFLICT: u8 = 3;
+pub const EXIT_DENIED: u8 = 4;
 
 #[derive(Parser)]
 #[command(
     name = "coffer",
     version,
     about = "Coffer: your own file storage and sync server, and its command-line client",
-    after_help = "Examples:\n  coffer serve                                  # start a server on 127.0.0.1:8080, data in ./coffer-data\n  coffer login http://127.0.0.1:8080 --user alice\n  coffer put ~/Documents /                      # upload a folder into the root\n  coffer ls /Documents\n  coffer get /Documents/report.pdf .\n\nExit codes: 0 ok, 1 error, 2 usage, 3 conflict."
+    after_help = "Examples:\n  coffer serve                                  # start a server on 127.0.0.1:8080, data in ./coffer-data\n  coffer login http://127.0.0.1:8080 --user alice\n  coffer put ~/Documents /                      # upload a folder into the root\n  coffer ls /Documents\n  coffer get /Documents/report.pdf .\n\nExit codes: 0 ok, 1 error, 2 usage, 3 conflict, 4 not allowed."
 )]
 pub struct Cli {
     /// Print machine-readable JSON instead of text.
@@ -132,6 +133,12 @@ pub enum Command {
     /// This account's devices.
     #[command(subcommand)]
     Devices(DevicesCommand),
+    /// Share a folder with other users, list shared folders, remove members, leave.
+    #[command(
+        args_conflicts_with_subcommands = true,
+        after_help = "Examples:\n  coffer share /Team --with bob --role editor   # bob sees /Team in his own tree\n  coffer share /Team --with carol --role viewer # carol may read, not change\n  coffer share ls                               # every shared folder you are in\n  coffer share ls --with-me                     # the ones others shared with you\n  coffer share ls /Team                         # its members and their roles\n  coffer share rm /Team --with carol            # the owner removes a member\n  coffer share leave /Team                      # a member leaves\n\nSharing a folder again with a member changes their role. A shared folder appears in\neach member's tree under its name (with \" (shared)\" when the name is taken); members\nmay rename or move it within their own tree. Shared folders do not nest."
+    )]
+    Share(ShareArgs),
     /// Keep a local folder and the account's root in sync, both ways.
     #[command(
         args_conflicts_with_subcommands = true,
@@ -259,6 +266,61 @@ pub enum VersionsCommand {
     Get { path: String, rev: i64, local: String },
     /// Make an old version current again (as a new version).
     Restore { path: String, rev: i64 },
+}
+
+#[derive(Args)]
+pub struct ShareArgs {
+    #[command(subcommand)]
+    pub action: Option<ShareAction>,
+    /// The folder to share.
+    pub path: Option<String>,
+    /// The user to share it with.
+    #[arg(long = "with", value_name = "USER")]
+    pub with: Option<String>,
+    /// What they may do.
+    #[arg(long, value_enum, default_value_t = RoleArg::Viewer)]
+    pub role: RoleArg,
+}
+
+#[derive(Subcommand)]
+pub enum ShareAction {
+    /// List the shared folders you are in, or one folder's members.
+    Ls {
+        /// A shared folder (or anything in it): show its members.
+        path: Option<String>,
+        /// Only the folders others shared with you.
+        #[arg(long)]
+        with_me: bool,
+    },
+    /// Remove a member from a shared folder you own.
+    Rm {
+        path: String,
+        #[arg(long = "with", value_name = "USER")]
+        with: String,
+    },
+    /// Leave a shared folder (it leaves your tree; nothing in it is deleted).
+    Leave { path: String },
+}
+
+/// A member's role.
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum RoleArg {
+    /// Read and download.
+    Viewer,
+    /// Read, and comment.
+    Commenter,
+    /// Read, change, add and delete.
+    Editor,
+}
+
+impl From<RoleArg> for coffer_core::Role {
+    fn from(r: RoleArg) -> Self {
+        match r {
+            RoleArg::Viewer => coffer_core::Role::Viewer,
+            RoleArg::Commenter => coffer_core::Role::Commenter,
+            RoleArg::Editor => coffer_core::Role::Editor,
+        }
+    }
 }
 
 #[derive(Subcommand)]

@@ -26,10 +26,11 @@ pub fn init_logging(server: bool) {
 }
 
 /// The exit code an error deserves: 3 for conflicts (the remote changed or the target
-/// exists), 1 otherwise.
+/// exists), 4 for what the caller may not do, 1 otherwise.
 pub fn exit_code_of(e: &anyhow::Error) -> u8 {
     match e.downcast_ref::<ClientError>().and_then(ClientError::code) {
         Some(ErrorCode::Conflict | ErrorCode::AlreadyExists) => EXIT_CONFLICT,
+        Some(ErrorCode::Forbidden | ErrorCode::ReadOnly) => crate::EXIT_DENIED,
         _ => EXIT_ERROR,
     }
 }

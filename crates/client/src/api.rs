@@ -10,8 +10,9 @@ use bytes::Bytes;
 use coffer_core::wire::{
     CommitRequest, CommitResponse, CursorResponse, DeltaResponse, DeviceInfo, HealthResponse, ListResponse,
     LoginRequest, LoginResponse, LongPollResponse, ManifestResponse, MkdirRequest, MoveRequest, NodeInfo, PathRequest,
-    PurgeResponse, SetupRequest, TrashListResponse, TrashPurgeRequest, TrashRestoreRequest, UploadRequest,
-    UploadResponse, UserInfo, VersionRestoreRequest, VersionsResponse,
+    PurgeResponse, SetupRequest, ShareRequest, SharedFolderInfo, SharesResponse, TrashListResponse, TrashPurgeRequest,
+    TrashRestoreRequest, UnshareRequest, UploadRequest, UploadResponse, UserInfo, VersionRestoreRequest,
+    VersionsResponse,
 };
 use coffer_core::{ChunkHash, ErrorCode};
 use reqwest::{Method, RequestBuilder, Url};
@@ -279,6 +280,39 @@ impl Client {
     pub async fn restore_version(&self, path: &str, rev: i64) -> Result<NodeInfo, ClientError> {
         let body = VersionRestoreRequest { path: path.into(), rev };
         self.json_call(Method::POST, &["api", "v1", "versions", "restore"], &body, Retry::Unsafe).await
+    }
+
+    /// `POST /api/v1/shares`: shares the folder at `path` with `user` as `role`, or
+    /// changes their role.
+    pub async fn share(
+        &self,
+        path: &str,
+        user: &str,
+        role: coffer_core::Role,
+    ) -> Result<SharedFolderInfo, ClientError> {
+        let body = ShareRequest { path: path.into(), user: user.into(), role };
+        self.json_call(Method::POST, &["api", "v1", "shares"], &body, Retry::Unsafe).await
+    }
+
+    /// `GET /api/v1/shares`: the shared folders this user is in (those shared with them
+    /// only, with `with_me`), or the one holding `path`.
+    pub async fn shares(&self, path: Option<&str>, with_me: bool) -> Result<SharesResponse, ClientError> {
+        let with_me = with_me.then(|| "true".to_string());
+        self.get_json(&["api", "v1", "shares"], &[("path", path.map(str::to_owned)), ("with_me", with_me)]).await
+    }
+
+    /// `POST /api/v1/shares/remove`: removes `user` from the shared folder at `path`.
+    pub async fn unshare(&self, path: &str, user: &str) -> Result<SharedFolderInfo, ClientError> {
+        let body = UnshareRequest { path: path.into(), user: user.into() };
+        self.json_call(Method::POST, &["api", "v1", "shares", "remove"], &body, Retry::Unsafe).await
+    }
+
+    /// `POST /api/v1/shares/leave`: leaves the shared folder at `path`.
+    pub async fn leave_share(&self, path: &str) -> Result<(), ClientError> {
+        let body = PathRequest { path: path.into(), if_rev: None };
+        let url = self.url(&["api", "v1", "shares", "leave"])?;
+        self.send(Retry::Unsafe, |h| h.post(url.clone()).json(&body).timeout(JSON_TIMEOUT)).await?;
+        Ok(())
     }
 
     /// `GET /api/v1/revisions/{rev}/manifest`.

@@ -21,6 +21,10 @@ pub enum ErrorCode {
     Unauthorized,
     /// The caller is known but may not do this.
     Forbidden,
+    /// A shared folder cannot take part in this as a whole: shared folders do not nest,
+    /// a shared folder is left or unshared rather than deleted, and one is not moved
+    /// into another.
+    SharedFolder,
     /// The caller may see this but not change it (a viewer or commenter of a shared
     /// folder, a read-only credential).
     ReadOnly,
@@ -73,6 +77,7 @@ impl ErrorCode {
             Self::Unauthorized => "unauthorized",
             Self::Forbidden => "forbidden",
             Self::ReadOnly => "read_only",
+            Self::SharedFolder => "shared_folder",
             Self::NotFound => "not_found",
             Self::AlreadyExists => "already_exists",
             Self::Conflict => "conflict",

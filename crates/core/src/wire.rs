@@ -373,3 +373,45 @@ pub struct NamespacePosition {
     pub namespace_id: i64,
     pub seq: i64,
 }
+
+/// A member of a shared folder.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MemberInfo {
+    pub user: String,
+    pub role: crate::Role,
+}
+
+/// A shared folder as one of its members sees it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SharedFolderInfo {
+    /// Where it is in the caller's tree (their mount).
+    pub path: String,
+    pub namespace_id: i64,
+    /// The caller's role in it.
+    pub role: crate::Role,
+    pub owner: String,
+    /// Everyone in it, owner first.
+    pub members: Vec<MemberInfo>,
+}
+
+/// Share a folder with a user, or change the user's role in it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ShareRequest {
+    pub path: String,
+    pub user: String,
+    /// `viewer`, `commenter` or `editor`.
+    pub role: crate::Role,
+}
+
+/// Remove a member from a shared folder.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UnshareRequest {
+    pub path: String,
+    pub user: String,
+}
+
+/// The shared folders a user is in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SharesResponse {
+    pub shares: Vec<SharedFolderInfo>,
+}

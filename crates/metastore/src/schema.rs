@@ -2,7 +2,7 @@
 //! tables, columns and indexes, differing only in the spelling of ids and byte columns.
 
 /// (version, SQLite script, PostgreSQL script). Append only; never edit a shipped one.
-pub(crate) const MIGRATIONS: &[(i64, &str, &str)] = &[(1, V1_SQLITE, V1_POSTGRES), (2, V2, V2)];
+pub(crate) const MIGRATIONS: &[(i64, &str, &str)] = &[(1, V1_SQLITE, V1_POSTGRES), (2, V2, V2), (3, V3, V3)];
 
 /// Limits on everything a user makes the server keep: old versions count towards the
 /// quota, uncommitted upload bytes are counted per session, files and folders are
@@ -22,6 +22,17 @@ CREATE TABLE restore_jobs (
     done_depth BIGINT NOT NULL,
     done_id BIGINT NOT NULL
 );
+"#;
+
+/// Shared folders: a shared folder is a namespace of its own (kind `shared`), and each
+/// member sees it through a mount, a folder node of their home whose
+/// `mount_namespace_id` names it. The owner's mount is the folder they shared (its id
+/// kept); a member's mount is made when they are invited. Members and their roles are
+/// rows of `namespace_members`.
+const V3: &str = r#"
+ALTER TABLE nodes ADD COLUMN mount_namespace_id BIGINT;
+CREATE INDEX nodes_mount ON nodes(mount_namespace_id) WHERE mount_namespace_id IS NOT NULL;
+CREATE INDEX namespace_members_namespace ON namespace_members(namespace_id, role);
 "#;
 
 const V1_SQLITE: &str = r#"

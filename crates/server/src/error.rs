@@ -37,6 +37,7 @@ pub fn status_of(code: ErrorCode) -> StatusCode {
         | ErrorCode::NotAFile
         | ErrorCode::MoveIntoSelf
         | ErrorCode::RootImmutable
+        | ErrorCode::SharedFolder
         | ErrorCode::MissingChunks => StatusCode::CONFLICT,
         ErrorCode::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
         ErrorCode::ChunkHashMismatch => StatusCode::UNPROCESSABLE_ENTITY,

@@ -71,6 +71,11 @@ fn a_string(rng: &mut Rng, known: &[String]) -> String {
         "%ff".into(),
         "null".into(),
         "🙂".into(),
+        "bob".into(),
+        "alice".into(),
+        "editor".into(),
+        "viewer".into(),
+        "owner".into(),
     ];
     if !known.is_empty() && rng.below(3) == 0 {
         return rng.pick(known).unwrap_or_default();
@@ -129,6 +134,8 @@ const FIELDS: &[&str] = &[
     "all",
     "cursor",
     "limit",
+    "role",
+    "with_me",
     "bogus",
 ];
 
@@ -154,7 +161,7 @@ fn an_object(rng: &mut Rng, known: &[String], depth: u32) -> Value {
 }
 
 fn a_query(rng: &mut Rng, known: &[String]) -> String {
-    let names = ["path", "after", "limit", "rev", "cursor", "timeout_secs", "x"];
+    let names = ["path", "after", "limit", "rev", "cursor", "timeout_secs", "with_me", "x"];
     let mut parts = Vec::new();
     for _ in 0..rng.below(4) {
         let name = rng.pick(&names).unwrap_or("path");

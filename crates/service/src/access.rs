@@ -12,9 +12,13 @@
 //!   A namespace the caller is not a member of is "not found", never "forbidden": ids
 //!   and paths of other users' data tell nothing.
 
+use std::collections::HashMap;
+
+use coffer_core::wire::NodeInfo;
 use coffer_core::{DeviceId, ErrorCode, Name, NamespaceId, NodeId, Permission, RemotePath, Role, UserId};
 use coffer_metastore::{NodeRecord, Tx};
 
+use crate::tree::node_info;
 use crate::{Result, Service, ServiceError};
 
 /// The credential a request was authenticated with. Browser sessions, app passwords and
@@ -111,6 +115,9 @@ impl Admin {
 #[derive(Debug, Clone)]
 pub(crate) struct Located {
     pub node: NodeRecord,
+    /// When `node` is a shared folder's root reached through the caller's mount: the
+    /// mount (what the caller sees at that path).
+    pub mount: Option<NodeRecord>,
     pub missing: Vec<Name>,
 }
 
@@ -118,6 +125,50 @@ impl Located {
     /// The node the path names; "not found" if part of it is missing.
     pub fn existing(self, path: &RemotePath) -> Result<NodeRecord> {
         if self.missing.is_empty() { Ok(self.node) } else { Err(ServiceError::not_found(format!("'{path}'"))) }
+    }
+}
+
+/// How the caller sees nodes: a shared folder's root appears as the caller's mount of
+/// it (its id, name and place in the caller's tree), so a device sees one tree.
+#[derive(Debug, Clone)]
+pub(crate) struct View {
+    home: NamespaceId,
+    /// Shared roots the caller has mounted, and the mount of each.
+    mounts: HashMap<NodeId, NodeRecord>,
+}
+
+impl View {
+    /// The caller's home namespace.
+    pub fn home(&self) -> NamespaceId {
+        self.home
+    }
+
+    /// The caller's mount of a shared folder.
+    pub fn mount_of_namespace(&self, namespace: NamespaceId) -> Option<&NodeRecord> {
+        self.mounts.values().find(|m| m.mount_namespace_id == Some(namespace))
+    }
+
+    /// The node as the caller sees it: a shared root is shown as its mount, a child of
+    /// one has the mount as its parent.
+    pub fn info(&self, n: &NodeRecord, path: Option<String>) -> NodeInfo {
+        if let Some(mount) = self.mounts.get(&n.id) {
+            return node_info(mount, path);
+        }
+        let mut info = node_info(n, path);
+        if let Some(mount) = n.parent_id.and_then(|p| self.mounts.get(&p)) {
+            info.parent_id = Some(mount.id.get());
+        }
+        info
+    }
+
+    /// Whether a node is a shared root (never shown on its own).
+    pub fn is_shared_root(&self, id: NodeId) -> bool {
+        self.mounts.contains_key(&id)
+    }
+
+    /// The mount through which a shared root is seen.
+    pub fn mount_of_root(&self, root: NodeId) -> Option<&NodeRecord> {
+        self.mounts.get(&root)
     }
 }
 
@@ -138,6 +189,12 @@ pub(crate) fn check(role: Role, need: Permission) -> Result<()> {
 }
 
 impl Service {
+    /// How the caller sees shared folders (one query).
+    pub(crate) async fn view(&self, tx: &mut Tx, caller: &Caller) -> Result<View> {
+        let mounts = tx.mounts_of_user(caller.user_id).await?;
+        Ok(View { home: caller.home, mounts: mounts.into_iter().map(|(mount, root)| (root, mount)).collect() })
+    }
+
     /// The namespaces the caller may see, with the role in each.
     pub(crate) async fn visible_namespaces(&self, tx: &mut Tx, caller: &Caller) -> Result<Vec<NamespaceId>> {
         Ok(tx.memberships(caller.user_id).await?.into_iter().map(|(ns, _)| ns).collect())
@@ -163,22 +220,30 @@ impl Service {
         let mut node = tx.node(root_id).await?.ok_or_else(|| ServiceError::not_found("root"))?;
         let names = path.names();
         let mut found = 0;
+        let mut mount = None;
         for (i, name) in names.iter().enumerate() {
             if !node.is_folder {
                 let so_far = RemotePath::parse(&names[..i].iter().map(|n| n.as_str()).collect::<Vec<_>>().join("/"))?;
                 return Err(ServiceError::new(ErrorCode::NotAFolder, format!("'{so_far}' is a file")));
             }
-            match tx.child(node.namespace_id, node.id, &name.collision_key()).await? {
-                Some(child) => {
-                    node = child;
-                    found = i + 1;
+            let Some(child) = tx.child(node.namespace_id, node.id, &name.collision_key()).await? else { break };
+            found = i + 1;
+            // A mount leads into the shared folder's own namespace, at its root.
+            match child.mount_namespace_id {
+                Some(shared) => {
+                    let root = tx.namespace_root(shared).await?;
+                    node = tx.node(root).await?.ok_or_else(|| ServiceError::not_found(format!("'{path}'")))?;
+                    mount = Some(child);
                 }
-                None => break,
+                None => {
+                    node = child;
+                    mount = None;
+                }
             }
         }
         let role = self.role_in(tx, caller, node.namespace_id).await?;
         check(role, need)?;
-        Ok(Located { node, missing: names[found..].to_vec() })
+        Ok(Located { node, mount, missing: names[found..].to_vec() })
     }
 
     /// The node `path` names, if the caller's role allows `need` there.

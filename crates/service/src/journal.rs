@@ -65,13 +65,19 @@ impl Service {
         let mut positions = decode_cursor(cursor)?;
         let limit = limit.unwrap_or(1000).clamp(1, MAX_DELTA_PAGE);
         let mut tx = self.meta().read().await?;
-        let visible = self.visible_namespaces(&mut tx, caller).await?;
+        let visible = tx.namespace_positions(caller.user_id()).await?;
+        let view = self.view(&mut tx, caller).await?;
         // Namespaces the caller can no longer see drop out of the cursor.
-        positions.retain(|ns, _| visible.contains(ns));
+        positions.retain(|ns, _| visible.iter().any(|(v, _)| v == ns));
         let mut changes = Vec::new();
         let mut has_more = false;
-        for ns in visible {
+        for (ns, latest) in visible {
             let after = positions.get(&ns).copied().unwrap_or(0);
+            if latest <= after {
+                // Nothing new here: no query.
+                positions.insert(ns, after);
+                continue;
+            }
             let budget = limit - changes.len() as i64;
             if budget <= 0 {
                 has_more = true;
@@ -83,7 +89,16 @@ impl Service {
             }
             for r in rows.iter().take(budget as usize) {
                 positions.insert(ns, r.seq);
-                changes.push(change_of(r));
+                // One tree per device: a shared folder's root is the caller's mount (told
+                // of in their home's journal), and its children hang below that mount.
+                if view.is_shared_root(r.node_id) {
+                    continue;
+                }
+                let mut change = change_of(r);
+                if let Some(mount) = r.parent_id.and_then(|p| view.mount_of_root(p)) {
+                    change.node.parent_id = Some(mount.id.get());
+                }
+                changes.push(change);
             }
             positions.entry(ns).or_insert(after);
         }
@@ -93,10 +108,8 @@ impl Service {
     /// The cursor for "now": where a client that just listed everything starts.
     pub async fn latest_cursor(&self, caller: &Caller) -> Result<String> {
         let mut tx = self.meta().read().await?;
-        let mut positions = BTreeMap::new();
-        for ns in self.visible_namespaces(&mut tx, caller).await? {
-            positions.insert(ns, tx.namespace_seq(ns).await?);
-        }
+        let positions: BTreeMap<NamespaceId, i64> =
+            tx.namespace_positions(caller.user_id()).await?.into_iter().collect();
         Ok(encode_cursor(&positions))
     }
 
@@ -111,14 +124,8 @@ impl Service {
         let mut receivers: Vec<_> = namespaces.iter().map(|ns| self.inner.notifier.subscribe(*ns)).collect();
         let changed_now = {
             let mut tx = self.meta().read().await?;
-            let mut any = false;
-            for ns in &namespaces {
-                if tx.namespace_seq(*ns).await? > positions.get(ns).copied().unwrap_or(0) {
-                    any = true;
-                    break;
-                }
-            }
-            any
+            let now = tx.namespace_positions(caller.user_id()).await?;
+            now.iter().any(|(ns, seq)| *seq > positions.get(ns).copied().unwrap_or(0))
         };
         if changed_now {
             return Ok(true);

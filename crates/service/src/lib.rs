@@ -18,6 +18,7 @@ mod journal;
 mod limits;
 mod maintenance;
 mod notify;
+mod sharing;
 mod tree;
 mod upload;
 

@@ -42,9 +42,12 @@ impl crate::Service {
 
 /// A device's live view of its namespaces' sequence numbers: the source of the notify
 /// WebSocket. Signals are hints; every report is read from the database, so a missed
-/// signal delays a report until the next one, and nothing is reported twice.
+/// signal delays a report until the next one, and nothing is reported twice. The
+/// namespaces are looked up again at every signal, so a shared folder the user joins is
+/// followed from then on, and one they leave (or are removed from) is told of no more.
 pub struct ChangeFeed {
     service: Service,
+    caller: Caller,
     namespaces: Vec<NamespaceId>,
     receivers: Vec<watch::Receiver<u64>>,
     last: BTreeMap<NamespaceId, i64>,
@@ -70,17 +73,29 @@ impl ChangeFeed {
             }
             let mut advanced = Vec::new();
             let mut tx = self.service.meta().read().await?;
-            for ns in &self.namespaces {
-                let seq = tx.namespace_seq(*ns).await?;
-                if self.last.get(ns).is_none_or(|last| seq > *last) {
-                    self.last.insert(*ns, seq);
-                    advanced.push((*ns, seq));
+            let now = tx.namespace_positions(self.caller.user_id()).await?;
+            let now_visible: Vec<NamespaceId> = now.iter().map(|(ns, _)| *ns).collect();
+            if now_visible != self.namespaces {
+                self.follow(now_visible);
+            }
+            for (ns, seq) in now {
+                if self.last.get(&ns).is_none_or(|last| seq > *last) {
+                    self.last.insert(ns, seq);
+                    advanced.push((ns, seq));
                 }
             }
             if !advanced.is_empty() {
                 return Ok(advanced);
             }
         }
+    }
+
+    /// Follows exactly `namespaces` from now on (joined ones start from 0, so their
+    /// whole journal counts as news).
+    fn follow(&mut self, namespaces: Vec<NamespaceId>) {
+        self.receivers = namespaces.iter().map(|ns| self.service.inner.notifier.subscribe(*ns)).collect();
+        self.last.retain(|ns, _| namespaces.contains(ns));
+        self.namespaces = namespaces;
     }
 }
 
@@ -93,11 +108,13 @@ impl Service {
         };
         // Subscribe before reading, so a change in between is not missed.
         let receivers = namespaces.iter().map(|ns| self.inner.notifier.subscribe(*ns)).collect();
-        let mut last = BTreeMap::new();
         let mut tx = self.meta().read().await?;
-        for ns in &namespaces {
-            last.insert(*ns, tx.namespace_seq(*ns).await?);
-        }
-        Ok(ChangeFeed { service: self.clone(), namespaces, receivers, last })
+        let last: BTreeMap<NamespaceId, i64> = tx
+            .namespace_positions(caller.user_id())
+            .await?
+            .into_iter()
+            .filter(|(ns, _)| namespaces.contains(ns))
+            .collect();
+        Ok(ChangeFeed { service: self.clone(), caller: caller.clone(), namespaces, receivers, last })
     }
 }

@@ -10,7 +10,7 @@ use coffer_core::{
 };
 use coffer_metastore::{NewNode, NodeRecord, Tx};
 
-use crate::access::{Caller, Located};
+use crate::access::{Caller, Located, View};
 use crate::{Result, Service, ServiceError, now_ms};
 
 /// Most entries in one page of a listing.
@@ -77,11 +77,51 @@ impl Service {
         self.locate(tx, caller, path, need).await
     }
 
-    /// The path of a live node below the caller's root.
+    /// The path of a live node below its namespace's root.
     pub(crate) async fn path_of(&self, tx: &mut Tx, node_id: NodeId) -> Result<String> {
         let chain = tx.ancestry(node_id).await?;
         let names: Vec<&str> = chain.iter().rev().skip(1).map(|n| n.name.as_str()).collect();
         Ok(format!("/{}", names.join("/")))
+    }
+
+    /// The path the caller knows a live node by: below their root, through their mount
+    /// when the node is in a shared folder. `None` when the caller has no mount of it.
+    pub(crate) async fn visible_path(&self, tx: &mut Tx, view: &View, node_id: NodeId) -> Result<Option<String>> {
+        let chain = tx.ancestry(node_id).await?;
+        let Some(top) = chain.last() else { return Ok(None) };
+        let inner: Vec<&str> = chain.iter().rev().skip(1).map(|n| n.name.as_str()).collect();
+        let prefix = match view.mount_of_root(top.id) {
+            Some(mount) => self.path_of(tx, mount.id).await?,
+            None if top.namespace_id == view.home() => String::new(),
+            None => return Ok(None),
+        };
+        Ok(Some(if inner.is_empty() && !prefix.is_empty() {
+            prefix
+        } else {
+            format!("{}/{}", prefix.trim_end_matches('/'), inner.join("/"))
+        }))
+    }
+
+    /// Walks `path` (relative to a namespace's root `root`) and creates the folders it
+    /// lacks, inside that namespace: where a restored item's folders are remade.
+    async fn ensure_folders_below(
+        &self,
+        tx: &mut Tx,
+        root: NodeRecord,
+        path: &RemotePath,
+        now: i64,
+    ) -> Result<NodeRecord> {
+        let mut node = root;
+        for name in path.names() {
+            node = match tx.child(node.namespace_id, node.id, &name.collision_key()).await? {
+                Some(existing) if existing.is_folder && existing.mount_namespace_id.is_none() => existing,
+                Some(_) => {
+                    return Err(ServiceError::new(ErrorCode::NotAFolder, format!("'{name}' in '{path}' is a file")));
+                }
+                None => create_folder(tx, node.namespace_id, node.id, name, now).await?,
+            };
+        }
+        Ok(node)
     }
 
     /// Finds or creates each folder of `path` (`mkdir -p`), recording new ones in the
@@ -106,15 +146,18 @@ impl Service {
     pub async fn stat(&self, caller: &Caller, path: &str) -> Result<NodeInfo> {
         let path = parse_path(path)?;
         let mut tx = self.meta().read().await?;
-        let node = self.resolve(&mut tx, caller, &path, Permission::Read).await?;
-        Ok(node_info(&node, Some(path.to_string())))
+        let located = self.locate(&mut tx, caller, &path, Permission::Read).await?;
+        let mount = located.mount.clone();
+        let node = located.existing(&path)?;
+        Ok(node_info(mount.as_ref().unwrap_or(&node), Some(path.to_string())))
     }
 
     pub async fn stat_id(&self, caller: &Caller, id: NodeId) -> Result<NodeInfo> {
         let mut tx = self.meta().read().await?;
         let node = self.access_node(&mut tx, caller, id, Permission::Read).await?;
-        let path = if node.trashed_at.is_none() { Some(self.path_of(&mut tx, node.id).await?) } else { None };
-        Ok(node_info(&node, path))
+        let view = self.view(&mut tx, caller).await?;
+        let path = if node.trashed_at.is_none() { self.visible_path(&mut tx, &view, node.id).await? } else { None };
+        Ok(view.info(&node, path))
     }
 
     /// One page of a folder, sorted by name; `after` is the last name of the previous page.
@@ -128,7 +171,9 @@ impl Service {
         let path = parse_path(path)?;
         let limit = limit.unwrap_or(1000).clamp(1, MAX_PAGE);
         let mut tx = self.meta().read().await?;
-        let folder = self.resolve(&mut tx, caller, &path, Permission::Read).await?;
+        let located = self.locate(&mut tx, caller, &path, Permission::Read).await?;
+        let mount = located.mount.clone();
+        let folder = located.existing(&path)?;
         if !folder.is_folder {
             return Ok((vec![node_info(&folder, Some(path.to_string()))], None));
         }
@@ -137,7 +182,19 @@ impl Service {
         rows.truncate(limit as usize);
         let base = path.to_string();
         let next = if more { rows.last().map(|n| n.name.clone()) } else { None };
-        Ok((rows.iter().map(|n| node_info(n, Some(join_path(&base, &n.name)))).collect(), next))
+        // Children of a shared root are shown below the caller's mount.
+        let parent = mount.as_ref().map(|m| m.id.get());
+        let infos = rows
+            .iter()
+            .map(|n| {
+                let mut info = node_info(n, Some(join_path(&base, &n.name)));
+                if parent.is_some() {
+                    info.parent_id = parent;
+                }
+                info
+            })
+            .collect();
+        Ok((infos, next))
     }
 
     pub async fn mkdir(&self, caller: &Caller, path: &str, parents: bool) -> Result<NodeInfo> {
@@ -189,7 +246,7 @@ impl Service {
         let longer = to.to_string().len().saturating_sub(from.to_string().len()) as i64;
         if longer > 0 {
             let mut tx = self.meta().read().await?;
-            let node = self.resolve(&mut tx, caller, &from, Permission::Write).await?;
+            let node = self.resolve(&mut tx, caller, &from, Permission::Read).await?;
             let deepest = from.to_string().len() as i64 + longer + tx.subtree_path_bytes(node.id).await?;
             if node.is_folder && deepest > coffer_core::path::MAX_PATH_BYTES as i64 {
                 return Err(ServiceError::new(
@@ -203,33 +260,41 @@ impl Service {
         }
         let now = now_ms();
         let mut tx = self.meta().write().await?;
-        let node = self.lock_and_locate(&mut tx, caller, &from, Permission::Write).await?.existing(&from)?;
+        let located = self.lock_and_locate(&mut tx, caller, &from, Permission::Read).await?;
+        // A shared folder's mount is the caller's own node: any member may rename or
+        // move it within their home.
+        let node = match located.mount.clone() {
+            Some(mount) if located.missing.is_empty() => mount,
+            _ => located.existing(&from)?,
+        };
+        self.access_namespace(&mut tx, caller, node.namespace_id, Permission::Write).await?;
         let to_parent_path = to.parent().unwrap_or_default();
         let target_parent = self.resolve(&mut tx, caller, &to_parent_path, Permission::Write).await?;
         if !target_parent.is_folder {
             return Err(ServiceError::new(ErrorCode::NotAFolder, format!("'{to_parent_path}' is a file")));
         }
-        if target_parent.namespace_id != node.namespace_id {
-            return Err(ServiceError::new(
-                ErrorCode::BadRequest,
-                format!("'{from}' and '{to_parent_path}' are in different namespaces"),
-            ));
-        }
         let namespace = node.namespace_id;
         if node.is_folder && tx.ancestry(target_parent.id).await?.iter().any(|a| a.id == node.id) {
             return Err(ServiceError::new(ErrorCode::MoveIntoSelf, format!("cannot move '{from}' into itself")));
         }
-        if let Some(existing) = tx.child(namespace, target_parent.id, &new_name.collision_key()).await?
+        if let Some(existing) =
+            tx.child(target_parent.namespace_id, target_parent.id, &new_name.collision_key()).await?
             && existing.id != node.id
         {
             return Err(ServiceError::new(ErrorCode::AlreadyExists, format!("'{to}' exists")));
         }
-        tx.relocate_node(node.id, target_parent.id, new_name.as_str(), &new_name.collision_key(), now).await?;
-        let moved = tx.node(node.id).await?.ok_or_else(|| ServiceError::not_found("item"))?;
-        tx.append_journal(change_name(ChangeKind::Moved), &moved, now).await?;
+        let moved = if target_parent.namespace_id == namespace {
+            tx.relocate_node(node.id, target_parent.id, new_name.as_str(), &new_name.collision_key(), now).await?;
+            let moved = tx.node(node.id).await?.ok_or_else(|| ServiceError::not_found("item"))?;
+            tx.append_journal(change_name(ChangeKind::Moved), &moved, now).await?;
+            moved
+        } else {
+            self.move_across(&mut tx, &node, &target_parent, new_name, now).await?
+        };
+        let view = self.view(&mut tx, caller).await?;
         tx.commit().await?;
-        self.notify(&[namespace]);
-        Ok(node_info(&moved, Some(to.to_string())))
+        self.notify(&[namespace, moved.namespace_id]);
+        Ok(view.info(&moved, Some(to.to_string())))
     }
 
     /// Deletes to the trash: the item and everything below it disappear from the tree,
@@ -247,11 +312,27 @@ impl Service {
         }
         let now = now_ms();
         let mut tx = self.meta().write().await?;
-        let node = self.lock_and_locate(&mut tx, caller, &path, Permission::Write).await?.existing(&path)?;
+        let located = self.lock_and_locate(&mut tx, caller, &path, Permission::Write).await?;
+        if located.mount.is_some() {
+            return Err(ServiceError::new(
+                ErrorCode::SharedFolder,
+                format!("'{path}' is a shared folder: leave it, or remove its members, instead of deleting it"),
+            ));
+        }
+        let node = located.existing(&path)?;
         if if_rev.is_some() && node.current_rev != if_rev {
             return Err(ServiceError::conflict(node_info(&node, Some(path.to_string()))));
         }
-        tx.trash_node(node.id, &path.to_string(), now).await?;
+        if node.is_folder && tx.subtree_has_mount(node.id).await? {
+            return Err(ServiceError::new(
+                ErrorCode::SharedFolder,
+                format!("'{path}' holds a shared folder: move it out, leave it or unshare it first"),
+            ));
+        }
+        // The original place is kept relative to the namespace, so whoever restores it
+        // (any editor of a shared folder) puts it back in the same folder.
+        let original = self.path_of(&mut tx, node.id).await?;
+        tx.trash_node(node.id, &original, now).await?;
         let trashed = tx.node(node.id).await?.ok_or_else(|| ServiceError::not_found("item"))?;
         tx.append_journal(change_name(ChangeKind::Trashed), &trashed, now).await?;
         tx.commit().await?;
@@ -259,19 +340,39 @@ impl Service {
         Ok(node_info(&trashed, None))
     }
 
+    /// The trash of the caller's home and of every shared folder they may change,
+    /// newest first, each item with the path the caller knows its place by.
     pub async fn trash_list(&self, caller: &Caller) -> Result<Vec<TrashEntry>> {
         let mut tx = self.meta().read().await?;
-        self.access_namespace(&mut tx, caller, caller.home(), Permission::Read).await?;
-        Ok(tx
-            .trashed(caller.home())
-            .await?
-            .iter()
-            .map(|n| TrashEntry {
-                node: node_info(n, None),
-                original_path: n.original_path.clone().unwrap_or_default(),
-                trashed_at: n.trashed_at.unwrap_or_default(),
-            })
-            .collect())
+        let view = self.view(&mut tx, caller).await?;
+        let mut out = Vec::new();
+        for (namespace, role) in tx.memberships(caller.user_id()).await? {
+            if !role.grants(Permission::Write) {
+                continue;
+            }
+            let Some(prefix) = self.namespace_prefix(&mut tx, &view, namespace).await? else { continue };
+            for n in tx.trashed(namespace).await? {
+                out.push(TrashEntry {
+                    node: view.info(&n, None),
+                    original_path: format!("{prefix}{}", n.original_path.as_deref().unwrap_or_default()),
+                    trashed_at: n.trashed_at.unwrap_or_default(),
+                });
+            }
+        }
+        out.sort_by_key(|e| std::cmp::Reverse((e.trashed_at, e.node.id)));
+        Ok(out)
+    }
+
+    /// Where a namespace's root is in the caller's tree: "" for their home, their
+    /// mount's path for a shared folder; `None` when they have no mount of it.
+    async fn namespace_prefix(&self, tx: &mut Tx, view: &View, namespace: NamespaceId) -> Result<Option<String>> {
+        if namespace == view.home() {
+            return Ok(Some(String::new()));
+        }
+        match view.mount_of_namespace(namespace) {
+            Some(mount) => Ok(Some(self.path_of(tx, mount.id).await?)),
+            None => Ok(None),
+        }
     }
 
     /// Restores a trashed item to where it was, recreating missing folders; if the name
@@ -293,7 +394,9 @@ impl Service {
             .filter(|p| !p.is_root())
             .unwrap_or_else(|| RemotePath::root().join(Name::new(&node.name).unwrap_or_else(|_| fallback_name())));
         let parent_path = original.parent().unwrap_or_default();
-        let parent = self.ensure_folders(&mut tx, caller, &parent_path, now).await?;
+        let root_id = tx.namespace_root(namespace).await?;
+        let root = tx.node(root_id).await?.ok_or_else(|| ServiceError::not_found("root"))?;
+        let parent = self.ensure_folders_below(&mut tx, root, &parent_path, now).await?;
         let base = original.file_name().cloned().unwrap_or_else(fallback_name);
         let mut name = base.clone();
         let mut attempt = 1;
@@ -310,12 +413,14 @@ impl Service {
             tx.start_restore_job(node.id, namespace).await?;
         }
         self.check_node_limit(&mut tx, namespace).await?;
+        let view = self.view(&mut tx, caller).await?;
+        let prefix = self.namespace_prefix(&mut tx, &view, namespace).await?.unwrap_or_default();
         tx.commit().await?;
         self.notify(&[namespace]);
         if has_children {
             self.journal_restore(node.id, namespace, (0, node.id)).await?;
         }
-        Ok(node_info(&restored, Some(parent_path.join(name).to_string())))
+        Ok(view.info(&restored, Some(format!("{prefix}{}", parent_path.join(name)))))
     }
 
     /// Tells sync clients about everything that came back with a restored folder, parents
@@ -638,7 +743,7 @@ async fn release_chunks(tx: &mut Tx, counts: HashMap<Vec<u8>, i64>, now: i64) ->
 }
 
 /// Creates a folder and records it in the journal.
-async fn create_folder(
+pub(crate) async fn create_folder(
     tx: &mut Tx,
     namespace_id: NamespaceId,
     parent_id: NodeId,

@@ -339,7 +339,7 @@ impl Service {
             touched: BTreeSet::new(),
             folders: HashMap::new(),
             refs: HashMap::new(),
-            granted: HashSet::new(),
+            granted: BTreeMap::new(),
             committed: 0,
             new_files: BTreeMap::new(),
             planned: HashSet::new(),
@@ -493,7 +493,7 @@ impl Service {
                 };
                 batch.planned.insert(key);
                 batch.folders.remove(&path);
-                batch.account(owner, hashes, size);
+                batch.account(owner, parent.namespace_id, hashes, size);
                 let files = batch.new_files.entry(parent.namespace_id).or_default();
                 files.push(NewFile {
                     parent_id: parent.id,
@@ -527,7 +527,7 @@ impl Service {
         };
         tx.append_journal(change_name(ChangeKind::Modified), &updated, now).await?;
         batch.touched.insert(updated.namespace_id);
-        batch.account(owner, hashes, size);
+        batch.account(owner, updated.namespace_id, hashes, size);
         Ok(Step::Done(Ok(node_info(&updated, Some(path.to_string())))))
     }
 }
@@ -574,7 +574,8 @@ struct Batch {
     touched: BTreeSet<NamespaceId>,
     folders: HashMap<RemotePath, Option<NodeRecord>>,
     refs: HashMap<Vec<u8>, i64>,
-    granted: HashSet<Vec<u8>>,
+    /// Chunks of committed files, by the namespace they went into.
+    granted: BTreeMap<NamespaceId, HashSet<Vec<u8>>>,
     committed: u64,
     /// New files by namespace, created together at the end.
     new_files: BTreeMap<NamespaceId, Vec<NewFile>>,
@@ -619,10 +620,11 @@ impl Batch {
     }
 
     /// Counts a committed file's chunk references, grants and quota growth.
-    fn account(&mut self, owner: UserId, hashes: Vec<Vec<u8>>, growth: i64) {
+    fn account(&mut self, owner: UserId, namespace: NamespaceId, hashes: Vec<Vec<u8>>, growth: i64) {
+        let granted = self.granted.entry(namespace).or_default();
         for h in hashes {
             *self.refs.entry(h.clone()).or_default() += 1;
-            self.granted.insert(h);
+            granted.insert(h);
         }
         if let Some(q) = self.quotas.get_mut(&owner) {
             q.delta += growth;
@@ -642,9 +644,21 @@ impl Batch {
                 return Err(ServiceError::new(ErrorCode::Busy, "a chunk is being collected; retry the commit"));
             }
         }
-        // The writer now holds a file with these chunks (dedup privacy is per user).
-        let granted: Vec<Vec<u8>> = self.granted.into_iter().collect();
-        tx.grant_user_chunks(caller.user_id(), &granted).await?;
+        // The writer now holds a file with these chunks (dedup privacy is per user), and
+        // so does every member of a shared folder they went into.
+        let all: HashSet<Vec<u8>> = self.granted.values().flatten().cloned().collect();
+        tx.grant_user_chunks(caller.user_id(), &all.into_iter().collect::<Vec<_>>()).await?;
+        for (namespace, hashes) in &self.granted {
+            if *namespace == caller.home() {
+                continue;
+            }
+            let hashes: Vec<Vec<u8>> = hashes.iter().cloned().collect();
+            for member in tx.member_ids(*namespace).await? {
+                if member != caller.user_id() {
+                    tx.grant_user_chunks(member, &hashes).await?;
+                }
+            }
+        }
         for (owner, quota) in &self.quotas {
             if quota.delta != 0 {
                 tx.add_used_bytes(*owner, quota.delta).await?;

@@ -117,19 +117,7 @@ impl Tx {
             )
             .await?
             .id::<UserId>("id")?;
-        let ns = self
-            .one("INSERT INTO namespaces (kind, created_at) VALUES ('home', $1) RETURNING id", args![now])
-            .await?
-            .id::<NamespaceId>("id")?;
-        let root = self
-            .one(
-                "INSERT INTO nodes (namespace_id, parent_id, name, name_key, is_folder, modified_at) \
-                 VALUES ($1, NULL, '', '', 1, $2) RETURNING id",
-                args![ns, now],
-            )
-            .await?
-            .i64("id")?;
-        self.exec("UPDATE namespaces SET root_node_id = $1 WHERE id = $2", args![root, ns]).await?;
+        let (ns, _root) = self.create_namespace("home", now).await?;
         self.exec(
             "INSERT INTO namespace_members (namespace_id, user_id, role) VALUES ($1, $2, 'owner')",
             args![ns, user_id],
@@ -161,11 +149,13 @@ impl Tx {
     }
 
     /// Counts files and folders created (positive) or removed for good (negative) in a
-    /// namespace against its owner.
+    /// namespace against its owner (the quota rule: a shared folder's items count
+    /// against the user who shared it).
     pub async fn add_node_count(&mut self, namespace_id: NamespaceId, delta: i64) -> Result<(), MetaError> {
         if delta != 0 {
             self.exec(
-                "UPDATE users SET node_count = node_count + $1 WHERE home_namespace_id = $2",
+                "UPDATE users SET node_count = node_count + $1 WHERE id = \
+                 (SELECT user_id FROM namespace_members WHERE namespace_id = $2 AND role = 'owner')",
                 args![delta, namespace_id],
             )
             .await?;

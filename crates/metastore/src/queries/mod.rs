@@ -4,10 +4,13 @@
 mod accounts;
 mod chunks;
 mod journal;
+mod sharing;
 mod tree;
 
 pub use accounts::{DeviceRecord, UserRecord};
 pub use journal::JournalRecord;
+pub use sharing::MemberRecord;
+pub(crate) use tree::select_nodes_sql;
 pub use tree::{NewFile, NewNode, NodeRecord, RevisionRecord};
 
 /// Largest number of values in one `IN (...)` list (SQLite allows 32,766 variables,

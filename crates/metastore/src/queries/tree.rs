@@ -21,10 +21,12 @@ pub struct NodeRecord {
     pub modified_at: i64,
     pub trashed_at: Option<i64>,
     pub original_path: Option<String>,
+    /// On a folder of a home: the shared folder (namespace) mounted here.
+    pub mount_namespace_id: Option<NamespaceId>,
 }
 
 impl NodeRecord {
-    fn from_row(r: &DbRow) -> Result<Self, MetaError> {
+    pub(crate) fn from_row(r: &DbRow) -> Result<Self, MetaError> {
         Ok(Self {
             id: r.id("id")?,
             namespace_id: r.id("namespace_id")?,
@@ -38,6 +40,7 @@ impl NodeRecord {
             modified_at: r.i64("modified_at")?,
             trashed_at: r.opt_i64("trashed_at")?,
             original_path: r.opt_text("original_path")?,
+            mount_namespace_id: r.opt_id("mount_namespace_id")?,
         })
     }
 }
@@ -84,17 +87,22 @@ macro_rules! select_nodes {
     ($tail:literal) => {
         concat!(
             "SELECT id, namespace_id, parent_id, name, is_folder, current_rev, size, content_hash, mtime, \
-             modified_at, trashed_at, original_path FROM nodes ",
+             modified_at, trashed_at, original_path, mount_namespace_id FROM nodes ",
             $tail
         )
     };
+}
+
+/// `SELECT <node columns> FROM nodes `, for queries built at run time.
+pub(crate) fn select_nodes_sql() -> &'static str {
+    select_nodes!("")
 }
 
 /// The node columns of `nodes n`, for queries that join it.
 macro_rules! select_joined_nodes {
     () => {
         "SELECT n.id, n.namespace_id, n.parent_id, n.name, n.is_folder, n.current_rev, n.size, n.content_hash, \
-         n.mtime, n.modified_at, n.trashed_at, n.original_path FROM nodes n "
+         n.mtime, n.modified_at, n.trashed_at, n.original_path, n.mount_namespace_id FROM nodes n "
     };
 }
 
@@ -379,7 +387,7 @@ impl Tx {
             let a: Vec<Arg> = group.iter().map(|id| Arg::from(*id)).collect();
             let sql = format!(
                 "SELECT id, namespace_id, parent_id, name, is_folder, current_rev, size, content_hash, mtime, \
-                 modified_at, trashed_at, original_path FROM nodes WHERE id IN ({list})"
+                 modified_at, trashed_at, original_path, mount_namespace_id FROM nodes WHERE id IN ({list})"
             );
             for r in self.rows_dyn(sql, a).await? {
                 let n = NodeRecord::from_row(&r)?;
@@ -672,6 +680,7 @@ impl Tx {
                     modified_at: now,
                     trashed_at: None,
                     original_path: None,
+                    mount_namespace_id: None,
                 });
             }
         }
@@ -680,6 +689,6 @@ impl Tx {
 }
 
 /// A stored role; anything else means the database was changed by hand.
-fn role_of(s: &str) -> Result<Role, MetaError> {
+pub(crate) fn role_of(s: &str) -> Result<Role, MetaError> {
     Role::parse(s).ok_or_else(|| MetaError::Corrupt(format!("unknown role '{s}'")))
 }

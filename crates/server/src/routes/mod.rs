@@ -5,6 +5,7 @@ mod content;
 mod journal;
 mod notify;
 mod ops;
+mod sharing;
 mod tree;
 mod upload;
 
@@ -57,6 +58,9 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/trash/purge", post(tree::trash_purge))
         .route("/api/v1/versions", get(tree::versions))
         .route("/api/v1/versions/restore", post(tree::restore_version))
+        .route("/api/v1/shares", get(sharing::list).post(sharing::share))
+        .route("/api/v1/shares/remove", post(sharing::remove_member))
+        .route("/api/v1/shares/leave", post(sharing::leave))
         .route("/api/v1/fs/content", get(content::by_path))
         .route("/api/v1/revisions/{rev}/content", get(content::by_revision))
         .route("/api/v1/revisions/{rev}/manifest", get(content::manifest))

@@ -1,0 +1,83 @@
+//! Shared folders through the `coffer` binary as a user types it: share, list, write as
+//! an editor, be refused as a viewer (exit code 4), remove and leave; on SQLite and
+//! (when the test script provides one) PostgreSQL.
+
+mod common;
+
+use common::{Client, Server};
+
+#[tokio::test(flavor = "multi_thread")]
+async fn share_story_on_every_database() {
+    for db in common::databases().await {
+        let label = if db.is_some() { "postgres" } else { "sqlite" };
+        tokio::task::spawn_blocking(move || story(db)).await.unwrap_or_else(|e| panic!("{label}: {e:?}"));
+    }
+}
+
+fn story(db: Option<String>) {
+    let data = tempfile::tempdir().expect("tempdir");
+    let server = Server::start(data.path(), db);
+    for user in ["alice", "bob", "carol"] {
+        server.add_user(user, &[]);
+    }
+    let alice = Client::login(&server, "alice");
+    let bob = Client::login(&server, "bob");
+    let carol = Client::login(&server, "carol");
+    let work = tempfile::tempdir().expect("tempdir");
+    let plan = work.path().join("plan.txt");
+    std::fs::write(&plan, b"the plan\n").expect("write");
+    let plan_s = plan.to_str().expect("utf8");
+    alice.ok(&["mkdir", "/Team"]);
+    alice.ok(&["put", plan_s, "/Team/"]);
+
+    // Sharing needs a folder and a user.
+    let usage = alice.run(&["share", "/Team"]);
+    assert_eq!(usage.code, 2, "{}", usage.stderr);
+    let shared = alice.ok(&["share", "/Team", "--with", "bob", "--role", "editor", "--json"]).json();
+    assert_eq!(shared["owner"], "alice");
+    assert!(alice.ok(&["share", "/Team", "--with", "carol"]).stdout.contains("as viewer"));
+
+    // Bob sees it in his own tree and writes to it; alice sees his file.
+    assert!(bob.ok(&["ls", "/"]).stdout.contains("Team"));
+    let got = bob.ok(&["get", "/Team/plan.txt", "-"]);
+    assert_eq!(got.stdout, "the plan\n");
+    let note = work.path().join("from-bob.txt");
+    std::fs::write(&note, b"hello from bob\n").expect("write");
+    bob.ok(&["put", note.to_str().expect("utf8"), "/Team/"]);
+    assert_eq!(alice.ok(&["get", "/Team/from-bob.txt", "-"]).stdout, "hello from bob\n");
+
+    // Carol may read, not write: exit code 4 and the stable code in JSON.
+    assert_eq!(carol.ok(&["get", "/Team/plan.txt", "-"]).stdout, "the plan\n");
+    let refused = carol.run(&["mkdir", "/Team/mine"]);
+    assert_eq!(refused.code, 4, "{} {}", refused.stdout, refused.stderr);
+    let refused = carol.run(&["--json", "rm", "/Team/plan.txt"]);
+    assert_eq!(refused.code, 4);
+    assert_eq!(refused.json()["error"]["code"], "read_only");
+    // Only the owner shares further.
+    let refused = bob.run(&["share", "/Team", "--with", "carol", "--role", "editor"]);
+    assert_eq!(refused.code, 4, "{}", refused.stderr);
+
+    // Listings.
+    let mine = alice.ok(&["share", "ls", "--json"]).json();
+    assert_eq!(mine.as_array().expect("array").len(), 1);
+    let members: Vec<&str> =
+        mine[0]["members"].as_array().expect("members").iter().filter_map(|m| m["user"].as_str()).collect();
+    assert_eq!(members, ["alice", "bob", "carol"]);
+    assert!(alice.ok(&["share", "ls", "--with-me", "--json"]).json().as_array().expect("array").is_empty());
+    let with_bob = bob.ok(&["share", "ls", "--with-me"]).stdout;
+    assert!(with_bob.contains("/Team") && with_bob.contains("owner: alice"), "{with_bob}");
+    let members = bob.ok(&["share", "ls", "/Team/plan.txt"]).stdout;
+    assert!(members.contains("viewer") && members.contains("carol"), "{members}");
+
+    // A member renames their mount; a member leaves; the owner removes one.
+    bob.ok(&["mv", "/Team", "/Alice's team"]);
+    assert_eq!(bob.ok(&["get", "/Alice's team/plan.txt", "-"]).stdout, "the plan\n");
+    carol.ok(&["share", "leave", "/Team"]);
+    assert_eq!(carol.run(&["stat", "/Team"]).code, 1);
+    alice.ok(&["share", "rm", "/Team", "--with", "bob"]);
+    assert_eq!(bob.run(&["stat", "/Alice's team"]).code, 1);
+    let left = alice.ok(&["share", "ls", "/Team", "--json"]).json();
+    assert_eq!(left[0]["members"].as_array().expect("members").len(), 1, "only the owner is left");
+    // Nothing of the owner's was lost.
+    assert_eq!(alice.ok(&["get", "/Team/from-bob.txt", "-"]).stdout, "hello from bob\n");
+}

@@ -1,0 +1,357 @@
+//! The authorization matrix: every documented REST operation against a shared folder,
+//! called by each kind of principal (owner, editor, commenter, viewer, a user who is
+//! not a member, a removed member, an anonymous caller, a revoked device), with the
+//! status each must get, all written in one table. An operation in the OpenAPI document
+//! without its row fails the test. Foreign ids (another user's upload session, a
+//! shared folder's items for a non-member) are "not found", never someone else's data.
+
+use std::collections::{BTreeSet, HashMap};
+
+use coffer_core::wire::chunk_frames;
+use coffer_core::{ChunkHash, Role};
+use coffer_service::{Service, ServiceConfig, StorageConfig};
+use reqwest::{Client, Method};
+use serde_json::{Value, json};
+
+/// Who calls, in the order of each row's statuses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum Who {
+    Owner,
+    Editor,
+    Commenter,
+    Viewer,
+    NonMember,
+    Removed,
+    Anonymous,
+    Revoked,
+}
+
+const WHO: [Who; 8] =
+    [Who::Owner, Who::Editor, Who::Commenter, Who::Viewer, Who::NonMember, Who::Removed, Who::Anonymous, Who::Revoked];
+
+/// Skip: this principal is not asked (the call would only repeat another's).
+const SKIP: u16 = 0;
+
+/// (method, documented path, expected status for each of [`WHO`]), in the order run.
+/// Writes use each principal's own targets, so one cell never spoils another.
+const TABLE: &[(&str, &str, [u16; 8])] = &[
+    ("get", "/healthz", [200, 200, 200, 200, 200, 200, 200, 200]),
+    ("get", "/metrics", [200, SKIP, SKIP, SKIP, SKIP, SKIP, 200, SKIP]),
+    ("get", "/api/v1/openapi.json", [200, 200, 200, 200, 200, 200, 200, 200]),
+    ("post", "/api/v1/setup", [SKIP, SKIP, SKIP, SKIP, SKIP, SKIP, 403, SKIP]),
+    ("post", "/api/v1/auth/login", [SKIP, SKIP, SKIP, SKIP, SKIP, SKIP, 401, SKIP]),
+    ("get", "/api/v1/auth/whoami", [200, 200, 200, 200, 200, 200, 401, 401]),
+    ("get", "/api/v1/devices", [200, 200, 200, 200, 200, 200, 401, 401]),
+    ("get", "/api/v1/fs/stat", [200, 200, 200, 200, 404, 404, 401, 401]),
+    ("get", "/api/v1/nodes/{id}", [200, 200, 200, 200, 404, 404, 401, 401]),
+    ("get", "/api/v1/fs/list", [200, 200, 200, 200, 404, 404, 401, 401]),
+    ("get", "/api/v1/fs/content", [200, 200, 200, 200, 404, 404, 401, 401]),
+    ("get", "/api/v1/revisions/{rev}/content", [200, 200, 200, 200, 404, 404, 401, 401]),
+    ("get", "/api/v1/revisions/{rev}/manifest", [200, 200, 200, 200, 404, 404, 401, 401]),
+    // A removed member held the file once: its chunks stay theirs to fetch.
+    ("get", "/api/v1/chunks/{hash}", [200, 200, 200, 200, 404, 200, 401, 401]),
+    ("get", "/api/v1/versions", [200, 200, 200, 200, 404, 404, 401, 401]),
+    ("post", "/api/v1/fs/mkdir", [200, 200, 403, 403, 404, 404, 401, 401]),
+    ("post", "/api/v1/fs/move", [200, 200, 403, 403, 404, 404, 401, 401]),
+    ("post", "/api/v1/fs/delete", [200, 200, 403, 403, 404, 404, 401, 401]),
+    ("post", "/api/v1/versions/restore", [200, 200, 403, 403, 404, 404, 401, 401]),
+    ("get", "/api/v1/trash", [200, 200, 200, 200, 200, 200, 401, 401]),
+    ("post", "/api/v1/trash/restore", [200, 200, 403, 403, 404, 404, 401, 401]),
+    ("post", "/api/v1/trash/purge", [200, 200, 403, 403, 404, 404, 401, 401]),
+    // Another user's upload session is "not found" to everyone but its user.
+    ("post", "/api/v1/uploads", [200, 200, 200, 200, 200, 200, 401, 401]),
+    ("put", "/api/v1/uploads/{id}/chunks/{hash}", [204, 404, 404, 404, 404, 404, 401, 401]),
+    ("post", "/api/v1/uploads/{id}/chunks", [204, 404, 404, 404, 404, 404, 401, 401]),
+    ("delete", "/api/v1/uploads/{id}", [204, 404, 404, 404, 404, 404, 401, 401]),
+    ("get", "/api/v1/journal/delta", [200, 200, 200, 200, 200, 200, 401, 401]),
+    ("get", "/api/v1/journal/latest", [200, 200, 200, 200, 200, 200, 401, 401]),
+    ("get", "/api/v1/journal/longpoll", [200, 200, 200, 200, 200, 200, 401, 401]),
+    // Without a WebSocket upgrade: a clear 400 once signed in.
+    ("get", "/api/v1/notify", [400, 400, 400, 400, 400, 400, 401, 401]),
+    ("get", "/api/v1/shares", [200, 200, 200, 200, 200, 200, 401, 401]),
+    ("post", "/api/v1/shares", [200, 403, 403, 403, 404, 404, 401, 401]),
+    ("post", "/api/v1/shares/remove", [200, 403, 403, 403, 404, 404, 401, 401]),
+    ("delete", "/api/v1/devices/{id}", [204, 204, 204, 204, 204, 204, 401, 401]),
+    // Per file: a viewer's file into the shared folder is refused; a non-member's path
+    // is in their own tree (a folder of their own is made there, so from here on their
+    // /Team is their own).
+    ("post", "/api/v1/commit", [200, 200, 403, 403, 200, 200, 401, 401]),
+    // Members leave (the owner cannot, nor can anyone leave a folder that is not shared);
+    // then everyone signs out.
+    ("post", "/api/v1/shares/leave", [400, 204, 204, 204, 400, 400, 401, 401]),
+    ("post", "/api/v1/auth/logout", [204, 204, 204, 204, 204, 204, 401, 401]),
+];
+
+struct Fixture {
+    base: String,
+    http: Client,
+    /// Each principal's token (none for the anonymous caller).
+    tokens: HashMap<Who, Option<String>>,
+    /// A spare device of each principal, which one row revokes.
+    spare: HashMap<Who, i64>,
+    file_id: i64,
+    file_rev: i64,
+    file_hash: ChunkHash,
+    /// Per principal: trashed item ids (to restore, to purge) and an old revision.
+    trashed: HashMap<Who, (i64, i64)>,
+    old_rev: HashMap<Who, i64>,
+    owner_upload: String,
+    cursor: HashMap<Who, String>,
+}
+
+fn name(who: Who) -> &'static str {
+    match who {
+        Who::Owner => "olive",
+        Who::Editor => "eddie",
+        Who::Commenter => "connie",
+        Who::Viewer => "vic",
+        Who::NonMember => "nora",
+        Who::Removed => "rex",
+        Who::Anonymous => "anonymous",
+        Who::Revoked => "eddie",
+    }
+}
+
+async fn put(s: &Service, c: &coffer_service::Caller, path: &str, data: &[u8]) -> coffer_core::wire::NodeInfo {
+    put_on(s, c, path, data, None).await
+}
+
+async fn put_on(
+    s: &Service,
+    c: &coffer_service::Caller,
+    path: &str,
+    data: &[u8],
+    parent_rev: Option<i64>,
+) -> coffer_core::wire::NodeInfo {
+    let hash = ChunkHash::of(data);
+    let chunks = vec![coffer_core::ChunkRef { hash, size: data.len() as u32 }];
+    let up = s.begin_upload(c, &chunks).await.expect("begin");
+    let id = coffer_core::UploadId(up.upload_id);
+    if !up.missing.is_empty() {
+        s.put_chunks(c, &id, vec![(hash, bytes::Bytes::copy_from_slice(data))]).await.expect("put");
+    }
+    let parent_rev = parent_rev.map(coffer_core::RevisionId);
+    let file = coffer_service::CommitFile { path: path.into(), parent_rev, mtime: None, chunks };
+    s.commit(c, Some(&id), vec![file], true).await.expect("commit").remove(0).expect("committed")
+}
+
+async fn setup() -> (Fixture, tempfile::TempDir) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let storage = StorageConfig {
+        database_url: format!("sqlite://{}", dir.path().join("meta.db").display()),
+        chunk_dir: dir.path().join("chunks"),
+    };
+    let s = Service::open(&storage, ServiceConfig::default()).await.expect("open");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let base = format!("http://{}", listener.local_addr().expect("addr"));
+    let day = std::time::Duration::from_secs(86_400);
+    tokio::spawn(coffer_server::serve(s.clone(), listener, Default::default(), day, std::future::pending()));
+
+    let admin = s.admin_service();
+    for who in [Who::Owner, Who::Editor, Who::Commenter, Who::Viewer, Who::NonMember, Who::Removed] {
+        admin.create_user(name(who), "a long password", false, None).await.expect("user");
+    }
+    let sign_in = |who: Who, device: &'static str| {
+        let s = s.clone();
+        async move { s.login(name(who), "a long password", device, None).await.expect("login") }
+    };
+    let mut tokens = HashMap::new();
+    let mut spare = HashMap::new();
+    let mut callers = HashMap::new();
+    for who in [Who::Owner, Who::Editor, Who::Commenter, Who::Viewer, Who::NonMember, Who::Removed] {
+        let login = sign_in(who, "main").await;
+        callers.insert(who, s.authenticate(&login.token).await.expect("auth"));
+        tokens.insert(who, Some(login.token));
+        let other = sign_in(who, "spare").await;
+        spare.insert(who, other.device_id);
+    }
+    tokens.insert(Who::Anonymous, None);
+    let revoked = sign_in(Who::Revoked, "stolen").await;
+    let editor = &callers[&Who::Editor];
+    s.revoke_device(editor, coffer_core::DeviceId(revoked.device_id)).await.expect("revoke");
+    tokens.insert(Who::Revoked, Some(revoked.token));
+
+    let owner = &callers[&Who::Owner];
+    let file = put(&s, owner, "/Team/f.txt", b"the shared file").await;
+    let mut trashed = HashMap::new();
+    let mut old_rev = HashMap::new();
+    for who in WHO {
+        let n = name(who).to_owned() + &format!("{who:?}");
+        for suffix in ["mv", "del"] {
+            put(&s, owner, &format!("/Team/{n}-{suffix}.txt"), format!("{n} {suffix}").as_bytes()).await;
+        }
+        let first = put(&s, owner, &format!("/Team/{n}-ver.txt"), b"first").await;
+        put_on(&s, owner, &format!("/Team/{n}-ver.txt"), b"second", first.rev).await;
+        old_rev.insert(who, first.rev.expect("rev"));
+        let restore = put(&s, owner, &format!("/Team/{n}-restore.txt"), b"r").await;
+        let purge = put(&s, owner, &format!("/Team/{n}-purge.txt"), b"p").await;
+        s.delete(owner, &format!("/Team/{n}-restore.txt")).await.expect("trash");
+        s.delete(owner, &format!("/Team/{n}-purge.txt")).await.expect("trash");
+        trashed.insert(who, (restore.id, purge.id));
+    }
+    for (who, role) in [(Who::Editor, Role::Editor), (Who::Commenter, Role::Commenter), (Who::Viewer, Role::Viewer)] {
+        s.share_folder(owner, "/Team", name(who), role).await.expect("share");
+    }
+    s.share_folder(owner, "/Team", name(Who::Removed), Role::Editor).await.expect("share");
+    s.unshare(owner, "/Team", name(Who::Removed)).await.expect("remove");
+    admin.create_user("zed", "a long password", false, None).await.expect("zed");
+    let up = s
+        .begin_upload(owner, &[coffer_core::ChunkRef { hash: ChunkHash::of(b"pending"), size: 7 }])
+        .await
+        .expect("begin");
+    let mut cursor = HashMap::new();
+    for (who, c) in &callers {
+        cursor.insert(*who, s.latest_cursor(c).await.expect("cursor"));
+    }
+    let fixture = Fixture {
+        base,
+        http: Client::builder().pool_max_idle_per_host(0).build().expect("client"),
+        tokens,
+        spare,
+        file_id: file.id,
+        file_rev: file.rev.expect("rev"),
+        file_hash: ChunkHash::of(b"the shared file"),
+        trashed,
+        old_rev,
+        owner_upload: up.upload_id,
+        cursor,
+    };
+    (fixture, dir)
+}
+
+/// The request a principal sends for one row: (concrete path with query, JSON or raw body).
+fn request(f: &Fixture, who: Who, method: &str, template: &str) -> (String, Option<Value>, Option<Vec<u8>>) {
+    let n = name(who).to_owned() + &format!("{who:?}");
+    let frames = || {
+        let mut v = Vec::new();
+        chunk_frames::push(&mut v, &ChunkHash::of(b"pending"), b"pending");
+        v
+    };
+    let cursor = f.cursor.get(&who).cloned().unwrap_or_default();
+    match (method, template) {
+        ("post", "/api/v1/setup") => {
+            (template.into(), Some(json!({"token": "wrong", "name": "mallory", "password": "a long password"})), None)
+        }
+        ("post", "/api/v1/auth/login") => {
+            (template.into(), Some(json!({"user": "olive", "password": "not it", "device": "x"})), None)
+        }
+        ("get", "/api/v1/fs/stat") | ("get", "/api/v1/fs/content") | ("get", "/api/v1/versions") => {
+            (format!("{template}?path=/Team/f.txt"), None, None)
+        }
+        ("get", "/api/v1/fs/list") => (format!("{template}?path=/Team"), None, None),
+        ("get", "/api/v1/nodes/{id}") => (format!("/api/v1/nodes/{}", f.file_id), None, None),
+        ("get", "/api/v1/revisions/{rev}/content") => (format!("/api/v1/revisions/{}/content", f.file_rev), None, None),
+        ("get", "/api/v1/revisions/{rev}/manifest") => {
+            (format!("/api/v1/revisions/{}/manifest", f.file_rev), None, None)
+        }
+        ("get", "/api/v1/chunks/{hash}") => (format!("/api/v1/chunks/{}", f.file_hash), None, None),
+        ("post", "/api/v1/fs/mkdir") => (template.into(), Some(json!({"path": format!("/Team/{n}-new")})), None),
+        ("post", "/api/v1/fs/move") => (
+            template.into(),
+            Some(json!({"from": format!("/Team/{n}-mv.txt"), "to": format!("/Team/{n}-moved.txt")})),
+            None,
+        ),
+        ("post", "/api/v1/fs/delete") => (template.into(), Some(json!({"path": format!("/Team/{n}-del.txt")})), None),
+        ("post", "/api/v1/versions/restore") => (
+            template.into(),
+            Some(json!({"path": format!("/Team/{n}-ver.txt"), "rev": f.old_rev.get(&who).copied().unwrap_or(1)})),
+            None,
+        ),
+        ("post", "/api/v1/trash/restore") => {
+            (template.into(), Some(json!({"id": f.trashed.get(&who).map(|t| t.0).unwrap_or(1)})), None)
+        }
+        ("post", "/api/v1/trash/purge") => {
+            (template.into(), Some(json!({"id": f.trashed.get(&who).map(|t| t.1).unwrap_or(1)})), None)
+        }
+        ("post", "/api/v1/uploads") => (template.into(), Some(json!({"chunks": []})), None),
+        ("put", "/api/v1/uploads/{id}/chunks/{hash}") => (
+            format!("/api/v1/uploads/{}/chunks/{}", f.owner_upload, ChunkHash::of(b"pending")),
+            None,
+            Some(b"pending".to_vec()),
+        ),
+        ("post", "/api/v1/uploads/{id}/chunks") => {
+            (format!("/api/v1/uploads/{}/chunks", f.owner_upload), None, Some(frames()))
+        }
+        ("delete", "/api/v1/uploads/{id}") => (format!("/api/v1/uploads/{}", f.owner_upload), None, None),
+        ("post", "/api/v1/commit") => {
+            (template.into(), Some(json!({"files": [{"path": format!("/Team/{n}-commit.txt"), "chunks": []}]})), None)
+        }
+        ("get", "/api/v1/journal/delta") => (format!("{template}?cursor={cursor}"), None, None),
+        ("get", "/api/v1/journal/longpoll") => (format!("{template}?cursor={cursor}&timeout_secs=1"), None, None),
+        ("post", "/api/v1/shares") => {
+            (template.into(), Some(json!({"path": "/Team", "user": "zed", "role": "viewer"})), None)
+        }
+        ("post", "/api/v1/shares/remove") => (template.into(), Some(json!({"path": "/Team", "user": "zed"})), None),
+        ("post", "/api/v1/shares/leave") => (template.into(), Some(json!({"path": "/Team"})), None),
+        ("delete", "/api/v1/devices/{id}") => {
+            (format!("/api/v1/devices/{}", f.spare.get(&who).copied().unwrap_or(1)), None, None)
+        }
+        _ => (template.into(), None, None),
+    }
+}
+
+/// What a call amounted to: its status, or for a commit the status of its one file.
+async fn outcome(f: &Fixture, who: Who, method: &str, template: &str) -> (u16, String) {
+    let (path, body, raw) = request(f, who, method, template);
+    let m = Method::from_bytes(method.to_uppercase().as_bytes()).expect("method");
+    let mut req = f.http.request(m, format!("{}{path}", f.base));
+    if let Some(t) = f.tokens.get(&who).cloned().flatten() {
+        req = req.bearer_auth(t);
+    }
+    if let Some(b) = body {
+        req = req.json(&b);
+    }
+    if let Some(b) = raw {
+        req = req.body(b);
+    }
+    let resp = req.send().await.expect("send");
+    let status = resp.status().as_u16();
+    let text = resp.text().await.unwrap_or_default();
+    if template == "/api/v1/commit" && status == 200 {
+        let v: Value = serde_json::from_str(&text).unwrap_or_default();
+        let code = v["results"][0]["error"]["code"].as_str().unwrap_or_default().to_owned();
+        return match code.as_str() {
+            "" => (200, text),
+            "read_only" | "forbidden" => (403, text),
+            "not_found" => (404, text),
+            _ => (0, text),
+        };
+    }
+    (status, text)
+}
+
+#[tokio::test]
+async fn every_operation_answers_every_principal_as_the_table_says() {
+    let (f, _dir) = setup().await;
+    // The table covers the document exactly.
+    let doc: Value =
+        f.http.get(format!("{}/api/v1/openapi.json", f.base)).send().await.expect("doc").json().await.expect("json");
+    let documented: BTreeSet<(String, String)> = doc["paths"]
+        .as_object()
+        .expect("paths")
+        .iter()
+        .flat_map(|(path, ops)| ops.as_object().expect("ops").keys().map(move |m| (m.clone(), path.clone())))
+        .collect();
+    let tabled: BTreeSet<(String, String)> = TABLE.iter().map(|(m, p, _)| (m.to_string(), p.to_string())).collect();
+    let missing: Vec<_> = documented.difference(&tabled).collect();
+    assert!(missing.is_empty(), "operations without a row in the authorization table: {missing:?}");
+    let stale: Vec<_> = tabled.difference(&documented).collect();
+    assert!(stale.is_empty(), "rows for operations that are not documented: {stale:?}");
+
+    let mut wrong = Vec::new();
+    for (method, template, want) in TABLE {
+        for (who, want) in WHO.iter().zip(want) {
+            if *want == SKIP {
+                continue;
+            }
+            let (got, body) = outcome(&f, *who, method, template).await;
+            if got != *want {
+                wrong.push(format!(
+                    "{method} {template} as {who:?}: {got}, want {want}: {}",
+                    &body[..body.len().min(200)]
+                ));
+            }
+        }
+    }
+    assert!(wrong.is_empty(), "{} cells differ:\n{}", wrong.len(), wrong.join("\n"));
+}

@@ -1,0 +1,272 @@
+//! Shared folders at the service: roles decided at the access checkpoint, the folder
+//! mounted in each member's tree, one quota rule, the journal as each member sees it,
+//! removal and leaving, nesting refused, moves in and out without re-sending bytes.
+
+mod common;
+
+use std::collections::HashMap;
+
+use coffer_core::wire::{ChangeKind, NodeKind};
+use coffer_core::{ChunkHash, ChunkRef, ErrorCode, NodeId, RevisionId, Role};
+use coffer_service::{Caller, Service, ServiceConfig};
+use common::{caller, envs, put};
+
+async fn used(s: &Service, c: &Caller) -> u64 {
+    s.whoami(c).await.expect("whoami").used_bytes
+}
+
+/// Every live path of a user's tree as their devices build it from the journal alone.
+async fn tree_from_delta(s: &Service, c: &Caller) -> HashMap<String, NodeKind> {
+    let root = s.stat(c, "/").await.expect("root").id;
+    let mut nodes: HashMap<i64, (Option<i64>, String, NodeKind, bool)> = HashMap::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let page = s.delta(c, cursor.as_deref(), Some(500)).await.expect("delta");
+        for ch in page.changes {
+            if ch.kind == ChangeKind::Deleted {
+                nodes.remove(&ch.node.id);
+            } else {
+                nodes.insert(ch.node.id, (ch.node.parent_id, ch.node.name.clone(), ch.node.kind, ch.node.trashed));
+            }
+        }
+        cursor = Some(page.cursor);
+        if !page.has_more {
+            break;
+        }
+    }
+    let mut out = HashMap::new();
+    'nodes: for (id, (_, _, kind, _)) in &nodes {
+        if *id == root {
+            continue;
+        }
+        let mut names = Vec::new();
+        let mut at = *id;
+        while at != root {
+            let Some((parent, name, _, trashed)) = nodes.get(&at) else { continue 'nodes };
+            if *trashed {
+                continue 'nodes;
+            }
+            names.push(name.clone());
+            let Some(p) = parent else { continue 'nodes };
+            at = *p;
+        }
+        names.reverse();
+        out.insert(format!("/{}", names.join("/")), *kind);
+    }
+    out
+}
+
+#[tokio::test]
+async fn members_see_the_folder_mounted_and_act_by_their_role() {
+    for env in envs(ServiceConfig::default()).await {
+        let s = &env.service;
+        let alice = caller(s, "alice").await;
+        let bob = caller(s, "bob").await;
+        let carol = caller(s, "carol").await;
+        let dave = caller(s, "dave").await;
+        put(s, &alice, "/Team/plan.txt", b"the plan", None).await.expect("put");
+        put(s, &alice, "/Team/docs/a.txt", b"a document", None).await.expect("put");
+        put(s, &alice, "/mine.txt", b"alice's own", None).await.expect("put");
+        let before = s.stat(&alice, "/Team/plan.txt").await.expect("stat");
+
+        let info = s.share_folder(&alice, "/Team", "bob", Role::Editor).await.expect("share");
+        assert_eq!(info.owner, "alice");
+        assert_eq!(info.role, Role::Owner);
+        assert_eq!(info.path, "/Team");
+        s.share_folder(&alice, "/Team", "carol", Role::Viewer).await.expect("share with carol");
+
+        // Ids are kept: the owner's paths and ids are what they were.
+        let after = s.stat(&alice, "/Team/plan.txt").await.expect("stat");
+        assert_eq!(after.id, before.id);
+        assert_eq!(after.rev, before.rev);
+
+        // Each member has it at the top of their tree.
+        let got = s.open_file(&bob, "/Team/plan.txt", None).await.expect("bob reads");
+        assert_eq!(got.content_hash, before.content_hash.expect("hash"));
+        let listed = s.list(&carol, "/Team", None, None).await.expect("carol lists").0;
+        let names: Vec<&str> = listed.iter().map(|n| n.name.as_str()).collect();
+        assert_eq!(names, vec!["docs", "plan.txt"]);
+        let mount = s.stat(&carol, "/Team").await.expect("mount");
+        assert!(listed.iter().all(|n| n.parent_id == Some(mount.id)), "children hang below the mount");
+
+        // An editor writes; the bytes count against the owner.
+        let (alice_before, bob_before) = (used(s, &alice).await, used(s, &bob).await);
+        put(s, &bob, "/Team/from-bob.txt", b"written by bob", None).await.expect("editor writes");
+        assert_eq!(used(s, &alice).await, alice_before + 14);
+        assert_eq!(used(s, &bob).await, bob_before);
+        s.stat(&alice, "/Team/from-bob.txt").await.expect("the owner sees it");
+
+        // A viewer reads but changes nothing, with a clear code.
+        for err in [
+            s.mkdir(&carol, "/Team/new", false).await.expect_err("mkdir"),
+            s.delete(&carol, "/Team/plan.txt").await.expect_err("delete"),
+            s.move_node(&carol, "/Team/plan.txt", "/Team/docs/plan.txt").await.expect_err("move"),
+            put(s, &carol, "/Team/carol.txt", b"nope", None).await.expect_err("commit"),
+            s.restore_version(&carol, "/Team/plan.txt", RevisionId(before.rev.expect("rev")))
+                .await
+                .expect_err("restore"),
+        ] {
+            assert_eq!(err.code, ErrorCode::ReadOnly, "{err}");
+        }
+        // Her mount is hers: she may rename it.
+        s.move_node(&carol, "/Team", "/From Alice").await.expect("rename the mount");
+        s.stat(&carol, "/From Alice/plan.txt").await.expect("through the new name");
+        s.stat(&alice, "/Team/plan.txt").await.expect("nothing changed for the owner");
+
+        // Someone else sees nothing of it, by path or by id.
+        assert_eq!(s.stat(&dave, "/Team").await.expect_err("dave").code, ErrorCode::NotFound);
+        assert_eq!(s.stat_id(&dave, NodeId(before.id)).await.expect_err("by id").code, ErrorCode::NotFound);
+        let rev = RevisionId(before.rev.expect("rev"));
+        assert_eq!(s.open_revision(&dave, rev).await.err().map(|e| e.code), Some(ErrorCode::NotFound));
+        // Dedup privacy holds: dave is asked for the bytes of the shared file.
+        let hash = ChunkHash::of(b"the plan");
+        let up = s.begin_upload(&dave, &[ChunkRef { hash, size: 8 }]).await.expect("begin");
+        assert_eq!(up.missing, vec![hash]);
+        // A member may be told: they hold the file now.
+        let up = s.begin_upload(&carol, &[ChunkRef { hash, size: 8 }]).await.expect("begin");
+        assert!(up.missing.is_empty());
+        s.read_chunk(&carol, &hash).await.expect("carol reads the chunk");
+        assert_eq!(s.read_chunk(&dave, &hash).await.err().map(|e| e.code), Some(ErrorCode::NotFound));
+
+        // Only the owner shares.
+        let err = s.share_folder(&bob, "/Team", "dave", Role::Viewer).await.expect_err("editor shares");
+        assert_eq!(err.code, ErrorCode::Forbidden);
+        let listed = s.shares(&bob, None, true).await.expect("shared with bob");
+        assert_eq!(listed.len(), 1);
+        assert_eq!(listed[0].members.iter().map(|m| m.user.as_str()).collect::<Vec<_>>(), ["alice", "bob", "carol"]);
+        assert!(s.shares(&alice, None, true).await.expect("alice").is_empty(), "alice owns it");
+    }
+}
+
+#[tokio::test]
+async fn each_member_builds_one_tree_from_the_journal() {
+    for env in envs(ServiceConfig::default()).await {
+        let s = &env.service;
+        let alice = caller(s, "alice").await;
+        let bob = caller(s, "bob").await;
+        put(s, &alice, "/Team/docs/a.txt", b"a", None).await.expect("put");
+        put(s, &bob, "/bob.txt", b"b", None).await.expect("put");
+        put(s, &bob, "/Team/clash.txt", b"bob's own Team folder", None).await.expect("put");
+        s.share_folder(&alice, "/Team", "bob", Role::Editor).await.expect("share");
+
+        // Bob's own /Team keeps its name; the shared one is mounted beside it.
+        let tree = tree_from_delta(s, &bob).await;
+        let mut paths: Vec<&str> = tree.keys().map(String::as_str).collect();
+        paths.sort();
+        assert_eq!(
+            paths,
+            [
+                "/Team",
+                "/Team (shared)",
+                "/Team (shared)/docs",
+                "/Team (shared)/docs/a.txt",
+                "/Team/clash.txt",
+                "/bob.txt"
+            ]
+        );
+        // The owner's tree is unchanged.
+        let tree = tree_from_delta(s, &alice).await;
+        let mut paths: Vec<&str> = tree.keys().map(String::as_str).collect();
+        paths.sort();
+        assert_eq!(paths, ["/Team", "/Team/docs", "/Team/docs/a.txt"]);
+
+        // A change by one member reaches the other's delta below their own mount.
+        let cursor = s.latest_cursor(&alice).await.expect("cursor");
+        s.move_node(&bob, "/Team (shared)/docs/a.txt", "/Team (shared)/a.txt").await.expect("bob moves");
+        let page = s.delta(&alice, Some(&cursor), None).await.expect("delta");
+        let team = s.stat(&alice, "/Team").await.expect("mount");
+        assert!(page.changes.iter().any(|c| c.kind == ChangeKind::Moved && c.node.parent_id == Some(team.id)));
+
+        // Removed: bob's devices hear of the mount's end, and his tree loses it.
+        let cursor = s.latest_cursor(&bob).await.expect("cursor");
+        s.unshare(&alice, "/Team", "bob").await.expect("remove bob");
+        let page = s.delta(&bob, Some(&cursor), None).await.expect("delta");
+        assert!(page.changes.iter().any(|c| c.kind == ChangeKind::Deleted && c.node.name == "Team (shared)"));
+        assert_eq!(s.stat(&bob, "/Team (shared)").await.expect_err("gone").code, ErrorCode::NotFound);
+        let tree = tree_from_delta(s, &bob).await;
+        assert!(tree.keys().all(|p| !p.starts_with("/Team (shared)")), "{tree:?}");
+        // Nothing of the owner's was touched.
+        s.stat(&alice, "/Team/a.txt").await.expect("the owner keeps everything");
+    }
+}
+
+#[tokio::test]
+async fn nesting_is_refused_and_leaving_keeps_the_folder() {
+    for env in envs(ServiceConfig::default()).await {
+        let s = &env.service;
+        let alice = caller(s, "alice").await;
+        let bob = caller(s, "bob").await;
+        s.mkdir(&alice, "/Team/sub", true).await.expect("mkdir");
+        s.mkdir(&alice, "/Outer", true).await.expect("mkdir");
+        put(s, &alice, "/Team/sub/f.txt", b"f", None).await.expect("put");
+        s.share_folder(&alice, "/Team", "bob", Role::Editor).await.expect("share");
+
+        let inner = s.share_folder(&alice, "/Team/sub", "bob", Role::Viewer).await.expect_err("inside");
+        assert_eq!(inner.code, ErrorCode::SharedFolder);
+        s.move_node(&alice, "/Team", "/Outer/Team").await.expect("the owner moves the mount");
+        let outer = s.share_folder(&alice, "/Outer", "bob", Role::Viewer).await.expect_err("holds one");
+        assert_eq!(outer.code, ErrorCode::SharedFolder);
+        let root = s.share_folder(&alice, "/", "bob", Role::Viewer).await.expect_err("root");
+        assert_eq!(root.code, ErrorCode::RootImmutable);
+        let owner = s.share_folder(&alice, "/Outer/Team", "bob", Role::Owner).await.expect_err("owner role");
+        assert_eq!(owner.code, ErrorCode::BadRequest);
+        // A shared folder is left, not deleted; a folder holding one is not deleted either.
+        assert_eq!(s.delete(&bob, "/Team").await.expect_err("delete").code, ErrorCode::SharedFolder);
+        assert_eq!(s.delete(&alice, "/Outer").await.expect_err("delete").code, ErrorCode::SharedFolder);
+        // A mount does not go into a shared folder.
+        s.mkdir(&bob, "/Mine", false).await.expect("mkdir");
+        let err = s.move_node(&bob, "/Mine", "/Team/Mine").await;
+        assert!(err.is_ok(), "a plain folder moves in: {err:?}");
+        let err = s.move_node(&alice, "/Outer/Team", "/Outer/Team/sub/Team").await.expect_err("into itself");
+        assert!(matches!(err.code, ErrorCode::SharedFolder | ErrorCode::MoveIntoSelf), "{err}");
+
+        // The owner cannot leave; a member can, and the folder stays.
+        let err = s.leave_share(&alice, "/Outer/Team").await.expect_err("owner leaves");
+        assert_eq!(err.code, ErrorCode::BadRequest);
+        s.leave_share(&bob, "/Team").await.expect("bob leaves");
+        assert_eq!(s.stat(&bob, "/Team").await.expect_err("gone").code, ErrorCode::NotFound);
+        s.stat(&alice, "/Outer/Team/Mine").await.expect("what bob put there stays");
+        assert!(s.shares(&bob, None, false).await.expect("none").is_empty());
+    }
+}
+
+#[tokio::test]
+async fn moves_between_a_home_and_a_shared_folder_keep_ids_and_move_the_quota() {
+    for env in envs(ServiceConfig::default()).await {
+        let s = &env.service;
+        let alice = caller(s, "alice").await;
+        let bob = caller(s, "bob").await;
+        s.mkdir(&alice, "/Team", false).await.expect("mkdir");
+        s.share_folder(&alice, "/Team", "bob", Role::Editor).await.expect("share");
+        let data = vec![7u8; 5000];
+        let file = put(s, &bob, "/report.bin", &data, None).await.expect("bob's own file");
+        let bob_used = used(s, &bob).await;
+        let alice_used = used(s, &alice).await;
+        let cursor = s.latest_cursor(&alice).await.expect("cursor");
+
+        let moved = s.move_node(&bob, "/report.bin", "/Team/report.bin").await.expect("into the shared folder");
+        assert_eq!(moved.id, file.id, "the id is kept");
+        assert_eq!(used(s, &bob).await, bob_used - 5000);
+        assert_eq!(used(s, &alice).await, alice_used + 5000);
+        // Alice holds it now: her devices hear of it, and may fetch its chunks.
+        let page = s.delta(&alice, Some(&cursor), None).await.expect("delta");
+        assert!(page.changes.iter().any(|c| c.node.id == file.id));
+        s.read_chunk(&alice, &ChunkHash::of(&data)).await.expect("alice reads the chunk");
+        let stat = s.stat_id(&alice, NodeId(file.id)).await.expect("by id");
+        assert_eq!(stat.path.as_deref(), Some("/Team/report.bin"));
+
+        // And out again, into alice's own space.
+        s.move_node(&alice, "/Team/report.bin", "/kept.bin").await.expect("out");
+        assert_eq!(used(s, &alice).await, alice_used + 5000);
+        assert_eq!(s.stat(&bob, "/Team/report.bin").await.expect_err("gone for bob").code, ErrorCode::NotFound);
+        assert_eq!(s.stat_id(&bob, NodeId(file.id)).await.expect_err("by id").code, ErrorCode::NotFound);
+
+        // Trash in a shared folder goes back where it was, whoever restores it.
+        put(s, &alice, "/Team/t.txt", b"trash me", None).await.expect("put");
+        s.delete(&bob, "/Team/t.txt").await.expect("bob deletes");
+        let trash = s.trash_list(&alice).await.expect("alice's trash");
+        let entry = trash.iter().find(|e| e.original_path == "/Team/t.txt").expect("listed with alice's path");
+        s.trash_restore(&bob, NodeId(entry.node.id)).await.expect("bob restores");
+        s.stat(&alice, "/Team/t.txt").await.expect("back in place");
+    }
+}
