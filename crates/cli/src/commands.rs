@@ -16,8 +16,8 @@ use tokio::io::AsyncWriteExt;
 use crate::output::{format_time, human, parse_size, print_json, read_password};
 use crate::profile::{self, Profile};
 use crate::{
-    AdminCommand, AdminUserCommand, Cli, Command, DbArgs, DevicesCommand, EXIT_CONFLICT, ShareAction, ShareArgs,
-    TrashCommand, VersionsCommand,
+    AdminCommand, AdminUserCommand, Cli, Command, CommentCommand, DbArgs, DevicesCommand, EXIT_CONFLICT, ShareAction,
+    ShareArgs, TrashCommand, VersionsCommand,
 };
 
 pub async fn run(cli: Cli) -> Result<u8> {
@@ -135,6 +135,7 @@ pub async fn run(cli: Cli) -> Result<u8> {
         Command::Trash(cmd) => trash(cmd, json).await,
         Command::Versions(cmd) => versions(cmd, json).await,
         Command::Share(args) => share(args, json).await,
+        Command::Comment(cmd) => comment(cmd, json).await,
         Command::Devices(cmd) => {
             let c = client()?;
             match cmd {
@@ -702,6 +703,40 @@ async fn share(args: ShareArgs, json: bool) -> Result<u8> {
         Some(ShareAction::Leave { path }) => {
             c.leave_share(&path).await?;
             if json { print_json(&serde_json::json!({"left": path}))? } else { println!("left {path}") }
+        }
+    }
+    Ok(0)
+}
+
+async fn comment(cmd: CommentCommand, json: bool) -> Result<u8> {
+    let c = client()?;
+    let show = |m: &coffer_core::wire::CommentInfo| {
+        let edited = if m.edited_at.is_some() { " (edited)" } else { "" };
+        let rev = m.rev.map(|r| format!(" on rev {r}")).unwrap_or_default();
+        println!(
+            "#{:<6} {} {}{rev}{edited}\n    {}",
+            m.id,
+            format_time(m.created_at),
+            m.author,
+            m.body.replace('\n', "\n    ")
+        );
+    };
+    match cmd {
+        CommentCommand::Add { path, text } => {
+            let m = c.add_comment(&path, &text).await?;
+            if json { print_json(&m)? } else { println!("comment #{} added to {path}", m.id) }
+        }
+        CommentCommand::Ls { path } => {
+            let all = c.comments(&path).await?;
+            if json { print_json(&all)? } else { all.iter().for_each(show) }
+        }
+        CommentCommand::Edit { id, text } => {
+            let m = c.edit_comment(id, &text).await?;
+            if json { print_json(&m)? } else { show(&m) }
+        }
+        CommentCommand::Rm { id } => {
+            c.delete_comment(id).await?;
+            if json { print_json(&serde_json::json!({"deleted": id}))? } else { println!("comment #{id} deleted") }
         }
     }
     Ok(0)

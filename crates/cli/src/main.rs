@@ -139,6 +139,12 @@ pub enum Command {
         after_help = "Examples:\n  coffer share /Team --with bob --role editor   # bob sees /Team in his own tree\n  coffer share /Team --with carol --role viewer # carol may read, not change\n  coffer share ls                               # every shared folder you are in\n  coffer share ls --with-me                     # the ones others shared with you\n  coffer share ls /Team                         # its members and their roles\n  coffer share rm /Team --with carol            # the owner removes a member\n  coffer share leave /Team                      # a member leaves\n\nSharing a folder again with a member changes their role. A shared folder appears in\neach member's tree under its name (with \" (shared)\" when the name is taken); members\nmay rename or move it within their own tree. Shared folders do not nest."
     )]
     Share(ShareArgs),
+    /// Comments on files: add, list, edit, delete.
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  coffer comment add /Team/plan.txt \"Looks good; ship it\"\n  coffer comment ls /Team/plan.txt\n  coffer comment edit 12 \"Looks good\"\n  coffer comment rm 12\n\nCommenters, editors and owners comment; whoever may read the file reads its comments.\nAn author edits and deletes their own; a file's owner may delete any."
+    )]
+    Comment(CommentCommand),
     /// Keep a local folder and the account's root in sync, both ways.
     #[command(
         args_conflicts_with_subcommands = true,
@@ -321,6 +327,18 @@ impl From<RoleArg> for coffer_core::Role {
             RoleArg::Editor => coffer_core::Role::Editor,
         }
     }
+}
+
+#[derive(Subcommand)]
+pub enum CommentCommand {
+    /// Comment on a file.
+    Add { path: String, text: String },
+    /// List a file's comments, oldest first.
+    Ls { path: String },
+    /// Change the text of one of your comments.
+    Edit { id: i64, text: String },
+    /// Delete a comment (yours, or any on a file you own).
+    Rm { id: i64 },
 }
 
 #[derive(Subcommand)]

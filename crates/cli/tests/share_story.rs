@@ -69,6 +69,16 @@ fn story(db: Option<String>) {
     let members = bob.ok(&["share", "ls", "/Team/plan.txt"]).stdout;
     assert!(members.contains("viewer") && members.contains("carol"), "{members}");
 
+    // Comments: bob (editor) comments, carol (viewer) may not, alice deletes bob's.
+    let added = bob.ok(&["comment", "add", "/Team/plan.txt", "Looks good", "--json"]).json();
+    let id = added["id"].as_i64().expect("id").to_string();
+    assert_eq!(carol.run(&["comment", "add", "/Team/plan.txt", "me too"]).code, 4);
+    let listed = carol.ok(&["comment", "ls", "/Team/plan.txt"]).stdout;
+    assert!(listed.contains("bob") && listed.contains("Looks good"), "{listed}");
+    assert_eq!(carol.run(&["comment", "rm", &id]).code, 4);
+    alice.ok(&["comment", "rm", &id]);
+    assert!(alice.ok(&["comment", "ls", "/Team/plan.txt", "--json"]).json().as_array().expect("array").is_empty());
+
     // A member renames their mount; a member leaves; the owner removes one.
     bob.ok(&["mv", "/Team", "/Alice's team"]);
     assert_eq!(bob.ok(&["get", "/Alice's team/plan.txt", "-"]).stdout, "the plan\n");

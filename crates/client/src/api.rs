@@ -8,11 +8,11 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use coffer_core::wire::{
-    CommitRequest, CommitResponse, CursorResponse, DeltaResponse, DeviceInfo, HealthResponse, ListResponse,
-    LoginRequest, LoginResponse, LongPollResponse, ManifestResponse, MkdirRequest, MoveRequest, NodeInfo, PathRequest,
-    PurgeResponse, SetupRequest, ShareRequest, SharedFolderInfo, SharesResponse, TrashListResponse, TrashPurgeRequest,
-    TrashRestoreRequest, UnshareRequest, UploadRequest, UploadResponse, UserInfo, VersionRestoreRequest,
-    VersionsResponse,
+    CommentEditRequest, CommentInfo, CommentRequest, CommentsResponse, CommitRequest, CommitResponse, CursorResponse,
+    DeltaResponse, DeviceInfo, HealthResponse, ListResponse, LoginRequest, LoginResponse, LongPollResponse,
+    ManifestResponse, MkdirRequest, MoveRequest, NodeInfo, PathRequest, PurgeResponse, SetupRequest, ShareRequest,
+    SharedFolderInfo, SharesResponse, TrashListResponse, TrashPurgeRequest, TrashRestoreRequest, UnshareRequest,
+    UploadRequest, UploadResponse, UserInfo, VersionRestoreRequest, VersionsResponse,
 };
 use coffer_core::{ChunkHash, ErrorCode};
 use reqwest::{Method, RequestBuilder, Url};
@@ -313,6 +313,38 @@ impl Client {
         let url = self.url(&["api", "v1", "shares", "leave"])?;
         self.send(Retry::Unsafe, |h| h.post(url.clone()).json(&body).timeout(JSON_TIMEOUT)).await?;
         Ok(())
+    }
+
+    /// `POST /api/v1/comments`: comments on the file at `path`.
+    pub async fn add_comment(&self, path: &str, body: &str) -> Result<CommentInfo, ClientError> {
+        let req = CommentRequest { path: path.into(), body: body.into() };
+        self.json_call(Method::POST, &["api", "v1", "comments"], &req, Retry::Unsafe).await
+    }
+
+    /// `GET /api/v1/comments`: every comment on the file at `path`, oldest first.
+    pub async fn comments(&self, path: &str) -> Result<Vec<CommentInfo>, ClientError> {
+        let mut out = Vec::new();
+        let mut after: Option<i64> = None;
+        loop {
+            let query = [("path", Some(path.to_owned())), ("after", after.map(|a| a.to_string()))];
+            let page: CommentsResponse = self.get_json(&["api", "v1", "comments"], &query).await?;
+            out.extend(page.comments);
+            match page.next_after {
+                Some(next) if Some(next) != after => after = Some(next),
+                _ => return Ok(out),
+            }
+        }
+    }
+
+    /// `PUT /api/v1/comments/{id}`: changes one's own comment.
+    pub async fn edit_comment(&self, id: i64, body: &str) -> Result<CommentInfo, ClientError> {
+        let req = CommentEditRequest { body: body.into() };
+        self.json_call(Method::PUT, &["api", "v1", "comments", &id.to_string()], &req, Retry::Unsafe).await
+    }
+
+    /// `DELETE /api/v1/comments/{id}`.
+    pub async fn delete_comment(&self, id: i64) -> Result<(), ClientError> {
+        self.no_content(Method::DELETE, &["api", "v1", "comments", &id.to_string()], Retry::Unsafe).await
     }
 
     /// `GET /api/v1/revisions/{rev}/manifest`.

@@ -127,6 +127,8 @@ impl ChangeWatcher {
                         let latest = self.latest.entry(namespace_id).or_insert(seq);
                         *latest = (*latest).max(seq);
                     }
+                    // Comments do not change the tree a device syncs.
+                    Ok(NotifyMessage::Comment { .. }) => {}
                     // A message of a newer server: ignore it.
                     Err(_) => {}
                 },

@@ -60,6 +60,10 @@ id_type!(
     /// A signed-in client with its own token.
     DeviceId
 );
+id_type!(
+    /// A comment on a file.
+    CommentId
+);
 
 /// An upload session: a random token, not a number, so sessions cannot be guessed.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]

@@ -365,6 +365,8 @@ pub enum NotifyMessage {
     Hello { namespaces: Vec<NamespacePosition> },
     /// A namespace advanced to `seq`.
     Changed { namespace_id: i64, seq: i64 },
+    /// A comment on a file of a namespace was added, edited or deleted.
+    Comment { namespace_id: i64, node_id: i64, comment_id: i64 },
 }
 
 /// Where a namespace's journal stands.
@@ -414,4 +416,40 @@ pub struct UnshareRequest {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SharesResponse {
     pub shares: Vec<SharedFolderInfo>,
+}
+
+/// A comment on a file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CommentInfo {
+    pub id: i64,
+    pub node_id: i64,
+    pub author: String,
+    /// The file's revision when the comment was made.
+    pub rev: Option<i64>,
+    pub body: String,
+    pub created_at: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub edited_at: Option<i64>,
+}
+
+/// Comment on the file at `path`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CommentRequest {
+    pub path: String,
+    pub body: String,
+}
+
+/// A comment's new text.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CommentEditRequest {
+    pub body: String,
+}
+
+/// A page of a file's comments, oldest first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CommentsResponse {
+    pub comments: Vec<CommentInfo>,
+    /// Pass as `after` for the next page; absent on the last.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_after: Option<i64>,
 }

@@ -83,7 +83,8 @@ id_args!(
     coffer_core::NamespaceId,
     coffer_core::NodeId,
     coffer_core::RevisionId,
-    coffer_core::DeviceId
+    coffer_core::DeviceId,
+    coffer_core::CommentId
 );
 
 impl From<&coffer_core::UploadId> for Arg {

@@ -68,6 +68,10 @@ pub(crate) const OPERATIONS: &[Operation] = &[
         true,
     ),
     ("post", "/api/v1/shares/leave", "Leave a shared folder", Some("PathRequest"), "", true),
+    ("post", "/api/v1/comments", "Comment on a file (commenter and up)", Some("CommentRequest"), "CommentInfo", true),
+    ("get", "/api/v1/comments", "A file's comments (?path=&after=&limit=)", None, "CommentsResponse", true),
+    ("put", "/api/v1/comments/{id}", "Edit one's own comment", Some("CommentEditRequest"), "CommentInfo", true),
+    ("delete", "/api/v1/comments/{id}", "Delete one's own comment (the file's owner: any)", None, "", true),
     (
         "post",
         "/api/v1/uploads",

@@ -71,6 +71,12 @@ const TABLE: &[(&str, &str, [u16; 8])] = &[
     ("get", "/api/v1/shares", [200, 200, 200, 200, 200, 200, 401, 401]),
     ("post", "/api/v1/shares", [200, 403, 403, 403, 404, 404, 401, 401]),
     ("post", "/api/v1/shares/remove", [200, 403, 403, 403, 404, 404, 401, 401]),
+    // Commenters and up comment; readers read; an author edits their own (the owner's
+    // comment here); the owner deletes any, others only their own (eddie's comment here).
+    ("post", "/api/v1/comments", [200, 200, 200, 403, 404, 404, 401, 401]),
+    ("get", "/api/v1/comments", [200, 200, 200, 200, 404, 404, 401, 401]),
+    ("put", "/api/v1/comments/{id}", [200, 403, 403, 403, 404, 404, 401, 401]),
+    ("delete", "/api/v1/comments/{id}", [204, 204, 403, 403, 404, 404, 401, 401]),
     ("delete", "/api/v1/devices/{id}", [204, 204, 204, 204, 204, 204, 401, 401]),
     // Per file: a viewer's file into the shared folder is refused; a non-member's path
     // is in their own tree (a folder of their own is made there, so from here on their
@@ -97,6 +103,9 @@ struct Fixture {
     old_rev: HashMap<Who, i64>,
     owner_upload: String,
     cursor: HashMap<Who, String>,
+    /// The owner's comment (to edit), and per principal a comment of the editor's (to delete).
+    owner_comment: i64,
+    editor_comments: HashMap<Who, i64>,
 }
 
 fn name(who: Who) -> &'static str {
@@ -199,6 +208,12 @@ async fn setup() -> (Fixture, tempfile::TempDir) {
         .begin_upload(owner, &[coffer_core::ChunkRef { hash: ChunkHash::of(b"pending"), size: 7 }])
         .await
         .expect("begin");
+    let owner_comment = s.add_comment(owner, "/Team/f.txt", "the owner's word").await.expect("comment").id;
+    let mut editor_comments = HashMap::new();
+    for who in WHO {
+        let c = s.add_comment(&callers[&Who::Editor], "/Team/f.txt", &format!("for {who:?}")).await.expect("comment");
+        editor_comments.insert(who, c.id);
+    }
     let mut cursor = HashMap::new();
     for (who, c) in &callers {
         cursor.insert(*who, s.latest_cursor(c).await.expect("cursor"));
@@ -215,6 +230,8 @@ async fn setup() -> (Fixture, tempfile::TempDir) {
         old_rev,
         owner_upload: up.upload_id,
         cursor,
+        owner_comment,
+        editor_comments,
     };
     (fixture, dir)
 }
@@ -283,6 +300,16 @@ fn request(f: &Fixture, who: Who, method: &str, template: &str) -> (String, Opti
         }
         ("post", "/api/v1/shares/remove") => (template.into(), Some(json!({"path": "/Team", "user": "zed"})), None),
         ("post", "/api/v1/shares/leave") => (template.into(), Some(json!({"path": "/Team"})), None),
+        ("post", "/api/v1/comments") => {
+            (template.into(), Some(json!({"path": "/Team/f.txt", "body": format!("from {n}")})), None)
+        }
+        ("get", "/api/v1/comments") => (format!("{template}?path=/Team/f.txt"), None, None),
+        ("put", "/api/v1/comments/{id}") => {
+            (format!("/api/v1/comments/{}", f.owner_comment), Some(json!({"body": format!("edited by {n}")})), None)
+        }
+        ("delete", "/api/v1/comments/{id}") => {
+            (format!("/api/v1/comments/{}", f.editor_comments.get(&who).copied().unwrap_or(1)), None, None)
+        }
         ("delete", "/api/v1/devices/{id}") => {
             (format!("/api/v1/devices/{}", f.spare.get(&who).copied().unwrap_or(1)), None, None)
         }

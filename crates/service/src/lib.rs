@@ -12,6 +12,7 @@
 
 mod access;
 mod accounts;
+mod comments;
 mod content;
 mod error;
 mod journal;
@@ -34,7 +35,7 @@ pub use content::ContentStream;
 pub use error::ServiceError;
 pub use limits::PasswordLimits;
 pub use maintenance::MaintenanceReport;
-pub use notify::ChangeFeed;
+pub use notify::{ChangeFeed, FeedEvent};
 pub use upload::{CommitFile, CommitOutcome};
 
 pub type Result<T, E = ServiceError> = std::result::Result<T, E>;

@@ -1,23 +1,39 @@
 //! In-process change signals: one watch channel per namespace carrying its latest seq.
 //! A signal is only a hint to re-read the journal, so a missed one can delay a client
-//! but never lose a change.
+//! but never lose a change. Comment events go on one broadcast channel, and each feed
+//! passes on those of its namespaces.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Mutex;
 
-use tokio::sync::watch;
+use tokio::sync::{broadcast, watch};
 
-use coffer_core::NamespaceId;
+use coffer_core::{CommentId, NamespaceId, NodeId};
 
 use crate::access::Caller;
 use crate::{Result, Service};
 
-#[derive(Default)]
+/// A comment added, edited or deleted: `(namespace, file, comment)`.
+pub(crate) type CommentEvent = (NamespaceId, NodeId, CommentId);
+
 pub(crate) struct Notifier {
     channels: Mutex<HashMap<NamespaceId, watch::Sender<u64>>>,
+    comments: broadcast::Sender<CommentEvent>,
+}
+
+impl Default for Notifier {
+    fn default() -> Self {
+        Self { channels: Mutex::default(), comments: broadcast::channel(1024).0 }
+    }
 }
 
 impl Notifier {
+    /// Tells every feed of the namespace that a comment changed.
+    pub(crate) fn comment(&self, namespace: NamespaceId, node: NodeId, comment: CommentId) {
+        // No feed listening is fine.
+        let _ = self.comments.send((namespace, node, comment));
+    }
+
     fn sender(&self, namespace: NamespaceId) -> watch::Sender<u64> {
         let mut map = self.channels.lock().unwrap_or_else(|p| p.into_inner());
         map.entry(namespace).or_insert_with(|| watch::channel(0).0).clone()
@@ -50,7 +66,17 @@ pub struct ChangeFeed {
     caller: Caller,
     namespaces: Vec<NamespaceId>,
     receivers: Vec<watch::Receiver<u64>>,
+    comments: broadcast::Receiver<CommentEvent>,
     last: BTreeMap<NamespaceId, i64>,
+}
+
+/// What a change feed reports.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FeedEvent {
+    /// Namespaces that advanced, with their new seq.
+    Advanced(Vec<(NamespaceId, i64)>),
+    /// A comment on a file of a namespace the caller is in was added, edited or deleted.
+    Comment { namespace: NamespaceId, node: NodeId, comment: CommentId },
 }
 
 impl ChangeFeed {
@@ -59,17 +85,38 @@ impl ChangeFeed {
         &self.last
     }
 
-    /// Waits until some namespace advances; returns each advanced `(namespace, seq)`.
-    pub async fn next(&mut self) -> Result<Vec<(NamespaceId, i64)>> {
+    /// Waits until some namespace advances (returning each advanced `(namespace, seq)`)
+    /// or a comment in one of them changes.
+    pub async fn next(&mut self) -> Result<FeedEvent> {
         loop {
-            if self.receivers.is_empty() {
-                std::future::pending::<()>().await;
-            }
-            let waits = self.receivers.iter_mut().map(|r| Box::pin(r.changed()));
-            let (result, _, _) = futures::future::select_all(waits).await;
-            if result.is_err() {
-                // The notifier is gone (shutting down): nothing more will come.
-                std::future::pending::<()>().await;
+            let changed = {
+                let waits = self.receivers.iter_mut().map(|r| Box::pin(r.changed()));
+                let namespaces = async {
+                    if waits.len() == 0 {
+                        std::future::pending::<()>().await;
+                    }
+                    let (result, _, _) = futures::future::select_all(waits).await;
+                    if result.is_err() {
+                        // The notifier is gone (shutting down): nothing more will come.
+                        std::future::pending::<()>().await;
+                    }
+                };
+                tokio::select! {
+                    _ = namespaces => None,
+                    event = self.comments.recv() => Some(event),
+                }
+            };
+            match changed {
+                Some(Ok((namespace, node, comment))) => {
+                    if self.namespaces.contains(&namespace) {
+                        return Ok(FeedEvent::Comment { namespace, node, comment });
+                    }
+                    continue;
+                }
+                // Fell behind on comments: they are hints too; carry on.
+                Some(Err(broadcast::error::RecvError::Lagged(_))) => continue,
+                Some(Err(broadcast::error::RecvError::Closed)) => std::future::pending::<()>().await,
+                None => {}
             }
             let mut advanced = Vec::new();
             let mut tx = self.service.meta().read().await?;
@@ -85,7 +132,7 @@ impl ChangeFeed {
                 }
             }
             if !advanced.is_empty() {
-                return Ok(advanced);
+                return Ok(FeedEvent::Advanced(advanced));
             }
         }
     }
@@ -115,6 +162,7 @@ impl Service {
             .into_iter()
             .filter(|(ns, _)| namespaces.contains(ns))
             .collect();
-        Ok(ChangeFeed { service: self.clone(), caller: caller.clone(), namespaces, receivers, last })
+        let comments = self.inner.notifier.comments.subscribe();
+        Ok(ChangeFeed { service: self.clone(), caller: caller.clone(), namespaces, receivers, comments, last })
     }
 }

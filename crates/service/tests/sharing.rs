@@ -270,3 +270,63 @@ async fn moves_between_a_home_and_a_shared_folder_keep_ids_and_move_the_quota() 
         s.stat(&alice, "/Team/t.txt").await.expect("back in place");
     }
 }
+
+#[tokio::test]
+async fn comments_follow_roles_and_go_with_the_file() {
+    for env in envs(ServiceConfig::default()).await {
+        let s = &env.service;
+        let alice = caller(s, "alice").await;
+        let bob = caller(s, "bob").await;
+        let carol = caller(s, "carol").await;
+        let dave = caller(s, "dave").await;
+        let file = put(s, &alice, "/Team/plan.txt", b"the plan", None).await.expect("put");
+        s.share_folder(&alice, "/Team", "bob", Role::Commenter).await.expect("share");
+        s.share_folder(&alice, "/Team", "carol", Role::Viewer).await.expect("share");
+        let mut feed = s.change_feed(&carol).await.expect("feed");
+
+        let first = s.add_comment(&alice, "/Team/plan.txt", "  Please review  ").await.expect("owner comments");
+        assert_eq!((first.body.as_str(), first.author.as_str(), first.rev), ("Please review", "alice", file.rev));
+        // Members hear of it on the notify channel.
+        let event = tokio::time::timeout(std::time::Duration::from_secs(5), feed.next()).await.expect("in time");
+        assert!(
+            matches!(event, Ok(coffer_service::FeedEvent::Comment { comment, .. }) if comment.get() == first.id),
+            "{event:?}"
+        );
+        let reply = s.add_comment(&bob, "/Team/plan.txt", "Looks good\nship it").await.expect("commenter");
+        let err = s.add_comment(&carol, "/Team/plan.txt", "me too").await.expect_err("viewer");
+        assert_eq!(err.code, ErrorCode::ReadOnly);
+        for bad in ["", "   ", &"x".repeat(10_001), "a\u{0}b"] {
+            let err = s.add_comment(&alice, "/Team/plan.txt", bad).await.expect_err("bad body");
+            assert_eq!(err.code, ErrorCode::BadRequest);
+        }
+        let err = s.add_comment(&alice, "/Team", "on a folder").await.expect_err("folder");
+        assert_eq!(err.code, ErrorCode::NotAFile);
+        let (all, next) = s.comments(&carol, "/Team/plan.txt", None, None).await.expect("viewer reads");
+        assert_eq!(all.iter().map(|c| c.author.as_str()).collect::<Vec<_>>(), ["alice", "bob"]);
+        assert_eq!(next, None);
+        let (page, next) = s.comments(&alice, "/Team/plan.txt", None, Some(1)).await.expect("page");
+        assert_eq!((page.len(), next), (1, Some(first.id)));
+
+        // Authors edit their own; nobody else does.
+        let edited = s.edit_comment(&bob, coffer_core::CommentId(reply.id), "Looks good").await.expect("edit own");
+        assert!(edited.edited_at.is_some());
+        let err = s.edit_comment(&alice, coffer_core::CommentId(reply.id), "hijack").await.expect_err("not hers");
+        assert_eq!(err.code, ErrorCode::Forbidden);
+        // The file's owner deletes any; a commenter only their own; others see nothing.
+        let err = s.delete_comment(&bob, coffer_core::CommentId(first.id)).await.expect_err("not his");
+        assert_eq!(err.code, ErrorCode::Forbidden);
+        let err = s.delete_comment(&dave, coffer_core::CommentId(first.id)).await.expect_err("stranger");
+        assert_eq!(err.code, ErrorCode::NotFound);
+        assert_eq!(
+            s.comments(&dave, "/Team/plan.txt", None, None).await.expect_err("stranger").code,
+            ErrorCode::NotFound
+        );
+        s.delete_comment(&alice, coffer_core::CommentId(reply.id)).await.expect("owner deletes bob's");
+
+        // Purging the file removes its comments.
+        s.delete(&alice, "/Team/plan.txt").await.expect("trash");
+        s.trash_purge(&alice, Some(NodeId(file.id))).await.expect("purge");
+        let err = s.edit_comment(&alice, coffer_core::CommentId(first.id), "gone?").await.expect_err("purged");
+        assert_eq!(err.code, ErrorCode::NotFound);
+    }
+}

@@ -3,11 +3,13 @@
 
 mod accounts;
 mod chunks;
+mod comments;
 mod journal;
 mod sharing;
 mod tree;
 
 pub use accounts::{DeviceRecord, UserRecord};
+pub use comments::CommentRecord;
 pub use journal::JournalRecord;
 pub use sharing::MemberRecord;
 pub(crate) use tree::select_nodes_sql;

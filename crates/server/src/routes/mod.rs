@@ -1,6 +1,7 @@
 //! The route table.
 
 mod accounts;
+mod comments;
 mod content;
 mod journal;
 mod notify;
@@ -61,6 +62,8 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/shares", get(sharing::list).post(sharing::share))
         .route("/api/v1/shares/remove", post(sharing::remove_member))
         .route("/api/v1/shares/leave", post(sharing::leave))
+        .route("/api/v1/comments", get(comments::list).post(comments::add))
+        .route("/api/v1/comments/{id}", put(comments::edit).delete(comments::delete))
         .route("/api/v1/fs/content", get(content::by_path))
         .route("/api/v1/revisions/{rev}/content", get(content::by_revision))
         .route("/api/v1/revisions/{rev}/manifest", get(content::manifest))

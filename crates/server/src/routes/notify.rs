@@ -11,7 +11,7 @@ use axum::extract::ws::{Message, WebSocket};
 use axum::http::HeaderMap;
 use axum::response::Response;
 use coffer_core::wire::{NamespacePosition, NotifyMessage};
-use coffer_service::{Caller, ChangeFeed};
+use coffer_service::{Caller, ChangeFeed, FeedEvent};
 
 use crate::AppState;
 use crate::error::ApiResult;
@@ -52,11 +52,22 @@ async fn run(mut socket: WebSocket, s: AppState, caller: Caller, token: String, 
         ping.tick().await;
         loop {
             tokio::select! {
-                advanced = feed.next() => {
-                    let Ok(advanced) = advanced else { break };
+                event = feed.next() => {
+                    let Ok(event) = event else { break };
+                    let messages = match event {
+                        FeedEvent::Advanced(advanced) => advanced
+                            .into_iter()
+                            .map(|(ns, seq)| NotifyMessage::Changed { namespace_id: ns.get(), seq })
+                            .collect(),
+                        FeedEvent::Comment { namespace, node, comment } => vec![NotifyMessage::Comment {
+                            namespace_id: namespace.get(),
+                            node_id: node.get(),
+                            comment_id: comment.get(),
+                        }],
+                    };
                     let mut ok = true;
-                    for (namespace_id, seq) in advanced {
-                        ok &= send(&mut socket, &NotifyMessage::Changed { namespace_id: namespace_id.get(), seq }).await;
+                    for message in &messages {
+                        ok &= send(&mut socket, message).await;
                     }
                     if !ok {
                         break;
