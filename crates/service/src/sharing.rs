@@ -389,7 +389,7 @@ async fn lock_homes(tx: &mut Tx, a: NamespaceId, b: NamespaceId) -> Result<()> {
 
 /// Removes a member's mount of a shared folder: their home's journal tells their
 /// devices it is gone.
-async fn remove_mount(tx: &mut Tx, mount: &NodeRecord, now: i64) -> Result<()> {
+pub(crate) async fn remove_mount(tx: &mut Tx, mount: &NodeRecord, now: i64) -> Result<()> {
     tx.append_journal(change_name(ChangeKind::Deleted), mount, now).await?;
     tx.delete_mount(mount.id).await?;
     tx.add_node_count(mount.namespace_id, -1).await?;

@@ -6,7 +6,7 @@ use std::collections::{HashMap, HashSet};
 
 use coffer_core::wire::{ChangeKind, NodeInfo, NodeKind, RevisionInfo, TrashEntry};
 use coffer_core::{
-    ContentHash, ErrorCode, Manifest, Name, NamespaceId, NodeId, Permission, RemotePath, RevisionId, UserId,
+    ContentHash, ErrorCode, Manifest, Name, NamespaceId, NodeId, Permission, RemotePath, RevisionId, Role, UserId,
 };
 use coffer_metastore::{NewNode, NodeRecord, Tx};
 
@@ -312,14 +312,29 @@ impl Service {
         }
         let now = now_ms();
         let mut tx = self.meta().write().await?;
-        let located = self.lock_and_locate(&mut tx, caller, &path, Permission::Write).await?;
-        if located.mount.is_some() {
-            return Err(ServiceError::new(
-                ErrorCode::SharedFolder,
-                format!("'{path}' is a shared folder: leave it, or remove its members, instead of deleting it"),
-            ));
+        let located = self.lock_and_locate(&mut tx, caller, &path, Permission::Read).await?;
+        if let Some(mount) = located.mount.clone().filter(|_| located.missing.is_empty()) {
+            // A member who deletes a shared folder from their tree leaves it (nothing in
+            // it is touched); its owner removes the members instead.
+            if self.role_in(&mut tx, caller, located.node.namespace_id).await? == Role::Owner {
+                return Err(ServiceError::new(
+                    ErrorCode::SharedFolder,
+                    format!("'{path}' is a shared folder you own: remove its members instead of deleting it"),
+                ));
+            }
+            tx.remove_member(located.node.namespace_id, caller.user_id()).await?;
+            crate::sharing::remove_mount(&mut tx, &mount, now).await?;
+            tx.commit().await?;
+            tracing::info!(
+                user = caller.user_name(),
+                namespace = located.node.namespace_id.get(),
+                "left a shared folder"
+            );
+            self.notify(&[caller.home()]);
+            return Ok(node_info(&mount, None));
         }
         let node = located.existing(&path)?;
+        self.access_namespace(&mut tx, caller, node.namespace_id, Permission::Write).await?;
         if if_rev.is_some() && node.current_rev != if_rev {
             return Err(ServiceError::conflict(node_info(&node, Some(path.to_string()))));
         }

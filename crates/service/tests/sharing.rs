@@ -210,8 +210,8 @@ async fn nesting_is_refused_and_leaving_keeps_the_folder() {
         assert_eq!(root.code, ErrorCode::RootImmutable);
         let owner = s.share_folder(&alice, "/Outer/Team", "bob", Role::Owner).await.expect_err("owner role");
         assert_eq!(owner.code, ErrorCode::BadRequest);
-        // A shared folder is left, not deleted; a folder holding one is not deleted either.
-        assert_eq!(s.delete(&bob, "/Team").await.expect_err("delete").code, ErrorCode::SharedFolder);
+        // Its owner does not delete a shared folder, nor a folder holding one.
+        assert_eq!(s.delete(&alice, "/Outer/Team").await.expect_err("delete").code, ErrorCode::SharedFolder);
         assert_eq!(s.delete(&alice, "/Outer").await.expect_err("delete").code, ErrorCode::SharedFolder);
         // A mount does not go into a shared folder.
         s.mkdir(&bob, "/Mine", false).await.expect("mkdir");
@@ -227,6 +227,12 @@ async fn nesting_is_refused_and_leaving_keeps_the_folder() {
         assert_eq!(s.stat(&bob, "/Team").await.expect_err("gone").code, ErrorCode::NotFound);
         s.stat(&alice, "/Outer/Team/Mine").await.expect("what bob put there stays");
         assert!(s.shares(&bob, None, false).await.expect("none").is_empty());
+        // A member (even a viewer) who deletes the shared folder from their tree leaves it.
+        s.share_folder(&alice, "/Outer/Team", "bob", Role::Viewer).await.expect("share again");
+        s.delete(&bob, "/Team").await.expect("bob deletes his mount");
+        assert!(s.shares(&bob, None, false).await.expect("none").is_empty());
+        assert!(s.trash_list(&bob).await.expect("trash").iter().all(|e| e.original_path != "/Team"));
+        s.stat(&alice, "/Outer/Team/sub/f.txt").await.expect("nothing of the folder was touched");
     }
 }
 

@@ -386,7 +386,11 @@ fn moves(trees: &Trees) -> (Vec<Op>, Vec<String>) {
             candidates.push((bp.names().len(), bk, lk, Op::DeleteLocal { path: lp.clone() }));
         }
     }
-    candidates.sort_by_key(|(depth, ..)| *depth);
+    // Shallowest first, and of one depth folders before files: a folder renamed while a
+    // file was moved into it goes as one move, and the file follows next round (were the
+    // file first, it would make the folder's new name exist and split the folder's move
+    // into one move per item).
+    candidates.sort_by_key(|(depth, _, _, op)| (*depth, !moves_folder(trees, op)));
     let mut ops = Vec::new();
     let mut accepted: Vec<&String> = Vec::new();
     let mut touched: Vec<String> = Vec::new();
@@ -406,6 +410,16 @@ fn moves(trees: &Trees) -> (Vec<Op>, Vec<String>) {
         ops.push(op);
     }
     (ops, touched)
+}
+
+/// Whether a move candidate carries a folder.
+fn moves_folder(trees: &Trees, op: &Op) -> bool {
+    match op {
+        Op::MoveLocal { from, .. } | Op::MoveRemote { from, .. } => {
+            trees.synced.get(&key(from)).is_some_and(|(_, e)| e.kind == Kind::Folder)
+        }
+        _ => false,
+    }
 }
 
 fn push_local(path: &RemotePath, local: &Entry, parent_rev: Option<i64>) -> Op {

@@ -472,6 +472,30 @@ fn renames_and_moves_are_sent_as_moves() {
 }
 
 #[test]
+fn a_folder_renamed_while_a_file_moves_into_it_goes_as_one_move() {
+    // "/Renamed" sorts after "/mine.txt": the file's move must not go first, or the
+    // folder's new name would exist on the server and its move split into one per item
+    // (which, for a shared folder's mount, would carry its items out of it).
+    let (old, new) = (path_of(&["Renamed"]), path_of(&["Again"]));
+    let (a, na) = (path_of(&["Renamed", "a.txt"]), path_of(&["Again", "a.txt"]));
+    let (mine, nmine) = (path_of(&["mine.txt"]), path_of(&["Again", "mine.txt"]));
+    let folder = Entry::folder().with_id(Some(1)).with_ino(Some(11));
+    let file_a = Entry::file(content(1), Some(5)).with_id(Some(2)).with_ino(Some(12));
+    let file_m = Entry::file(content(2), Some(6)).with_id(Some(3)).with_ino(Some(13));
+    let mut base = Tree::new();
+    insert(&mut base, &old, folder.clone());
+    insert(&mut base, &a, file_a.clone());
+    insert(&mut base, &mine, file_m.clone());
+    let mut local = Tree::new();
+    insert(&mut local, &new, folder.clone().with_id(None));
+    insert(&mut local, &na, file_a.clone().with_id(None));
+    insert(&mut local, &nmine, file_m.clone().with_id(None));
+    let remote: Tree = base.iter().map(|(k, (p, e))| (k.clone(), (p.clone(), e.clone().with_ino(None)))).collect();
+    let trees = Trees { remote, local, synced: base };
+    assert_eq!(plan(&trees, "laptop", "2026-12-01"), vec![Op::MoveRemote { from: old, to: new }]);
+}
+
+#[test]
 fn both_edited_keeps_both_and_edit_wins_over_delete() {
     let p = path_of(&["doc.txt"]);
     let base = Entry::file(content(1), Some(1));
