@@ -18,7 +18,7 @@ use coffer_core::{ErrorCode, RemotePath};
 
 use futures::StreamExt;
 
-use super::plan::{Entry, Kind, Op, Tree, Trees, key, plan};
+use super::plan::{Entry, Kind, Op, Tree, Trees, fence_read_only, key, plan};
 use super::remote::RemoteTree;
 use super::scan::{Ignore, SETTLE_TIME, STATE_DIR, Skipped, Stamp, scan, stamp_of};
 use super::state::{MoveSide, StateError, SyncState};
@@ -252,7 +252,8 @@ impl Engine {
         let (last_sync_at, last_error) = self.state.last_result().await?;
         let excluded = self.state.excluded().await?.iter().map(|p| p.to_string()).collect();
         let seen = self.observe(false).await?;
-        let ops = plan(&seen.trees, "", "");
+        let read_only = self.read_only_mounts().await?;
+        let ops = fence_read_only(plan(&seen.trees, "", ""), &seen.trees, &read_only, "", "");
         let mut status = SyncStatus {
             folder: self.root.display().to_string(),
             excluded,
@@ -269,7 +270,7 @@ impl Engine {
                 Op::Download { .. } | Op::CreateLocalFolder { .. } | Op::DeleteLocal { .. } | Op::MoveLocal { .. } => {
                     status.to_download += 1
                 }
-                Op::MoveLocalAside { .. } => status.to_resolve += 1,
+                Op::MoveLocalAside { .. } | Op::KeepAside { .. } => status.to_resolve += 1,
                 Op::Record { .. } => {}
             }
         }
@@ -282,6 +283,21 @@ impl Engine {
             .map(|(p, _)| p.to_string())
             .collect();
         Ok(status)
+    }
+
+    /// Where the shared folders this user may only read are mounted in their tree (none
+    /// on a server without shared folders).
+    async fn read_only_mounts(&self) -> Result<Vec<RemotePath>, SyncError> {
+        match self.client.shares(None, false).await {
+            Ok(r) => Ok(r
+                .shares
+                .into_iter()
+                .filter(|s| !matches!(s.role, coffer_core::Role::Editor | coffer_core::Role::Owner))
+                .filter_map(|s| RemotePath::parse(&s.path).ok())
+                .collect()),
+            Err(e) if e.code() == Some(ErrorCode::NotFound) => Ok(Vec::new()),
+            Err(e) => Err(e.into()),
+        }
     }
 
     /// Remembers how a sync ended, for `status`.
@@ -345,7 +361,8 @@ impl Engine {
     async fn round(&mut self, date: &str, report: &mut SyncReport) -> Result<bool, SyncError> {
         let mut seen = self.observe(true).await?;
         report.not_synced = std::mem::take(&mut seen.not_synced);
-        let ops = plan(&seen.trees, &self.device, date);
+        let read_only = self.read_only_mounts().await?;
+        let ops = fence_read_only(plan(&seen.trees, &self.device, date), &seen.trees, &read_only, &self.device, date);
         tracing::debug!(folder = %self.root.display(), ?ops, "planned");
         if ops.is_empty() {
             return Ok(false);
@@ -632,6 +649,14 @@ impl Engine {
                 let (from, to) = (on_disk(&self.root, &trees.local, path), new_on_disk(&self.root, &trees.local, copy));
                 if std::fs::symlink_metadata(&to).is_err() {
                     std::fs::rename(&from, &to)?;
+                    report.conflicts += 1;
+                }
+            }
+            Op::KeepAside { path, copy } => {
+                let (from, to) = (on_disk(&self.root, &trees.local, path), new_on_disk(&self.root, &trees.local, copy));
+                if std::fs::symlink_metadata(&to).is_err() {
+                    std::fs::rename(&from, &to)?;
+                    tracing::info!(%path, %copy, "kept aside: the shared folder is read-only for this user");
                     report.conflicts += 1;
                 }
             }

@@ -136,6 +136,13 @@ pub enum Op {
         from: RemotePath,
         to: RemotePath,
     },
+    /// A local change the server may not take (inside a shared folder this user may only
+    /// read): the local item is renamed to `copy`, in the user's own space, where a later
+    /// round uploads it; the server's version comes back at `path`.
+    KeepAside {
+        path: RemotePath,
+        copy: RemotePath,
+    },
     /// Both sides agree; remember it as the new base (`None`: gone on both sides).
     Record {
         path: RemotePath,
@@ -277,12 +284,62 @@ pub fn plan(trees: &Trees, device: &str, date: &str) -> Vec<Op> {
         | Op::CreateLocalFolder { path }
         | Op::DeleteLocal { path }
         | Op::MoveLocalAside { path, .. }
+        | Op::KeepAside { path, .. }
         | Op::Record { path, .. } => path.names().len(),
         Op::MoveRemote { from, .. } | Op::MoveLocal { from, .. } => from.names().len(),
     };
     creates.sort_by_key(depth);
     deletes.sort_by_key(|op| std::cmp::Reverse(depth(op)));
     moves.into_iter().chain(asides).chain(creates).chain(deletes).collect()
+}
+
+/// Keeps a round's operations out of the shared folders this user may only read
+/// (`read_only`: where each is mounted in the user's tree). Nothing is sent there: a local
+/// file or folder made or changed inside one is kept aside in the user's own space (at the
+/// top of the synced folder, as a conflicted copy) and the server's version comes back; a
+/// local delete there is undone by fetching the item again; a local move into, out of or
+/// inside one is moved back. Renaming or moving the shared folder itself (the user's own
+/// mount) stays allowed.
+pub fn fence_read_only(ops: Vec<Op>, trees: &Trees, read_only: &[RemotePath], device: &str, date: &str) -> Vec<Op> {
+    if read_only.is_empty() {
+        return ops;
+    }
+    let fenced: Vec<String> = read_only.iter().map(key).collect();
+    let inside = |p: &RemotePath| {
+        let k = key(p);
+        fenced.iter().any(|f| k.len() > f.len() && within(&k, f))
+    };
+    let mut taken: BTreeSet<String> = trees.local.keys().chain(trees.remote.keys()).cloned().collect();
+    let mut aside = |path: &RemotePath| -> Op {
+        let name = path.file_name().cloned().unwrap_or_else(|| Name::new("item").expect("a valid name"));
+        let copy = conflict_copy_name(&name, device, date, &|n: &Name| {
+            taken.contains(&key(&RemotePath::root().join(n.clone())))
+        });
+        let copy = RemotePath::root().join(copy);
+        taken.insert(key(&copy));
+        Op::KeepAside { path: path.clone(), copy }
+    };
+    let mut out = Vec::with_capacity(ops.len());
+    for op in ops {
+        match op {
+            Op::Upload { ref path, .. } | Op::CreateRemoteFolder { ref path } if inside(path) => {
+                // Whatever stands inside a kept-aside folder goes with it.
+                if !out.iter().any(|o: &Op| matches!(o, Op::KeepAside { path: p, .. } if within(&key(path), &key(p)))) {
+                    out.push(aside(path));
+                }
+            }
+            Op::DeleteRemote { ref path, .. } if inside(path) => {
+                if let Some((rp, r)) = trees.remote.get(&key(path)) {
+                    out.push(pull_remote(rp, r));
+                }
+            }
+            Op::MoveRemote { ref from, ref to } if inside(from) || inside(to) => {
+                out.push(Op::MoveLocal { from: to.clone(), to: from.clone() });
+            }
+            op => out.push(op),
+        }
+    }
+    out
 }
 
 /// True when key `a` is key `b` or below it.

@@ -285,7 +285,7 @@ impl World {
                 t.local.remove(&k);
                 t.synced.remove(&k);
             }
-            Op::MoveLocalAside { path, copy } => {
+            Op::MoveLocalAside { path, copy } | Op::KeepAside { path, copy } => {
                 if t.local.contains_key(&key(path)) && !t.local.contains_key(&key(copy)) {
                     move_subtree(&mut t.local, path, copy);
                 }
@@ -541,4 +541,73 @@ fn a_delete_wins_over_a_move() {
     let trees = Trees { remote: Tree::new(), local, synced: base };
     let ops = plan(&trees, "laptop", "2026-11-25");
     assert!(ops.contains(&Op::Upload { path: b, content: content(2), parent_rev: None }), "{ops:?}");
+}
+
+#[test]
+fn nothing_is_sent_into_a_read_only_shared_folder() {
+    let mount = path_of(&["Team"]);
+    let (edited, new_file, gone, moved_in) = (
+        path_of(&["Team", "plan.txt"]),
+        path_of(&["Team", "new.txt"]),
+        path_of(&["Team", "old.txt"]),
+        path_of(&["Team", "mine.txt"]),
+    );
+    let folder = Entry::folder().with_id(Some(1)).with_ino(Some(11));
+    let plan_v1 = Entry::file(content(1), Some(5)).with_id(Some(2)).with_ino(Some(12));
+    let old = Entry::file(content(3), Some(6)).with_id(Some(3)).with_ino(Some(13));
+    let mine = Entry::file(content(4), Some(7)).with_id(Some(4)).with_ino(Some(14));
+    let mut base = Tree::new();
+    insert(&mut base, &mount, folder.clone());
+    insert(&mut base, &edited, plan_v1.clone());
+    insert(&mut base, &gone, old.clone());
+    insert(&mut base, &path_of(&["mine.txt"]), mine.clone());
+    let remote: Tree = base.iter().map(|(k, (p, e))| (k.clone(), (p.clone(), e.clone().with_ino(None)))).collect();
+    // On disk: plan.txt edited, new.txt made, old.txt deleted, mine.txt moved in.
+    let mut local = Tree::new();
+    insert(&mut local, &mount, folder.clone().with_id(None));
+    insert(&mut local, &edited, Entry::file(content(2), None).with_ino(Some(12)));
+    insert(&mut local, &new_file, Entry::file(content(9), None).with_ino(Some(19)));
+    insert(&mut local, &moved_in, mine.clone().with_id(None));
+    let trees = Trees { remote, local, synced: base };
+    let ops = fence_read_only(
+        plan(&trees, "carol", "2026-12-01"),
+        &trees,
+        std::slice::from_ref(&mount),
+        "carol",
+        "2026-12-01",
+    );
+    // Nothing goes to the server inside the folder...
+    for op in &ops {
+        match op {
+            Op::Upload { path, .. } | Op::CreateRemoteFolder { path } | Op::DeleteRemote { path, .. } => {
+                assert!(!path.to_string().starts_with("/Team/"), "{op:?} in {ops:?}")
+            }
+            Op::MoveRemote { from, to } => {
+                assert!(!from.to_string().starts_with("/Team/") && !to.to_string().starts_with("/Team/"), "{ops:?}")
+            }
+            _ => {}
+        }
+    }
+    // ...edits and new files are kept aside in the user's own space, the delete is undone
+    // and the move is moved back.
+    let copy = |name: &str| path_of(&[name]);
+    assert!(ops.contains(&Op::KeepAside { path: edited, copy: copy("plan (carol's conflicted copy 2026-12-01).txt") }));
+    assert!(
+        ops.contains(&Op::KeepAside { path: new_file, copy: copy("new (carol's conflicted copy 2026-12-01).txt") })
+    );
+    assert!(ops.contains(&Op::Download { path: gone, content: content(3), rev: Some(6) }), "{ops:?}");
+    assert!(ops.contains(&Op::MoveLocal { from: moved_in, to: path_of(&["mine.txt"]) }), "{ops:?}");
+    // Renaming the shared folder itself (the user's own mount) still goes through.
+    let mut renamed = trees.local.clone();
+    renamed.clear();
+    insert(&mut renamed, &path_of(&["From Alice"]), folder.with_id(None));
+    let trees = Trees { local: renamed, ..trees };
+    let ops = fence_read_only(
+        plan(&trees, "carol", "2026-12-01"),
+        &trees,
+        std::slice::from_ref(&mount),
+        "carol",
+        "2026-12-01",
+    );
+    assert!(ops.iter().any(|op| matches!(op, Op::MoveRemote { from, .. } if *from == mount)), "{ops:?}");
 }
