@@ -8,7 +8,7 @@ mod common;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use common::{Client, Server};
+use common::{Client, Server, settle};
 
 /// A server with one user, two devices signed in to it, and a folder for each.
 struct Devices {
@@ -63,23 +63,6 @@ fn files_with_bytes(dir: &Path) -> Vec<(String, Vec<u8>)> {
     }
     out.sort();
     out
-}
-
-/// Files written less than the settle time ago wait for the next scan: make them old.
-fn settle(dir: &Path) {
-    let old = std::time::SystemTime::now() - std::time::Duration::from_secs(10);
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in fs::read_dir(&d).expect("read_dir").flatten() {
-            let p = e.path();
-            if p.is_dir() {
-                stack.push(p);
-            } else {
-                let f = fs::File::options().write(true).open(&p).expect("open");
-                f.set_modified(old).expect("set mtime");
-            }
-        }
-    }
 }
 
 #[test]

@@ -215,3 +215,21 @@ impl Client {
 /// Deterministic pseudo-random bytes.
 #[allow(unused_imports)]
 pub use coffer_core::testing::pseudo_random as random_bytes;
+
+/// Files written less than the sync client's settle time ago wait for the next scan:
+/// make every file below `dir` ten seconds old.
+pub fn settle(dir: &Path) {
+    let old = std::time::SystemTime::now() - std::time::Duration::from_secs(10);
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).expect("read_dir").flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                let f = std::fs::File::options().write(true).open(&p).expect("open");
+                f.set_modified(old).expect("set mtime");
+            }
+        }
+    }
+}
