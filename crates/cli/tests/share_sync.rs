@@ -1,8 +1,9 @@
 //! `coffer sync --once` over a shared folder, with the real binary and server: an
 //! editor's changes flow both ways; a viewer's device sends nothing into the folder (its
 //! edits are kept aside as conflicted copies in the viewer's own space, and the server's
-//! version comes back); a removed member's device drops the folder and keeps what it had
-//! changed, and nothing of the owner's is lost.
+//! version comes back); a member who deletes the folder on their device leaves it; a
+//! removed member's device drops the folder and keeps what it had changed; nothing of the
+//! owner's is lost.
 
 mod common;
 
@@ -84,6 +85,14 @@ fn sync_follows_sharing_by_role() {
     assert_eq!(listed.matches("conflicted copy").count(), 2, "{listed}");
     let again = sync(&carol, &c);
     assert!(again.stdout.contains("0 up, 0 down"), "{}", again.stdout);
+
+    // A member who deletes the shared folder on their device leaves it; nothing in it is
+    // deleted for the others.
+    fs::remove_dir_all(c.join("Team")).expect("rm -r");
+    sync(&carol, &c);
+    assert!(carol.ok(&["share", "ls", "--json"]).json().as_array().expect("array").is_empty(), "carol left");
+    assert_eq!(alice.ok(&["get", "/Team/notes.txt", "-"]).stdout, "bob's notes\n");
+    assert!(alice.ok(&["trash", "ls"]).stdout.is_empty(), "nothing was trashed");
 
     // Removed: bob's device drops the folder but keeps what it changed and had not synced.
     fs::write(b.join("Team/notes.txt"), "bob's unsynced edit\n").expect("write");

@@ -18,7 +18,7 @@ use coffer_core::{ErrorCode, RemotePath};
 
 use futures::StreamExt;
 
-use super::plan::{Entry, Kind, Op, Tree, Trees, fence_read_only, key, plan};
+use super::plan::{Entry, Kind, Op, Tree, Trees, fence_shared, key, plan};
 use super::remote::RemoteTree;
 use super::scan::{Ignore, SETTLE_TIME, STATE_DIR, Skipped, Stamp, scan, stamp_of};
 use super::state::{MoveSide, StateError, SyncState};
@@ -252,8 +252,8 @@ impl Engine {
         let (last_sync_at, last_error) = self.state.last_result().await?;
         let excluded = self.state.excluded().await?.iter().map(|p| p.to_string()).collect();
         let seen = self.observe(false).await?;
-        let read_only = self.read_only_mounts().await?;
-        let ops = fence_read_only(plan(&seen.trees, "", ""), &seen.trees, &read_only, "", "");
+        let mounts = self.mounts().await?;
+        let ops = fence_shared(plan(&seen.trees, "", ""), &seen.trees, &mounts, "", "");
         let mut status = SyncStatus {
             folder: self.root.display().to_string(),
             excluded,
@@ -285,16 +285,13 @@ impl Engine {
         Ok(status)
     }
 
-    /// Where the shared folders this user may only read are mounted in their tree (none
-    /// on a server without shared folders).
-    async fn read_only_mounts(&self) -> Result<Vec<RemotePath>, SyncError> {
+    /// Where the shared folders this user is in are mounted in their tree, with their role
+    /// there (none on a server without shared folders).
+    async fn mounts(&self) -> Result<Vec<(RemotePath, coffer_core::Role)>, SyncError> {
         match self.client.shares(None, false).await {
-            Ok(r) => Ok(r
-                .shares
-                .into_iter()
-                .filter(|s| !matches!(s.role, coffer_core::Role::Editor | coffer_core::Role::Owner))
-                .filter_map(|s| RemotePath::parse(&s.path).ok())
-                .collect()),
+            Ok(r) => {
+                Ok(r.shares.into_iter().filter_map(|s| Some((RemotePath::parse(&s.path).ok()?, s.role))).collect())
+            }
             Err(e) if e.code() == Some(ErrorCode::NotFound) => Ok(Vec::new()),
             Err(e) => Err(e.into()),
         }
@@ -361,8 +358,8 @@ impl Engine {
     async fn round(&mut self, date: &str, report: &mut SyncReport) -> Result<bool, SyncError> {
         let mut seen = self.observe(true).await?;
         report.not_synced = std::mem::take(&mut seen.not_synced);
-        let read_only = self.read_only_mounts().await?;
-        let ops = fence_read_only(plan(&seen.trees, &self.device, date), &seen.trees, &read_only, &self.device, date);
+        let mounts = self.mounts().await?;
+        let ops = fence_shared(plan(&seen.trees, &self.device, date), &seen.trees, &mounts, &self.device, date);
         tracing::debug!(folder = %self.root.display(), ?ops, "planned");
         if ops.is_empty() {
             return Ok(false);

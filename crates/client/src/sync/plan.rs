@@ -28,7 +28,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use coffer_core::{ContentHash, Name, RemotePath};
+use coffer_core::{ContentHash, Name, RemotePath, Role};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Kind {
@@ -293,21 +293,37 @@ pub fn plan(trees: &Trees, device: &str, date: &str) -> Vec<Op> {
     moves.into_iter().chain(asides).chain(creates).chain(deletes).collect()
 }
 
-/// Keeps a round's operations out of the shared folders this user may only read
-/// (`read_only`: where each is mounted in the user's tree). Nothing is sent there: a local
-/// file or folder made or changed inside one is kept aside in the user's own space (at the
-/// top of the synced folder, as a conflicted copy) and the server's version comes back; a
-/// local delete there is undone by fetching the item again; a local move into, out of or
-/// inside one is moved back. Renaming or moving the shared folder itself (the user's own
-/// mount) stays allowed.
-pub fn fence_read_only(ops: Vec<Op>, trees: &Trees, read_only: &[RemotePath], device: &str, date: &str) -> Vec<Op> {
-    if read_only.is_empty() {
+/// Keeps a round's operations within what the user may do in shared folders (`mounts`:
+/// where each is mounted in the user's tree, and the user's role there).
+///
+/// Inside a folder the user may only read, nothing is sent: a local file or folder made or
+/// changed there is kept aside in the user's own space (at the top of the synced folder, as
+/// a conflicted copy) and the server's version comes back; a local delete there is undone
+/// by fetching the item again; a local move into, out of or inside one is moved back.
+/// Renaming or moving the shared folder itself (the user's own mount) stays allowed.
+///
+/// A shared folder deleted from the disk as a whole is never emptied on the server item by
+/// item: a member leaves it (only the mount is deleted, which the server takes as leaving),
+/// and its owner gets it back (they remove members to stop sharing).
+pub fn fence_shared(ops: Vec<Op>, trees: &Trees, mounts: &[(RemotePath, Role)], device: &str, date: &str) -> Vec<Op> {
+    if mounts.is_empty() {
         return ops;
     }
-    let fenced: Vec<String> = read_only.iter().map(key).collect();
+    let fenced: Vec<String> =
+        mounts.iter().filter(|(_, role)| !matches!(role, Role::Editor | Role::Owner)).map(|(p, _)| key(p)).collect();
     let inside = |p: &RemotePath| {
         let k = key(p);
         fenced.iter().any(|f| k.len() > f.len() && within(&k, f))
+    };
+    // Mounts deleted on disk this round, and whether the user owns each.
+    let gone: Vec<(String, bool)> = mounts
+        .iter()
+        .filter(|(p, _)| ops.iter().any(|op| matches!(op, Op::DeleteRemote { path, .. } if key(path) == key(p))))
+        .map(|(p, role)| (key(p), *role == Role::Owner))
+        .collect();
+    let in_gone = |p: &RemotePath| {
+        let k = key(p);
+        gone.iter().find(|(g, _)| within(&k, g)).map(|(g, owned)| (k == *g, *owned))
     };
     let mut taken: BTreeSet<String> = trees.local.keys().chain(trees.remote.keys()).cloned().collect();
     let mut aside = |path: &RemotePath| -> Op {
@@ -319,27 +335,38 @@ pub fn fence_read_only(ops: Vec<Op>, trees: &Trees, read_only: &[RemotePath], de
         taken.insert(key(&copy));
         Op::KeepAside { path: path.clone(), copy }
     };
+    let restore = |path: &RemotePath| trees.remote.get(&key(path)).map(|(rp, r)| pull_remote(rp, r));
     let mut out = Vec::with_capacity(ops.len());
+    let mut restored = Vec::new();
     for op in ops {
         match op {
+            Op::DeleteRemote { ref path, .. } if in_gone(path).is_some() => match in_gone(path) {
+                // The owner's shared folder comes back, whole.
+                Some((_, true)) => restored.extend(restore(path)),
+                // A member leaves: the mount goes, nothing in it.
+                Some((true, false)) => out.push(op),
+                _ => {}
+            },
             Op::Upload { ref path, .. } | Op::CreateRemoteFolder { ref path } if inside(path) => {
                 // Whatever stands inside a kept-aside folder goes with it.
                 if !out.iter().any(|o: &Op| matches!(o, Op::KeepAside { path: p, .. } if within(&key(path), &key(p)))) {
                     out.push(aside(path));
                 }
             }
-            Op::DeleteRemote { ref path, .. } if inside(path) => {
-                if let Some((rp, r)) = trees.remote.get(&key(path)) {
-                    out.push(pull_remote(rp, r));
-                }
-            }
+            Op::DeleteRemote { ref path, .. } if inside(path) => restored.extend(restore(path)),
             Op::MoveRemote { ref from, ref to } if inside(from) || inside(to) => {
                 out.push(Op::MoveLocal { from: to.clone(), to: from.clone() });
             }
             op => out.push(op),
         }
     }
-    out
+    // Fetched again parents first (deletes came deepest first).
+    restored.sort_by_key(|op| match op {
+        Op::Download { path, .. } | Op::CreateLocalFolder { path } => path.names().len(),
+        _ => 0,
+    });
+    restored.extend(out);
+    restored
 }
 
 /// True when key `a` is key `b` or below it.

@@ -569,10 +569,10 @@ fn nothing_is_sent_into_a_read_only_shared_folder() {
     insert(&mut local, &new_file, Entry::file(content(9), None).with_ino(Some(19)));
     insert(&mut local, &moved_in, mine.clone().with_id(None));
     let trees = Trees { remote, local, synced: base };
-    let ops = fence_read_only(
+    let ops = fence_shared(
         plan(&trees, "carol", "2026-12-01"),
         &trees,
-        std::slice::from_ref(&mount),
+        &[(mount.clone(), Role::Viewer)],
         "carol",
         "2026-12-01",
     );
@@ -602,12 +602,47 @@ fn nothing_is_sent_into_a_read_only_shared_folder() {
     renamed.clear();
     insert(&mut renamed, &path_of(&["From Alice"]), folder.with_id(None));
     let trees = Trees { local: renamed, ..trees };
-    let ops = fence_read_only(
+    let ops = fence_shared(
         plan(&trees, "carol", "2026-12-01"),
         &trees,
-        std::slice::from_ref(&mount),
+        &[(mount.clone(), Role::Viewer)],
         "carol",
         "2026-12-01",
     );
     assert!(ops.iter().any(|op| matches!(op, Op::MoveRemote { from, .. } if *from == mount)), "{ops:?}");
+}
+
+#[test]
+fn a_shared_folder_deleted_on_disk_is_left_or_comes_back_never_emptied() {
+    let mount = path_of(&["Team"]);
+    let (a, sub, b) = (path_of(&["Team", "a.txt"]), path_of(&["Team", "sub"]), path_of(&["Team", "sub", "b.txt"]));
+    let mut base = Tree::new();
+    insert(&mut base, &mount, Entry::folder().with_id(Some(1)).with_ino(Some(11)));
+    insert(&mut base, &a, Entry::file(content(1), Some(5)).with_id(Some(2)).with_ino(Some(12)));
+    insert(&mut base, &sub, Entry::folder().with_id(Some(3)).with_ino(Some(13)));
+    insert(&mut base, &b, Entry::file(content(2), Some(6)).with_id(Some(4)).with_ino(Some(14)));
+    let remote: Tree = base.iter().map(|(k, (p, e))| (k.clone(), (p.clone(), e.clone().with_ino(None)))).collect();
+    let trees = Trees { remote, local: Tree::new(), synced: base };
+    // (With nothing left on disk the engine's emptied-folder guard stops first; the fence
+    // is what holds when the shared folder is one folder among others.)
+    let planned = plan(&trees, "laptop", "2026-12-01");
+    assert!(planned.iter().filter(|op| matches!(op, Op::DeleteRemote { .. })).count() > 1, "{planned:?}");
+    // A member (any role) leaves: only the mount is deleted on the server.
+    for role in [Role::Editor, Role::Viewer] {
+        let ops = fence_shared(planned.clone(), &trees, &[(mount.clone(), role)], "laptop", "2026-12-01");
+        let deletes: Vec<&Op> = ops.iter().filter(|op| matches!(op, Op::DeleteRemote { .. })).collect();
+        assert_eq!(deletes, vec![&Op::DeleteRemote { path: mount.clone(), if_rev: None }], "{role}: {ops:?}");
+        assert!(!ops.iter().any(|op| matches!(op, Op::Download { .. })), "{ops:?}");
+    }
+    // Its owner gets it back, parents first, and nothing is deleted on the server.
+    let ops = fence_shared(planned, &trees, &[(mount.clone(), Role::Owner)], "laptop", "2026-12-01");
+    assert!(!ops.iter().any(|op| matches!(op, Op::DeleteRemote { .. })), "{ops:?}");
+    let at = |p: &RemotePath| {
+        ops.iter().position(|op| match op {
+            Op::CreateLocalFolder { path } | Op::Download { path, .. } => path == p,
+            _ => false,
+        })
+    };
+    let (m, s, f) = (at(&mount).expect("mount"), at(&sub).expect("sub"), at(&b).expect("b"));
+    assert!(m < s && s < f && at(&a).is_some(), "{ops:?}");
 }
