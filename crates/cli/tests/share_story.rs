@@ -79,6 +79,12 @@ fn story(db: Option<String>) {
     alice.ok(&["comment", "rm", &id]);
     assert!(alice.ok(&["comment", "ls", "/Team/plan.txt", "--json"]).json().as_array().expect("array").is_empty());
 
+    // Sharing again changes the role: carol, now an editor, may write; then back to viewer.
+    alice.ok(&["share", "/Team", "--with", "carol", "--role", "editor"]);
+    carol.ok(&["mkdir", "/Team/carol-was-here"]);
+    alice.ok(&["share", "/Team", "--with", "carol", "--role", "viewer"]);
+    assert_eq!(carol.run(&["mkdir", "/Team/again"]).code, 4);
+
     // A member renames their mount; a member leaves; the owner removes one.
     bob.ok(&["mv", "/Team", "/Alice's team"]);
     assert_eq!(bob.ok(&["get", "/Alice's team/plan.txt", "-"]).stdout, "the plan\n");

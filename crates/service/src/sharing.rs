@@ -293,25 +293,6 @@ impl Service {
         })
     }
 
-    /// Gives the members of `namespace` the chunks of files committed or moved there.
-    pub(crate) async fn grant_members(
-        &self,
-        tx: &mut Tx,
-        namespace: NamespaceId,
-        except: UserId,
-        hashes: &[Vec<u8>],
-    ) -> Result<()> {
-        if hashes.is_empty() {
-            return Ok(());
-        }
-        for member in tx.member_ids(namespace).await? {
-            if member != except {
-                tx.grant_user_chunks(member, hashes).await?;
-            }
-        }
-        Ok(())
-    }
-
     /// Moves a file or folder (with everything below it, trash included) from one
     /// namespace into another (between a home and a shared folder): ids are kept and no
     /// bytes are copied; the bytes move from the source owner's quota to the target
@@ -350,7 +331,7 @@ impl Service {
                 .map_err(|_| ServiceError::new(ErrorCode::Internal, "a moved revision has a damaged manifest"))?;
             hashes.extend(distinct_hashes(&manifest));
         }
-        self.grant_members(tx, to, from_owner, &hashes.into_iter().collect::<Vec<_>>()).await?;
+        grant_members(tx, to, from_owner, &hashes.into_iter().collect::<Vec<_>>()).await?;
         let moved = tx.node(node.id).await?.ok_or_else(|| ServiceError::not_found("item"))?;
         // Both journals tell of the move: the source's members see it leave, the
         // target's see it arrive, with everything below it (parents first).
@@ -376,6 +357,25 @@ fn hidden_below(nodes: &[NodeRecord]) -> HashSet<NodeId> {
         }
     }
     hidden
+}
+
+/// Gives every member of `namespace` but `except` (who holds them already) the chunks
+/// of files committed or moved there: they hold those files now (dedup privacy).
+pub(crate) async fn grant_members(
+    tx: &mut Tx,
+    namespace: NamespaceId,
+    except: UserId,
+    hashes: &[Vec<u8>],
+) -> Result<()> {
+    if hashes.is_empty() {
+        return Ok(());
+    }
+    for member in tx.member_ids(namespace).await? {
+        if member != except {
+            tx.grant_user_chunks(member, hashes).await?;
+        }
+    }
+    Ok(())
 }
 
 /// Takes two homes' write locks in one order (smaller id first), so two users sharing

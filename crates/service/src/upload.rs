@@ -653,11 +653,7 @@ impl Batch {
                 continue;
             }
             let hashes: Vec<Vec<u8>> = hashes.iter().cloned().collect();
-            for member in tx.member_ids(*namespace).await? {
-                if member != caller.user_id() {
-                    tx.grant_user_chunks(member, &hashes).await?;
-                }
-            }
+            crate::sharing::grant_members(tx, *namespace, caller.user_id(), &hashes).await?;
         }
         for (owner, quota) in &self.quotas {
             if quota.delta != 0 {
