@@ -30,6 +30,17 @@ pub enum ErrorCode {
     ReadOnly,
     /// Nothing the caller may see has this path or id.
     NotFound,
+    /// A public link is past its expiry.
+    LinkExpired,
+    /// A public link was revoked by its owner.
+    LinkRevoked,
+    /// A public link's downloads are used up.
+    LinkExhausted,
+    /// A public link has a password and the request did not carry its key (or the
+    /// password given is wrong).
+    PasswordRequired,
+    /// A public link lets its visitors look but not download.
+    DownloadDisabled,
     /// The target path is already taken.
     AlreadyExists,
     /// The edit was based on a revision that is no longer current.
@@ -79,6 +90,11 @@ impl ErrorCode {
             Self::ReadOnly => "read_only",
             Self::SharedFolder => "shared_folder",
             Self::NotFound => "not_found",
+            Self::LinkExpired => "link_expired",
+            Self::LinkRevoked => "link_revoked",
+            Self::LinkExhausted => "link_exhausted",
+            Self::PasswordRequired => "password_required",
+            Self::DownloadDisabled => "download_disabled",
             Self::AlreadyExists => "already_exists",
             Self::Conflict => "conflict",
             Self::NotAFolder => "not_a_folder",

@@ -64,6 +64,10 @@ id_type!(
     /// A comment on a file.
     CommentId
 );
+id_type!(
+    /// A public link (its number; the link itself is a random token).
+    LinkId
+);
 
 /// An upload session: a random token, not a number, so sessions cannot be guessed.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]

@@ -19,7 +19,7 @@ pub use chunking::{Chunk, ChunkerConfig, chunk_reader};
 pub use cursor::Cursor;
 pub use error::ErrorCode;
 pub use hash::{ChunkHash, ContentHash};
-pub use ids::{CommentId, DeviceId, NamespaceId, NodeId, RevisionId, UploadId, UserId};
+pub use ids::{CommentId, DeviceId, LinkId, NamespaceId, NodeId, RevisionId, UploadId, UserId};
 pub use manifest::{ChunkRef, Manifest};
 pub use path::{Name, NameError, RemotePath};
 pub use role::{Permission, Role};

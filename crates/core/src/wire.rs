@@ -453,3 +453,119 @@ pub struct CommentsResponse {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub next_after: Option<i64>,
 }
+
+/// Make a public link to a file or folder.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LinkRequest {
+    pub path: String,
+    /// When the link stops working (milliseconds since the epoch); never if absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<i64>,
+    /// A password visitors must give first.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub password: Option<String>,
+    /// How many downloads the link allows; unlimited if absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_downloads: Option<u64>,
+    /// Whether visitors may download, or only look (names, sizes, listings).
+    #[serde(default = "yes")]
+    pub allow_download: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// Whether a public link works, and if not, why.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LinkState {
+    Active,
+    Expired,
+    Revoked,
+    Exhausted,
+    /// The item is in the trash (the link works again if it is restored) or no longer
+    /// the link owner's to share.
+    Unavailable,
+}
+
+/// A public link, as its owner sees it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LinkInfo {
+    pub id: i64,
+    /// The secret part of the link.
+    pub token: String,
+    /// The link's path on the server (`/s/<token>`): put the server's address before it.
+    pub url_path: String,
+    /// Where the item is in the owner's tree; absent while it is in the trash.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+    pub node_id: i64,
+    pub kind: NodeKind,
+    pub created_at: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<i64>,
+    pub has_password: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_downloads: Option<u64>,
+    pub downloads: u64,
+    pub allow_download: bool,
+    pub state: LinkState,
+}
+
+/// The links a user made.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LinksResponse {
+    pub links: Vec<LinkInfo>,
+}
+
+/// A file or folder seen through a public link. Paths are relative to the link's item
+/// (`/` is the item itself); nothing about the owner's tree is shown.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PublicItem {
+    pub name: String,
+    pub path: String,
+    pub kind: NodeKind,
+    pub size: u64,
+    /// The file's own modification time (milliseconds), as its writer set it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mtime: Option<i64>,
+    pub modified_at: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content_hash: Option<ContentHash>,
+}
+
+/// What a public link shows of itself.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PublicLinkResponse {
+    pub item: PublicItem,
+    pub allow_download: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<i64>,
+    /// Downloads left, when the link has a limit.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub downloads_left: Option<u64>,
+}
+
+/// One page of a folder seen through a public link, sorted by name.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PublicListResponse {
+    pub entries: Vec<PublicItem>,
+    /// Pass as `after` for the next page; absent on the last.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_after: Option<String>,
+}
+
+/// The password of a public link.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UnlockRequest {
+    pub password: String,
+}
+
+/// A key that opens a password-protected link for a while: send it as the
+/// `X-Coffer-Link-Key` header or the `key` query parameter.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UnlockResponse {
+    pub key: String,
+    pub expires_at: i64,
+}

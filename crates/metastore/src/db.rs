@@ -84,7 +84,8 @@ id_args!(
     coffer_core::NodeId,
     coffer_core::RevisionId,
     coffer_core::DeviceId,
-    coffer_core::CommentId
+    coffer_core::CommentId,
+    coffer_core::LinkId
 );
 
 impl From<&coffer_core::UploadId> for Arg {

@@ -28,7 +28,9 @@ pub fn status_of(code: ErrorCode) -> StatusCode {
         ErrorCode::BadRequest | ErrorCode::InvalidName | ErrorCode::InvalidHash | ErrorCode::InvalidCursor => {
             StatusCode::BAD_REQUEST
         }
-        ErrorCode::Unauthorized => StatusCode::UNAUTHORIZED,
+        ErrorCode::Unauthorized | ErrorCode::PasswordRequired => StatusCode::UNAUTHORIZED,
+        ErrorCode::LinkExpired | ErrorCode::LinkRevoked | ErrorCode::LinkExhausted => StatusCode::GONE,
+        ErrorCode::DownloadDisabled => StatusCode::FORBIDDEN,
         ErrorCode::Forbidden | ErrorCode::ReadOnly | ErrorCode::SetupUnavailable => StatusCode::FORBIDDEN,
         ErrorCode::NotFound | ErrorCode::UploadNotFound => StatusCode::NOT_FOUND,
         ErrorCode::AlreadyExists
@@ -52,11 +54,12 @@ pub fn status_of(code: ErrorCode) -> StatusCode {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let status = status_of(self.0.code);
+        let code = self.0.code;
+        let status = status_of(code);
         let retry_after = self.0.retry_after.map(|d| d.as_secs().max(1));
         metrics::counter!("coffer_http_errors_total", "code" => self.0.code.as_str()).increment(1);
         let mut resp = (status, Json(ErrorBody { error: self.0.into_detail() })).into_response();
-        if status == StatusCode::UNAUTHORIZED {
+        if code == ErrorCode::Unauthorized {
             resp.headers_mut().insert("www-authenticate", axum::http::HeaderValue::from_static("Bearer"));
         }
         if let Some(secs) = retry_after {

@@ -114,6 +114,30 @@ impl FromRequestParts<AppState> for Auth {
     }
 }
 
+/// A visitor of a public link, from the `{token}` in the path and the key of a
+/// password-protected link (the `X-Coffer-Link-Key` header or the `key` query
+/// parameter), let in by the service.
+pub struct Visitor(pub coffer_service::LinkVisitor);
+
+/// The header that carries a password-protected link's key.
+pub const LINK_KEY_HEADER: &str = "x-coffer-link-key";
+
+#[derive(serde::Deserialize)]
+struct KeyQuery {
+    key: Option<String>,
+}
+
+impl FromRequestParts<AppState> for Visitor {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let ApiPath(token) = ApiPath::<String>::from_request_parts(parts, state).await?;
+        let ApiQuery(q) = ApiQuery::<KeyQuery>::from_request_parts(parts, state).await?;
+        let key = parts.headers.get(LINK_KEY_HEADER).and_then(|v| v.to_str().ok()).map(str::to_owned).or(q.key);
+        Ok(Self(state.service.open_link(&token, key.as_deref()).await?))
+    }
+}
+
 /// The client's address: the TCP peer, or with `trust_forwarded_for` the last
 /// `X-Forwarded-For` entry (the one the reverse proxy added). `None` when unknown.
 pub struct ClientAddr(pub Option<std::net::IpAddr>);

@@ -10,6 +10,7 @@ mod error;
 mod extract;
 mod openapi;
 mod routes;
+mod zip;
 
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;

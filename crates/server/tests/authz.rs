@@ -1,7 +1,8 @@
 //! The authorization matrix: every documented REST operation against a shared folder,
 //! called by each kind of principal (owner, editor, commenter, viewer, a user who is
-//! not a member, a removed member, an anonymous caller, a revoked device), with the
-//! status each must get, all written in one table. An operation in the OpenAPI document
+//! not a member, a removed member, an anonymous caller, a revoked device, and visitors
+//! of public links that work, need a password, expired, were used up or revoked), with
+//! the status each must get, all written in one table. An operation in the OpenAPI document
 //! without its row fails the test. Foreign ids (another user's upload session, a
 //! shared folder's items for a non-member) are "not found", never someone else's data.
 
@@ -24,68 +25,131 @@ enum Who {
     Removed,
     Anonymous,
     Revoked,
+    /// Visitors of public links (to the shared folder), each sending its link's token as
+    /// a bearer token too: a link that works, with no password and with its password's
+    /// key; one whose password was guessed wrong; one expired, one used up, one revoked.
+    LinkOpen,
+    LinkKeyed,
+    LinkWrongPassword,
+    LinkExpired,
+    LinkExhausted,
+    LinkRevoked,
 }
 
-const WHO: [Who; 8] =
-    [Who::Owner, Who::Editor, Who::Commenter, Who::Viewer, Who::NonMember, Who::Removed, Who::Anonymous, Who::Revoked];
+const WHO: [Who; 14] = [
+    Who::Owner,
+    Who::Editor,
+    Who::Commenter,
+    Who::Viewer,
+    Who::NonMember,
+    Who::Removed,
+    Who::Anonymous,
+    Who::Revoked,
+    Who::LinkOpen,
+    Who::LinkKeyed,
+    Who::LinkWrongPassword,
+    Who::LinkExpired,
+    Who::LinkExhausted,
+    Who::LinkRevoked,
+];
+
+const LINKS: [Who; 6] =
+    [Who::LinkOpen, Who::LinkKeyed, Who::LinkWrongPassword, Who::LinkExpired, Who::LinkExhausted, Who::LinkRevoked];
 
 /// Skip: this principal is not asked (the call would only repeat another's).
 const SKIP: u16 = 0;
 
 /// (method, documented path, expected status for each of [`WHO`]), in the order run.
 /// Writes use each principal's own targets, so one cell never spoils another.
-const TABLE: &[(&str, &str, [u16; 8])] = &[
-    ("get", "/healthz", [200, 200, 200, 200, 200, 200, 200, 200]),
-    ("get", "/metrics", [200, SKIP, SKIP, SKIP, SKIP, SKIP, 200, SKIP]),
-    ("get", "/api/v1/openapi.json", [200, 200, 200, 200, 200, 200, 200, 200]),
-    ("post", "/api/v1/setup", [SKIP, SKIP, SKIP, SKIP, SKIP, SKIP, 403, SKIP]),
-    ("post", "/api/v1/auth/login", [SKIP, SKIP, SKIP, SKIP, SKIP, SKIP, 401, SKIP]),
-    ("get", "/api/v1/auth/whoami", [200, 200, 200, 200, 200, 200, 401, 401]),
-    ("get", "/api/v1/devices", [200, 200, 200, 200, 200, 200, 401, 401]),
-    ("get", "/api/v1/fs/stat", [200, 200, 200, 200, 404, 404, 401, 401]),
-    ("get", "/api/v1/nodes/{id}", [200, 200, 200, 200, 404, 404, 401, 401]),
-    ("get", "/api/v1/fs/list", [200, 200, 200, 200, 404, 404, 401, 401]),
-    ("get", "/api/v1/fs/content", [200, 200, 200, 200, 404, 404, 401, 401]),
-    ("get", "/api/v1/revisions/{rev}/content", [200, 200, 200, 200, 404, 404, 401, 401]),
-    ("get", "/api/v1/revisions/{rev}/manifest", [200, 200, 200, 200, 404, 404, 401, 401]),
+const TABLE: &[(&str, &str, [u16; 14])] = &[
+    ("get", "/healthz", [200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200]),
+    ("get", "/metrics", [200, SKIP, SKIP, SKIP, SKIP, SKIP, 200, SKIP, SKIP, SKIP, SKIP, SKIP, SKIP, SKIP]),
+    ("get", "/api/v1/openapi.json", [200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200]),
+    ("post", "/api/v1/setup", [SKIP, SKIP, SKIP, SKIP, SKIP, SKIP, 403, SKIP, SKIP, SKIP, SKIP, SKIP, SKIP, SKIP]),
+    ("post", "/api/v1/auth/login", [SKIP, SKIP, SKIP, SKIP, SKIP, SKIP, 401, SKIP, SKIP, SKIP, SKIP, SKIP, SKIP, SKIP]),
+    ("get", "/api/v1/auth/whoami", [200, 200, 200, 200, 200, 200, 401, 401, 401, 401, 401, 401, 401, 401]),
+    ("get", "/api/v1/devices", [200, 200, 200, 200, 200, 200, 401, 401, 401, 401, 401, 401, 401, 401]),
+    ("get", "/api/v1/fs/stat", [200, 200, 200, 200, 404, 404, 401, 401, 401, 401, 401, 401, 401, 401]),
+    ("get", "/api/v1/nodes/{id}", [200, 200, 200, 200, 404, 404, 401, 401, 401, 401, 401, 401, 401, 401]),
+    ("get", "/api/v1/fs/list", [200, 200, 200, 200, 404, 404, 401, 401, 401, 401, 401, 401, 401, 401]),
+    ("get", "/api/v1/fs/content", [200, 200, 200, 200, 404, 404, 401, 401, 401, 401, 401, 401, 401, 401]),
+    ("get", "/api/v1/revisions/{rev}/content", [200, 200, 200, 200, 404, 404, 401, 401, 401, 401, 401, 401, 401, 401]),
+    ("get", "/api/v1/revisions/{rev}/manifest", [200, 200, 200, 200, 404, 404, 401, 401, 401, 401, 401, 401, 401, 401]),
     // A removed member held the file once: its chunks stay theirs to fetch.
-    ("get", "/api/v1/chunks/{hash}", [200, 200, 200, 200, 404, 200, 401, 401]),
-    ("get", "/api/v1/versions", [200, 200, 200, 200, 404, 404, 401, 401]),
-    ("post", "/api/v1/fs/mkdir", [200, 200, 403, 403, 404, 404, 401, 401]),
-    ("post", "/api/v1/fs/move", [200, 200, 403, 403, 404, 404, 401, 401]),
-    ("post", "/api/v1/fs/delete", [200, 200, 403, 403, 404, 404, 401, 401]),
-    ("post", "/api/v1/versions/restore", [200, 200, 403, 403, 404, 404, 401, 401]),
-    ("get", "/api/v1/trash", [200, 200, 200, 200, 200, 200, 401, 401]),
-    ("post", "/api/v1/trash/restore", [200, 200, 403, 403, 404, 404, 401, 401]),
-    ("post", "/api/v1/trash/purge", [200, 200, 403, 403, 404, 404, 401, 401]),
+    ("get", "/api/v1/chunks/{hash}", [200, 200, 200, 200, 404, 200, 401, 401, 401, 401, 401, 401, 401, 401]),
+    ("get", "/api/v1/versions", [200, 200, 200, 200, 404, 404, 401, 401, 401, 401, 401, 401, 401, 401]),
+    ("post", "/api/v1/fs/mkdir", [200, 200, 403, 403, 404, 404, 401, 401, 401, 401, 401, 401, 401, 401]),
+    ("post", "/api/v1/fs/move", [200, 200, 403, 403, 404, 404, 401, 401, 401, 401, 401, 401, 401, 401]),
+    ("post", "/api/v1/fs/delete", [200, 200, 403, 403, 404, 404, 401, 401, 401, 401, 401, 401, 401, 401]),
+    ("post", "/api/v1/versions/restore", [200, 200, 403, 403, 404, 404, 401, 401, 401, 401, 401, 401, 401, 401]),
+    ("get", "/api/v1/trash", [200, 200, 200, 200, 200, 200, 401, 401, 401, 401, 401, 401, 401, 401]),
+    ("post", "/api/v1/trash/restore", [200, 200, 403, 403, 404, 404, 401, 401, 401, 401, 401, 401, 401, 401]),
+    ("post", "/api/v1/trash/purge", [200, 200, 403, 403, 404, 404, 401, 401, 401, 401, 401, 401, 401, 401]),
     // Another user's upload session is "not found" to everyone but its user.
-    ("post", "/api/v1/uploads", [200, 200, 200, 200, 200, 200, 401, 401]),
-    ("put", "/api/v1/uploads/{id}/chunks/{hash}", [204, 404, 404, 404, 404, 404, 401, 401]),
-    ("post", "/api/v1/uploads/{id}/chunks", [204, 404, 404, 404, 404, 404, 401, 401]),
-    ("delete", "/api/v1/uploads/{id}", [204, 404, 404, 404, 404, 404, 401, 401]),
-    ("get", "/api/v1/journal/delta", [200, 200, 200, 200, 200, 200, 401, 401]),
-    ("get", "/api/v1/journal/latest", [200, 200, 200, 200, 200, 200, 401, 401]),
-    ("get", "/api/v1/journal/longpoll", [200, 200, 200, 200, 200, 200, 401, 401]),
+    ("post", "/api/v1/uploads", [200, 200, 200, 200, 200, 200, 401, 401, 401, 401, 401, 401, 401, 401]),
+    (
+        "put",
+        "/api/v1/uploads/{id}/chunks/{hash}",
+        [204, 404, 404, 404, 404, 404, 401, 401, 401, 401, 401, 401, 401, 401],
+    ),
+    ("post", "/api/v1/uploads/{id}/chunks", [204, 404, 404, 404, 404, 404, 401, 401, 401, 401, 401, 401, 401, 401]),
+    ("delete", "/api/v1/uploads/{id}", [204, 404, 404, 404, 404, 404, 401, 401, 401, 401, 401, 401, 401, 401]),
+    ("get", "/api/v1/journal/delta", [200, 200, 200, 200, 200, 200, 401, 401, 401, 401, 401, 401, 401, 401]),
+    ("get", "/api/v1/journal/latest", [200, 200, 200, 200, 200, 200, 401, 401, 401, 401, 401, 401, 401, 401]),
+    ("get", "/api/v1/journal/longpoll", [200, 200, 200, 200, 200, 200, 401, 401, 401, 401, 401, 401, 401, 401]),
     // Without a WebSocket upgrade: a clear 400 once signed in.
-    ("get", "/api/v1/notify", [400, 400, 400, 400, 400, 400, 401, 401]),
-    ("get", "/api/v1/shares", [200, 200, 200, 200, 200, 200, 401, 401]),
-    ("post", "/api/v1/shares", [200, 403, 403, 403, 404, 404, 401, 401]),
-    ("post", "/api/v1/shares/remove", [200, 403, 403, 403, 404, 404, 401, 401]),
+    ("get", "/api/v1/notify", [400, 400, 400, 400, 400, 400, 401, 401, 401, 401, 401, 401, 401, 401]),
+    ("get", "/api/v1/shares", [200, 200, 200, 200, 200, 200, 401, 401, 401, 401, 401, 401, 401, 401]),
+    ("post", "/api/v1/shares", [200, 403, 403, 403, 404, 404, 401, 401, 401, 401, 401, 401, 401, 401]),
+    ("post", "/api/v1/shares/remove", [200, 403, 403, 403, 404, 404, 401, 401, 401, 401, 401, 401, 401, 401]),
     // Commenters and up comment; readers read; an author edits their own (the owner's
     // comment here); the owner deletes any, others only their own (eddie's comment here).
-    ("post", "/api/v1/comments", [200, 200, 200, 403, 404, 404, 401, 401]),
-    ("get", "/api/v1/comments", [200, 200, 200, 200, 404, 404, 401, 401]),
-    ("put", "/api/v1/comments/{id}", [200, 403, 403, 403, 404, 404, 401, 401]),
-    ("delete", "/api/v1/comments/{id}", [204, 204, 403, 403, 404, 404, 401, 401]),
-    ("delete", "/api/v1/devices/{id}", [204, 204, 204, 204, 204, 204, 401, 401]),
+    ("post", "/api/v1/comments", [200, 200, 200, 403, 404, 404, 401, 401, 401, 401, 401, 401, 401, 401]),
+    ("get", "/api/v1/comments", [200, 200, 200, 200, 404, 404, 401, 401, 401, 401, 401, 401, 401, 401]),
+    ("put", "/api/v1/comments/{id}", [200, 403, 403, 403, 404, 404, 401, 401, 401, 401, 401, 401, 401, 401]),
+    ("delete", "/api/v1/comments/{id}", [204, 204, 403, 403, 404, 404, 401, 401, 401, 401, 401, 401, 401, 401]),
+    // Public links: their owner makes and revokes them (another user's link is not
+    // found); anyone with a working link sees and downloads through it; the anonymous
+    // caller here guesses a token.
+    ("post", "/api/v1/links", [200, 403, 403, 403, 404, 404, 401, 401, 401, 401, 401, 401, 401, 401]),
+    ("get", "/api/v1/links", [200, 200, 200, 200, 200, 200, 401, 401, 401, 401, 401, 401, 401, 401]),
+    ("get", "/api/v1/public/{token}", [SKIP, SKIP, SKIP, SKIP, SKIP, SKIP, 404, SKIP, 200, 200, 401, 410, 410, 410]),
+    (
+        "post",
+        "/api/v1/public/{token}/unlock",
+        [SKIP, SKIP, SKIP, SKIP, SKIP, SKIP, 404, SKIP, 400, 200, 401, 410, 410, 410],
+    ),
+    (
+        "get",
+        "/api/v1/public/{token}/stat",
+        [SKIP, SKIP, SKIP, SKIP, SKIP, SKIP, 404, SKIP, 200, 200, 401, 410, 410, 410],
+    ),
+    (
+        "get",
+        "/api/v1/public/{token}/list",
+        [SKIP, SKIP, SKIP, SKIP, SKIP, SKIP, 404, SKIP, 200, 200, 401, 410, 410, 410],
+    ),
+    (
+        "get",
+        "/api/v1/public/{token}/content",
+        [SKIP, SKIP, SKIP, SKIP, SKIP, SKIP, 404, SKIP, 200, 200, 401, 410, 410, 410],
+    ),
+    (
+        "get",
+        "/api/v1/public/{token}/zip",
+        [SKIP, SKIP, SKIP, SKIP, SKIP, SKIP, 404, SKIP, 200, 200, 401, 410, 410, 410],
+    ),
+    ("get", "/s/{token}", [SKIP, SKIP, SKIP, SKIP, SKIP, SKIP, 404, SKIP, 200, 200, 401, 410, 410, 410]),
+    ("delete", "/api/v1/links/{id}", [200, 404, 404, 404, 404, 404, 401, 401, 401, 401, 401, 401, 401, 401]),
+    ("delete", "/api/v1/devices/{id}", [204, 204, 204, 204, 204, 204, 401, 401, 401, 401, 401, 401, 401, 401]),
     // Per file: a viewer's file into the shared folder is refused; a non-member's path
     // is in their own tree (a folder of their own is made there, so from here on their
     // /Team is their own).
-    ("post", "/api/v1/commit", [200, 200, 403, 403, 200, 200, 401, 401]),
+    ("post", "/api/v1/commit", [200, 200, 403, 403, 200, 200, 401, 401, 401, 401, 401, 401, 401, 401]),
     // Members leave (the owner cannot, nor can anyone leave a folder that is not shared);
     // then everyone signs out.
-    ("post", "/api/v1/shares/leave", [400, 204, 204, 204, 400, 400, 401, 401]),
-    ("post", "/api/v1/auth/logout", [204, 204, 204, 204, 204, 204, 401, 401]),
+    ("post", "/api/v1/shares/leave", [400, 204, 204, 204, 400, 400, 401, 401, 401, 401, 401, 401, 401, 401]),
+    ("post", "/api/v1/auth/logout", [204, 204, 204, 204, 204, 204, 401, 401, 401, 401, 401, 401, 401, 401]),
 ];
 
 struct Fixture {
@@ -106,6 +170,9 @@ struct Fixture {
     /// The owner's comment (to edit), and per principal a comment of the editor's (to delete).
     owner_comment: i64,
     editor_comments: HashMap<Who, i64>,
+    /// Each link visitor's token and key; a link for the owner to revoke.
+    links: HashMap<Who, (String, String)>,
+    spare_link: i64,
 }
 
 fn name(who: Who) -> &'static str {
@@ -118,6 +185,12 @@ fn name(who: Who) -> &'static str {
         Who::Removed => "rex",
         Who::Anonymous => "anonymous",
         Who::Revoked => "eddie",
+        Who::LinkOpen
+        | Who::LinkKeyed
+        | Who::LinkWrongPassword
+        | Who::LinkExpired
+        | Who::LinkExhausted
+        | Who::LinkRevoked => "visitor",
     }
 }
 
@@ -214,11 +287,48 @@ async fn setup() -> (Fixture, tempfile::TempDir) {
         let c = s.add_comment(&callers[&Who::Editor], "/Team/f.txt", &format!("for {who:?}")).await.expect("comment");
         editor_comments.insert(who, c.id);
     }
+    let mut links = HashMap::new();
+    let link =
+        |password: Option<&str>, expires_at: Option<i64>, max_downloads: Option<u64>| coffer_core::wire::LinkRequest {
+            path: "/Team".into(),
+            expires_at,
+            password: password.map(str::to_owned),
+            max_downloads,
+            allow_download: true,
+        };
+    let now = coffer_metastore::now_ms();
+    for who in LINKS {
+        let req = match who {
+            Who::LinkKeyed | Who::LinkWrongPassword => link(Some("open sesame"), None, None),
+            Who::LinkExpired => link(None, Some(now + 1000), None),
+            Who::LinkExhausted => link(None, None, Some(1)),
+            _ => link(None, None, None),
+        };
+        let made = s.create_link(owner, &req).await.expect("link");
+        let key = match who {
+            Who::LinkKeyed => s.unlock_link(&made.token, "open sesame", None).await.expect("unlock").key,
+            _ => "not a key".to_owned(),
+        };
+        match who {
+            Who::LinkExhausted => {
+                let visitor = s.open_link(&made.token, None).await.expect("open");
+                s.link_take_download(&visitor).await.expect("the one download");
+            }
+            Who::LinkRevoked => {
+                s.revoke_link(owner, coffer_core::LinkId(made.id)).await.expect("revoke");
+            }
+            _ => {}
+        }
+        links.insert(who, (made.token, key));
+    }
+    let spare_link = s.create_link(owner, &link(None, None, None)).await.expect("spare link").id;
+    // The expired link's second passes.
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
     let mut cursor = HashMap::new();
     for (who, c) in &callers {
         cursor.insert(*who, s.latest_cursor(c).await.expect("cursor"));
     }
-    let fixture = Fixture {
+    let mut fixture = Fixture {
         base,
         http: Client::builder().pool_max_idle_per_host(0).build().expect("client"),
         tokens,
@@ -232,7 +342,13 @@ async fn setup() -> (Fixture, tempfile::TempDir) {
         cursor,
         owner_comment,
         editor_comments,
+        links,
+        spare_link,
     };
+    for who in LINKS {
+        let token = fixture.links[&who].0.clone();
+        fixture.tokens.insert(who, Some(token));
+    }
     (fixture, dir)
 }
 
@@ -313,8 +429,23 @@ fn request(f: &Fixture, who: Who, method: &str, template: &str) -> (String, Opti
         ("delete", "/api/v1/devices/{id}") => {
             (format!("/api/v1/devices/{}", f.spare.get(&who).copied().unwrap_or(1)), None, None)
         }
+        ("post", "/api/v1/links") => (template.into(), Some(json!({"path": "/Team/f.txt"})), None),
+        ("delete", "/api/v1/links/{id}") => (format!("/api/v1/links/{}", f.spare_link), None, None),
+        ("post", "/api/v1/public/{token}/unlock") => {
+            let password = if who == Who::LinkKeyed { "open sesame" } else { "a guess" };
+            (template.replace("{token}", &link_token(f, who)), Some(json!({"password": password})), None)
+        }
+        ("get", "/api/v1/public/{token}/stat") | ("get", "/api/v1/public/{token}/content") => {
+            (format!("{}?path=/f.txt", template.replace("{token}", &link_token(f, who))), None, None)
+        }
+        (_, t) if t.contains("{token}") => (template.replace("{token}", &link_token(f, who)), None, None),
         _ => (template.into(), None, None),
     }
+}
+
+/// The link a visitor uses; the anonymous caller guesses one.
+fn link_token(f: &Fixture, who: Who) -> String {
+    f.links.get(&who).map(|l| l.0.clone()).unwrap_or_else(|| "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA".into())
 }
 
 /// What a call amounted to: its status, or for a commit the status of its one file.
@@ -324,6 +455,9 @@ async fn outcome(f: &Fixture, who: Who, method: &str, template: &str) -> (u16, S
     let mut req = f.http.request(m, format!("{}{path}", f.base));
     if let Some(t) = f.tokens.get(&who).cloned().flatten() {
         req = req.bearer_auth(t);
+    }
+    if let Some((_, key)) = f.links.get(&who) {
+        req = req.header("x-coffer-link-key", key);
     }
     if let Some(b) = body {
         req = req.json(&b);

@@ -136,6 +136,10 @@ const FIELDS: &[&str] = &[
     "limit",
     "role",
     "with_me",
+    "expires_at",
+    "max_downloads",
+    "allow_download",
+    "body",
     "bogus",
 ];
 
@@ -161,7 +165,7 @@ fn an_object(rng: &mut Rng, known: &[String], depth: u32) -> Value {
 }
 
 fn a_query(rng: &mut Rng, known: &[String]) -> String {
-    let names = ["path", "after", "limit", "rev", "cursor", "timeout_secs", "with_me", "x"];
+    let names = ["path", "after", "limit", "rev", "cursor", "timeout_secs", "with_me", "key", "x"];
     let mut parts = Vec::new();
     for _ in 0..rng.below(4) {
         let name = rng.pick(&names).unwrap_or("path");
@@ -261,7 +265,7 @@ async fn random_requests_over_every_documented_operation_never_get_a_5xx() {
             method
         };
         let mut path = template.clone();
-        for param in ["{id}", "{rev}", "{hash}"] {
+        for param in ["{id}", "{rev}", "{hash}", "{token}"] {
             if path.contains(param) {
                 path = path.replace(param, &a_string(&mut rng, &known).replace(['/', '?', '#'], "_"));
             }

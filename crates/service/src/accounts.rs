@@ -23,13 +23,13 @@ const MAX_DEVICE_NAME: usize = 128;
 /// Only record a device's last use this often, so reads do not become writes.
 const TOUCH_INTERVAL_MS: i64 = 60_000;
 
-fn random_token() -> String {
+pub(crate) fn random_token() -> String {
     let mut bytes = [0u8; 32];
     rand::rng().fill_bytes(&mut bytes);
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
 }
 
-fn token_hash(token: &str) -> Vec<u8> {
+pub(crate) fn token_hash(token: &str) -> Vec<u8> {
     blake3::hash(token.as_bytes()).as_bytes().to_vec()
 }
 
@@ -114,7 +114,7 @@ fn decoy_hash() -> String {
 
 impl Service {
     /// Hashes a new password on the bounded password pool.
-    async fn hash_password(&self, password: String) -> Result<String> {
+    pub(crate) async fn hash_password(&self, password: String) -> Result<String> {
         self.inner
             .passwords
             .run(move || Argon2::default().hash_password(password.as_bytes()).map(|h| h.to_string()))
@@ -340,7 +340,7 @@ fn hex_of(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+pub(crate) fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 

@@ -136,7 +136,7 @@ impl Service {
         self.content_of(node_info(&node, None), record)
     }
 
-    fn content_of(&self, node: NodeInfo, record: coffer_metastore::RevisionRecord) -> Result<ContentStream> {
+    pub(crate) fn content_of(&self, node: NodeInfo, record: coffer_metastore::RevisionRecord) -> Result<ContentStream> {
         let manifest = Manifest::decode(&record.manifest).map_err(|_| {
             ServiceError::new(ErrorCode::Internal, format!("revision {} has a damaged manifest", record.id))
         })?;

@@ -17,6 +17,7 @@ mod content;
 mod error;
 mod journal;
 mod limits;
+mod links;
 mod maintenance;
 mod notify;
 mod sharing;
@@ -34,6 +35,7 @@ pub use coffer_core::ErrorCode;
 pub use content::ContentStream;
 pub use error::ServiceError;
 pub use limits::PasswordLimits;
+pub use links::{LinkEntry, LinkVisitor, MAX_LINKS_PER_USER};
 pub use maintenance::MaintenanceReport;
 pub use notify::{ChangeFeed, FeedEvent};
 pub use upload::{CommitFile, CommitOutcome};
@@ -95,6 +97,8 @@ struct Inner {
     notifier: notify::Notifier,
     passwords: limits::PasswordGate,
     download_budget: Arc<content::DownloadBudget>,
+    /// The secret that signs public links' keys (loaded on first use).
+    link_secret: tokio::sync::OnceCell<[u8; 32]>,
     /// The next chunk prefix the orphan sweep looks at.
     sweep_next: std::sync::atomic::AtomicU32,
 }
@@ -111,6 +115,7 @@ impl Service {
                 notifier: notify::Notifier::default(),
                 passwords,
                 download_budget,
+                link_secret: tokio::sync::OnceCell::new(),
                 sweep_next: std::sync::atomic::AtomicU32::new(0),
             }),
         }

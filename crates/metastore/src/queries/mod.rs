@@ -5,12 +5,14 @@ mod accounts;
 mod chunks;
 mod comments;
 mod journal;
+mod links;
 mod sharing;
 mod tree;
 
 pub use accounts::{DeviceRecord, UserRecord};
 pub use comments::CommentRecord;
 pub use journal::JournalRecord;
+pub use links::{LinkRecord, NewLink};
 pub use sharing::MemberRecord;
 pub(crate) use tree::select_nodes_sql;
 pub use tree::{NewFile, NewNode, NodeRecord, RevisionRecord};

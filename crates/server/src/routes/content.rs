@@ -89,15 +89,29 @@ fn parse_range(value: &str, size: u64) -> Option<Result<(u64, u64), ()>> {
     Some(Ok(range))
 }
 
-/// Streams a revision; `slot` (one of the user's download slots) is held until the body
-/// is dropped.
-fn serve_content(c: ContentStream, headers: &HeaderMap, slot: UserSlot) -> ApiResult<Response> {
-    let etag = format!("\"{}\"", c.content_hash);
-    let etag_value = HeaderValue::from_str(&etag).map_err(|_| ApiError::new(ErrorCode::Internal, "bad etag"))?;
+/// What a download request gets, decided from its conditional and range headers.
+pub(crate) enum Plan {
+    NotModified,
+    Unsatisfiable,
+    /// Send bytes `start..end` with this status (200 or 206).
+    Send {
+        status: StatusCode,
+        start: u64,
+        end: u64,
+    },
+}
+
+fn etag_of(c: &ContentStream) -> String {
+    format!("\"{}\"", c.content_hash)
+}
+
+/// Reads `If-None-Match`, `If-Range` and `Range` against the revision.
+pub(crate) fn plan(c: &ContentStream, headers: &HeaderMap) -> Plan {
+    let etag = etag_of(c);
     if let Some(inm) = headers.get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok())
         && inm.split(',').any(|t| t.trim() == etag || t.trim() == "*" || t.trim().trim_start_matches("W/") == etag)
     {
-        return Ok((StatusCode::NOT_MODIFIED, [(header::ETAG, etag_value)]).into_response());
+        return Plan::NotModified;
     }
     let size = c.size;
     let if_range_ok = headers.get(header::IF_RANGE).and_then(|v| v.to_str().ok()).is_none_or(|v| v.trim() == etag);
@@ -106,10 +120,21 @@ fn serve_content(c: ContentStream, headers: &HeaderMap, slot: UserSlot) -> ApiRe
         .and_then(|v| v.to_str().ok())
         .filter(|_| if_range_ok)
         .and_then(|v| parse_range(v, size));
-    let (status, start, end) = match range {
-        None => (StatusCode::OK, 0, size),
-        Some(Ok((start, end))) => (StatusCode::PARTIAL_CONTENT, start, end),
-        Some(Err(())) => {
+    match range {
+        None => Plan::Send { status: StatusCode::OK, start: 0, end: size },
+        Some(Ok((start, end))) => Plan::Send { status: StatusCode::PARTIAL_CONTENT, start, end },
+        Some(Err(())) => Plan::Unsatisfiable,
+    }
+}
+
+/// Answers as `plan` says, streaming the bytes; `slot` (one of the user's download
+/// slots) is held until the body is dropped.
+pub(crate) fn respond(c: ContentStream, plan: Plan, slot: UserSlot) -> ApiResult<Response> {
+    let etag_value = HeaderValue::from_str(&etag_of(&c)).map_err(|_| ApiError::new(ErrorCode::Internal, "bad etag"))?;
+    let size = c.size;
+    let (status, start, end) = match plan {
+        Plan::NotModified => return Ok((StatusCode::NOT_MODIFIED, [(header::ETAG, etag_value)]).into_response()),
+        Plan::Unsatisfiable => {
             let mut resp =
                 ApiError::new(ErrorCode::RangeNotSatisfiable, format!("the file has {size} bytes")).into_response();
             if let Ok(v) = HeaderValue::from_str(&format!("bytes */{size}")) {
@@ -117,6 +142,7 @@ fn serve_content(c: ContentStream, headers: &HeaderMap, slot: UserSlot) -> ApiRe
             }
             return Ok(resp);
         }
+        Plan::Send { status, start, end } => (status, start, end),
     };
     let stream = c.range(start, end).map_err(move |e| {
         let _held = &slot;
@@ -135,6 +161,11 @@ fn serve_content(c: ContentStream, headers: &HeaderMap, slot: UserSlot) -> ApiRe
         h.insert(header::CONTENT_RANGE, v);
     }
     Ok(resp)
+}
+
+fn serve_content(c: ContentStream, headers: &HeaderMap, slot: UserSlot) -> ApiResult<Response> {
+    let plan = plan(&c, headers);
+    respond(c, plan, slot)
 }
 
 #[cfg(test)]

@@ -2,8 +2,9 @@
 
 mod accounts;
 mod comments;
-mod content;
+pub(crate) mod content;
 mod journal;
+mod links;
 mod notify;
 mod ops;
 mod sharing;
@@ -64,6 +65,15 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/shares/leave", post(sharing::leave))
         .route("/api/v1/comments", get(comments::list).post(comments::add))
         .route("/api/v1/comments/{id}", put(comments::edit).delete(comments::delete))
+        .route("/api/v1/links", get(links::list).post(links::create))
+        .route("/api/v1/links/{id}", delete(links::revoke))
+        .route("/api/v1/public/{token}", get(links::summary))
+        .route("/api/v1/public/{token}/unlock", post(links::unlock))
+        .route("/api/v1/public/{token}/stat", get(links::stat))
+        .route("/api/v1/public/{token}/list", get(links::list_folder))
+        .route("/api/v1/public/{token}/content", get(links::content))
+        .route("/api/v1/public/{token}/zip", get(links::zip))
+        .route("/s/{token}", get(links::direct))
         .route("/api/v1/fs/content", get(content::by_path))
         .route("/api/v1/revisions/{rev}/content", get(content::by_revision))
         .route("/api/v1/revisions/{rev}/manifest", get(content::manifest))

@@ -1,0 +1,359 @@
+//! Public links over real HTTP, on every engine: what a visitor sees and downloads
+//! (listings, ranges, a folder's zip read back by Python's `zipfile`), and every way a
+//! link stops working: download limit, password, view-only, trash (and back after a
+//! restore), revocation, expiry, purge.
+
+use std::collections::HashMap;
+
+use bytes::Bytes;
+use coffer_core::wire::{LinkRequest, LinkState};
+use coffer_core::{ChunkHash, ChunkRef, LinkId, NodeId};
+use coffer_service::{Caller, CommitFile, Service, ServiceConfig, StorageConfig};
+use reqwest::{Client, StatusCode};
+use serde_json::{Value, json};
+
+struct Env {
+    service: Service,
+    base: String,
+    http: Client,
+    dir: tempfile::TempDir,
+}
+
+async fn envs() -> Vec<Env> {
+    let mut urls = vec![None];
+    if let Some(pg) = coffer_metastore::testing::fresh_postgres().await {
+        urls.push(Some(pg));
+    }
+    let mut out = Vec::new();
+    for url in urls {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let url = url.unwrap_or_else(|| format!("sqlite://{}", dir.path().join("meta.db").display()));
+        let storage = StorageConfig { database_url: url, chunk_dir: dir.path().join("chunks") };
+        let service = Service::open(&storage, ServiceConfig::default()).await.expect("open");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let base = format!("http://{}", listener.local_addr().expect("addr"));
+        let day = std::time::Duration::from_secs(86_400);
+        tokio::spawn(coffer_server::serve(service.clone(), listener, Default::default(), day, std::future::pending()));
+        out.push(Env { service, base, http: Client::new(), dir });
+    }
+    out
+}
+
+async fn caller(s: &Service, name: &str) -> Caller {
+    s.admin_service().create_user(name, "a long password", false, None).await.expect("user");
+    let login = s.login(name, "a long password", "dev", None).await.expect("login");
+    s.authenticate(&login.token).await.expect("auth")
+}
+
+/// Uploads `data` at `path` in chunks of `piece` bytes (repeated pieces are sent once).
+async fn put(s: &Service, c: &Caller, path: &str, data: &[u8], piece: usize) -> NodeId {
+    let chunks: Vec<ChunkRef> =
+        data.chunks(piece.max(1)).map(|p| ChunkRef { hash: ChunkHash::of(p), size: p.len() as u32 }).collect();
+    let up = s.begin_upload(c, &chunks).await.expect("begin");
+    let id = coffer_core::UploadId(up.upload_id);
+    let mut sent = std::collections::HashSet::new();
+    for p in data.chunks(piece.max(1)) {
+        let hash = ChunkHash::of(p);
+        if up.missing.contains(&hash) && sent.insert(hash) {
+            s.put_chunks(c, &id, vec![(hash, Bytes::copy_from_slice(p))]).await.expect("put");
+        }
+    }
+    let file = CommitFile { path: path.into(), parent_rev: None, mtime: Some(1_700_000_000_000), chunks };
+    let node = s.commit(c, Some(&id), vec![file], true).await.expect("commit").remove(0).expect("committed");
+    NodeId(node.id)
+}
+
+fn link(path: &str) -> LinkRequest {
+    LinkRequest { path: path.into(), expires_at: None, password: None, max_downloads: None, allow_download: true }
+}
+
+impl Env {
+    async fn get(&self, path: &str, headers: &[(&str, &str)]) -> (StatusCode, reqwest::header::HeaderMap, Bytes) {
+        let mut req = self.http.get(format!("{}{path}", self.base));
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        let resp = req.send().await.expect("send");
+        let (status, h) = (resp.status(), resp.headers().clone());
+        (status, h, resp.bytes().await.expect("body"))
+    }
+
+    async fn json(&self, path: &str) -> (StatusCode, Value) {
+        let (status, _, body) = self.get(path, &[]).await;
+        (status, serde_json::from_slice(&body).unwrap_or(Value::Null))
+    }
+
+    async fn code(&self, path: &str) -> (StatusCode, String) {
+        let (status, v) = self.json(path).await;
+        (status, v["error"]["code"].as_str().unwrap_or_default().to_owned())
+    }
+}
+
+/// Reads a zip with Python's `zipfile` (checking every CRC): name -> size, or a
+/// trailing `/` for folders, and the bytes of `read`.
+fn read_zip(path: &std::path::Path, read: &str) -> (Vec<(String, u64)>, Vec<u8>) {
+    let script = r#"
+import sys, zipfile, json
+z = zipfile.ZipFile(sys.argv[1])
+bad = z.testzip()
+assert bad is None, "bad CRC in " + bad
+print(json.dumps([[i.filename, i.file_size] for i in z.infolist()]))
+data = z.read(sys.argv[2]) if sys.argv[2] else b""
+sys.stdout.flush()
+sys.stdout.buffer.write(data)
+"#;
+    let out =
+        std::process::Command::new("python3").args(["-c", script]).arg(path).arg(read).output().expect("python3 runs");
+    assert!(out.status.success(), "python zipfile: {}", String::from_utf8_lossy(&out.stderr));
+    let newline = out.stdout.iter().position(|b| *b == b'\n').expect("listing line");
+    let listing: Vec<(String, u64)> = serde_json::from_slice(&out.stdout[..newline]).expect("listing json");
+    (listing, out.stdout[newline + 1..].to_vec())
+}
+
+#[tokio::test]
+async fn visitors_see_and_download_through_a_link_and_nothing_else() {
+    for env in envs().await {
+        let s = &env.service;
+        let olive = caller(s, "olive").await;
+        let big: Vec<u8> = (0..3_500_000u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
+        put(s, &olive, "/Docs/a.txt", b"alpha", 1 << 20).await;
+        put(s, &olive, "/Docs/sub/big.bin", &big, 1 << 20).await;
+        put(s, &olive, "/Docs/sub/ünï cödé.txt", "grüße".as_bytes(), 1 << 20).await;
+        s.mkdir(&olive, "/Docs/empty", false).await.expect("mkdir");
+        put(s, &olive, "/Private/secret.txt", b"not linked", 1 << 20).await;
+
+        let made = s.create_link(&olive, &link("/Docs")).await.expect("link");
+        assert!(made.token.len() >= 22, "at least 128 random bits: {}", made.token);
+        assert_eq!(made.url_path, format!("/s/{}", made.token));
+        let t = made.token.clone();
+
+        let (status, v) = env.json(&format!("/api/v1/public/{t}")).await;
+        assert_eq!(status, StatusCode::OK, "{v}");
+        assert_eq!((v["item"]["name"].as_str(), v["item"]["kind"].as_str()), (Some("Docs"), Some("folder")));
+        assert_eq!(v["item"]["path"], "/");
+        let (_, v) = env.json(&format!("/api/v1/public/{t}/list?path=/sub")).await;
+        let names: Vec<&str> =
+            v["entries"].as_array().expect("entries").iter().filter_map(|e| e["name"].as_str()).collect();
+        assert_eq!(names, ["big.bin", "ünï cödé.txt"]);
+        assert_eq!(v["entries"][0]["path"], "/sub/big.bin");
+        assert_eq!(v["entries"][0]["size"], big.len() as u64);
+        // Paging.
+        let (_, v) = env.json(&format!("/api/v1/public/{t}/list?path=/&limit=1")).await;
+        assert_eq!(v["entries"].as_array().map(Vec::len), Some(1));
+        let after = v["next_after"].as_str().expect("more").to_owned();
+        let (_, v) = env.json(&format!("/api/v1/public/{t}/list?path=/&limit=5&after={after}")).await;
+        assert_eq!(v["entries"].as_array().map(Vec::len), Some(2));
+
+        // Nothing outside the linked folder: no climbing, no other tree.
+        for path in ["/..", "/../Private/secret.txt", "/Private/secret.txt", "/sub/../../Private"] {
+            let (status, code) = env.code(&format!("/api/v1/public/{t}/stat?path={path}")).await;
+            assert!(status.is_client_error(), "{path}: {status}");
+            assert!(code == "not_found" || code == "invalid_name", "{path}: {code}");
+        }
+
+        // A file: whole, a range, and not modified.
+        let (status, h, body) = env.get(&format!("/api/v1/public/{t}/content?path=/sub/big.bin"), &[]).await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(body.as_ref(), big.as_slice());
+        let etag = h["etag"].to_str().expect("etag").to_owned();
+        assert!(h["content-disposition"].to_str().expect("cd").contains("big.bin"));
+        let (status, _, body) = env
+            .get(&format!("/api/v1/public/{t}/content?path=/sub/big.bin"), &[("range", "bytes=1048570-1048590")])
+            .await;
+        assert_eq!(status, StatusCode::PARTIAL_CONTENT);
+        assert_eq!(body.as_ref(), &big[1_048_570..=1_048_590]);
+        let (status, _, _) =
+            env.get(&format!("/api/v1/public/{t}/content?path=/sub/big.bin"), &[("if-none-match", &etag)]).await;
+        assert_eq!(status, StatusCode::NOT_MODIFIED);
+        let (status, code) = env.code(&format!("/api/v1/public/{t}/content?path=/sub")).await;
+        assert_eq!((status, code.as_str()), (StatusCode::CONFLICT, "not_a_file"));
+
+        // The folder as a zip, read back by another implementation.
+        for url in [format!("/api/v1/public/{t}/zip"), format!("/s/{t}")] {
+            let (status, h, body) = env.get(&url, &[]).await;
+            assert_eq!(status, StatusCode::OK, "{url}");
+            assert_eq!(h["content-type"], "application/zip");
+            assert!(h["content-disposition"].to_str().expect("cd").contains("Docs.zip"));
+            let file = env.dir.path().join("docs.zip");
+            std::fs::write(&file, &body).expect("write zip");
+            let (listing, data) = read_zip(&file, "Docs/sub/big.bin");
+            let listing: HashMap<String, u64> = listing.into_iter().collect();
+            for (name, size) in [
+                ("Docs/", 0),
+                ("Docs/a.txt", 5),
+                ("Docs/empty/", 0),
+                ("Docs/sub/", 0),
+                ("Docs/sub/big.bin", big.len() as u64),
+                ("Docs/sub/ünï cödé.txt", "grüße".len() as u64),
+            ] {
+                assert_eq!(listing.get(name), Some(&size), "{name} in {listing:?}");
+            }
+            assert_eq!(listing.len(), 6, "{listing:?}");
+            assert!(data == big, "the big file comes back whole");
+        }
+        // A subfolder's zip is named after it.
+        let (status, h, _) = env.get(&format!("/api/v1/public/{t}/zip?path=/sub"), &[]).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(h["content-disposition"].to_str().expect("cd").contains("sub.zip"));
+
+        // A file link: `/s/` is the file itself.
+        let file_link = s.create_link(&olive, &link("/Docs/a.txt")).await.expect("file link");
+        let (status, _, body) = env.get(&format!("/s/{}", file_link.token), &[]).await;
+        assert_eq!((status, body.as_ref()), (StatusCode::OK, b"alpha".as_ref()));
+        let (status, code) = env.code(&format!("/api/v1/public/{}/list", file_link.token)).await;
+        assert_eq!((status, code.as_str()), (StatusCode::CONFLICT, "not_a_folder"));
+
+        // The owner lists links, all or by item.
+        let all = s.links(&olive, None).await.expect("links");
+        assert_eq!(all.len(), 2);
+        assert_eq!(all[0].path.as_deref(), Some("/Docs"));
+        assert_eq!(s.links(&olive, Some("/Docs/a.txt")).await.expect("links").len(), 1);
+        // Another user sees none of them and cannot revoke them.
+        let nora = caller(s, "nora").await;
+        assert!(s.links(&nora, None).await.expect("links").is_empty());
+        let err = s.revoke_link(&nora, LinkId(made.id)).await.expect_err("not hers");
+        assert_eq!(err.code, coffer_core::ErrorCode::NotFound);
+    }
+}
+
+#[tokio::test]
+async fn links_stop_by_limit_password_view_only_trash_revocation_expiry_and_purge() {
+    for env in envs().await {
+        let s = &env.service;
+        let olive = caller(s, "olive").await;
+        put(s, &olive, "/Docs/a.txt", b"alpha bravo", 1 << 20).await;
+        put(s, &olive, "/Docs/b.txt", b"charlie", 1 << 20).await;
+
+        // Download limit: a request from byte 0 counts, a later range does not.
+        let limited =
+            s.create_link(&olive, &LinkRequest { max_downloads: Some(2), ..link("/Docs/a.txt") }).await.expect("link");
+        let url = format!("/s/{}", limited.token);
+        assert_eq!(env.get(&url, &[]).await.0, StatusCode::OK);
+        assert_eq!(env.get(&url, &[("range", "bytes=6-")]).await.0, StatusCode::PARTIAL_CONTENT);
+        let (_, v) = env.json(&format!("/api/v1/public/{}", limited.token)).await;
+        assert_eq!(v["downloads_left"], 1);
+        assert_eq!(env.get(&url, &[]).await.0, StatusCode::OK);
+        assert_eq!(env.code(&url).await, (StatusCode::GONE, "link_exhausted".into()));
+        assert_eq!(env.code(&format!("/api/v1/public/{}", limited.token)).await.1, "link_exhausted");
+
+        // Password: nothing without it; a key from the right one opens the link, by
+        // header or query; a wrong one is refused.
+        let locked = s
+            .create_link(&olive, &LinkRequest { password: Some("open sesame".into()), ..link("/Docs") })
+            .await
+            .expect("link");
+        let t = &locked.token;
+        assert_eq!(
+            env.code(&format!("/api/v1/public/{t}")).await,
+            (StatusCode::UNAUTHORIZED, "password_required".into())
+        );
+        assert_eq!(env.code(&format!("/s/{t}")).await.1, "password_required");
+        let unlock = |password: &str| {
+            env.http.post(format!("{}/api/v1/public/{t}/unlock", env.base)).json(&json!({"password": password})).send()
+        };
+        let wrong = unlock("open says me").await.expect("send");
+        assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED);
+        let right = unlock("open sesame").await.expect("send");
+        assert_eq!(right.status(), StatusCode::OK);
+        let key = right.json::<Value>().await.expect("json")["key"].as_str().expect("key").to_owned();
+        let (status, _, _) = env.get(&format!("/api/v1/public/{t}"), &[("x-coffer-link-key", &key)]).await;
+        assert_eq!(status, StatusCode::OK);
+        let (status, _, body) = env.get(&format!("/api/v1/public/{t}/content?path=/b.txt&key={key}"), &[]).await;
+        assert_eq!((status, body.as_ref()), (StatusCode::OK, b"charlie".as_ref()));
+        // The key opens that link only.
+        let locked_too = LinkRequest { password: Some("open sesame".into()), ..link("/Docs") };
+        let other = s.create_link(&olive, &locked_too).await.expect("link");
+        let (status, _, _) = env.get(&format!("/api/v1/public/{}", other.token), &[("x-coffer-link-key", &key)]).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+
+        // View only: look, never download.
+        let look = s.create_link(&olive, &LinkRequest { allow_download: false, ..link("/Docs") }).await.expect("link");
+        let (status, v) = env.json(&format!("/api/v1/public/{}", look.token)).await;
+        assert_eq!((status, v["allow_download"].as_bool()), (StatusCode::OK, Some(false)));
+        assert_eq!(env.json(&format!("/api/v1/public/{}/list", look.token)).await.0, StatusCode::OK);
+        for url in [
+            format!("/api/v1/public/{}/content?path=/a.txt", look.token),
+            format!("/api/v1/public/{}/zip", look.token),
+            format!("/s/{}", look.token),
+        ] {
+            assert_eq!(env.code(&url).await, (StatusCode::FORBIDDEN, "download_disabled".into()), "{url}");
+        }
+
+        // Trash: the link stops (as if it did not exist) and comes back with a restore.
+        let open = s.create_link(&olive, &link("/Docs/b.txt")).await.expect("link");
+        let folder_link = s.create_link(&olive, &link("/Docs")).await.expect("link");
+        let trashed = s.delete(&olive, "/Docs").await.expect("trash");
+        for token in [&open.token, &folder_link.token] {
+            assert_eq!(env.code(&format!("/api/v1/public/{token}")).await, (StatusCode::NOT_FOUND, "not_found".into()));
+        }
+        let listed = s.links(&olive, None).await.expect("links");
+        let state = listed.iter().find(|l| l.id == open.id).map(|l| (l.state, l.path.clone()));
+        assert_eq!(state, Some((LinkState::Unavailable, None)));
+        s.trash_restore(&olive, NodeId(trashed.id)).await.expect("restore");
+        let (status, _, body) = env.get(&format!("/s/{}", open.token), &[]).await;
+        assert_eq!((status, body.as_ref()), (StatusCode::OK, b"charlie".as_ref()));
+        assert_eq!(env.json(&format!("/api/v1/public/{}", folder_link.token)).await.0, StatusCode::OK);
+
+        // Revoked.
+        let revoked = s.revoke_link(&olive, LinkId(open.id)).await.expect("revoke");
+        assert_eq!(revoked.state, LinkState::Revoked);
+        assert_eq!(env.code(&format!("/s/{}", open.token)).await, (StatusCode::GONE, "link_revoked".into()));
+
+        // Expired.
+        let soon = coffer_metastore::now_ms() + 400;
+        let expiring =
+            s.create_link(&olive, &LinkRequest { expires_at: Some(soon), ..link("/Docs/a.txt") }).await.expect("link");
+        assert_eq!(env.get(&format!("/s/{}", expiring.token), &[]).await.0, StatusCode::OK);
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        assert_eq!(env.code(&format!("/s/{}", expiring.token)).await, (StatusCode::GONE, "link_expired".into()));
+
+        // Bad requests.
+        for (req, code) in [
+            (LinkRequest { expires_at: Some(1), ..link("/Docs") }, "bad_request"),
+            (LinkRequest { max_downloads: Some(0), ..link("/Docs") }, "bad_request"),
+            (LinkRequest { password: Some(String::new()), ..link("/Docs") }, "bad_request"),
+            (link("/"), "bad_request"),
+            (link("/Nowhere"), "not_found"),
+            (link("../x"), "invalid_name"),
+        ] {
+            let err = s.create_link(&olive, &req).await.expect_err("refused");
+            assert_eq!(err.code.as_str(), code, "{req:?}: {err:?}");
+        }
+        // Unknown tokens, however odd, are not found.
+        for token in ["x", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", &"z".repeat(500)] {
+            assert_eq!(env.code(&format!("/api/v1/public/{token}")).await.0, StatusCode::NOT_FOUND);
+        }
+
+        // Purged for good: the links go with the item.
+        let before = s.links(&olive, None).await.expect("links").len();
+        s.delete(&olive, "/Docs/a.txt").await.expect("trash");
+        s.trash_purge(&olive, None).await.expect("purge");
+        let after = s.links(&olive, None).await.expect("links");
+        assert_eq!(after.len(), before - 2, "the limited and the expiring link to a.txt are gone");
+        assert_eq!(env.code(&format!("/s/{}", limited.token)).await.0, StatusCode::NOT_FOUND);
+    }
+}
+
+#[tokio::test]
+async fn only_the_owner_of_a_shared_folder_makes_links_and_a_link_ends_when_its_item_leaves() {
+    for env in envs().await {
+        let s = &env.service;
+        let olive = caller(s, "olive").await;
+        let eddie = caller(s, "eddie").await;
+        put(s, &olive, "/Team/plan.txt", b"the plan", 1 << 20).await;
+        s.share_folder(&olive, "/Team", "eddie", coffer_core::Role::Editor).await.expect("share");
+        let err = s.create_link(&eddie, &link("/Team/plan.txt")).await.expect_err("an editor does not share");
+        assert_eq!(err.code, coffer_core::ErrorCode::Forbidden);
+        // Eddie links a file of his own, then moves it into olive's folder: it is no
+        // longer his to share, so the link stops.
+        put(s, &eddie, "/mine.txt", b"eddie's", 1 << 20).await;
+        let his = s.create_link(&eddie, &link("/mine.txt")).await.expect("link");
+        assert_eq!(env.get(&format!("/s/{}", his.token), &[]).await.0, StatusCode::OK);
+        s.move_node(&eddie, "/mine.txt", "/Team/mine.txt").await.expect("move in");
+        assert_eq!(env.code(&format!("/s/{}", his.token)).await.0, StatusCode::NOT_FOUND);
+        // Olive's link to the shared folder works for anyone.
+        let team = s.create_link(&olive, &link("/Team")).await.expect("link");
+        let (_, v) = env.json(&format!("/api/v1/public/{}/list", team.token)).await;
+        assert_eq!(v["entries"].as_array().map(Vec::len), Some(2), "{v}");
+    }
+}
