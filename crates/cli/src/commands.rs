@@ -6,18 +6,18 @@ use std::sync::Arc;
 
 use anyhow::{Context, Result, anyhow, bail};
 use coffer_client::transfer::{self, FileStatus, Progress, UploadItem, UploadOptions};
-use coffer_client::{Client, DownloadSource};
+use coffer_client::{Client, DownloadSource, LinkAddress};
 use coffer_core::ErrorCode;
 use coffer_core::wire::{NodeInfo, NodeKind};
 use futures::StreamExt;
 use indicatif::{ProgressBar, ProgressStyle};
 use tokio::io::AsyncWriteExt;
 
-use crate::output::{format_time, human, parse_size, print_json, read_password};
+use crate::output::{format_time, human, parse_expiry, parse_size, print_json, read_password};
 use crate::profile::{self, Profile};
 use crate::{
-    AdminCommand, AdminUserCommand, Cli, Command, CommentCommand, DbArgs, DevicesCommand, EXIT_CONFLICT, ShareAction,
-    ShareArgs, TrashCommand, VersionsCommand,
+    AdminCommand, AdminUserCommand, Cli, Command, CommentCommand, DbArgs, DevicesCommand, EXIT_CONFLICT, LinkCommand,
+    ShareAction, ShareArgs, TrashCommand, VersionsCommand,
 };
 
 pub async fn run(cli: Cli) -> Result<u8> {
@@ -136,6 +136,7 @@ pub async fn run(cli: Cli) -> Result<u8> {
         Command::Versions(cmd) => versions(cmd, json).await,
         Command::Share(args) => share(args, json).await,
         Command::Comment(cmd) => comment(cmd, json).await,
+        Command::Link(cmd) => link(cmd, json).await,
         Command::Devices(cmd) => {
             let c = client()?;
             match cmd {
@@ -510,6 +511,9 @@ fn empty_leaf_folders(dirs: &[String], items: &[UploadItem]) -> Vec<String> {
 /// `get REMOTE LOCAL`: a file to LOCAL (or into it when it is a folder), or to standard
 /// output when LOCAL is `-`; a folder recursively.
 async fn get(remote: &str, local: &str, json: bool) -> Result<u8> {
+    if LinkAddress::is_url(remote) {
+        return get_link(remote, local, json).await;
+    }
     let c = client()?;
     let node = c.stat(remote).await?;
     if local == STDIO {
@@ -703,6 +707,148 @@ async fn share(args: ShareArgs, json: bool) -> Result<u8> {
         Some(ShareAction::Leave { path }) => {
             c.leave_share(&path).await?;
             if json { print_json(&serde_json::json!({"left": path}))? } else { println!("left {path}") }
+        }
+    }
+    Ok(0)
+}
+
+/// `get URL LOCAL`: what a public link points to, with no account. A password is
+/// asked for when the link has one.
+async fn get_link(url: &str, local: &str, json: bool) -> Result<u8> {
+    let address = LinkAddress::parse(url)?;
+    let c = Client::new(&address.server, None)?;
+    let token = address.token.as_str();
+    let (summary, key) = match c.link_summary(token, None).await {
+        Err(e) if e.code() == Some(ErrorCode::PasswordRequired) => {
+            let password = read_password("Password for this link: ")?;
+            let key = c.unlock_link(token, &password).await?.key;
+            (c.link_summary(token, Some(&key)).await?, Some(key))
+        }
+        other => (other?, None),
+    };
+    let item = &summary.item;
+    if local == STDIO {
+        if item.kind != NodeKind::File {
+            return Err(usage(format!("'{url}' is a folder; only a file can be written to standard output")));
+        }
+        let resp = c.link_file(token, key.as_deref(), "/").await?;
+        let mut body = resp.bytes_stream();
+        let mut out = tokio::io::stdout();
+        while let Some(piece) = body.next().await {
+            let piece = piece.context("reading the download")?;
+            match out.write_all(&piece).await {
+                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => return Ok(0),
+                other => other.context("writing to standard output")?,
+            }
+        }
+        match out.flush().await {
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => return Ok(0),
+            other => other.context("writing to standard output")?,
+        }
+        return Ok(0);
+    }
+    if item.kind == NodeKind::Folder && !summary.allow_download {
+        bail!("this link lets visitors look at '{}', not download it", item.name);
+    }
+    let local = PathBuf::from(local);
+    let dest = if local.is_dir() { local.join(&item.name) } else { local };
+    let pb = bar(item.size, json);
+    let written: Vec<(PathBuf, u64)> = if item.kind == NodeKind::File {
+        let source = DownloadSource::Link { token: token.to_owned(), path: "/".into(), key };
+        let report = c.download(source, &dest, &|n| pb.inc(n)).await?;
+        vec![(dest.clone(), report.bytes)]
+    } else {
+        if dest.exists() && !dest.is_dir() {
+            return Err(usage(format!("{} exists and is not a folder", dest.display())));
+        }
+        c.get_link_folder(token, key.as_deref(), &dest, &|n| pb.inc(n)).await?
+    };
+    pb.finish_and_clear();
+    if json {
+        let out: Vec<_> =
+            written.iter().map(|(p, b)| serde_json::json!({"remote": url, "local": p, "bytes": b})).collect();
+        print_json(&out)?;
+    } else {
+        let bytes: u64 = written.iter().map(|w| w.1).sum();
+        println!("{}, {} into {}", files(written.len()), human(bytes), dest.display());
+    }
+    Ok(0)
+}
+
+async fn link(cmd: LinkCommand, json: bool) -> Result<u8> {
+    let p = profile::load()?;
+    let c = client_for(&p)?;
+    let url_of = |l: &coffer_core::wire::LinkInfo| format!("{}{}", p.server.trim_end_matches('/'), l.url_path);
+    let show = |l: &coffer_core::wire::LinkInfo| {
+        let state = format!("{:?}", l.state).to_lowercase();
+        let downloads = match l.max_downloads {
+            Some(m) => format!("{}/{m}", l.downloads),
+            None => l.downloads.to_string(),
+        };
+        let expires = l.expires_at.map(format_time).unwrap_or_else(|| "never".into());
+        let mut flags = Vec::new();
+        if l.has_password {
+            flags.push("password");
+        }
+        if !l.allow_download {
+            flags.push("view only");
+        }
+        println!(
+            "#{:<5} {:<11} {:<9} expires {expires}  {}{}\n       {}",
+            l.id,
+            state,
+            downloads,
+            l.path.as_deref().unwrap_or("(in the trash)"),
+            if flags.is_empty() { String::new() } else { format!(" [{}]", flags.join(", ")) },
+            url_of(l)
+        );
+    };
+    let with_url = |l: &coffer_core::wire::LinkInfo| {
+        let mut v = serde_json::to_value(l).unwrap_or_default();
+        v["url"] = serde_json::Value::String(url_of(l));
+        v
+    };
+    match cmd {
+        LinkCommand::Create { path, expires, password, max_downloads, no_download } => {
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_millis() as i64)
+                .unwrap_or_default();
+            let expires_at = expires.map(|w| parse_expiry(&w, now)).transpose().map_err(|e| usage(e.to_string()))?;
+            let password = if password { Some(read_password("Password for the link: ")?) } else { None };
+            let req = coffer_core::wire::LinkRequest {
+                path,
+                expires_at,
+                password,
+                max_downloads,
+                allow_download: !no_download,
+            };
+            let l = c.create_link(&req).await?;
+            if json { print_json(&with_url(&l))? } else { println!("{}", url_of(&l)) }
+        }
+        LinkCommand::Ls { path } => {
+            let links = c.links(path.as_deref()).await?;
+            if json {
+                print_json(&links.iter().map(with_url).collect::<Vec<_>>())?
+            } else {
+                links.iter().for_each(show)
+            }
+        }
+        LinkCommand::Rm { link } => {
+            let id = match link.parse::<i64>() {
+                Ok(id) => id,
+                Err(_) => {
+                    let token =
+                        if LinkAddress::is_url(&link) { LinkAddress::parse(&link)?.token } else { link.clone() };
+                    let all = c.links(None).await?;
+                    all.iter()
+                        .find(|l| l.token == token)
+                        .map(|l| l.id)
+                        .ok_or_else(|| anyhow!("no link of yours is {link}"))?
+                }
+            };
+            let l = c.revoke_link(id).await?;
+            if json { print_json(&with_url(&l))? } else { println!("link #{} removed", l.id) }
         }
     }
     Ok(0)

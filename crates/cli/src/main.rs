@@ -18,6 +18,8 @@ pub const EXIT_ERROR: u8 = 1;
 pub const EXIT_USAGE: u8 = 2;
 pub const EXIT_CONFLICT: u8 = 3;
 pub const EXIT_DENIED: u8 = 4;
+/// A public link that no longer works: expired, revoked or used up.
+pub const EXIT_GONE: u8 = 5;
 
 #[derive(Parser)]
 #[command(
@@ -82,12 +84,13 @@ pub enum Command {
         jobs: usize,
     },
     /// Download a file or folder: `get REMOTE LOCAL`, or a file to standard output:
-    /// `get REMOTE -`.
+    /// `get REMOTE -`. REMOTE may also be a public link's URL (no account needed).
     #[command(
-        after_help = "Examples:\n  coffer get /Documents/report.pdf .           # into the current folder, as report.pdf\n  coffer get /Documents/report.pdf copy.pdf    # as copy.pdf\n  coffer get /Documents ~/Backup               # a folder, recursively: ~/Backup/Documents\n  coffer get /Documents/notes.txt - | less     # a file's bytes on standard output\n\nWith LOCAL '-', standard output carries only the file's bytes (progress and errors go to\nstandard error), so --json is refused there; a folder cannot go to standard output."
+        after_help = "Examples:\n  coffer get /Documents/report.pdf .           # into the current folder, as report.pdf\n  coffer get /Documents/report.pdf copy.pdf    # as copy.pdf\n  coffer get /Documents ~/Backup               # a folder, recursively: ~/Backup/Documents\n  coffer get /Documents/notes.txt - | less     # a file's bytes on standard output\n  coffer get https://files.example.org/s/Xy3… .   # what a public link points to\n\nWith LOCAL '-', standard output carries only the file's bytes (progress and errors go to\nstandard error), so --json is refused there; a folder cannot go to standard output.\n\nA public link needs no sign-in. If it has a password, it is asked for on the terminal,\nor read from the first line of standard input when that is not a terminal. A linked\nfolder arrives as the server's zip archive (kept in a temporary file beside LOCAL while\nit downloads) and is unpacked, every file checked; it counts as one download of the\nlink. Exit code 5: the link expired, was revoked or has no downloads left."
     )]
     Get {
-        /// The file or folder on the server, e.g. /Documents/report.pdf.
+        /// The file or folder on the server, e.g. /Documents/report.pdf, or a public
+        /// link's URL (https://server/s/TOKEN).
         remote: String,
         /// Where it goes: into LOCAL under its own name when LOCAL is an existing folder,
         /// else as LOCAL (a file is replaced whole, never half-written); `-` writes the
@@ -139,6 +142,12 @@ pub enum Command {
         after_help = "Examples:\n  coffer share /Team --with bob --role editor   # bob sees /Team in his own tree\n  coffer share /Team --with carol --role viewer # carol may read, not change\n  coffer share ls                               # every shared folder you are in\n  coffer share ls --with-me                     # the ones others shared with you\n  coffer share ls /Team                         # its members and their roles\n  coffer share rm /Team --with carol            # the owner removes a member\n  coffer share leave /Team                      # a member leaves\n\nSharing a folder again with a member changes their role. A shared folder appears in\neach member's tree under its name (with \" (shared)\" when the name is taken); members\nmay rename or move it within their own tree. Shared folders do not nest."
     )]
     Share(ShareArgs),
+    /// Public links to files and folders: create, list, remove.
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  coffer link create /Photos/2026                        # prints the URL\n  coffer link create /report.pdf --expires 7d --max-downloads 3\n  coffer link create /Drafts --password --no-download    # look, but not download\n  coffer link ls\n  coffer link rm 12                                      # or the link's URL\n  coffer get https://files.example.org/s/Xy3… .          # anyone with the URL\n\n--expires takes a duration (30m, 12h, 7d, 2w) or a date in UTC (2027-01-31 or\n2027-01-31T18:00). Whoever has the URL may use the link: anyone may list and download\nthrough it (or only look, with --no-download) until it expires, runs out of downloads\nor is removed. A link to an item in the trash stops working until the item is\nrestored. Only the owner of an item can link to it."
+    )]
+    Link(LinkCommand),
     /// Comments on files: add, list, edit, delete.
     #[command(
         subcommand,
@@ -327,6 +336,30 @@ impl From<RoleArg> for coffer_core::Role {
             RoleArg::Editor => coffer_core::Role::Editor,
         }
     }
+}
+
+#[derive(Subcommand)]
+pub enum LinkCommand {
+    /// Make a public link to a file or folder and print its URL.
+    Create {
+        path: String,
+        /// When it stops working: a duration (7d, 12h, 30m, 2w) or a UTC date.
+        #[arg(long, value_name = "WHEN")]
+        expires: Option<String>,
+        /// Ask for a password visitors must give (terminal, or the first line of stdin).
+        #[arg(long)]
+        password: bool,
+        /// How many downloads it allows.
+        #[arg(long, value_name = "N")]
+        max_downloads: Option<u64>,
+        /// Visitors may look (names, sizes, listings) but not download.
+        #[arg(long)]
+        no_download: bool,
+    },
+    /// List your links, or those to PATH.
+    Ls { path: Option<String> },
+    /// Remove (revoke) a link: by its id, or its URL.
+    Rm { link: String },
 }
 
 #[derive(Subcommand)]

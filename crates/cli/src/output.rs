@@ -26,11 +26,15 @@ pub fn init_logging(server: bool) {
 }
 
 /// The exit code an error deserves: 3 for conflicts (the remote changed or the target
-/// exists), 4 for what the caller may not do, 1 otherwise.
+/// exists), 4 for what the caller may not do (or a link's missing password), 5 for a
+/// public link that no longer works, 1 otherwise.
 pub fn exit_code_of(e: &anyhow::Error) -> u8 {
     match e.downcast_ref::<ClientError>().and_then(ClientError::code) {
         Some(ErrorCode::Conflict | ErrorCode::AlreadyExists) => EXIT_CONFLICT,
-        Some(ErrorCode::Forbidden | ErrorCode::ReadOnly) => crate::EXIT_DENIED,
+        Some(
+            ErrorCode::Forbidden | ErrorCode::ReadOnly | ErrorCode::PasswordRequired | ErrorCode::DownloadDisabled,
+        ) => crate::EXIT_DENIED,
+        Some(ErrorCode::LinkExpired | ErrorCode::LinkRevoked | ErrorCode::LinkExhausted) => crate::EXIT_GONE,
         _ => EXIT_ERROR,
     }
 }
@@ -112,22 +116,59 @@ pub fn format_time(ms: i64) -> String {
     let secs = ms.div_euclid(1000);
     let days = secs.div_euclid(86_400);
     let rem = secs.rem_euclid(86_400);
-    let (y, m, d) = civil_from_days(days);
+    let (y, m, d) = coffer_core::time::civil_from_days(days);
     format!("{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02}", rem / 3600, rem % 3600 / 60, rem % 60)
 }
 
-/// Days since 1970-01-01 to (year, month, day), proleptic Gregorian (H. Hinnant).
-fn civil_from_days(z: i64) -> (i64, i64, i64) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let y = yoe + era * 400;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    (if m <= 2 { y + 1 } else { y }, m, d)
+/// When a link given `--expires WHEN` stops working, in milliseconds: WHEN is a
+/// duration from `now_ms` (`90s`, `30m`, `12h`, `7d`, `2w`) or a UTC date
+/// (`2027-01-31`, `2027-01-31T18:00`, `2027-01-31T18:00:30Z`).
+pub fn parse_expiry(when: &str, now_ms: i64) -> Result<i64> {
+    let when = when.trim();
+    let bad = || anyhow::anyhow!("'{when}' is not a duration (30m, 12h, 7d, 2w) or a date (2027-01-31[T18:00])");
+    let unit = |c: char| match c {
+        's' => Some(1_000i64),
+        'm' => Some(60_000),
+        'h' => Some(3_600_000),
+        'd' => Some(86_400_000),
+        'w' => Some(7 * 86_400_000),
+        _ => None,
+    };
+    if let Some(last) = when.chars().last()
+        && let Some(ms) = unit(last)
+        && let Ok(n) = when[..when.len() - 1].parse::<i64>()
+    {
+        if n <= 0 {
+            return Err(bad());
+        }
+        return n.checked_mul(ms).and_then(|d| d.checked_add(now_ms)).ok_or_else(bad);
+    }
+    let (date, time) = when.trim_end_matches('Z').split_once(['T', ' ']).unwrap_or((when, ""));
+    let mut ymd = date.splitn(3, '-').map(|p| p.parse::<i64>().ok());
+    let (Some(Some(y)), Some(Some(mo)), Some(Some(d))) = (ymd.next(), ymd.next(), ymd.next()) else {
+        return Err(bad());
+    };
+    if !(1..=12).contains(&mo) || !(1..=31).contains(&d) || !(1970..=9999).contains(&y) {
+        return Err(bad());
+    }
+    let mut hms = [0i64; 3];
+    if !time.is_empty() {
+        let parts: Vec<&str> = time.split(':').collect();
+        if parts.len() < 2 || parts.len() > 3 {
+            return Err(bad());
+        }
+        for (slot, part) in hms.iter_mut().zip(parts) {
+            *slot = part.parse().map_err(|_| bad())?;
+        }
+        if hms[0] > 23 || hms[1] > 59 || hms[2] > 59 {
+            return Err(bad());
+        }
+    }
+    let days = coffer_core::time::days_from_civil(y, mo as u32, d as u32);
+    if coffer_core::time::civil_from_days(days) != (y, mo as u32, d as u32) {
+        return Err(bad());
+    }
+    Ok((days * 86_400 + hms[0] * 3600 + hms[1] * 60 + hms[2]) * 1000)
 }
 
 #[cfg(test)]
@@ -145,5 +186,19 @@ mod tests {
         assert_eq!(human(1536), "1.5 KiB");
         assert_eq!(format_time(0), "1970-01-01 00:00:00");
         assert_eq!(format_time(1_764_028_800_000), "2025-11-25 00:00:00");
+    }
+
+    #[test]
+    fn expiries_are_durations_or_utc_dates() {
+        let now = 1_000_000;
+        assert_eq!(parse_expiry("7d", now).expect("ok"), now + 7 * 86_400_000);
+        assert_eq!(parse_expiry("30m", now).expect("ok"), now + 1_800_000);
+        assert_eq!(parse_expiry("2w", now).expect("ok"), now + 14 * 86_400_000);
+        assert_eq!(parse_expiry("2025-11-25", now).expect("ok"), 1_764_028_800_000);
+        assert_eq!(parse_expiry("2025-11-25T01:02", now).expect("ok"), 1_764_028_800_000 + 3_720_000);
+        assert_eq!(parse_expiry("2025-11-25T01:02:03Z", now).expect("ok"), 1_764_028_800_000 + 3_723_000);
+        for bad in ["", "0d", "-1d", "7x", "d", "2025-02-30", "2025-13-01", "2025-11-25T25:00", "tomorrow"] {
+            assert!(parse_expiry(bad, now).is_err(), "{bad}");
+        }
     }
 }

@@ -35,6 +35,9 @@ pub enum DownloadSource {
     Path(String, Option<i64>),
     /// A revision by id.
     Revision(i64),
+    /// A file through a public link: the file at `path` below the link's item (`/` for
+    /// a link to a file), with the key of a password-protected link.
+    Link { token: String, path: String, key: Option<String> },
 }
 
 /// What a finished download wrote.
@@ -67,7 +70,7 @@ fn etag_of(resp: &Response) -> Option<String> {
 }
 
 /// A temporary file in `dir` that gets the permissions a new file normally gets.
-fn temp_in(dir: &Path) -> std::io::Result<tempfile::NamedTempFile> {
+pub(crate) fn temp_in(dir: &Path) -> std::io::Result<tempfile::NamedTempFile> {
     let mut builder = tempfile::Builder::new();
     builder.prefix(".coffer-").suffix(".part");
     #[cfg(unix)]
@@ -79,7 +82,7 @@ fn temp_in(dir: &Path) -> std::io::Result<tempfile::NamedTempFile> {
     builder.tempfile_in(dir)
 }
 
-fn sync_dir(dir: &Path) -> std::io::Result<()> {
+pub(crate) fn sync_dir(dir: &Path) -> std::io::Result<()> {
     #[cfg(unix)]
     std::fs::File::open(dir)?.sync_all()?;
     #[cfg(not(unix))]
@@ -108,6 +111,13 @@ impl Client {
             }
             DownloadSource::Revision(rev) => {
                 (self.url(&["api", "v1", "revisions", &rev.to_string(), "content"])?, vec![])
+            }
+            DownloadSource::Link { token, path, key } => {
+                let mut query = vec![("path", path.clone())];
+                if let Some(key) = key {
+                    query.push(("key", key.clone()));
+                }
+                (self.url(&["api", "v1", "public", token, "content"])?, query)
             }
         })
     }

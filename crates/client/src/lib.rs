@@ -14,6 +14,7 @@
 mod api;
 mod download;
 mod error;
+mod links;
 #[cfg(test)]
 mod mock;
 mod notify;
@@ -26,6 +27,7 @@ pub mod transfer;
 pub use api::{Client, MAX_BATCH_BODY};
 pub use download::{DownloadReport, DownloadSource, sync_filesystem};
 pub use error::ClientError;
+pub use links::LinkAddress;
 pub use notify::ChangeWatcher;
 pub use transfer::{
     FileReport, FileStatus, Progress, UploadItem, UploadOptions, UploadReport, collect_dirs, collect_items, upload,

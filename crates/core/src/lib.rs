@@ -13,6 +13,7 @@ pub mod manifest;
 pub mod path;
 pub mod role;
 pub mod testing;
+pub mod time;
 pub mod wire;
 
 pub use chunking::{Chunk, ChunkerConfig, chunk_reader};

@@ -90,20 +90,11 @@ where
 fn dos_time(ms: i64) -> ZipDateTime {
     let secs = ms.div_euclid(1000).clamp(315_532_800, 4_354_819_199);
     let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
-    // Days since the epoch to a civil date (Howard Hinnant's algorithm).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
+    let (year, month, day) = coffer_core::time::civil_from_days(days);
     ZipDateTimeBuilder::new()
         .year(year as i32)
-        .month(month as u32)
-        .day(day as u32)
+        .month(month)
+        .day(day)
         .hour((rem / 3600) as u32)
         .minute((rem % 3600 / 60) as u32)
         .second((rem % 60) as u32)
