@@ -10,10 +10,7 @@ use common::{Client, Server};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn link_story_on_every_database() {
-    for db in common::databases().await {
-        let label = if db.is_some() { "postgres" } else { "sqlite" };
-        tokio::task::spawn_blocking(move || story(db)).await.unwrap_or_else(|e| panic!("{label}: {e:?}"));
-    }
+    common::on_every_database(story).await;
 }
 
 fn story(db: Option<String>) {

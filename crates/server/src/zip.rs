@@ -44,7 +44,7 @@ where
         }
     })
     .filter_map(futures::future::ready);
-    Body::from_stream(ReaderStream::new(reader).chain(tail))
+    Body::from_stream(ReaderStream::with_capacity(reader, PIPE_BYTES).chain(tail))
 }
 
 async fn write_zip<S>(service: &Service, entries: S, out: tokio::io::DuplexStream) -> Result<(), String>

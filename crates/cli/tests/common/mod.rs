@@ -23,6 +23,14 @@ pub async fn databases() -> Vec<Option<String>> {
     out
 }
 
+/// Runs a blocking story once per database, naming the database when it fails.
+pub async fn on_every_database(story: fn(Option<String>)) {
+    for db in databases().await {
+        let label = if db.is_some() { "postgres" } else { "sqlite" };
+        tokio::task::spawn_blocking(move || story(db)).await.unwrap_or_else(|e| panic!("{label}: {e:?}"));
+    }
+}
+
 pub struct Server {
     child: Option<Child>,
     pub url: String,
