@@ -669,9 +669,23 @@ async fn trash(cmd: TrashCommand, json: bool) -> Result<u8> {
 }
 
 /// Prints shared folders, each with its members.
-fn print_shares(shares: &[coffer_core::wire::SharedFolderInfo], json: bool) -> Result<()> {
+fn print_shares(
+    shares: &[coffer_core::wire::SharedFolderInfo],
+    files: &[coffer_core::wire::SharedFileInfo],
+    json: bool,
+) -> Result<()> {
     if json {
-        return print_json(&shares);
+        let tagged = |v: serde_json::Result<serde_json::Value>, kind: &str| {
+            let mut v = v.unwrap_or_default();
+            v["type"] = serde_json::Value::String(kind.into());
+            v
+        };
+        let all: Vec<serde_json::Value> = shares
+            .iter()
+            .map(|s| tagged(serde_json::to_value(s), "folder"))
+            .chain(files.iter().map(|f| tagged(serde_json::to_value(f), "file")))
+            .collect();
+        return print_json(&all);
     }
     for s in shares {
         println!("{}  (you: {}, owner: {})", s.path, s.role, s.owner);
@@ -679,35 +693,152 @@ fn print_shares(shares: &[coffer_core::wire::SharedFolderInfo], json: bool) -> R
             println!("    {:<10} {}", m.role.as_str(), m.user);
         }
     }
+    for f in files {
+        let name = f.path.as_deref().unwrap_or(&f.name);
+        println!("file #{:<6} {name}  {}  (you: {}, owner: {})", f.id, human(f.size), f.role, f.owner);
+        for m in f.members.iter().filter(|_| f.role == coffer_core::Role::Owner) {
+            println!("    {:<10} {}", m.role.as_str(), m.user);
+        }
+    }
     Ok(())
 }
 
 async fn share(args: ShareArgs, json: bool) -> Result<u8> {
-    let c = client()?;
+    let p = profile::load()?;
+    let c = client_for(&p)?;
     match args.action {
         None => {
             let (Some(path), Some(user)) = (args.path, args.with) else {
-                return Err(usage("give a folder and --with USER (see coffer share --help)"));
+                return Err(usage("give a folder or file and --with USER (see coffer share --help)"));
             };
-            let info = c.share(&path, &user, args.role.into()).await?;
-            if json {
-                print_json(&info)?
-            } else {
-                println!("shared {} with {user} as {}", info.path, coffer_core::Role::from(args.role))
+            let role = coffer_core::Role::from(args.role);
+            if c.stat(&path).await?.kind == NodeKind::File {
+                let info = c.share_file(&path, &user, role).await?;
+                if json {
+                    print_json(&info)?
+                } else {
+                    println!("shared {path} with {user} as {role} (file #{}: they reach it by that id)", info.id)
+                }
+                return Ok(0);
             }
+            let info = c.share(&path, &user, role).await?;
+            if json { print_json(&info)? } else { println!("shared {} with {user} as {role}", info.path) }
         }
         Some(ShareAction::Ls { path, with_me }) => {
             let shares = c.shares(path.as_deref(), with_me).await?.shares;
-            print_shares(&shares, json)?;
+            let files = if path.is_none() { c.file_shares(with_me).await? } else { Vec::new() };
+            let files = if path.is_none() && !with_me {
+                // Everything the user is in: files shared by them and with them.
+                let mut all = files;
+                all.extend(c.file_shares(true).await?);
+                all
+            } else {
+                files
+            };
+            print_shares(&shares, &files, json)?;
         }
         Some(ShareAction::Rm { path, with }) => {
+            let node = c.stat(&path).await?;
+            if node.kind == NodeKind::File {
+                c.unshare_file(node.id, &with).await?;
+                if json {
+                    print_json(&serde_json::json!({"file": node.id, "removed": with}))?
+                } else {
+                    println!("{path} is no longer shared with {with}")
+                }
+                return Ok(0);
+            }
             let info = c.unshare(&path, &with).await?;
             if json { print_json(&info)? } else { println!("removed {with} from {}", info.path) }
         }
-        Some(ShareAction::Leave { path }) => {
+        Some(ShareAction::Leave { file: Some(id), .. }) => {
+            c.unshare_file(id, &p.user).await?;
+            if json { print_json(&serde_json::json!({"left_file": id}))? } else { println!("left file #{id}") }
+        }
+        Some(ShareAction::Leave { path, .. }) => {
+            let path = path.unwrap_or_default();
             c.leave_share(&path).await?;
             if json { print_json(&serde_json::json!({"left": path}))? } else { println!("left {path}") }
         }
+        Some(ShareAction::Get { id, local }) => {
+            let node = c.stat_id(id).await?;
+            if node.kind != NodeKind::File {
+                return Err(usage(format!("#{id} is a folder; `share get` takes a shared file's id")));
+            }
+            let rev = node.rev.with_context(|| format!("file #{id} has no content yet"))?;
+            if local == STDIO {
+                if json {
+                    return Err(usage("--json cannot be used with `-`: standard output carries the file's bytes"));
+                }
+                return stream_to_stdout(c.open_content(&DownloadSource::Revision(rev)).await?).await;
+            }
+            let local = PathBuf::from(local);
+            let dest = if local.is_dir() { local.join(&node.name) } else { local };
+            let pb = bar(node.size, json);
+            let report = c.download(DownloadSource::Revision(rev), &dest, &|n| pb.inc(n)).await?;
+            pb.finish_and_clear();
+            if json {
+                print_json(&serde_json::json!({"file": id, "local": dest, "bytes": report.bytes}))?
+            } else {
+                println!("{} into {}", human(report.bytes), dest.display())
+            }
+        }
+        Some(ShareAction::Put { local, id }) => {
+            let node = c.stat_id(id).await?;
+            let item = UploadItem {
+                local: PathBuf::from(&local),
+                remote: format!("/{}", node.name),
+                expect: Some(transfer::Expect { content: None, parent_rev: node.rev }),
+                node_id: Some(id),
+            };
+            let report = transfer::upload(&c, vec![item], &UploadOptions::default(), Arc::new(|_| {})).await?;
+            let Some(f) = report.files.first() else { bail!("nothing was uploaded") };
+            if json {
+                print_json(f)?;
+            }
+            match f.status {
+                FileStatus::Conflict => {
+                    if !json {
+                        eprintln!("coffer: file #{id} changed on the server since you looked; get it again first");
+                    }
+                    return Ok(EXIT_CONFLICT);
+                }
+                FileStatus::Failed => {
+                    let error = f.error.clone().unwrap_or_else(|| "the upload failed".into());
+                    // The report carries the server's stable code first.
+                    if error.starts_with("read_only") || error.starts_with("forbidden") {
+                        if !json {
+                            eprintln!("coffer: {error}");
+                        }
+                        return Ok(crate::EXIT_DENIED);
+                    }
+                    bail!("{error}")
+                }
+                _ if !json => println!("file #{id} updated ({} sent)", human(f.bytes_sent)),
+                _ => {}
+            }
+        }
+    }
+    Ok(0)
+}
+
+/// Copies a download's body to standard output; a reader that went away (`| head`)
+/// is not a failure.
+async fn stream_to_stdout<B: AsRef<[u8]>>(
+    body: impl futures::Stream<Item = Result<B, coffer_client::ClientError>>,
+) -> Result<u8> {
+    let mut body = std::pin::pin!(body);
+    let mut out = tokio::io::stdout();
+    while let Some(piece) = body.next().await {
+        let piece = piece.context("reading the download")?;
+        match out.write_all(piece.as_ref()).await {
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => return Ok(0),
+            other => other.context("writing to standard output")?,
+        }
+    }
+    match out.flush().await {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => return Ok(0),
+        other => other.context("writing to standard output")?,
     }
     Ok(0)
 }
@@ -731,21 +862,8 @@ async fn get_link(url: &str, local: &str, json: bool) -> Result<u8> {
         if item.kind != NodeKind::File {
             return Err(usage(format!("'{url}' is a folder; only a file can be written to standard output")));
         }
-        let resp = c.link_file(token, key.as_deref(), "/").await?;
-        let mut body = resp.bytes_stream();
-        let mut out = tokio::io::stdout();
-        while let Some(piece) = body.next().await {
-            let piece = piece.context("reading the download")?;
-            match out.write_all(&piece).await {
-                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => return Ok(0),
-                other => other.context("writing to standard output")?,
-            }
-        }
-        match out.flush().await {
-            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => return Ok(0),
-            other => other.context("writing to standard output")?,
-        }
-        return Ok(0);
+        let source = DownloadSource::Link { token: token.to_owned(), path: "/".into(), key };
+        return stream_to_stdout(c.open_content(&source).await?).await;
     }
     if item.kind == NodeKind::Folder && !summary.allow_download {
         bail!("this link lets visitors look at '{}', not download it", item.name);

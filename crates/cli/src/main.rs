@@ -139,7 +139,7 @@ pub enum Command {
     /// Share a folder with other users, list shared folders, remove members, leave.
     #[command(
         args_conflicts_with_subcommands = true,
-        after_help = "Examples:\n  coffer share /Team --with bob --role editor   # bob sees /Team in his own tree\n  coffer share /Team --with carol --role viewer # carol may read, not change\n  coffer share ls                               # every shared folder you are in\n  coffer share ls --with-me                     # the ones others shared with you\n  coffer share ls /Team                         # its members and their roles\n  coffer share rm /Team --with carol            # the owner removes a member\n  coffer share leave /Team                      # a member leaves\n\nSharing a folder again with a member changes their role. A shared folder appears in\neach member's tree under its name (with \" (shared)\" when the name is taken); members\nmay rename or move it within their own tree. Shared folders do not nest."
+        after_help = "Examples:\n  coffer share /Team --with bob --role editor   # bob sees /Team in his own tree\n  coffer share /report.pdf --with bob           # one file, as viewer (or --role editor)\n  coffer share get 42 .                         # bob downloads file #42 shared with him\n  coffer share put report.pdf 42                # an editor uploads a new version of it\n  coffer share leave --file 42                  # bob drops it from his list\n  coffer share /Team --with carol --role viewer # carol may read, not change\n  coffer share ls                               # every shared folder you are in\n  coffer share ls --with-me                     # the ones others shared with you\n  coffer share ls /Team                         # its members and their roles\n  coffer share rm /Team --with carol            # the owner removes a member\n  coffer share leave /Team                      # a member leaves\n\nSharing a folder again with a member changes their role. A shared folder appears in\neach member's tree under its name (with \" (shared)\" when the name is taken); members\nmay rename or move it within their own tree. Shared folders do not nest.\n\nA shared file is not placed in anyone's tree and is not synced: it is listed by\n`share ls --with-me` with its id, and reached by that id."
     )]
     Share(ShareArgs),
     /// Public links to files and folders: create, list, remove.
@@ -287,7 +287,7 @@ pub enum VersionsCommand {
 pub struct ShareArgs {
     #[command(subcommand)]
     pub action: Option<ShareAction>,
-    /// The folder to share.
+    /// The folder (or single file) to share.
     pub path: Option<String>,
     /// The user to share it with.
     #[arg(long = "with", value_name = "USER")]
@@ -313,8 +313,19 @@ pub enum ShareAction {
         #[arg(long = "with", value_name = "USER")]
         with: String,
     },
-    /// Leave a shared folder (it leaves your tree; nothing in it is deleted).
-    Leave { path: String },
+    /// Leave a shared folder (it leaves your tree; nothing in it is deleted), or with
+    /// --file a file shared with you.
+    Leave {
+        #[arg(required_unless_present = "file")]
+        path: Option<String>,
+        /// The id of a file shared with you (see `share ls --with-me`).
+        #[arg(long, value_name = "ID", conflicts_with = "path")]
+        file: Option<i64>,
+    },
+    /// Download a file shared with you, by id: `share get ID LOCAL` (or `-`).
+    Get { id: i64, local: String },
+    /// Upload a new version of a file shared with you as editor: `share put LOCAL ID`.
+    Put { local: String, id: i64 },
 }
 
 /// A member's role.

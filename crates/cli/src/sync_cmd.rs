@@ -217,6 +217,9 @@ pub async fn status(dir: Option<PathBuf>, json: bool) -> Result<u8> {
     for e in &st.excluded {
         println!("excluded: {e}");
     }
+    for (p, why) in &st.detached {
+        println!("kept, not synced: {p}: {why}");
+    }
     for (p, why) in &st.not_synced {
         println!("not synced: {p}: {why}");
     }

@@ -93,4 +93,36 @@ fn story(db: Option<String>) {
     assert_eq!(left[0]["members"].as_array().expect("members").len(), 1, "only the owner is left");
     // Nothing of the owner's was lost.
     assert_eq!(alice.ok(&["get", "/Team/from-bob.txt", "-"]).stdout, "hello from bob\n");
+
+    // One file shared with bob (editor) and carol (viewer): listed under "shared with
+    // me" with its id, reached by it, updated by the editor only.
+    let report = work.path().join("report.txt");
+    std::fs::write(&report, b"draft 1\n").expect("write");
+    alice.ok(&["put", report.to_str().expect("utf8"), "/report.txt"]);
+    let shared = alice.ok(&["share", "/report.txt", "--with", "bob", "--role", "editor", "--json"]).json();
+    let id = shared["id"].as_i64().expect("id").to_string();
+    alice.ok(&["share", "/report.txt", "--with", "carol"]);
+    let with_bob = bob.ok(&["share", "ls", "--with-me", "--json"]).json();
+    let files: Vec<&serde_json::Value> =
+        with_bob.as_array().expect("array").iter().filter(|e| e["type"] == "file").collect();
+    assert_eq!(files.len(), 1, "{with_bob}");
+    assert_eq!((files[0]["id"].to_string(), files[0]["owner"].as_str()), (id.clone(), Some("alice")));
+    assert!(bob.ok(&["share", "ls", "--with-me"]).stdout.contains(&format!("file #{id}")));
+    assert_eq!(bob.run(&["stat", "/report.txt"]).code, 1, "not placed in bob's tree");
+    assert_eq!(bob.ok(&["share", "get", &id, "-"]).stdout, "draft 1\n");
+    let edited = work.path().join("edited.txt");
+    std::fs::write(&edited, b"draft 2 by bob\n").expect("write");
+    bob.ok(&["share", "put", edited.to_str().expect("utf8"), &id]);
+    assert_eq!(alice.ok(&["get", "/report.txt", "-"]).stdout, "draft 2 by bob\n");
+    let refused = carol.run(&["share", "put", edited.to_str().expect("utf8"), &id]);
+    assert_eq!(refused.code, 4, "a viewer's upload is refused: {} {}", refused.stdout, refused.stderr);
+    assert!(refused.stderr.contains("read_only"), "{}", refused.stderr);
+    let got = work.path().join("got");
+    std::fs::create_dir_all(&got).expect("mkdir");
+    carol.ok(&["share", "get", &id, got.to_str().expect("utf8")]);
+    assert_eq!(std::fs::read(got.join("report.txt")).expect("read"), b"draft 2 by bob\n");
+    carol.ok(&["share", "leave", "--file", &id]);
+    assert_eq!(carol.run(&["share", "get", &id, "-"]).code, 1);
+    alice.ok(&["share", "rm", "/report.txt", "--with", "bob"]);
+    assert_eq!(bob.run(&["share", "get", &id, "-"]).code, 1);
 }

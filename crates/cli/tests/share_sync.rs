@@ -2,8 +2,8 @@
 //! editor's changes flow both ways; a viewer's device sends nothing into the folder (its
 //! edits are kept aside as conflicted copies in the viewer's own space, and the server's
 //! version comes back); a member who deletes the folder on their device leaves it; a
-//! removed member's device drops the folder and keeps what it had changed; nothing of the
-//! owner's is lost.
+//! removed member's device keeps its copy of the folder, renamed and no longer synced,
+//! and `coffer status` says why; nothing of the owner's is lost.
 
 mod common;
 
@@ -94,13 +94,29 @@ fn sync_follows_sharing_by_role() {
     assert_eq!(alice.ok(&["get", "/Team/notes.txt", "-"]).stdout, "bob's notes\n");
     assert!(alice.ok(&["trash", "ls"]).stdout.is_empty(), "nothing was trashed");
 
-    // Removed: bob's device drops the folder but keeps what it changed and had not synced.
+    // Removed: bob's device keeps its copy (with what it changed and had not synced),
+    // renamed out of the way and no longer synced; `coffer status` says why.
     fs::write(b.join("Team/notes.txt"), "bob's unsynced edit\n").expect("write");
     alice.ok(&["share", "rm", "/Team", "--with", "bob"]);
     sync(&bob, &b);
-    assert!(!b.join("Team/plan.txt").exists(), "an unchanged file of the folder is gone");
-    assert_eq!(read(b.join("Team/notes.txt")), "bob's unsynced edit\n");
-    assert_eq!(bob.ok(&["get", "/Team/notes.txt", "-"]).stdout, "bob's unsynced edit\n", "now in bob's own space");
+    assert!(!b.join("Team").exists(), "the shared folder's path is free");
+    let kept = b.join("Team (no longer shared)");
+    assert_eq!(read(kept.join("notes.txt")), "bob's unsynced edit\n");
+    assert_eq!(read(kept.join("plan.txt")), "v2 by bob\n");
+    assert_eq!(bob.run(&["stat", "/Team (no longer shared)"]).code, 1, "not uploaded to bob's own space");
+    let status = bob.ok(&["status", b.to_str().expect("utf8")]).stdout;
+    assert!(status.contains("kept, not synced: /Team (no longer shared): no longer shared with you"), "{status}");
+    let again = sync(&bob, &b);
+    assert!(again.stdout.contains("0 up, 0 down"), "{}", again.stdout);
     assert_eq!(alice.ok(&["get", "/Team/notes.txt", "-"]).stdout, "bob's notes\n", "the owner keeps the folder");
     assert_eq!(alice.ok(&["get", "/Team/plan.txt", "-"]).stdout, "v2 by bob\n");
+    // Moved out of the detached folder, a file is bob's own and syncs like any other.
+    fs::rename(kept.join("notes.txt"), b.join("my notes.txt")).expect("move out");
+    sync(&bob, &b);
+    assert_eq!(bob.ok(&["get", "/my notes.txt", "-"]).stdout, "bob's unsynced edit\n");
+    // Deleted, it is forgotten.
+    fs::remove_dir_all(&kept).expect("rm -r");
+    sync(&bob, &b);
+    let status = bob.ok(&["status", b.to_str().expect("utf8")]).stdout;
+    assert!(!status.contains("kept, not synced"), "{status}");
 }

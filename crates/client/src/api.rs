@@ -9,10 +9,11 @@ use std::time::Duration;
 use bytes::Bytes;
 use coffer_core::wire::{
     CommentEditRequest, CommentInfo, CommentRequest, CommentsResponse, CommitRequest, CommitResponse, CursorResponse,
-    DeltaResponse, DeviceInfo, HealthResponse, ListResponse, LoginRequest, LoginResponse, LongPollResponse,
-    ManifestResponse, MkdirRequest, MoveRequest, NodeInfo, PathRequest, PurgeResponse, SetupRequest, ShareRequest,
-    SharedFolderInfo, SharesResponse, TrashListResponse, TrashPurgeRequest, TrashRestoreRequest, UnshareRequest,
-    UploadRequest, UploadResponse, UserInfo, VersionRestoreRequest, VersionsResponse,
+    DeltaResponse, DeviceInfo, FileShareRequest, FileSharesResponse, FileUnshareRequest, HealthResponse, ListResponse,
+    LoginRequest, LoginResponse, LongPollResponse, ManifestResponse, MkdirRequest, MoveRequest, NodeInfo, PathRequest,
+    PurgeResponse, SetupRequest, ShareRequest, SharedFileInfo, SharedFolderInfo, SharesResponse, TrashListResponse,
+    TrashPurgeRequest, TrashRestoreRequest, UnshareRequest, UploadRequest, UploadResponse, UserInfo,
+    VersionRestoreRequest, VersionsResponse,
 };
 use coffer_core::{ChunkHash, ErrorCode};
 use reqwest::{Method, RequestBuilder, Url};
@@ -311,6 +312,32 @@ impl Client {
     pub async fn leave_share(&self, path: &str) -> Result<(), ClientError> {
         let body = PathRequest { path: path.into(), if_rev: None };
         let url = self.url(&["api", "v1", "shares", "leave"])?;
+        self.send(Retry::Unsafe, |h| h.post(url.clone()).json(&body).timeout(JSON_TIMEOUT)).await?;
+        Ok(())
+    }
+
+    /// `POST /api/v1/file-shares`: shares the file at `path` with `user` as `role`.
+    pub async fn share_file(
+        &self,
+        path: &str,
+        user: &str,
+        role: coffer_core::Role,
+    ) -> Result<SharedFileInfo, ClientError> {
+        let body = FileShareRequest { path: path.into(), user: user.into(), role };
+        self.json_call(Method::POST, &["api", "v1", "file-shares"], &body, Retry::Unsafe).await
+    }
+
+    /// `GET /api/v1/file-shares`: files this user shared, or those shared with them.
+    pub async fn file_shares(&self, with_me: bool) -> Result<Vec<SharedFileInfo>, ClientError> {
+        let with_me = with_me.then(|| "true".to_string());
+        let resp: FileSharesResponse = self.get_json(&["api", "v1", "file-shares"], &[("with_me", with_me)]).await?;
+        Ok(resp.files)
+    }
+
+    /// `POST /api/v1/file-shares/remove`: ends file `id`'s share with `user`.
+    pub async fn unshare_file(&self, id: i64, user: &str) -> Result<(), ClientError> {
+        let body = FileUnshareRequest { id, user: user.into() };
+        let url = self.url(&["api", "v1", "file-shares", "remove"])?;
         self.send(Retry::Unsafe, |h| h.post(url.clone()).json(&body).timeout(JSON_TIMEOUT)).await?;
         Ok(())
     }

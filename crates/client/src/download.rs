@@ -122,6 +122,16 @@ impl Client {
         })
     }
 
+    /// The bytes of `source` as they arrive, from one plain `GET` (no resuming).
+    pub async fn open_content(
+        &self,
+        source: &DownloadSource,
+    ) -> Result<impl futures::Stream<Item = Result<bytes::Bytes, ClientError>> + use<>, ClientError> {
+        let (url, query) = self.content_url(source)?;
+        let resp = self.send(Retry::Idempotent, |h| h.get(url.clone()).query(&query)).await?;
+        Ok(resp.bytes_stream().map(|piece| piece.map_err(|e| transport_error(&e))))
+    }
+
     /// Downloads `source` to `dest`, replacing `dest` atomically when complete.
     /// `progress` is called with each increment of bytes received (a resumed download
     /// does not count bytes twice; one that restarts because the file changed on the

@@ -5,7 +5,7 @@ use std::path::{Component, Path, PathBuf};
 
 use coffer_core::wire::{LinkInfo, LinkRequest, LinksResponse, PublicLinkResponse, UnlockRequest, UnlockResponse};
 use futures::StreamExt;
-use reqwest::{Method, Response};
+use reqwest::Method;
 use tokio::io::AsyncWriteExt;
 
 use crate::api::Client;
@@ -92,13 +92,6 @@ impl Client {
         let url = self.url(&["api", "v1", "public", token, "unlock"])?;
         let body = UnlockRequest { password: password.to_owned() };
         self.call_json(Retry::Unsafe, |h| h.post(url.clone()).json(&body)).await
-    }
-
-    /// The response of `GET /api/v1/public/{token}/content`, to stream a linked file.
-    pub async fn link_file(&self, token: &str, key: Option<&str>, path: &str) -> Result<Response, ClientError> {
-        let url = self.url(&["api", "v1", "public", token, "content"])?;
-        let query = key_query(key, Some(path));
-        self.send(Retry::Idempotent, |h| h.get(url.clone()).query(&query)).await
     }
 
     /// Downloads a linked folder as the server's zip and unpacks it as `dest` (which

@@ -49,18 +49,22 @@ pub struct UploadItem {
     /// the revision after `parent_rev` (a sync names the revision its edit started
     /// from); the destination is then not looked up.
     pub expect: Option<Expect>,
+    /// Update the file with this id instead of the one at `remote` (a file shared with
+    /// the caller; give `expect` too).
+    pub node_id: Option<i64>,
 }
 
 /// See [`UploadItem::expect`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Expect {
-    pub content: ContentHash,
+    /// The local content expected (`None`: whatever the file holds now).
+    pub content: Option<ContentHash>,
     pub parent_rev: Option<i64>,
 }
 
 impl UploadItem {
     pub fn new(local: impl Into<PathBuf>, remote: impl Into<String>) -> Self {
-        Self { local: local.into(), remote: remote.into(), expect: None }
+        Self { local: local.into(), remote: remote.into(), expect: None, node_id: None }
     }
 }
 
@@ -203,6 +207,7 @@ pub(crate) struct Entry {
     pub path: RemotePath,
     pub size: u64,
     pub expect: Option<Expect>,
+    pub node_id: Option<i64>,
 }
 
 /// A file's finished report, tagged with the item's position.
@@ -261,6 +266,7 @@ impl Pending {
 
     pub(crate) fn commit_file(&self) -> CommitFileRequest {
         CommitFileRequest {
+            node_id: self.entry.node_id,
             path: self.entry.path.to_string(),
             parent_rev: self.parent_rev,
             mtime: self.mtime,
@@ -273,7 +279,7 @@ impl Pending {
     /// seen). Otherwise as [`Pending::against`].
     pub(crate) fn settle(&mut self, remote: Option<&NodeInfo>) -> Option<Done> {
         match self.entry.expect {
-            Some(ex) if ex.content != self.content_hash() => {
+            Some(ex) if ex.content.is_some_and(|c| c != self.content_hash()) => {
                 Some(self.report(FileStatus::Conflict, None, Some("changed since it was scanned".into())))
             }
             Some(ex) => {
@@ -456,6 +462,7 @@ fn scan(items: Vec<UploadItem>) -> (Vec<Entry>, Vec<Done>) {
                 path,
                 size: m.len(),
                 expect: item.expect,
+                node_id: item.node_id,
             }),
             Ok(_) => failed.push(fail("not a regular file".into())),
             Err(e) => failed.push(fail(e.to_string())),

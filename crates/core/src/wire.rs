@@ -144,6 +144,10 @@ pub struct CommitFileRequest {
     pub mtime: Option<i64>,
     /// The file's chunks in order (empty for an empty file).
     pub chunks: Vec<ChunkRef>,
+    /// Update this existing file by id instead of by path (a file shared with the
+    /// caller is reached no other way); `path` then only names it in messages.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub node_id: Option<i64>,
 }
 
 /// Commits files in one transaction; each file succeeds or fails on its own.
@@ -568,4 +572,47 @@ pub struct UnlockRequest {
 pub struct UnlockResponse {
     pub key: String,
     pub expires_at: i64,
+}
+
+/// Share one file with a user as viewer or editor (or change their role).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FileShareRequest {
+    pub path: String,
+    pub user: String,
+    pub role: crate::Role,
+}
+
+/// End a file's share with a user: its owner removes anyone, a user removes themself.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FileUnshareRequest {
+    /// The file's id.
+    pub id: i64,
+    pub user: String,
+}
+
+/// A file shared with single users, as the caller sees it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SharedFileInfo {
+    /// The file's id: how a user it is shared with reaches it.
+    pub id: i64,
+    pub name: String,
+    /// Where it is in the caller's tree; absent for a file shared with the caller.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+    pub size: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rev: Option<i64>,
+    pub modified_at: i64,
+    pub owner: String,
+    /// The caller's role: `owner`, or what it is shared with them as.
+    pub role: crate::Role,
+    /// The users it is shared with (for its owner; a user it is shared with sees
+    /// only themself).
+    pub members: Vec<MemberInfo>,
+}
+
+/// Files shared by or with the caller.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FileSharesResponse {
+    pub files: Vec<SharedFileInfo>,
 }

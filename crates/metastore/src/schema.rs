@@ -2,8 +2,14 @@
 //! tables, columns and indexes, differing only in the spelling of ids and byte columns.
 
 /// (version, SQLite script, PostgreSQL script). Append only; never edit a shipped one.
-pub(crate) const MIGRATIONS: &[(i64, &str, &str)] =
-    &[(1, V1_SQLITE, V1_POSTGRES), (2, V2, V2), (3, V3, V3), (4, V4_SQLITE, V4_POSTGRES), (5, V5_SQLITE, V5_POSTGRES)];
+pub(crate) const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (1, V1_SQLITE, V1_POSTGRES),
+    (2, V2, V2),
+    (3, V3, V3),
+    (4, V4_SQLITE, V4_POSTGRES),
+    (5, V5_SQLITE, V5_POSTGRES),
+    (6, V6, V6),
+];
 
 /// Limits on everything a user makes the server keep: old versions count towards the
 /// quota, uncommitted upload bytes are counted per session, files and folders are
@@ -101,6 +107,21 @@ CREATE TABLE links (
 );
 CREATE INDEX links_owner ON links(owner_id, id);
 CREATE INDEX links_node ON links(node_id);
+"#;
+
+/// Files shared with single users (not mounted, reached by id); where in a shared
+/// folder's journal each membership began (a member added again is sent the folder's
+/// whole history, not only what follows the position their devices had reached).
+const V6: &str = r#"
+ALTER TABLE namespace_members ADD COLUMN joined_seq BIGINT NOT NULL DEFAULT 0;
+CREATE TABLE file_shares (
+    node_id BIGINT NOT NULL,
+    user_id BIGINT NOT NULL,
+    role TEXT NOT NULL,
+    created_at BIGINT NOT NULL,
+    PRIMARY KEY (node_id, user_id)
+);
+CREATE INDEX file_shares_user ON file_shares(user_id, node_id);
 "#;
 
 const V1_SQLITE: &str = r#"

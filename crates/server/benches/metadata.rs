@@ -49,6 +49,7 @@ async fn main() {
     for batch in 0..4 {
         let files = (0..250)
             .map(|i| CommitFileRequest {
+                node_id: None,
                 path: format!("/big/file-{:04}.txt", batch * 250 + i),
                 parent_rev: None,
                 mtime: None,

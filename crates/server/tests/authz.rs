@@ -108,6 +108,11 @@ const TABLE: &[(&str, &str, [u16; 14])] = &[
     ("get", "/api/v1/comments", [200, 200, 200, 200, 404, 404, 401, 401, 401, 401, 401, 401, 401, 401]),
     ("put", "/api/v1/comments/{id}", [200, 403, 403, 403, 404, 404, 401, 401, 401, 401, 401, 401, 401, 401]),
     ("delete", "/api/v1/comments/{id}", [204, 204, 403, 403, 404, 404, 401, 401, 401, 401, 401, 401, 401, 401]),
+    // Files shared with single users: the owner shares /Team/solo.txt with zed; only
+    // the owner (or zed) ends that share.
+    ("post", "/api/v1/file-shares", [200, 403, 403, 403, 404, 404, 401, 401, 401, 401, 401, 401, 401, 401]),
+    ("get", "/api/v1/file-shares", [200, 200, 200, 200, 200, 200, 401, 401, 401, 401, 401, 401, 401, 401]),
+    ("post", "/api/v1/file-shares/remove", [204, 403, 403, 403, 404, 404, 401, 401, 401, 401, 401, 401, 401, 401]),
     // Public links: their owner makes and revokes them (another user's link is not
     // found); anyone with a working link sees and downloads through it; the anonymous
     // caller here guesses a token.
@@ -173,6 +178,8 @@ struct Fixture {
     /// Each link visitor's token and key; a link for the owner to revoke.
     links: HashMap<Who, (String, String)>,
     spare_link: i64,
+    /// A file of the shared folder for file shares.
+    solo_id: i64,
 }
 
 fn name(who: Who) -> &'static str {
@@ -213,7 +220,7 @@ async fn put_on(
         s.put_chunks(c, &id, vec![(hash, bytes::Bytes::copy_from_slice(data))]).await.expect("put");
     }
     let parent_rev = parent_rev.map(coffer_core::RevisionId);
-    let file = coffer_service::CommitFile { path: path.into(), parent_rev, mtime: None, chunks };
+    let file = coffer_service::CommitFile { node_id: None, path: path.into(), parent_rev, mtime: None, chunks };
     s.commit(c, Some(&id), vec![file], true).await.expect("commit").remove(0).expect("committed")
 }
 
@@ -255,6 +262,7 @@ async fn setup() -> (Fixture, tempfile::TempDir) {
 
     let owner = &callers[&Who::Owner];
     let file = put(&s, owner, "/Team/f.txt", b"the shared file").await;
+    let solo_id = put(&s, owner, "/Team/solo.txt", b"shared alone").await.id;
     let mut trashed = HashMap::new();
     let mut old_rev = HashMap::new();
     for who in WHO {
@@ -344,6 +352,7 @@ async fn setup() -> (Fixture, tempfile::TempDir) {
         editor_comments,
         links,
         spare_link,
+        solo_id,
     };
     for who in LINKS {
         let token = fixture.links[&who].0.clone();
@@ -430,6 +439,12 @@ fn request(f: &Fixture, who: Who, method: &str, template: &str) -> (String, Opti
             (format!("/api/v1/devices/{}", f.spare.get(&who).copied().unwrap_or(1)), None, None)
         }
         ("post", "/api/v1/links") => (template.into(), Some(json!({"path": "/Team/f.txt"})), None),
+        ("post", "/api/v1/file-shares") => {
+            (template.into(), Some(json!({"path": "/Team/solo.txt", "user": "zed", "role": "viewer"})), None)
+        }
+        ("post", "/api/v1/file-shares/remove") => {
+            (template.into(), Some(json!({"id": f.solo_id, "user": "zed"})), None)
+        }
         ("delete", "/api/v1/links/{id}") => (format!("/api/v1/links/{}", f.spare_link), None, None),
         ("post", "/api/v1/public/{token}/unlock") => {
             let password = if who == Who::LinkKeyed { "open sesame" } else { "a guess" };

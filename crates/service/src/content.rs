@@ -130,7 +130,7 @@ impl Service {
         let record = tx.revision(rev).await?.ok_or_else(|| ServiceError::not_found("revision"))?;
         // A revision of a file the caller may not read is "not found", like a guessed id.
         let node = self
-            .access_node(&mut tx, caller, record.node_id, Permission::Read)
+            .access_file(&mut tx, caller, record.node_id, Permission::Read)
             .await
             .map_err(|_| ServiceError::not_found("revision"))?;
         self.content_of(node_info(&node, None), record)

@@ -3,15 +3,16 @@
 //! A cursor is `v1:` followed by `namespace=seq` pairs for every namespace the caller
 //! can see; it stays valid across restarts and server nodes.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::time::Duration;
 
 use coffer_core::ErrorCode;
 use coffer_core::wire::{Change, ChangeKind, DeltaResponse, NodeInfo, NodeKind};
 use coffer_core::{ContentHash, Cursor, NamespaceId, NodeId, RevisionId};
-use coffer_metastore::JournalRecord;
+use coffer_metastore::{JournalRecord, NodeRecord};
 
 use crate::access::Caller;
+use crate::tree::node_info;
 use crate::{Result, Service, ServiceError};
 
 pub const MAX_DELTA_PAGE: i64 = 2000;
@@ -69,7 +70,17 @@ impl Service {
         let view = self.view(&mut tx, caller).await?;
         // Namespaces the caller can no longer see drop out of the cursor.
         positions.retain(|ns, _| visible.iter().any(|(v, _)| v == ns));
-        let mut changes = Vec::new();
+        // A position from before the membership began (the mark the join left in the
+        // folder's journal) was reached in an earlier membership: the caller was removed
+        // and added again before this device looked, and the device dropped its copy of
+        // the folder with the old mount, so it gets the whole history again.
+        for (ns, joined) in tx.membership_starts(caller.user_id()).await? {
+            if positions.get(&ns).is_some_and(|p| *p < joined) {
+                positions.remove(&ns);
+            }
+        }
+        let visible_set: HashSet<NamespaceId> = visible.iter().map(|(ns, _)| *ns).collect();
+        let mut picked: Vec<JournalRecord> = Vec::new();
         let mut has_more = false;
         for (ns, latest) in visible {
             let after = positions.get(&ns).copied().unwrap_or(0);
@@ -78,7 +89,7 @@ impl Service {
                 positions.insert(ns, after);
                 continue;
             }
-            let budget = limit - changes.len() as i64;
+            let budget = limit - picked.len() as i64;
             if budget <= 0 {
                 has_more = true;
                 break;
@@ -87,20 +98,44 @@ impl Service {
             if rows.len() as i64 > budget {
                 has_more = true;
             }
-            for r in rows.iter().take(budget as usize) {
+            for r in rows.into_iter().take(budget as usize) {
                 positions.insert(ns, r.seq);
-                // One tree per device: a shared folder's root is the caller's mount (told
-                // of in their home's journal), and its children hang below that mount.
-                if view.is_shared_root(r.node_id) {
-                    continue;
-                }
-                let mut change = change_of(r);
-                if let Some(mount) = r.parent_id.and_then(|p| view.mount_of_root(p)) {
-                    change.node.parent_id = Some(mount.id.get());
-                }
-                changes.push(change);
+                picked.push(r);
             }
             positions.entry(ns).or_insert(after);
+        }
+        // Each row says which node changed; what it is now is read from the node itself.
+        // Journals of different namespaces have no common order, and a node that moved
+        // between two of them is told of in both: were each row's own snapshot applied, the
+        // older one could come last. Current state in every row makes the order moot.
+        let mut ids: Vec<NodeId> = picked.iter().map(|r| r.node_id).collect();
+        ids.sort();
+        ids.dedup();
+        let current: HashMap<NodeId, NodeRecord> =
+            tx.nodes_by_ids(&ids).await?.into_iter().map(|n| (n.id, n)).collect();
+        let mut changes = Vec::with_capacity(picked.len());
+        for r in &picked {
+            // One tree per device: a shared folder's root is the caller's mount (told of
+            // in their home's journal), and its children hang below that mount.
+            if view.is_shared_root(r.node_id) {
+                continue;
+            }
+            let mut change = match current.get(&r.node_id) {
+                Some(n) if visible_set.contains(&n.namespace_id) => {
+                    let kind = match change_kind(&r.kind) {
+                        // The node is back (restored, or moved in again) since.
+                        ChangeKind::Deleted => ChangeKind::Moved,
+                        kind => kind,
+                    };
+                    Change { namespace_id: r.namespace_id.get(), seq: r.seq, kind, node: node_info(n, None) }
+                }
+                // Purged, or moved where the caller cannot see it.
+                _ => Change { kind: ChangeKind::Deleted, ..change_of(r) },
+            };
+            if let Some(mount) = change.node.parent_id.and_then(|p| view.mount_of_root(NodeId(p))) {
+                change.node.parent_id = Some(mount.id.get());
+            }
+            changes.push(change);
         }
         Ok(DeltaResponse { changes, cursor: encode_cursor(&positions), has_more })
     }

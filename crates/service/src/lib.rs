@@ -15,6 +15,7 @@ mod accounts;
 mod comments;
 mod content;
 mod error;
+mod file_shares;
 mod journal;
 mod limits;
 mod links;

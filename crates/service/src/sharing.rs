@@ -58,6 +58,12 @@ impl Service {
                 tx.set_member_role(namespace, invitee.id, role).await?;
             }
             None => {
+                // A mark in the folder's journal where this membership begins: a device
+                // of a member added again after being removed is behind it, and is sent
+                // the folder's whole history again (its copy of the folder is gone).
+                let root = tx.namespace_root(namespace).await?;
+                let root = tx.node(root).await?.ok_or_else(|| ServiceError::not_found("shared folder"))?;
+                tx.append_journal(change_name(ChangeKind::Modified), &root, now).await?;
                 tx.add_member(namespace, invitee.id, role).await?;
                 self.mount_for(&mut tx, &invitee, namespace, &name, now).await?;
                 self.grant_namespace_chunks(&mut tx, namespace, invitee.id).await?;
@@ -156,7 +162,7 @@ impl Service {
     }
 
     /// Another existing user, by name.
-    async fn other_user(&self, tx: &mut Tx, caller: &Caller, name: &str) -> Result<UserRecord> {
+    pub(crate) async fn other_user(&self, tx: &mut Tx, caller: &Caller, name: &str) -> Result<UserRecord> {
         let user = tx.user_by_name(name).await?.ok_or_else(|| ServiceError::not_found(format!("user '{name}'")))?;
         if user.id == caller.user_id() {
             return Err(ServiceError::new(ErrorCode::BadRequest, "that is you"));

@@ -154,7 +154,7 @@ impl Service {
 
     pub async fn stat_id(&self, caller: &Caller, id: NodeId) -> Result<NodeInfo> {
         let mut tx = self.meta().read().await?;
-        let node = self.access_node(&mut tx, caller, id, Permission::Read).await?;
+        let node = self.access_file(&mut tx, caller, id, Permission::Read).await?;
         let view = self.view(&mut tx, caller).await?;
         let path = if node.trashed_at.is_none() { self.visible_path(&mut tx, &view, node.id).await? } else { None };
         Ok(view.info(&node, path))

@@ -15,7 +15,7 @@ use bytes::Bytes;
 use coffer_core::chunking::MAX_CHUNK_SIZE;
 use coffer_core::wire::{ChangeKind, NodeInfo, UploadResponse};
 use coffer_core::{
-    ChunkHash, ChunkRef, ErrorCode, Manifest, NamespaceId, Permission, RemotePath, RevisionId, UploadId, UserId,
+    ChunkHash, ChunkRef, ErrorCode, Manifest, NamespaceId, NodeId, Permission, RemotePath, RevisionId, UploadId, UserId,
 };
 use coffer_metastore::{NewFile, NodeRecord, Tx};
 use rand::RngCore;
@@ -28,6 +28,9 @@ use crate::{Result, Service, ServiceError, now_ms};
 #[derive(Debug, Clone)]
 pub struct CommitFile {
     pub path: String,
+    /// Update this existing file by id (a file shared with the caller); `path` then
+    /// only names it in messages.
+    pub node_id: Option<NodeId>,
     pub parent_rev: Option<RevisionId>,
     pub mtime: Option<i64>,
     pub chunks: Vec<ChunkRef>,
@@ -264,12 +267,21 @@ impl Service {
         let now = now_ms();
         let mut tx = self.meta().write().await?;
         // Every structural change of a namespace takes its lock first, the caller's home
-        // before any other: one lock order for all writers.
-        tx.lock_namespace(caller.home()).await?;
+        // before any other: one lock order for all writers. A commit only of files
+        // reached by id (shared with the caller) changes no folder of the caller's, and
+        // takes only the lock of the files' namespace: two users updating files they
+        // share with each other never wait on each other's homes in opposite orders.
+        let by_id_only = files.iter().all(|f| f.node_id.is_some());
+        if !by_id_only {
+            tx.lock_namespace(caller.home()).await?;
+        }
         if let Some(id) = upload_id {
             self.own_upload(&mut tx, caller, id).await?;
         }
         let mut batch = self.prepare_batch(&mut tx, caller, &files, now).await?;
+        if by_id_only {
+            batch.locked.clear();
+        }
         let mut steps = Vec::with_capacity(files.len());
         for file in files {
             // The outer error aborts the whole transaction (a database failure); the inner
@@ -393,41 +405,62 @@ impl Service {
         let size = manifest.size() as i64;
         let content_hash = manifest.content_hash();
         let parent_path = path.parent().unwrap_or_default();
-        // Files of this commit not created yet: a path may appear once, and never below
-        // another file.
         let key = path_key(&path);
-        if batch.planned.contains(&key) {
-            refuse!(ServiceError::new(ErrorCode::Conflict, format!("'{path}' appears more than once in this commit")));
-        }
-        let mut ancestor = Some(parent_path.clone());
-        while let Some(a) = ancestor {
-            if batch.planned.contains(&path_key(&a)) {
-                refuse!(ServiceError::new(ErrorCode::NotAFolder, format!("'{a}' is a file")));
-            }
-            ancestor = a.parent();
-        }
-        // Every check comes before the first write, so a refused file leaves nothing behind.
-        // The access checkpoint: the file goes where its parent path leads, if the
-        // caller may write there.
-        let parent = match batch.folders.get(&parent_path) {
-            Some(p) => p.clone(),
-            None => {
-                let p = match self.locate(tx, caller, &parent_path, Permission::Write).await {
-                    Ok(Located { node, missing, .. }) if missing.is_empty() && node.is_folder => Some(node),
-                    Ok(Located { node, missing, .. }) if missing.is_empty() || !node.is_folder => {
-                        refuse!(ServiceError::new(ErrorCode::NotAFolder, format!("'{parent_path}' is a file")))
+        let (parent, existing) = match file.node_id {
+            // A file updated by id (one shared with the caller): no path to walk.
+            Some(id) => {
+                let node = match self.access_file(tx, caller, id, Permission::Write).await {
+                    Ok(n) if n.is_folder => {
+                        refuse!(ServiceError::new(ErrorCode::NotAFile, format!("item {id} is a folder")))
                     }
-                    Ok(_) => None,
-                    Err(e) if refusable(e.code) => refuse!(e),
+                    Ok(n) => n,
+                    // A file not (or no longer) shared with the caller: this file only.
+                    Err(e) if refusable(e.code) || e.code == ErrorCode::NotFound => refuse!(e),
                     Err(e) => return Err(e),
                 };
-                batch.folders.insert(parent_path.clone(), p.clone());
-                p
+                (None, Some(node))
             }
-        };
-        let existing = match &parent {
-            Some(p) => tx.child(p.namespace_id, p.id, &name.collision_key()).await?,
-            None => None,
+            None => {
+                // Files of this commit not created yet: a path may appear once, and never below
+                // another file.
+                if batch.planned.contains(&key) {
+                    refuse!(ServiceError::new(
+                        ErrorCode::Conflict,
+                        format!("'{path}' appears more than once in this commit")
+                    ));
+                }
+                let mut ancestor = Some(parent_path.clone());
+                while let Some(a) = ancestor {
+                    if batch.planned.contains(&path_key(&a)) {
+                        refuse!(ServiceError::new(ErrorCode::NotAFolder, format!("'{a}' is a file")));
+                    }
+                    ancestor = a.parent();
+                }
+                // Every check comes before the first write, so a refused file leaves nothing behind.
+                // The access checkpoint: the file goes where its parent path leads, if the
+                // caller may write there.
+                let parent = match batch.folders.get(&parent_path) {
+                    Some(p) => p.clone(),
+                    None => {
+                        let p = match self.locate(tx, caller, &parent_path, Permission::Write).await {
+                            Ok(Located { node, missing, .. }) if missing.is_empty() && node.is_folder => Some(node),
+                            Ok(Located { node, missing, .. }) if missing.is_empty() || !node.is_folder => {
+                                refuse!(ServiceError::new(ErrorCode::NotAFolder, format!("'{parent_path}' is a file")))
+                            }
+                            Ok(_) => None,
+                            Err(e) if refusable(e.code) => refuse!(e),
+                            Err(e) => return Err(e),
+                        };
+                        batch.folders.insert(parent_path.clone(), p.clone());
+                        p
+                    }
+                };
+                let existing = match &parent {
+                    Some(p) => tx.child(p.namespace_id, p.id, &name.collision_key()).await?,
+                    None => None,
+                };
+                (parent, existing)
+            }
         };
         // Lock the file's row, then look again: a concurrent commit of the same base
         // either finished (and we see its revision) or waits for us.
@@ -435,16 +468,21 @@ impl Service {
             Some(n) => tx.lock_node(n.id).await?,
             None => None,
         };
+        // What the caller is told the file's path is: none for a file reached by id.
+        let shown = if file.node_id.is_some() { None } else { Some(path.to_string()) };
+        if file.node_id.is_some() && existing.is_none() {
+            refuse!(ServiceError::not_found("item"));
+        }
         if let Some(n) = &existing {
             if n.is_folder {
                 refuse!(ServiceError::new(ErrorCode::AlreadyExists, format!("'{path}' is a folder")));
             }
             if n.current_rev != file.parent_rev {
-                refuse!(ServiceError::conflict(node_info(n, Some(path.to_string()))));
+                refuse!(ServiceError::conflict(node_info(n, shown.clone())));
             }
             if n.content_hash.as_deref() == Some(content_hash.as_bytes().as_slice()) {
                 // The same bytes again (a re-run): nothing to record.
-                return Ok(Step::Done(Ok(node_info(n, Some(path.to_string())))));
+                return Ok(Step::Done(Ok(node_info(n, shown.clone()))));
             }
         }
         // Every revision is kept, so each one counts in full, against the quota of the
@@ -528,7 +566,7 @@ impl Service {
         tx.append_journal(change_name(ChangeKind::Modified), &updated, now).await?;
         batch.touched.insert(updated.namespace_id);
         batch.account(owner, updated.namespace_id, hashes, size);
-        Ok(Step::Done(Ok(node_info(&updated, Some(path.to_string())))))
+        Ok(Step::Done(Ok(node_info(&updated, shown))))
     }
 }
 

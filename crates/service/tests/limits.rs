@@ -126,7 +126,7 @@ async fn files_per_account_are_capped_and_manifests_cannot_be_padded() {
         let up = s.begin_upload(&bob, &refs).await.expect("begin");
         let chunks = tiny.iter().map(|p| (ChunkHash::of(p), Bytes::copy_from_slice(p))).collect();
         s.put_chunks(&bob, &coffer_core::UploadId(up.upload_id.clone()), chunks).await.expect("put");
-        let file = CommitFile { path: "/padded".into(), parent_rev: None, mtime: None, chunks: refs };
+        let file = CommitFile { node_id: None, path: "/padded".into(), parent_rev: None, mtime: None, chunks: refs };
         let refused = s
             .commit(&bob, Some(&coffer_core::UploadId(up.upload_id.clone())), vec![file], true)
             .await
@@ -165,6 +165,7 @@ async fn a_huge_purge_does_not_stall_other_users() {
         for batch in 0..12 {
             let files = (0..1000)
                 .map(|i| CommitFile {
+                    node_id: None,
                     path: format!("/big/f{batch}-{i}"),
                     parent_rev: None,
                     mtime: None,
@@ -202,6 +203,7 @@ async fn a_huge_restore_tells_every_item_in_order_in_short_transactions() {
         for folder in 0..5 {
             let files = (0..1000)
                 .map(|i| CommitFile {
+                    node_id: None,
                     path: format!("/big/d{folder}/f{i}"),
                     parent_rev: None,
                     mtime: None,

@@ -204,7 +204,13 @@ async fn a_chunk_marked_for_collection_is_never_committed_and_collection_resumes
             .commit(
                 &alice,
                 None,
-                vec![CommitFile { path: "/g".into(), parent_rev: None, mtime: None, chunks: chunks.clone() }],
+                vec![CommitFile {
+                    node_id: None,
+                    path: "/g".into(),
+                    parent_rev: None,
+                    mtime: None,
+                    chunks: chunks.clone(),
+                }],
                 false,
             )
             .await
@@ -226,7 +232,7 @@ async fn a_chunk_marked_for_collection_is_never_committed_and_collection_resumes
             .commit(
                 &alice,
                 Some(&coffer_core::UploadId(up.upload_id.clone())),
-                vec![CommitFile { path: "/g".into(), parent_rev: None, mtime: None, chunks }],
+                vec![CommitFile { node_id: None, path: "/g".into(), parent_rev: None, mtime: None, chunks }],
                 true,
             )
             .await
@@ -255,6 +261,7 @@ async fn one_commit_mixes_new_modified_and_refused_files() {
         let chunks = datas.iter().map(|d| (ChunkHash::of(d), Bytes::copy_from_slice(d))).collect();
         s.put_chunks(&alice, &coffer_core::UploadId(up.upload_id.clone()), chunks).await.expect("put");
         let file = |path: &str, parent_rev: Option<i64>, data: &[u8]| CommitFile {
+            node_id: None,
             path: path.into(),
             parent_rev: parent_rev.map(coffer_core::RevisionId),
             mtime: Some(7),

@@ -336,3 +336,109 @@ async fn comments_follow_roles_and_go_with_the_file() {
         assert_eq!(err.code, ErrorCode::NotFound);
     }
 }
+
+/// Uploads `data` as a new revision of file `id`, reached by id (a shared file).
+async fn put_by_id(
+    s: &Service,
+    c: &Caller,
+    id: i64,
+    data: &[u8],
+    parent_rev: Option<i64>,
+) -> coffer_service::CommitOutcome {
+    common::put_to(s, c, "/whatever.txt", Some(id), data, parent_rev).await
+}
+
+async fn content(s: &Service, c: &Caller, rev: i64) -> coffer_service::Result<Vec<u8>> {
+    use futures::StreamExt;
+    let stream = s.open_revision(c, RevisionId(rev)).await?;
+    let size = stream.size;
+    let mut out = Vec::new();
+    let mut body = std::pin::pin!(stream.range(0, size));
+    while let Some(piece) = body.next().await {
+        out.extend_from_slice(&piece?);
+    }
+    Ok(out)
+}
+
+#[tokio::test]
+async fn a_file_shared_with_one_user_is_reached_by_id_and_updated_by_an_editor() {
+    for env in envs(ServiceConfig::default()).await {
+        let s = &env.service;
+        let alice = caller(s, "alice").await;
+        let bob = caller(s, "bob").await;
+        let carol = caller(s, "carol").await;
+        let dave = caller(s, "dave").await;
+        let file = put(s, &alice, "/Reports/q3.txt", b"quarter three", None).await.expect("put");
+        put(s, &alice, "/Reports/other.txt", b"not shared", None).await.expect("put");
+        let (id, rev) = (file.id, file.rev.expect("rev"));
+
+        // Only files, only viewer or editor, only by whoever may share it.
+        let err = s.share_file(&alice, "/Reports", "bob", Role::Viewer).await.expect_err("a folder");
+        assert_eq!(err.code, ErrorCode::NotAFile);
+        let err = s.share_file(&alice, "/Reports/q3.txt", "bob", Role::Commenter).await.expect_err("role");
+        assert_eq!(err.code, ErrorCode::BadRequest);
+        let err = s.share_file(&bob, "/Reports/q3.txt", "carol", Role::Viewer).await.expect_err("not bob's");
+        assert_eq!(err.code, ErrorCode::NotFound);
+        let info = s.share_file(&alice, "/Reports/q3.txt", "bob", Role::Editor).await.expect("share");
+        assert_eq!((info.id, info.path.as_deref(), info.role), (id, Some("/Reports/q3.txt"), Role::Owner));
+        s.share_file(&alice, "/Reports/q3.txt", "carol", Role::Viewer).await.expect("share");
+
+        // Shared with me: listed with the owner, not placed in the tree, not synced.
+        let mine = s.file_shares(&bob, true).await.expect("list");
+        assert_eq!(mine.len(), 1);
+        assert_eq!((mine[0].owner.as_str(), mine[0].role, mine[0].path.as_deref()), ("alice", Role::Editor, None));
+        assert_eq!(mine[0].members.len(), 1, "bob sees only himself");
+        assert!(s.list(&bob, "/", None, None).await.expect("ls").0.is_empty());
+        let delta = s.delta(&bob, None, None).await.expect("delta");
+        assert!(delta.changes.iter().all(|c| c.node.id != id), "not in bob's journal");
+        let by_alice = s.file_shares(&alice, false).await.expect("list");
+        assert_eq!(by_alice.len(), 1);
+        assert_eq!(by_alice[0].members.len(), 2);
+
+        // Read by id: the file, its content, any revision; nothing beside it.
+        assert_eq!(s.stat_id(&carol, NodeId(id)).await.expect("stat").name, "q3.txt");
+        assert_eq!(content(s, &carol, rev).await.expect("read"), b"quarter three");
+        let other = s.stat(&alice, "/Reports/other.txt").await.expect("stat");
+        assert_eq!(s.stat_id(&carol, NodeId(other.id)).await.expect_err("not shared").code, ErrorCode::NotFound);
+        let folder = s.stat(&alice, "/Reports").await.expect("stat");
+        assert_eq!(s.stat_id(&carol, NodeId(folder.id)).await.expect_err("folder").code, ErrorCode::NotFound);
+        assert_eq!(s.stat_id(&dave, NodeId(id)).await.expect_err("dave").code, ErrorCode::NotFound);
+
+        // The editor updates it by id (a conflict if based on an old revision); the
+        // viewer cannot; the owner sees the new version in place, on her quota.
+        let updated = put_by_id(s, &bob, id, b"quarter three, revised", Some(rev)).await.expect("bob updates");
+        assert_eq!((updated.id, updated.path.as_deref()), (id, None));
+        let stale = put_by_id(s, &bob, id, b"from an old base", Some(rev)).await.expect_err("stale");
+        assert_eq!(stale.code, ErrorCode::Conflict);
+        let refused = put_by_id(s, &carol, id, b"carol was here", updated.rev).await.expect_err("viewer");
+        assert_eq!(refused.code, ErrorCode::ReadOnly);
+        let refused = put_by_id(s, &dave, id, b"dave was here", updated.rev).await.expect_err("stranger");
+        assert_eq!(refused.code, ErrorCode::NotFound);
+        let now = s.stat(&alice, "/Reports/q3.txt").await.expect("stat");
+        assert_eq!(now.rev, updated.rev);
+        assert_eq!(content(s, &carol, now.rev.expect("rev")).await.expect("read"), b"quarter three, revised");
+
+        // In the trash, out of reach; restored, back.
+        let trashed = s.delete(&alice, "/Reports").await.expect("trash");
+        assert_eq!(s.stat_id(&bob, NodeId(id)).await.expect_err("trashed").code, ErrorCode::NotFound);
+        assert!(s.file_shares(&bob, true).await.expect("list").is_empty());
+        s.trash_restore(&alice, NodeId(trashed.id)).await.expect("restore");
+        assert!(s.stat_id(&bob, NodeId(id)).await.is_ok());
+
+        // Ending shares: a user leaves; the owner removes; others may not.
+        let err = s.unshare_file(&bob, NodeId(id), "carol").await.expect_err("bob is no owner");
+        assert_eq!(err.code, ErrorCode::Forbidden);
+        assert_eq!(s.unshare_file(&dave, NodeId(id), "carol").await.expect_err("dave").code, ErrorCode::NotFound);
+        s.unshare_file(&carol, NodeId(id), "carol").await.expect("carol leaves");
+        assert_eq!(s.stat_id(&carol, NodeId(id)).await.expect_err("left").code, ErrorCode::NotFound);
+        s.unshare_file(&alice, NodeId(id), "bob").await.expect("alice removes bob");
+        assert!(s.file_shares(&bob, true).await.expect("list").is_empty());
+        assert_eq!(put_by_id(s, &bob, id, b"too late", now.rev).await.expect_err("removed").code, ErrorCode::NotFound);
+
+        // Purged: the share goes with the file.
+        s.share_file(&alice, "/Reports/q3.txt", "bob", Role::Viewer).await.expect("share again");
+        s.delete(&alice, "/Reports/q3.txt").await.expect("trash");
+        s.trash_purge(&alice, None).await.expect("purge");
+        assert!(s.file_shares(&alice, false).await.expect("list").is_empty());
+    }
+}

@@ -72,6 +72,9 @@ pub struct SyncStatus {
     pub conflicted_copies: Vec<String>,
     /// Folders left out of this device's sync.
     pub excluded: Vec<String>,
+    /// Folders kept on this device but no longer synced, and why (a shared folder the
+    /// user is no longer in).
+    pub detached: Vec<(String, String)>,
     /// Items not synced, and why.
     pub not_synced: Vec<(String, String)>,
     /// When the last sync ended (ms since the epoch), and its error if it failed.
@@ -160,6 +163,33 @@ fn leave_out_excluded(trees: &mut Trees, excluded: &[RemotePath]) {
     let local = &trees.local;
     trees.synced.retain(|k, _| !inside(k) || local.contains_key(k));
 }
+
+/// Why the local copy of a shared folder stopped syncing.
+const NO_LONGER_SHARED: &str = "no longer shared with you (its owner removed you, or you left it): kept on this \
+     device and no longer synced; move out what you want to keep, or delete it";
+
+/// The mounts as the planner's fence takes them.
+fn fence_of(mounts: &[Mount]) -> Vec<(RemotePath, coffer_core::Role)> {
+    mounts.iter().map(|(p, role, _)| (p.clone(), *role)).collect()
+}
+
+/// What a folder's local copy is renamed to when its shared folder leaves the account.
+const DETACHED_SUFFIX: &str = "no longer shared";
+
+/// Leaves detached folders (and everything below them) out of all three trees.
+fn leave_out_detached(trees: &mut Trees, detached: &[(RemotePath, String)]) {
+    if detached.is_empty() {
+        return;
+    }
+    let keys: Vec<String> = detached.iter().map(|(p, _)| key(p)).collect();
+    let inside = |k: &str| keys.iter().any(|e| k == e || (k.starts_with(e.as_str()) && k.as_bytes()[e.len()] == b'/'));
+    trees.remote.retain(|k, _| !inside(k));
+    trees.local.retain(|k, _| !inside(k));
+    trees.synced.retain(|k, _| !inside(k));
+}
+
+/// A shared folder mounted in the account: where, the user's role, its namespace.
+type Mount = (RemotePath, coffer_core::Role, i64);
 
 pub struct Engine {
     client: Client,
@@ -251,12 +281,14 @@ impl Engine {
     pub async fn status(&self) -> Result<SyncStatus, SyncError> {
         let (last_sync_at, last_error) = self.state.last_result().await?;
         let excluded = self.state.excluded().await?.iter().map(|p| p.to_string()).collect();
+        let detached = self.state.detached().await?.into_iter().map(|(p, why)| (p.to_string(), why)).collect();
         let seen = self.observe(false).await?;
-        let mounts = self.mounts().await?;
+        let mounts = fence_of(&self.mounts().await?);
         let ops = fence_shared(plan(&seen.trees, "", ""), &seen.trees, &mounts, "", "");
         let mut status = SyncStatus {
             folder: self.root.display().to_string(),
             excluded,
+            detached,
             not_synced: seen.not_synced,
             last_sync_at,
             last_error,
@@ -287,14 +319,67 @@ impl Engine {
 
     /// Where the shared folders this user is in are mounted in their tree, with their role
     /// there (none on a server without shared folders).
-    async fn mounts(&self) -> Result<Vec<(RemotePath, coffer_core::Role)>, SyncError> {
+    async fn mounts(&self) -> Result<Vec<Mount>, SyncError> {
         match self.client.shares(None, false).await {
-            Ok(r) => {
-                Ok(r.shares.into_iter().filter_map(|s| Some((RemotePath::parse(&s.path).ok()?, s.role))).collect())
-            }
+            Ok(r) => Ok(r
+                .shares
+                .into_iter()
+                .filter_map(|s| Some((RemotePath::parse(&s.path).ok()?, s.role, s.namespace_id)))
+                .collect()),
             Err(e) if e.code() == Some(ErrorCode::NotFound) => Ok(Vec::new()),
             Err(e) => Err(e.into()),
         }
+    }
+
+    /// The folders kept on this device but no longer synced, with why.
+    pub async fn detached(&self) -> Result<Vec<(RemotePath, String)>, SyncError> {
+        Ok(self.state.detached().await?)
+    }
+
+    /// A shared folder that left the account (its owner removed the user, or the user
+    /// left it elsewhere) is not mirrored as deletes: its local copy is renamed to
+    /// `NAME (no longer shared)`, kept, and no longer synced (`coffer status` says so).
+    /// A detached folder the user deleted or moved away is forgotten.
+    async fn detach_lost_mounts(&self, mounts: &[Mount]) -> Result<(), SyncError> {
+        let now: Vec<(i64, String)> = mounts.iter().map(|(p, _, ns)| (*ns, p.to_string())).collect();
+        let mut detached = self.state.detached().await?;
+        let before = detached.len();
+        detached.retain(|(p, _)| local_path(&self.root, p).is_dir());
+        let mut changed = detached.len() != before;
+        for (ns, path) in self.state.known_mounts().await?.unwrap_or_default() {
+            if now.iter().any(|(n, _)| *n == ns) {
+                continue;
+            }
+            let Ok(path) = RemotePath::parse(&path) else { continue };
+            let (Some(parent), Some(name)) = (path.parent(), path.file_name()) else { continue };
+            let local = local_path(&self.root, &path);
+            self.state.forget_below(&path).await?;
+            if !local.is_dir() {
+                continue;
+            }
+            let mut n = 1;
+            let aside = loop {
+                let candidate = match n {
+                    1 => format!("{} ({DETACHED_SUFFIX})", name.as_str()),
+                    n => format!("{} ({DETACHED_SUFFIX} {n})", name.as_str()),
+                };
+                let candidate =
+                    parent.join(coffer_core::Name::new(&candidate).map_err(|e| std::io::Error::other(e.to_string()))?);
+                if !local_path(&self.root, &candidate).exists() {
+                    break candidate;
+                }
+                n += 1;
+            };
+            std::fs::rename(&local, local_path(&self.root, &aside))?;
+            tracing::info!(folder = %path, kept_as = %aside, "a shared folder left the account; its local copy is kept");
+            detached.push((aside, NO_LONGER_SHARED.to_owned()));
+            changed = true;
+        }
+        if changed {
+            self.state.set_detached(&detached).await?;
+        }
+        self.state.set_known_mounts(&now).await?;
+        Ok(())
     }
 
     /// Remembers how a sync ended, for `status`.
@@ -356,9 +441,11 @@ impl Engine {
 
     /// One round; false when there was nothing to do.
     async fn round(&mut self, date: &str, report: &mut SyncReport) -> Result<bool, SyncError> {
+        let mounts = self.mounts().await?;
+        self.detach_lost_mounts(&mounts).await?;
+        let mounts = fence_of(&mounts);
         let mut seen = self.observe(true).await?;
         report.not_synced = std::mem::take(&mut seen.not_synced);
-        let mounts = self.mounts().await?;
         let ops = fence_shared(plan(&seen.trees, &self.device, date), &seen.trees, &mounts, &self.device, date);
         tracing::debug!(folder = %self.root.display(), ?ops, "planned");
         if ops.is_empty() {
@@ -414,6 +501,7 @@ impl Engine {
     async fn observe(&self, save: bool) -> Result<Observation, SyncError> {
         let mut loaded = self.state.load().await?;
         let excluded = self.state.excluded().await?;
+        let detached = self.state.detached().await?;
         let mut remote = std::mem::take(&mut loaded.remote);
         // The root never appears in the journal: learn its id, so paths can be built.
         let root = self.client.stat("/").await?;
@@ -509,6 +597,7 @@ impl Engine {
         }
         let mut trees = Trees { remote: remote_tree, local, synced: loaded.synced };
         leave_out_excluded(&mut trees, &excluded);
+        leave_out_detached(&mut trees, &detached);
         let stamps = scanned.stamps.iter().map(|(k, (s, _))| (k.clone(), *s)).collect();
         Ok(Observation { trees, remote, stamps, not_synced })
     }

@@ -617,6 +617,49 @@ impl SyncState {
         self.set_meta("excluded", Some(&text)).await
     }
 
+    /// The shared folders mounted in the account when the last round looked:
+    /// (namespace, path). `None` before the first look.
+    pub async fn known_mounts(&self) -> Result<Option<Vec<(i64, String)>>, StateError> {
+        let Some(text) = self.meta("mounts").await? else { return Ok(None) };
+        serde_json::from_str(&text).map(Some).map_err(|e| StateError::Damaged(format!("known mounts: {e}")))
+    }
+
+    pub async fn set_known_mounts(&self, mounts: &[(i64, String)]) -> Result<(), StateError> {
+        let text = serde_json::to_string(mounts).map_err(|e| StateError::Damaged(e.to_string()))?;
+        self.set_meta("mounts", Some(&text)).await
+    }
+
+    /// Folders kept on this device but no longer synced, with why (a shared folder the
+    /// user is no longer in).
+    pub async fn detached(&self) -> Result<Vec<(RemotePath, String)>, StateError> {
+        let Some(text) = self.meta("detached").await? else { return Ok(Vec::new()) };
+        let list: Vec<(String, String)> =
+            serde_json::from_str(&text).map_err(|e| StateError::Damaged(format!("detached folders: {e}")))?;
+        list.into_iter()
+            .map(|(p, why)| {
+                RemotePath::parse(&p).map(|p| (p, why)).map_err(|e| StateError::Damaged(format!("{p:?}: {e}")))
+            })
+            .collect()
+    }
+
+    /// Sets the detached folders.
+    pub async fn set_detached(&self, list: &[(RemotePath, String)]) -> Result<(), StateError> {
+        let list: Vec<(String, String)> = list.iter().map(|(p, why)| (p.to_string(), why.clone())).collect();
+        let text = serde_json::to_string(&list).map_err(|e| StateError::Damaged(e.to_string()))?;
+        self.set_meta("detached", Some(&text)).await
+    }
+
+    /// Forgets what the base remembers at and below `path`: it is no longer synced, so
+    /// nothing there is uploaded, downloaded or deleted.
+    pub async fn forget_below(&self, path: &RemotePath) -> Result<(), StateError> {
+        let k = key(path);
+        sqlx::query("DELETE FROM synced WHERE k = $1 OR substr(k, 1, length($1) + 1) = $1 || '/'")
+            .bind(k)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
     /// How the last sync ended: when (ms since the epoch) and the error, if it failed.
     pub async fn last_result(&self) -> Result<(Option<i64>, Option<String>), StateError> {
         let at = self.meta("last_sync_at").await?.and_then(|v| v.parse().ok());

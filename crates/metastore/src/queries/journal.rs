@@ -123,6 +123,15 @@ impl Tx {
         .collect()
     }
 
+    /// Where in each namespace's journal the user's membership began.
+    pub async fn membership_starts(&mut self, user_id: UserId) -> Result<Vec<(NamespaceId, i64)>, MetaError> {
+        self.rows("SELECT namespace_id, joined_seq FROM namespace_members WHERE user_id = $1", args![user_id])
+            .await?
+            .iter()
+            .map(|r| Ok((r.id("namespace_id")?, r.i64("joined_seq")?)))
+            .collect()
+    }
+
     /// The latest seq of a namespace.
     pub async fn namespace_seq(&mut self, namespace_id: NamespaceId) -> Result<i64, MetaError> {
         self.row("SELECT seq FROM namespaces WHERE id = $1", args![namespace_id])

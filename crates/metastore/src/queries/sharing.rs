@@ -81,7 +81,8 @@ impl Tx {
 
     pub async fn add_member(&mut self, ns: NamespaceId, user: UserId, role: Role) -> Result<(), MetaError> {
         self.exec(
-            "INSERT INTO namespace_members (namespace_id, user_id, role) VALUES ($1, $2, $3)",
+            "INSERT INTO namespace_members (namespace_id, user_id, role, joined_seq) \
+             VALUES ($1, $2, $3, (SELECT seq FROM namespaces WHERE id = $1))",
             args![ns, user, role.as_str()],
         )
         .await?;
@@ -275,5 +276,77 @@ impl Tx {
             self.exec_dyn(sql, a).await?;
         }
         Ok(())
+    }
+}
+
+impl Tx {
+    /// Shares a file with a user, or changes their role.
+    pub async fn set_file_share(&mut self, node: NodeId, user: UserId, role: Role, now: i64) -> Result<(), MetaError> {
+        let changed = self
+            .exec(
+                "UPDATE file_shares SET role = $1 WHERE node_id = $2 AND user_id = $3",
+                args![role.as_str(), node, user],
+            )
+            .await?;
+        if changed == 0 {
+            self.exec(
+                "INSERT INTO file_shares (node_id, user_id, role, created_at) VALUES ($1, $2, $3, $4)",
+                args![node, user, role.as_str(), now],
+            )
+            .await?;
+        }
+        Ok(())
+    }
+
+    /// Ends a file's share with a user; false when there was none.
+    pub async fn remove_file_share(&mut self, node: NodeId, user: UserId) -> Result<bool, MetaError> {
+        Ok(self.exec("DELETE FROM file_shares WHERE node_id = $1 AND user_id = $2", args![node, user]).await? == 1)
+    }
+
+    /// The role a file is shared with a user in, if it is.
+    pub async fn file_share_role(&mut self, node: NodeId, user: UserId) -> Result<Option<Role>, MetaError> {
+        self.row("SELECT role FROM file_shares WHERE node_id = $1 AND user_id = $2", args![node, user])
+            .await?
+            .map(|r| role_of(&r.text("role")?))
+            .transpose()
+    }
+
+    /// Whom a file is shared with, by name.
+    pub async fn file_share_members(&mut self, node: NodeId) -> Result<Vec<MemberRecord>, MetaError> {
+        self.rows(
+            "SELECT f.user_id, u.name, f.role FROM file_shares f JOIN users u ON u.id = f.user_id \
+             WHERE f.node_id = $1 ORDER BY u.name",
+            args![node],
+        )
+        .await?
+        .iter()
+        .map(|r| {
+            Ok(MemberRecord { user_id: r.id("user_id")?, user_name: r.text("name")?, role: role_of(&r.text("role")?)? })
+        })
+        .collect()
+    }
+
+    /// Files shared with a user, with the user's role in each, oldest share first.
+    pub async fn files_shared_with(&mut self, user: UserId) -> Result<Vec<(NodeRecord, Role)>, MetaError> {
+        let shares: Vec<(NodeId, Role)> = self
+            .rows("SELECT node_id, role FROM file_shares WHERE user_id = $1 ORDER BY created_at, node_id", args![user])
+            .await?
+            .iter()
+            .map(|r| Ok((r.id("node_id")?, role_of(&r.text("role")?)?)))
+            .collect::<Result<_, MetaError>>()?;
+        let ids: Vec<NodeId> = shares.iter().map(|s| s.0).collect();
+        let mut nodes: std::collections::HashMap<NodeId, NodeRecord> =
+            self.nodes_by_ids(&ids).await?.into_iter().map(|n| (n.id, n)).collect();
+        Ok(shares.into_iter().filter_map(|(id, role)| nodes.remove(&id).map(|n| (n, role))).collect())
+    }
+
+    /// Files in namespaces a user owns that are shared with someone.
+    pub async fn files_shared_by(&mut self, owner: UserId) -> Result<Vec<NodeRecord>, MetaError> {
+        let sql = format!(
+            "{}WHERE id IN (SELECT node_id FROM file_shares) AND namespace_id IN \
+             (SELECT namespace_id FROM namespace_members WHERE user_id = $1 AND role = 'owner') ORDER BY id",
+            select_nodes_sql()
+        );
+        self.rows_dyn(sql, args![owner]).await?.iter().map(NodeRecord::from_row).collect()
     }
 }

@@ -489,6 +489,7 @@ impl Tx {
             let a: Vec<Arg> = group.iter().map(|id| Arg::from(*id)).collect();
             self.exec_dyn(format!("DELETE FROM comments WHERE node_id IN ({list})"), a.clone()).await?;
             self.exec_dyn(format!("DELETE FROM links WHERE node_id IN ({list})"), a.clone()).await?;
+            self.exec_dyn(format!("DELETE FROM file_shares WHERE node_id IN ({list})"), a.clone()).await?;
             let sql = format!("DELETE FROM revisions WHERE node_id IN ({list}) RETURNING size, manifest");
             for r in self.rows_dyn(sql, a.clone()).await? {
                 removed.push((r.i64("size")?, r.bytes("manifest")?));

@@ -63,6 +63,8 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/shares", get(sharing::list).post(sharing::share))
         .route("/api/v1/shares/remove", post(sharing::remove_member))
         .route("/api/v1/shares/leave", post(sharing::leave))
+        .route("/api/v1/file-shares", get(sharing::file_shares).post(sharing::share_file))
+        .route("/api/v1/file-shares/remove", post(sharing::unshare_file))
         .route("/api/v1/comments", get(comments::list).post(comments::add))
         .route("/api/v1/comments/{id}", put(comments::edit).delete(comments::delete))
         .route("/api/v1/links", get(links::list).post(links::create))

@@ -1,9 +1,13 @@
-//! Shared folders: share, list, remove a member, leave.
+//! Shared folders (share, list, remove a member, leave) and files shared with single
+//! users.
 
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use coffer_core::wire::{PathRequest, ShareRequest, SharedFolderInfo, SharesResponse, UnshareRequest};
+use coffer_core::wire::{
+    FileShareRequest, FileSharesResponse, FileUnshareRequest, PathRequest, ShareRequest, SharedFileInfo,
+    SharedFolderInfo, SharesResponse, UnshareRequest,
+};
 use serde::Deserialize;
 
 use crate::AppState;
@@ -47,5 +51,36 @@ pub async fn leave(
     ApiJson(r): ApiJson<PathRequest>,
 ) -> ApiResult<StatusCode> {
     s.service.leave_share(&c, &r.path).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize)]
+pub struct FileSharesQuery {
+    #[serde(default)]
+    pub with_me: bool,
+}
+
+pub async fn share_file(
+    State(s): State<AppState>,
+    Auth(c): Auth,
+    ApiJson(r): ApiJson<FileShareRequest>,
+) -> ApiResult<Json<SharedFileInfo>> {
+    Ok(Json(s.service.share_file(&c, &r.path, &r.user, r.role).await?))
+}
+
+pub async fn file_shares(
+    State(s): State<AppState>,
+    Auth(c): Auth,
+    ApiQuery(q): ApiQuery<FileSharesQuery>,
+) -> ApiResult<Json<FileSharesResponse>> {
+    Ok(Json(FileSharesResponse { files: s.service.file_shares(&c, q.with_me).await? }))
+}
+
+pub async fn unshare_file(
+    State(s): State<AppState>,
+    Auth(c): Auth,
+    ApiJson(r): ApiJson<FileUnshareRequest>,
+) -> ApiResult<StatusCode> {
+    s.service.unshare_file(&c, coffer_core::NodeId(r.id), &r.user).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -67,6 +67,7 @@ pub async fn commit(
         .into_iter()
         .map(|f| CommitFile {
             path: f.path,
+            node_id: f.node_id.map(coffer_core::NodeId),
             parent_rev: f.parent_rev.map(RevisionId),
             mtime: f.mtime,
             chunks: f.chunks,

@@ -42,6 +42,19 @@ pub async fn put(
     data: &[u8],
     parent_rev: Option<i64>,
 ) -> coffer_service::CommitOutcome {
+    put_to(s, c, path, None, data, parent_rev).await
+}
+
+/// Uploads and commits `data` (one chunk) at `path`, or as a new revision of the file
+/// with id `node_id` (a file shared with the caller; `path` then only names it).
+pub async fn put_to(
+    s: &Service,
+    c: &Caller,
+    path: &str,
+    node_id: Option<i64>,
+    data: &[u8],
+    parent_rev: Option<i64>,
+) -> coffer_service::CommitOutcome {
     let hash = ChunkHash::of(data);
     let chunks = vec![ChunkRef { hash, size: data.len() as u32 }];
     let up = s.begin_upload(c, &chunks).await.expect("begin");
@@ -50,19 +63,14 @@ pub async fn put(
             .await
             .expect("put");
     }
-    let mut out = s
-        .commit(
-            c,
-            Some(&coffer_core::UploadId(up.upload_id.clone())),
-            vec![CommitFile {
-                path: path.into(),
-                parent_rev: parent_rev.map(coffer_core::RevisionId),
-                mtime: None,
-                chunks,
-            }],
-            false,
-        )
-        .await
-        .expect("commit");
+    let file = CommitFile {
+        path: path.into(),
+        node_id: node_id.map(coffer_core::NodeId),
+        parent_rev: parent_rev.map(coffer_core::RevisionId),
+        mtime: None,
+        chunks,
+    };
+    let mut out =
+        s.commit(c, Some(&coffer_core::UploadId(up.upload_id.clone())), vec![file], false).await.expect("commit");
     out.remove(0)
 }

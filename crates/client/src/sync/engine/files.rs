@@ -38,9 +38,10 @@ impl Engine {
         let items = planned
             .iter()
             .map(|(path, content, parent_rev)| UploadItem {
+                node_id: None,
                 local: on_disk(&self.root, &trees.local, path),
                 remote: path.to_string(),
-                expect: Some(Expect { content: *content, parent_rev: *parent_rev }),
+                expect: Some(Expect { content: Some(*content), parent_rev: *parent_rev }),
             })
             .collect();
         let done = transfer::upload(&self.client, items, &UploadOptions::default(), Arc::new(|_| {})).await?;
@@ -167,9 +168,10 @@ impl Engine {
         parent_rev: Option<i64>,
     ) -> Result<Option<(Option<i64>, i64)>, SyncError> {
         let item = UploadItem {
+            node_id: None,
             local: local.to_path_buf(),
             remote: path.to_string(),
-            expect: Some(Expect { content, parent_rev }),
+            expect: Some(Expect { content: Some(content), parent_rev }),
         };
         let done = transfer::upload(&self.client, vec![item], &UploadOptions::default(), Arc::new(|_| {})).await?;
         let Some(file) = done.files.into_iter().next() else { return Ok(None) };
