@@ -1,4 +1,7 @@
-//! A seeded simulation of several devices syncing one account: the real server
+//! A seeded simulation of several devices syncing one account, and in half the
+//! scenarios a second user with a device of their own who is a member of a folder the
+//! first user shares, while the owner changes their role and removes and re-adds them:
+//! the real server
 //! (in-process, real HTTP on loopback) and the real sync engine on real folders, driven
 //! by random offline edits (create, overwrite in place or by replacing, append,
 //! truncate, delete, recursive delete, new folders, renames, moves, case-only renames),
@@ -7,7 +10,8 @@
 //! process would).
 //!
 //! After every scenario, once all devices are online and quiet:
-//! (a) every device, and a new device syncing from scratch, hold one and the same tree;
+//! (a) every device of a user, and a new device of that user syncing from scratch, hold
+//!     one and the same tree;
 //! (b) every content a device held when one of its syncs completed is still reachable:
 //!     as a file, a conflicted copy, or a revision kept by the server (versions, trash);
 //! (c) a file deleted on a device never comes back with the same bytes at the same path
@@ -15,8 +19,9 @@
 //!
 //! Replay one seed: `COFFER_SIM_SEED=17 cargo test -p coffer --test simulation` (with
 //! `COFFER_SIM_TRACE=1`, every round's plan is printed).
-//! More seeds: `COFFER_SIM_SEEDS=5000 cargo test -p coffer --test simulation` (from seed
-//! `COFFER_SIM_FROM`, default 0).
+//! By default seeds run for a time budget (`COFFER_SIM_BUDGET_SECS`, default 240, at most
+//! 2000 seeds); more seeds: `COFFER_SIM_SEEDS=5000 cargo test -p coffer --test
+//! simulation` (all of them, from seed `COFFER_SIM_FROM`, default 0).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
@@ -26,12 +31,16 @@ use std::time::{Duration, SystemTime};
 use coffer_client::Client;
 use coffer_client::sync::{Engine, SyncError, SyncReport};
 use coffer_core::testing::Rng;
-use coffer_core::{ChunkerConfig, ContentHash, Manifest, chunk_reader};
-use coffer_service::{Service, ServiceConfig, StorageConfig};
+use coffer_core::{ChunkerConfig, ContentHash, Manifest, Role, chunk_reader};
+use coffer_service::{Caller, Service, ServiceConfig, StorageConfig};
 use futures::StreamExt;
 
-/// Seeds per run when none are asked for.
+/// Seeds per run when none are asked for (within the time budget).
 const DEFAULT_SEEDS: u64 = 2000;
+/// Seconds after which a default run starts no new scenario.
+const DEFAULT_BUDGET_SECS: u64 = 240;
+/// The folder the first user shares with the second.
+const SHARED: &str = "Shared";
 /// Names edits use; "b" and "B" differ only by case (never siblings: see `free`).
 const NAMES: &[&str] = &["a.txt", "b", "B", "notes.md", "Report.doc", "x"];
 /// A file no edit touches: a device never looks emptied, the account never empty.
@@ -52,17 +61,25 @@ struct Device {
     dir: PathBuf,
     engine: Option<Engine>,
     online: bool,
+    /// Whose device: 0 the first user, 1 the second.
+    user: usize,
 }
 
 struct Sim {
     seed: u64,
     rng: Rng,
-    client: Client,
+    /// Each user's client (its token).
+    clients: Vec<Client>,
     devices: Vec<Device>,
+    /// The server, and the first user as a caller, for sharing.
+    service: Service,
+    owner: Option<Caller>,
+    /// The second user's role in the shared folder, if a member.
+    member: Option<Role>,
     writes: u64,
     /// A clock for modification times: every write is a second after the last.
     clock: SystemTime,
-    /// Contents a device held when one of its syncs completed.
+    /// Contents a device held when one of its syncs completed (outside detached folders).
     offered: BTreeSet<ContentHash>,
     /// (device, lowercased path, content) of every file a device deleted, and of every
     /// file a device wrote.
@@ -94,6 +111,17 @@ fn tree_of(dir: &Path) -> BTreeMap<String, Option<Vec<u8>>> {
     out
 }
 
+/// A device's tree without the copies of shared folders the user is no longer in (kept
+/// on the device on purpose, never synced).
+async fn synced_tree(dev: &Device) -> BTreeMap<String, Option<Vec<u8>>> {
+    let mut tree = tree_of(&dev.dir);
+    for (path, _) in dev.engine.as_ref().expect("engine open").detached().await.expect("detached") {
+        let top = path.to_string().trim_start_matches('/').to_owned();
+        tree.retain(|p, _| p != &top && !p.starts_with(&format!("{top}/")));
+    }
+    tree
+}
+
 impl Sim {
     fn say(&mut self, what: String) {
         self.log.push(what);
@@ -123,7 +151,7 @@ impl Sim {
     }
 
     /// One random edit on device `d`.
-    fn edit(&mut self, d: usize) {
+    async fn edit(&mut self, d: usize) {
         let dir = self.devices[d].dir.clone();
         let items: Vec<(String, bool)> =
             tree_of(&dir).into_iter().filter(|(p, _)| p != KEEP).map(|(p, bytes)| (p, bytes.is_none())).collect();
@@ -193,9 +221,19 @@ impl Sim {
             }
             6 => {
                 if let Some(f) = self.rng.pick(&folders).filter(|f| !f.is_empty()) {
+                    // Deleting a shared folder as a whole is no delete: its owner's device
+                    // gets it back, a member's leaves it. What was in it does not count.
+                    let mounts = self.mount_paths(self.devices[d].user).await;
+                    let lower = f.to_lowercase();
+                    let dropped: Vec<&String> =
+                        mounts.iter().filter(|m| **m == lower || m.starts_with(&format!("{lower}/"))).collect();
                     for (p, bytes) in tree_of(&dir.join(&f)) {
+                        let full = format!("{f}/{p}").to_lowercase();
+                        if dropped.iter().any(|m| full.starts_with(&format!("{m}/"))) {
+                            continue;
+                        }
                         if let Some(bytes) = bytes {
-                            self.deleted.push((d, format!("{f}/{p}").to_lowercase(), content_hash(&bytes)));
+                            self.deleted.push((d, full, content_hash(&bytes)));
                         }
                     }
                     fs::remove_dir_all(dir.join(&f)).expect("rm -r");
@@ -243,8 +281,6 @@ impl Sim {
     }
 
     async fn sync(&mut self, d: usize, crash_after: Option<usize>) -> SyncReport {
-        let held: Vec<ContentHash> =
-            tree_of(&self.devices[d].dir).into_values().flatten().map(|b| content_hash(&b)).collect();
         let dev = &mut self.devices[d];
         let engine = dev.engine.as_mut().expect("engine open");
         if let Some(n) = crash_after {
@@ -270,7 +306,10 @@ impl Sim {
                     r.conflicts,
                     r.failed
                 ));
-                self.offered.extend(held);
+                // What the device holds now that its sync completed, but for the copies of
+                // shared folders it was removed from (kept on purpose, never synced).
+                let held = synced_tree(&self.devices[d]).await;
+                self.offered.extend(held.into_values().flatten().map(|b| content_hash(&b)));
                 report
             }
             Err(SyncError::Interrupted) => {
@@ -282,17 +321,71 @@ impl Sim {
         }
     }
 
+    /// The owner shares the folder with the second user, changes their role, or removes
+    /// them, as the server would whatever the devices are doing.
+    async fn share_event(&mut self) {
+        let Some(owner) = self.owner.clone() else { return };
+        let path = format!("/{SHARED}");
+        let (what, result) = match self.member {
+            None => {
+                let role = if self.rng.below(3) == 0 { Role::Viewer } else { Role::Editor };
+                self.member = Some(role);
+                (
+                    format!("share {path} with ally as {role}"),
+                    self.service.share_folder(&owner, &path, "ally", role).await.map(|_| ()),
+                )
+            }
+            Some(_) if self.rng.below(3) == 0 => {
+                self.member = None;
+                (format!("remove ally from {path}"), self.service.unshare(&owner, &path, "ally").await.map(|_| ()))
+            }
+            Some(role) => {
+                let role = if role == Role::Editor { Role::Viewer } else { Role::Editor };
+                self.member = Some(role);
+                (
+                    format!("make ally {role} of {path}"),
+                    self.service.share_folder(&owner, &path, "ally", role).await.map(|_| ()),
+                )
+            }
+        };
+        match result {
+            Ok(()) => self.say(format!("server: {what}")),
+            Err(e) => {
+                // The owner moved or deleted the folder, or ally left it: nothing shared.
+                self.say(format!("server: {what}: refused ({e})"));
+                self.member = self.member_role().await;
+            }
+        }
+    }
+
+    /// Where a user's shared folders are mounted, as the server has it (relative,
+    /// lowercased).
+    async fn mount_paths(&self, user: usize) -> Vec<String> {
+        if self.owner.is_none() {
+            return Vec::new();
+        }
+        let Ok(shares) = self.clients[user].shares(None, false).await else { return Vec::new() };
+        shares.shares.iter().map(|s| s.path.trim_start_matches('/').to_lowercase()).collect()
+    }
+
+    /// The second user's role in the owner's shared folder, as the server has it.
+    async fn member_role(&self) -> Option<Role> {
+        let shares = self.clients.get(1)?.shares(None, true).await.ok()?;
+        shares.shares.iter().find(|s| s.owner == "sim").map(|s| s.role)
+    }
+
     async fn reopen(&mut self, d: usize) {
         let dev = &mut self.devices[d];
         drop(dev.engine.take());
-        let mut engine = Engine::open(self.client.clone(), &dev.dir, &dev.name).await.expect("reopen");
+        let client = self.clients[dev.user].clone();
+        let mut engine = Engine::open(client, &dev.dir, &dev.name).await.expect("reopen");
         engine.set_settle_time(Duration::ZERO);
         dev.engine = Some(engine);
     }
 }
 
 /// A fresh server on loopback, with one user; its data directory and a client.
-async fn start_server(dir: &Path) -> (Service, Client, tokio::sync::oneshot::Sender<()>) {
+async fn start_server(dir: &Path) -> (Service, Client, String, tokio::sync::oneshot::Sender<()>) {
     fs::create_dir_all(dir).expect("server dir");
     let storage = StorageConfig {
         database_url: format!("sqlite://{}", dir.join("meta.db").display()),
@@ -311,10 +404,16 @@ async fn start_server(dir: &Path) -> (Service, Client, tokio::sync::oneshot::Sen
             let _ = stopped.await;
         },
     ));
-    service.admin_service().create_user("sim", "simulation password", false, None).await.expect("user");
-    let token = service.login("sim", "simulation password", "sim", None).await.expect("login").token;
-    let client = Client::new(&format!("http://{addr}"), Some(token)).expect("client");
-    (service, client, stop)
+    let base = format!("http://{addr}");
+    let client = sign_up(&service, &base, "sim").await;
+    (service, client, base, stop)
+}
+
+/// A new user and a client signed in as them.
+async fn sign_up(service: &Service, base: &str, name: &str) -> Client {
+    service.admin_service().create_user(name, "simulation password", false, None).await.expect("user");
+    let token = service.login(name, "simulation password", name, None).await.expect("login").token;
+    Client::new(base, Some(token)).expect("client")
 }
 
 /// Where scenarios keep their folders: memory when the system has it (the simulation
@@ -328,14 +427,26 @@ fn scratch() -> tempfile::TempDir {
 
 async fn run(seed: u64) {
     let scratch = scratch();
-    let (_service, client, stop) = start_server(&scratch.path().join("server")).await;
+    let (service, client, base, stop) = start_server(&scratch.path().join("server")).await;
     let mut rng = Rng::new(seed);
     let n = 2 + rng.below(2);
+    // Half the scenarios have a second user, a member of a folder the first shares.
+    let two_users = rng.below(2) == 0;
+    let mut clients = vec![client.clone()];
+    let mut owner = None;
+    if two_users {
+        clients.push(sign_up(&service, &base, "ally").await);
+        let token = client.token().expect("token").to_owned();
+        owner = Some(service.authenticate(&token).await.expect("the owner as a caller"));
+    }
     let mut sim = Sim {
         seed,
         rng,
-        client: client.clone(),
+        clients,
         devices: Vec::new(),
+        service: service.clone(),
+        owner,
+        member: None,
         writes: 0,
         clock: SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000),
         offered: BTreeSet::new(),
@@ -343,27 +454,44 @@ async fn run(seed: u64) {
         written: Vec::new(),
         log: Vec::new(),
     };
-    for i in 0..n {
+    let users = if two_users { 2 } else { 1 };
+    for i in 0..n + users - 1 {
         let dir = scratch.path().join(format!("device-{i}"));
         fs::create_dir_all(&dir).expect("device dir");
-        sim.devices.push(Device { name: format!("dev{i}"), dir, engine: None, online: true });
+        let user = if i < n { 0 } else { 1 };
+        let name = if user == 0 { format!("dev{i}") } else { "ally".into() };
+        sim.devices.push(Device { name, dir, engine: None, online: true, user });
         sim.reopen(i).await;
     }
-    // A shared starting point.
+    let all = sim.devices.len();
+    // A shared starting point: each user's untouched file; the folder to share.
     let first = sim.devices[0].dir.clone();
     fs::write(first.join(KEEP), b"never touched\n").expect("keep");
     sim.touch(&first.join(KEEP));
-    for _ in 0..sim.rng.below(8) {
-        sim.edit(0);
+    if two_users {
+        fs::create_dir_all(first.join(SHARED)).expect("shared folder");
+        fs::write(first.join(SHARED).join("plan.txt"), b"the shared plan\n").expect("plan");
+        sim.touch(&first.join(SHARED).join("plan.txt"));
+        let ally = sim.devices[all - 1].dir.clone();
+        fs::write(ally.join(KEEP), b"ally's own\n").expect("keep");
+        sim.touch(&ally.join(KEEP));
     }
-    for d in 0..n {
+    for _ in 0..sim.rng.below(8) {
+        sim.edit(0).await;
+    }
+    for d in 0..all {
         sim.sync(d, None).await;
     }
-    // Random edits, syncs, partitions and crashes.
+    if two_users {
+        sim.share_event().await;
+        let ally = all - 1;
+        sim.sync(ally, None).await;
+    }
+    // Random edits, syncs, partitions, crashes, and changes to the sharing.
     for _ in 0..12 + sim.rng.below(20) {
-        let d = sim.rng.below(n);
-        match sim.rng.below(10) {
-            0..=4 => sim.edit(d),
+        let d = sim.rng.below(all);
+        match sim.rng.below(11) {
+            0..=4 => sim.edit(d).await,
             5..=7 if sim.devices[d].online => {
                 sim.sync(d, None).await;
             }
@@ -376,6 +504,7 @@ async fn run(seed: u64) {
                 let (name, online) = (sim.devices[d].name.clone(), sim.devices[d].online);
                 sim.say(format!("{name}: {}", if online { "back online" } else { "offline" }));
             }
+            10 if two_users => sim.share_event().await,
             _ => {}
         }
     }
@@ -386,7 +515,7 @@ async fn run(seed: u64) {
     let mut quiet = false;
     for _ in 0..8 {
         let mut changed = false;
-        for d in 0..n {
+        for d in 0..all {
             // Quiet: the first round found nothing to do.
             changed |= sim.sync(d, None).await.rounds != 1;
         }
@@ -397,15 +526,19 @@ async fn run(seed: u64) {
     }
     let log = sim.log.join("\n");
     assert!(quiet, "seed {seed}: devices still busy after 8 passes\n{log}");
-    // (a) One tree everywhere, also for a device starting from nothing.
-    let newcomer = scratch.path().join("newcomer");
-    let mut fresh = Engine::open(client.clone(), &newcomer, "newcomer").await.expect("newcomer");
-    fresh.set_settle_time(Duration::ZERO);
-    fresh.sync_until_idle("2026-11-25").await.expect("newcomer sync");
-    let reference = tree_of(&newcomer);
+    // (a) One tree on every device of a user, also on one starting from nothing.
+    let mut references = Vec::new();
+    for (user, client) in sim.clients.iter().enumerate() {
+        let newcomer = scratch.path().join(format!("newcomer-{user}"));
+        let mut fresh = Engine::open(client.clone(), &newcomer, "newcomer").await.expect("newcomer");
+        fresh.set_settle_time(Duration::ZERO);
+        fresh.sync_until_idle("2026-11-25").await.expect("newcomer sync");
+        references.push(tree_of(&newcomer));
+    }
     for dev in &sim.devices {
-        let tree = tree_of(&dev.dir);
-        if tree != reference {
+        let tree = synced_tree(dev).await;
+        let reference = &references[dev.user];
+        if tree != *reference {
             let names = |t: &BTreeMap<String, Option<Vec<u8>>>| -> Vec<String> {
                 t.iter().map(|(p, b)| format!("{p} {}", b.as_ref().map_or(0, Vec::len))).collect()
             };
@@ -413,7 +546,7 @@ async fn run(seed: u64) {
                 "seed {seed}: {} differs from the server\n  device: {:?}\n  server: {:?}\n{log}",
                 dev.name,
                 names(&tree),
-                names(&reference)
+                names(reference)
             );
         }
     }
@@ -427,19 +560,20 @@ async fn run(seed: u64) {
         .expect("revisions")
         .iter()
         .filter_map(|b| ContentHash::from_slice(b))
-        .chain(reference.values().flatten().map(|b| content_hash(b)))
+        .chain(references.iter().flat_map(|r| r.values().flatten().map(|b| content_hash(b))))
         .collect();
     db.close().await;
     for c in &sim.offered {
         assert!(kept.contains(c), "seed {seed}: content {c:?} was synced once and is now lost\n{log}");
     }
-    // (c) Deleted files stay deleted.
+    // (c) Deleted files stay deleted, in the tree of the user who deleted them.
     for (dev, path, c) in &sim.deleted {
         // Unless another device wrote the very same bytes there itself (two devices
         // truncating one file alike): that is an edit, and an edit wins over a delete.
         if sim.written.iter().any(|(d, p, w)| d != dev && p == path && w == c) {
             continue;
         }
+        let reference = &references[sim.devices[*dev].user];
         let back = reference
             .iter()
             .any(|(p, b)| p.to_lowercase() == *path && b.as_ref().is_some_and(|b| content_hash(b) == *c));
@@ -458,10 +592,25 @@ async fn devices_converge_without_losing_data() {
         run(seed.parse().expect("COFFER_SIM_SEED is a number")).await;
         return;
     }
-    let seeds: u64 = std::env::var("COFFER_SIM_SEEDS").ok().and_then(|s| s.parse().ok()).unwrap_or(DEFAULT_SEEDS);
+    let asked: Option<u64> = std::env::var("COFFER_SIM_SEEDS").ok().and_then(|s| s.parse().ok());
+    let seeds = asked.unwrap_or(DEFAULT_SEEDS);
+    // Asked for a number of seeds: all of them; otherwise as many as the budget allows.
+    let budget = match asked {
+        Some(_) => None,
+        None => Some(Duration::from_secs(
+            std::env::var("COFFER_SIM_BUDGET_SECS").ok().and_then(|s| s.parse().ok()).unwrap_or(DEFAULT_BUDGET_SECS),
+        )),
+    };
     let from: u64 = std::env::var("COFFER_SIM_FROM").ok().and_then(|s| s.parse().ok()).unwrap_or(0);
     let started = std::time::Instant::now();
+    let within = move |_: &u64| futures::future::ready(budget.is_none_or(|b| started.elapsed() < b));
     // Two scenarios at a time: each waits on its server and disk part of the time.
-    futures::stream::iter(from..from + seeds).map(run).buffer_unordered(2).collect::<Vec<()>>().await;
-    eprintln!("{seeds} scenarios in {:.1} s", started.elapsed().as_secs_f64());
+    let ran = futures::stream::iter(from..from + seeds)
+        .take_while(within)
+        .map(run)
+        .buffer_unordered(2)
+        .collect::<Vec<()>>()
+        .await
+        .len();
+    eprintln!("{ran} scenarios (seeds {from}..{}) in {:.1} s", from + ran as u64, started.elapsed().as_secs_f64());
 }
