@@ -85,6 +85,14 @@ struct Sim {
     /// file a device wrote.
     deleted: Vec<(usize, String, ContentHash)>,
     written: Vec<(usize, String, ContentHash)>,
+    /// Indexes into `deleted` of the second user's deletions made, or synced, while they
+    /// were a viewer: inside the shared folder those are fetched again, by design.
+    undone_if_shared: BTreeSet<usize>,
+    /// Indexes into `deleted` that were undone by design: a device deleted the shared
+    /// folder as a whole before it synced them (the owner's device gets it back).
+    undone: BTreeSet<usize>,
+    /// Per device: how many deletions were noted when its last sync completed.
+    synced_deletes: Vec<usize>,
     log: Vec<String>,
 }
 
@@ -215,7 +223,7 @@ impl Sim {
                     let path = dir.join(&f);
                     let bytes = fs::read(&path).expect("read");
                     fs::remove_file(&path).expect("rm");
-                    self.deleted.push((d, f.to_lowercase(), content_hash(&bytes)));
+                    self.note_deleted(d, f.to_lowercase(), content_hash(&bytes));
                     self.say(format!("{dev}: delete {f}"));
                 }
             }
@@ -227,13 +235,23 @@ impl Sim {
                     let lower = f.to_lowercase();
                     let dropped: Vec<&String> =
                         mounts.iter().filter(|m| **m == lower || m.starts_with(&format!("{lower}/"))).collect();
+                    if !dropped.is_empty() {
+                        // This device's deletions in the folder that it has not synced yet
+                        // go with the folder: it comes back as the server has it.
+                        let below = format!("{lower}/");
+                        for i in self.synced_deletes[d]..self.deleted.len() {
+                            if self.deleted[i].0 == d && self.deleted[i].1.starts_with(&below) {
+                                self.undone.insert(i);
+                            }
+                        }
+                    }
                     for (p, bytes) in tree_of(&dir.join(&f)) {
                         let full = format!("{f}/{p}").to_lowercase();
                         if dropped.iter().any(|m| full.starts_with(&format!("{m}/"))) {
                             continue;
                         }
                         if let Some(bytes) = bytes {
-                            self.deleted.push((d, full, content_hash(&bytes)));
+                            self.note_deleted(d, full, content_hash(&bytes));
                         }
                     }
                     fs::remove_dir_all(dir.join(&f)).expect("rm -r");
@@ -309,6 +327,7 @@ impl Sim {
                 // What the device holds now that its sync completed, but for the copies of
                 // shared folders it was removed from (kept on purpose, never synced).
                 let held = synced_tree(&self.devices[d]).await;
+                self.synced_deletes[d] = self.deleted.len();
                 self.offered.extend(held.into_values().flatten().map(|b| content_hash(&b)));
                 report
             }
@@ -348,12 +367,31 @@ impl Sim {
                 )
             }
         };
+        if self.member == Some(Role::Viewer) {
+            self.viewer_now();
+        }
         match result {
             Ok(()) => self.say(format!("server: {what}")),
             Err(e) => {
                 // The owner moved or deleted the folder, or ally left it: nothing shared.
                 self.say(format!("server: {what}: refused ({e})"));
                 self.member = self.member_role().await;
+            }
+        }
+    }
+
+    fn note_deleted(&mut self, d: usize, path: String, content: ContentHash) {
+        if self.devices[d].user == 1 && self.member == Some(Role::Viewer) {
+            self.undone_if_shared.insert(self.deleted.len());
+        }
+        self.deleted.push((d, path, content));
+    }
+
+    /// The second user became a viewer: their deletions not synced yet will be undone.
+    fn viewer_now(&mut self) {
+        for (i, (d, _, _)) in self.deleted.iter().enumerate() {
+            if self.devices[*d].user == 1 {
+                self.undone_if_shared.insert(i);
             }
         }
     }
@@ -452,6 +490,9 @@ async fn run(seed: u64) {
         offered: BTreeSet::new(),
         deleted: Vec::new(),
         written: Vec::new(),
+        undone_if_shared: BTreeSet::new(),
+        undone: BTreeSet::new(),
+        synced_deletes: Vec::new(),
         log: Vec::new(),
     };
     let users = if two_users { 2 } else { 1 };
@@ -461,6 +502,7 @@ async fn run(seed: u64) {
         let user = if i < n { 0 } else { 1 };
         let name = if user == 0 { format!("dev{i}") } else { "ally".into() };
         sim.devices.push(Device { name, dir, engine: None, online: true, user });
+        sim.synced_deletes.push(0);
         sim.reopen(i).await;
     }
     let all = sim.devices.len();
@@ -566,8 +608,14 @@ async fn run(seed: u64) {
     for c in &sim.offered {
         assert!(kept.contains(c), "seed {seed}: content {c:?} was synced once and is now lost\n{log}");
     }
-    // (c) Deleted files stay deleted, in the tree of the user who deleted them.
-    for (dev, path, c) in &sim.deleted {
+    // (c) Deleted files stay deleted, in the tree of the user who deleted them. (But for
+    // a viewer's deletions in the shared folder: those are fetched again.)
+    let ally_mounts = sim.mount_paths(1).await;
+    for (i, (dev, path, c)) in sim.deleted.iter().enumerate() {
+        let in_mount = ally_mounts.iter().any(|m| path.starts_with(&format!("{m}/")));
+        if sim.undone.contains(&i) || (sim.undone_if_shared.contains(&i) && in_mount) {
+            continue;
+        }
         // Unless another device wrote the very same bytes there itself (two devices
         // truncating one file alike): that is an edit, and an edit wins over a delete.
         if sim.written.iter().any(|(d, p, w)| d != dev && p == path && w == c) {

@@ -66,7 +66,8 @@ impl Service {
         let mut positions = decode_cursor(cursor)?;
         let limit = limit.unwrap_or(1000).clamp(1, MAX_DELTA_PAGE);
         let mut tx = self.meta().read().await?;
-        let visible = tx.namespace_positions(caller.user_id()).await?;
+        let joined = tx.namespace_positions_joined(caller.user_id()).await?;
+        let visible: Vec<(NamespaceId, i64)> = joined.iter().map(|(ns, seq, _)| (*ns, *seq)).collect();
         let view = self.view(&mut tx, caller).await?;
         // Namespaces the caller can no longer see drop out of the cursor.
         positions.retain(|ns, _| visible.iter().any(|(v, _)| v == ns));
@@ -74,9 +75,9 @@ impl Service {
         // folder's journal) was reached in an earlier membership: the caller was removed
         // and added again before this device looked, and the device dropped its copy of
         // the folder with the old mount, so it gets the whole history again.
-        for (ns, joined) in tx.membership_starts(caller.user_id()).await? {
-            if positions.get(&ns).is_some_and(|p| *p < joined) {
-                positions.remove(&ns);
+        for (ns, _, start) in &joined {
+            if positions.get(ns).is_some_and(|p| p < start) {
+                positions.remove(ns);
             }
         }
         let visible_set: HashSet<NamespaceId> = visible.iter().map(|(ns, _)| *ns).collect();

@@ -123,13 +123,21 @@ impl Tx {
         .collect()
     }
 
-    /// Where in each namespace's journal the user's membership began.
-    pub async fn membership_starts(&mut self, user_id: UserId) -> Result<Vec<(NamespaceId, i64)>, MetaError> {
-        self.rows("SELECT namespace_id, joined_seq FROM namespace_members WHERE user_id = $1", args![user_id])
-            .await?
-            .iter()
-            .map(|r| Ok((r.id("namespace_id")?, r.i64("joined_seq")?)))
-            .collect()
+    /// [`Tx::namespace_positions`], with where in each journal the user's membership
+    /// began.
+    pub async fn namespace_positions_joined(
+        &mut self,
+        user_id: UserId,
+    ) -> Result<Vec<(NamespaceId, i64, i64)>, MetaError> {
+        self.rows(
+            "SELECT m.namespace_id, s.seq, m.joined_seq FROM namespace_members m \
+             JOIN namespaces s ON s.id = m.namespace_id WHERE m.user_id = $1 ORDER BY m.namespace_id",
+            args![user_id],
+        )
+        .await?
+        .iter()
+        .map(|r| Ok((r.id("namespace_id")?, r.i64("seq")?, r.i64("joined_seq")?)))
+        .collect()
     }
 
     /// The latest seq of a namespace.
