@@ -197,6 +197,21 @@ fn stdio_dash_and_mv_into_a_missing_folder() {
     assert!(got.stdout == bytes, "stdout is the file: {} bytes, want {}", got.stdout.len(), bytes.len());
     assert!(!tmp.path().join("-").exists(), "no file named '-' was created");
 
+    // Into something that is not a regular file (a named pipe here, /dev/null in a
+    // benchmark): written through, as `cp` would; never replaced by a rename.
+    let fifo = tmp.path().join("pipe");
+    let made = Command::new("mkfifo").arg(&fifo).status().expect("mkfifo");
+    assert!(made.success());
+    let reader = {
+        let fifo = fifo.clone();
+        std::thread::spawn(move || std::fs::read(&fifo).expect("read the pipe"))
+    };
+    c.ok(&["get", "/Inbox/blob.bin", fifo.to_str().expect("utf8")]);
+    assert!(reader.join().expect("reader") == bytes, "the pipe carried the file");
+    use std::os::unix::fs::FileTypeExt;
+    assert!(std::fs::metadata(&fifo).expect("pipe").file_type().is_fifo(), "still a pipe");
+    std::fs::remove_file(&fifo).expect("rm pipe");
+
     // A reader that stops early is not an error.
     let mut child = Command::new(common::bin())
         .args(["get", "/Inbox/blob.bin", "-"])

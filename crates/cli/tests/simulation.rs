@@ -1,6 +1,6 @@
 //! A seeded simulation of several devices syncing one account, and in half the
-//! scenarios a second user with a device of their own who is a member of a folder the
-//! first user shares, while the owner changes their role and removes and re-adds them:
+//! scenarios a second user with one or two devices of their own who is a member of a
+//! folder the first user shares, while the owner changes their role and removes and re-adds them:
 //! the real server
 //! (in-process, real HTTP on loopback) and the real sync engine on real folders, driven
 //! by random offline edits (create, overwrite in place or by replacing, append,
@@ -495,12 +495,13 @@ async fn run(seed: u64) {
         synced_deletes: Vec::new(),
         log: Vec::new(),
     };
-    let users = if two_users { 2 } else { 1 };
-    for i in 0..n + users - 1 {
+    // The second user has one or two devices.
+    let ally_devices = if two_users { 1 + sim.rng.below(2) } else { 0 };
+    for i in 0..n + ally_devices {
         let dir = scratch.path().join(format!("device-{i}"));
         fs::create_dir_all(&dir).expect("device dir");
         let user = if i < n { 0 } else { 1 };
-        let name = if user == 0 { format!("dev{i}") } else { "ally".into() };
+        let name = if user == 0 { format!("dev{i}") } else { format!("ally{}", i - n) };
         sim.devices.push(Device { name, dir, engine: None, online: true, user });
         sim.synced_deletes.push(0);
         sim.reopen(i).await;
@@ -514,7 +515,7 @@ async fn run(seed: u64) {
         fs::create_dir_all(first.join(SHARED)).expect("shared folder");
         fs::write(first.join(SHARED).join("plan.txt"), b"the shared plan\n").expect("plan");
         sim.touch(&first.join(SHARED).join("plan.txt"));
-        let ally = sim.devices[all - 1].dir.clone();
+        let ally = sim.devices[n].dir.clone();
         fs::write(ally.join(KEEP), b"ally's own\n").expect("keep");
         sim.touch(&ally.join(KEEP));
     }
@@ -526,8 +527,9 @@ async fn run(seed: u64) {
     }
     if two_users {
         sim.share_event().await;
-        let ally = all - 1;
-        sim.sync(ally, None).await;
+        for ally in n..all {
+            sim.sync(ally, None).await;
+        }
     }
     // Random edits, syncs, partitions, crashes, and changes to the sharing.
     for _ in 0..12 + sim.rng.below(20) {

@@ -122,6 +122,28 @@ impl Client {
         })
     }
 
+    /// Writes `source` straight into `dest`, an existing file that is not a regular one
+    /// (a device such as `/dev/null`, a named pipe), as `cp` would: such a file cannot be
+    /// replaced by a rename, and must never be.
+    async fn download_into_special(
+        &self,
+        source: &DownloadSource,
+        dest: &Path,
+        progress: &(dyn Fn(u64) + Sync),
+    ) -> Result<DownloadReport, ClientError> {
+        let mut body = std::pin::pin!(self.open_content(source).await?);
+        let mut out = tokio::fs::OpenOptions::new().write(true).open(dest).await?;
+        let mut bytes = 0u64;
+        while let Some(piece) = body.next().await {
+            let piece = piece?;
+            out.write_all(&piece).await?;
+            bytes += piece.len() as u64;
+            progress(piece.len() as u64);
+        }
+        out.flush().await?;
+        Ok(DownloadReport { bytes, content_hash: None })
+    }
+
     /// The bytes of `source` as they arrive, from one plain `GET` (no resuming).
     pub async fn open_content(
         &self,
@@ -156,6 +178,9 @@ impl Client {
         progress: &(dyn Fn(u64) + Sync),
         durable: bool,
     ) -> Result<DownloadReport, ClientError> {
+        if std::fs::metadata(dest).is_ok_and(|m| !m.is_file() && !m.is_dir()) {
+            return self.download_into_special(&source, dest, progress).await;
+        }
         let dir = match dest.parent() {
             Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
             _ => PathBuf::from("."),

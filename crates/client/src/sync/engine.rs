@@ -208,6 +208,27 @@ fn local_path(root: &Path, path: &RemotePath) -> PathBuf {
     path.names().iter().fold(root.to_path_buf(), |p, n| p.join(n.as_str()))
 }
 
+/// The path of an existing item on disk whose names match `path`'s case-insensitively
+/// (the key the engine compares names by), spelled as on disk; `None` if there is none.
+fn spelled_on_disk(root: &Path, path: &RemotePath) -> Option<RemotePath> {
+    let mut found = RemotePath::root();
+    for name in path.names() {
+        let here = local_path(root, &found);
+        let exact = here.join(name.as_str());
+        let next = if exact.exists() {
+            name.clone()
+        } else {
+            let want = name.collision_key();
+            std::fs::read_dir(&here).ok()?.flatten().find_map(|e| {
+                let n = coffer_core::Name::new(e.file_name().to_str()?).ok()?;
+                (n.collision_key() == want).then_some(n)
+            })?
+        };
+        found = found.join(next);
+    }
+    Some(found)
+}
+
 /// Where a path is on disk: below the deepest folder (or the item itself) the scan
 /// found under the path's key, spelled as found (names that differ only by case share a
 /// key), then as the path says.
@@ -342,18 +363,28 @@ impl Engine {
     /// A detached folder the user deleted or moved away is forgotten.
     async fn detach_lost_mounts(&self, mounts: &[Mount]) -> Result<(), SyncError> {
         let now: Vec<(i64, String)> = mounts.iter().map(|(p, _, ns)| (*ns, p.to_string())).collect();
-        let mut detached = self.state.detached().await?;
-        let before = detached.len();
-        detached.retain(|(p, _)| local_path(&self.root, p).is_dir());
-        let mut changed = detached.len() != before;
+        // A detached folder moved away or deleted is forgotten; one renamed only by case
+        // is followed.
+        let before = self.state.detached().await?;
+        let detached: Vec<(RemotePath, String)> = before
+            .iter()
+            .filter_map(|(p, why)| {
+                let found = spelled_on_disk(&self.root, p)?;
+                local_path(&self.root, &found).is_dir().then(|| (found, why.clone()))
+            })
+            .collect();
+        let mut changed = detached != before;
+        let mut detached = detached;
         for (ns, path) in self.state.known_mounts().await?.unwrap_or_default() {
             if now.iter().any(|(n, _)| *n == ns) {
                 continue;
             }
             let Ok(path) = RemotePath::parse(&path) else { continue };
+            self.state.forget_below(&path).await?;
+            // Spelled as on disk: a case-only rename here may not have reached the server.
+            let Some(path) = spelled_on_disk(&self.root, &path) else { continue };
             let (Some(parent), Some(name)) = (path.parent(), path.file_name()) else { continue };
             let local = local_path(&self.root, &path);
-            self.state.forget_below(&path).await?;
             if !local.is_dir() {
                 continue;
             }
