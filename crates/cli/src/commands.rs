@@ -184,6 +184,14 @@ fn usage(message: impl Into<String>) -> anyhow::Error {
 }
 
 /// "1 file", "2 files".
+/// A name the server sent, checked before it becomes part of a local path: a server
+/// (a public link can point anywhere) must not make a download leave its folder.
+fn safe_name(name: &str) -> Result<String> {
+    coffer_core::Name::new(name)
+        .map(|n| n.as_str().to_owned())
+        .map_err(|e| anyhow!("the server sent an unusable name {name:?}: {e}"))
+}
+
 fn files(n: usize) -> String {
     if n == 1 { "1 file".to_owned() } else { format!("{n} files") }
 }
@@ -525,13 +533,13 @@ async fn get(remote: &str, local: &str, json: bool) -> Result<u8> {
     let local = PathBuf::from(local);
     let mut downloaded: Vec<serde_json::Value> = Vec::new();
     if node.kind == NodeKind::File {
-        let dest = if local.is_dir() { local.join(&node.name) } else { local };
+        let dest = if local.is_dir() { local.join(safe_name(&node.name)?) } else { local };
         let pb = bar(node.size, json);
         let report = c.download(DownloadSource::Path(remote.to_owned(), None), &dest, &|n| pb.inc(n)).await?;
         pb.finish_and_clear();
         downloaded.push(serde_json::json!({"remote": remote, "local": dest, "bytes": report.bytes}));
     } else {
-        let root = if local.is_dir() { local.join(&node.name) } else { local };
+        let root = if local.is_dir() { local.join(safe_name(&node.name)?) } else { local };
         get_folder(&c, remote.trim_end_matches('/'), &root, json, &mut downloaded).await?;
     }
     if json {
@@ -773,7 +781,7 @@ async fn share(args: ShareArgs, json: bool) -> Result<u8> {
                 return stream_to_stdout(c.open_content(&DownloadSource::Revision(rev)).await?).await;
             }
             let local = PathBuf::from(local);
-            let dest = if local.is_dir() { local.join(&node.name) } else { local };
+            let dest = if local.is_dir() { local.join(safe_name(&node.name)?) } else { local };
             let pb = bar(node.size, json);
             let report = c.download(DownloadSource::Revision(rev), &dest, &|n| pb.inc(n)).await?;
             pb.finish_and_clear();
@@ -869,7 +877,7 @@ async fn get_link(url: &str, local: &str, json: bool) -> Result<u8> {
         bail!("this link lets visitors look at '{}', not download it", item.name);
     }
     let local = PathBuf::from(local);
-    let dest = if local.is_dir() { local.join(&item.name) } else { local };
+    let dest = if local.is_dir() { local.join(safe_name(&item.name)?) } else { local };
     let pb = bar(item.size, json);
     let written: Vec<(PathBuf, u64)> = if item.kind == NodeKind::File {
         let source = DownloadSource::Link { token: token.to_owned(), path: "/".into(), key };

@@ -54,7 +54,8 @@ where
     let mut zip = ZipFileWriter::with_tokio(out);
     let mut entries = std::pin::pin!(entries);
     while let Some(entry) = entries.next().await {
-        let entry = entry.map_err(|e| e.to_string())?;
+        let mut entry = entry.map_err(|e| e.to_string())?;
+        entry.path = archive_name(&entry.path);
         let date = dos_time(entry.mtime);
         if entry.is_folder {
             let b = ZipEntryBuilder::new(format!("{}/", entry.path).into(), Compression::Stored)
@@ -85,6 +86,13 @@ where
     Ok(())
 }
 
+/// An entry's name in the archive. Coffer's names never hold `/`, but may hold `\`,
+/// which extractors on Windows take for a folder separator (a name like `..\x` would
+/// climb out of the folder being unpacked): it becomes `_`.
+fn archive_name(path: &str) -> String {
+    path.replace('\\', "_")
+}
+
 /// A zip (MS-DOS) timestamp, in UTC, for milliseconds since the epoch; clamped to the
 /// years the format can hold (1980-2107).
 fn dos_time(ms: i64) -> ZipDateTime {
@@ -103,7 +111,13 @@ fn dos_time(ms: i64) -> ZipDateTime {
 
 #[cfg(test)]
 mod tests {
-    use super::dos_time;
+    use super::{archive_name, dos_time};
+
+    #[test]
+    fn backslashes_never_reach_an_archive_name() {
+        assert_eq!(archive_name("Docs/..\\..\\evil.txt"), "Docs/.._.._evil.txt");
+        assert_eq!(archive_name("Docs/plain.txt"), "Docs/plain.txt");
+    }
 
     #[test]
     fn dos_times_are_civil_utc() {
