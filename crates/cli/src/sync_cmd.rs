@@ -14,6 +14,10 @@ use crate::{ExcludeCommand, SyncAction, SyncArgs};
 
 /// How long the file watcher waits for writing to pause before it reports a change.
 const WATCH_QUIET: std::time::Duration = std::time::Duration::from_millis(50);
+/// How long `sync --once` waits for files still being written to settle.
+const ONCE_SETTLE_LIMIT: std::time::Duration = std::time::Duration::from_secs(60);
+/// The pause between its passes while it waits.
+const ONCE_SETTLE_PAUSE: std::time::Duration = std::time::Duration::from_millis(500);
 
 /// `coffer sync`: the folder, or a selective-sync subcommand.
 pub async fn run(args: SyncArgs, json: bool) -> Result<u8> {
@@ -74,6 +78,10 @@ async fn sync(dir: &Path, once: bool, device: Option<String>, exclude: &[String]
             Err(e) => eprintln!("coffer: no file watcher ({e}); scanning every few seconds"),
         }
     }
+    // `--once` stops when nothing is pending: files still being written when a pass
+    // scanned them are waited for (they are read once writing pauses), up to a bound.
+    let started = std::time::Instant::now();
+    let mut total = coffer_client::sync::SyncReport::default();
     loop {
         let today = format_time(now_ms())[..10].to_owned();
         let result = engine.sync_until_idle(&today).await;
@@ -92,38 +100,31 @@ async fn sync(dir: &Path, once: bool, device: Option<String>, exclude: &[String]
                 }
             }
         };
-        if json {
-            println!("{}", serde_json::to_string(&report)?);
-        } else {
-            let moved = report.moved_local + report.moved_remote;
-            let changed = report.uploaded + report.downloaded + moved + report.deleted_local + report.deleted_remote;
-            if changed > 0 || report.conflicts > 0 || once {
-                println!(
-                    "synced: {} up, {} down, {moved} moved, {} deleted here, {} deleted there, {} merged, {} conflicts",
-                    report.uploaded,
-                    report.downloaded,
-                    report.deleted_local,
-                    report.deleted_remote,
-                    report.merged,
-                    report.conflicts
+        let settling = report.still_being_written() > 0;
+        if once {
+            total.absorb(report);
+            if settling && started.elapsed() < ONCE_SETTLE_LIMIT {
+                tokio::select! {
+                    _ = tokio::time::sleep(ONCE_SETTLE_PAUSE) => continue,
+                    _ = tokio::signal::ctrl_c() => return Ok(crate::EXIT_ERROR),
+                }
+            }
+            print_report(&total, json, true)?;
+            if settling {
+                eprintln!(
+                    "coffer: {} file(s) kept changing for {}s and were left for the next sync",
+                    total.still_being_written(),
+                    ONCE_SETTLE_LIMIT.as_secs()
                 );
             }
-            for (what, why) in &report.failed {
-                eprintln!("coffer: will retry: {what}: {why}");
-            }
-            for (path, why) in &report.not_synced {
-                eprintln!("coffer: not synced: {path}: {why}");
-            }
+            return Ok(if total.failed.is_empty() && !settling { 0 } else { crate::EXIT_ERROR });
         }
-        if once {
-            return Ok(if report.failed.is_empty() { 0 } else { crate::EXIT_ERROR });
-        }
+        print_report(&report, json, false)?;
         let cursor = match client.latest_cursor().await {
             Ok(c) => coffer_core::Cursor::parse(&c).unwrap_or_default(),
             Err(_) => coffer_core::Cursor::default(),
         };
         // Files still being written are looked at again as soon as they may have settled.
-        let settling = report.not_synced.iter().any(|(_, why)| why == "still being written");
         let rescan = match (settling, _fs_watch.is_some()) {
             (true, true) => WATCH_QUIET * 2,
             (true, false) => std::time::Duration::from_millis(600),
@@ -139,6 +140,35 @@ async fn sync(dir: &Path, once: bool, device: Option<String>, exclude: &[String]
             _ = tokio::signal::ctrl_c() => return Ok(0),
         }
     }
+}
+
+/// What a sync did: JSON, or a line of counts (always with `--once`, else only when
+/// something happened) and what failed or was not synced.
+fn print_report(report: &coffer_client::sync::SyncReport, json: bool, once: bool) -> Result<()> {
+    if json {
+        println!("{}", serde_json::to_string(report)?);
+        return Ok(());
+    }
+    let moved = report.moved_local + report.moved_remote;
+    let changed = report.uploaded + report.downloaded + moved + report.deleted_local + report.deleted_remote;
+    if changed > 0 || report.conflicts > 0 || once {
+        println!(
+            "synced: {} up, {} down, {moved} moved, {} deleted here, {} deleted there, {} merged, {} conflicts",
+            report.uploaded,
+            report.downloaded,
+            report.deleted_local,
+            report.deleted_remote,
+            report.merged,
+            report.conflicts
+        );
+    }
+    for (what, why) in &report.failed {
+        eprintln!("coffer: will retry: {what}: {why}");
+    }
+    for (path, why) in &report.not_synced {
+        eprintln!("coffer: not synced: {path}: {why}");
+    }
+    Ok(())
 }
 
 /// The synced folder a command is about: the one given, else the one this profile

@@ -84,13 +84,13 @@ fn two_devices_stay_in_sync() {
     assert_eq!(files_of(a), on_b);
     assert!(!b.join("~$lock.docx").exists(), "ignored files stay local");
 
-    // A file being written right now is left for later, never taken for deleted, and a
-    // folder holding only such files is not "emptied".
+    // Files written just before `--once` are waited for until they settle, then synced:
+    // never taken for deleted, never left pending.
     fs::write(b.join("docs/report.txt"), b"half writ").expect("write");
     fs::write(b.join("fresh.txt"), b"just created").expect("write");
     sync(phone, b);
-    assert_eq!(phone.run(&["stat", "/docs/report.txt"]).code, 0);
-    assert_ne!(phone.run(&["stat", "/fresh.txt"]).code, 0, "not uploaded before it settles");
+    assert_eq!(phone.ok(&["get", "/docs/report.txt", "-"]).stdout, "half writ");
+    assert_eq!(phone.ok(&["get", "/fresh.txt", "-"]).stdout, "just created", "--once waited, then uploaded it");
     fs::remove_file(b.join("fresh.txt")).expect("rm");
 
     // An edit on B reaches A.
@@ -156,6 +156,23 @@ fn two_devices_stay_in_sync() {
     assert_ne!(refused.code, 0);
     assert!(refused.stderr.contains("is empty"), "{}", refused.stderr);
     assert!(laptop.run(&["stat", "/docs/report.txt"]).code == 0);
+}
+
+/// A script writes files and runs `sync --once` at once: the files are still "being
+/// written" for the scan, and `--once` waits for them rather than returning with them
+/// pending.
+#[test]
+fn once_waits_for_files_just_written() {
+    let d = two_devices();
+    fs::create_dir_all(&d.a).expect("mkdir");
+    fs::write(d.a.join("fresh.txt"), b"written a moment ago\n").expect("write");
+    fs::create_dir_all(d.a.join("docs")).expect("mkdir");
+    fs::write(d.a.join("docs/also.txt"), b"and this\n").expect("write");
+    let out = sync(&d.laptop, &d.a);
+    assert!(out.stdout.contains("synced: 2 up"), "{}\n{}", out.stdout, out.stderr);
+    assert!(!out.stderr.contains("not synced"), "{}", out.stderr);
+    assert_eq!(d.phone.ok(&["get", "/fresh.txt", "-"]).stdout, "written a moment ago\n");
+    assert_eq!(d.phone.ok(&["get", "/docs/also.txt", "-"]).stdout, "and this\n");
 }
 
 #[test]

@@ -107,6 +107,33 @@ pub struct SyncReport {
     pub not_synced: Vec<(String, String)>,
 }
 
+impl SyncReport {
+    /// Adds a later pass's work to this one; what failed and what was not synced are
+    /// the later pass's (the earlier ones were tried again).
+    pub fn absorb(&mut self, later: SyncReport) {
+        self.rounds += later.rounds;
+        self.uploaded += later.uploaded;
+        self.downloaded += later.downloaded;
+        self.deleted_remote += later.deleted_remote;
+        self.deleted_local += later.deleted_local;
+        self.moved_remote += later.moved_remote;
+        self.moved_local += later.moved_local;
+        self.conflicts += later.conflicts;
+        self.merged += later.merged;
+        self.bytes_up += later.bytes_up;
+        self.bytes_down += later.bytes_down;
+        self.bytes_reused += later.bytes_reused;
+        self.failed = later.failed;
+        self.not_synced = later.not_synced;
+    }
+
+    /// Files skipped because they were still being written when the folder was scanned.
+    pub fn still_being_written(&self) -> usize {
+        let waiting = Skipped::StillChanging.to_string();
+        self.not_synced.iter().filter(|(_, why)| *why == waiting).count()
+    }
+}
+
 /// Downloads in flight at once (most are small files: latency, not bandwidth).
 const PARALLEL_DOWNLOADS: usize = 16;
 
