@@ -6,6 +6,7 @@ mod commands;
 mod output;
 mod profile;
 mod serve;
+mod share_cmd;
 mod sync_cmd;
 
 use std::process::ExitCode;

@@ -29,7 +29,10 @@ use crate::error::ClientError;
 /// kept as two versions).
 pub const MERGE_LIMIT: u64 = 4 << 20;
 
+mod detach;
 mod files;
+
+use detach::leave_out_detached;
 
 /// Rounds before `sync_until_idle` gives up (each round makes progress or stops).
 const MAX_ROUNDS: usize = 16;
@@ -169,12 +172,16 @@ struct Observation {
 /// Selective sync: below an excluded folder nothing is downloaded, and what was synced
 /// there is removed from the disk (the server keeps it). Local changes there that were
 /// never synced stay on the disk, untouched and not uploaded.
+/// Whether a key is one of `keys` or lies below one.
+fn below_any(keys: Vec<String>) -> impl Fn(&str) -> bool {
+    move |k: &str| keys.iter().any(|e| k == e || (k.starts_with(e.as_str()) && k.as_bytes()[e.len()] == b'/'))
+}
+
 fn leave_out_excluded(trees: &mut Trees, excluded: &[RemotePath]) {
     if excluded.is_empty() {
         return;
     }
-    let keys: Vec<String> = excluded.iter().map(key).collect();
-    let inside = |k: &str| keys.iter().any(|e| k == e || (k.starts_with(e.as_str()) && k.as_bytes()[e.len()] == b'/'));
+    let inside = below_any(excluded.iter().map(key).collect());
     trees.remote.retain(|k, _| !inside(k));
     // Only what is exactly as synced is taken away (the planner deletes it locally);
     // the folders holding anything else stay, out of the planner's sight.
@@ -191,28 +198,9 @@ fn leave_out_excluded(trees: &mut Trees, excluded: &[RemotePath]) {
     trees.synced.retain(|k, _| !inside(k) || local.contains_key(k));
 }
 
-/// Why the local copy of a shared folder stopped syncing.
-const NO_LONGER_SHARED: &str = "no longer shared with you (its owner removed you, or you left it): kept on this \
-     device and no longer synced; move out what you want to keep, or delete it";
-
 /// The mounts as the planner's fence takes them.
 fn fence_of(mounts: &[Mount]) -> Vec<(RemotePath, coffer_core::Role)> {
     mounts.iter().map(|(p, role, _)| (p.clone(), *role)).collect()
-}
-
-/// What a folder's local copy is renamed to when its shared folder leaves the account.
-const DETACHED_SUFFIX: &str = "no longer shared";
-
-/// Leaves detached folders (and everything below them) out of all three trees.
-fn leave_out_detached(trees: &mut Trees, detached: &[(RemotePath, String)]) {
-    if detached.is_empty() {
-        return;
-    }
-    let keys: Vec<String> = detached.iter().map(|(p, _)| key(p)).collect();
-    let inside = |k: &str| keys.iter().any(|e| k == e || (k.starts_with(e.as_str()) && k.as_bytes()[e.len()] == b'/'));
-    trees.remote.retain(|k, _| !inside(k));
-    trees.local.retain(|k, _| !inside(k));
-    trees.synced.retain(|k, _| !inside(k));
 }
 
 /// A shared folder mounted in the account: where, the user's role, its namespace.
@@ -233,27 +221,6 @@ pub struct Engine {
 
 fn local_path(root: &Path, path: &RemotePath) -> PathBuf {
     path.names().iter().fold(root.to_path_buf(), |p, n| p.join(n.as_str()))
-}
-
-/// The path of an existing item on disk whose names match `path`'s case-insensitively
-/// (the key the engine compares names by), spelled as on disk; `None` if there is none.
-fn spelled_on_disk(root: &Path, path: &RemotePath) -> Option<RemotePath> {
-    let mut found = RemotePath::root();
-    for name in path.names() {
-        let here = local_path(root, &found);
-        let exact = here.join(name.as_str());
-        let next = if exact.exists() {
-            name.clone()
-        } else {
-            let want = name.collision_key();
-            std::fs::read_dir(&here).ok()?.flatten().find_map(|e| {
-                let n = coffer_core::Name::new(e.file_name().to_str()?).ok()?;
-                (n.collision_key() == want).then_some(n)
-            })?
-        };
-        found = found.join(next);
-    }
-    Some(found)
 }
 
 /// Where a path is on disk: below the deepest folder (or the item itself) the scan
@@ -382,62 +349,6 @@ impl Engine {
     /// The folders kept on this device but no longer synced, with why.
     pub async fn detached(&self) -> Result<Vec<(RemotePath, String)>, SyncError> {
         Ok(self.state.detached().await?)
-    }
-
-    /// A shared folder that left the account (its owner removed the user, or the user
-    /// left it elsewhere) is not mirrored as deletes: its local copy is renamed to
-    /// `NAME (no longer shared)`, kept, and no longer synced (`coffer status` says so).
-    /// A detached folder the user deleted or moved away is forgotten.
-    async fn detach_lost_mounts(&self, mounts: &[Mount]) -> Result<(), SyncError> {
-        let now: Vec<(i64, String)> = mounts.iter().map(|(p, _, ns)| (*ns, p.to_string())).collect();
-        // A detached folder moved away or deleted is forgotten; one renamed only by case
-        // is followed.
-        let before = self.state.detached().await?;
-        let detached: Vec<(RemotePath, String)> = before
-            .iter()
-            .filter_map(|(p, why)| {
-                let found = spelled_on_disk(&self.root, p)?;
-                local_path(&self.root, &found).is_dir().then(|| (found, why.clone()))
-            })
-            .collect();
-        let mut changed = detached != before;
-        let mut detached = detached;
-        for (ns, path) in self.state.known_mounts().await?.unwrap_or_default() {
-            if now.iter().any(|(n, _)| *n == ns) {
-                continue;
-            }
-            let Ok(path) = RemotePath::parse(&path) else { continue };
-            self.state.forget_below(&path).await?;
-            // Spelled as on disk: a case-only rename here may not have reached the server.
-            let Some(path) = spelled_on_disk(&self.root, &path) else { continue };
-            let (Some(parent), Some(name)) = (path.parent(), path.file_name()) else { continue };
-            let local = local_path(&self.root, &path);
-            if !local.is_dir() {
-                continue;
-            }
-            let mut n = 1;
-            let aside = loop {
-                let candidate = match n {
-                    1 => format!("{} ({DETACHED_SUFFIX})", name.as_str()),
-                    n => format!("{} ({DETACHED_SUFFIX} {n})", name.as_str()),
-                };
-                let candidate =
-                    parent.join(coffer_core::Name::new(&candidate).map_err(|e| std::io::Error::other(e.to_string()))?);
-                if !local_path(&self.root, &candidate).exists() {
-                    break candidate;
-                }
-                n += 1;
-            };
-            std::fs::rename(&local, local_path(&self.root, &aside))?;
-            tracing::info!(folder = %path, kept_as = %aside, "a shared folder left the account; its local copy is kept");
-            detached.push((aside, NO_LONGER_SHARED.to_owned()));
-            changed = true;
-        }
-        if changed {
-            self.state.set_detached(&detached).await?;
-        }
-        self.state.set_known_mounts(&now).await?;
-        Ok(())
     }
 
     /// Remembers how a sync ended, for `status`.
