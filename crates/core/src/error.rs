@@ -21,6 +21,9 @@ pub enum ErrorCode {
     Unauthorized,
     /// The caller is known but may not do this.
     Forbidden,
+    /// A request made with a web app sign-in came from another site's page, or lacks
+    /// the session's CSRF token.
+    CsrfFailed,
     /// A shared folder cannot take part in this as a whole: shared folders do not nest,
     /// a shared folder is left or unshared rather than deleted, and one is not moved
     /// into another.
@@ -94,6 +97,7 @@ impl ErrorCode {
             Self::LinkRevoked => "link_revoked",
             Self::LinkExhausted => "link_exhausted",
             Self::PasswordRequired => "password_required",
+            Self::CsrfFailed => "csrf_failed",
             Self::DownloadDisabled => "download_disabled",
             Self::AlreadyExists => "already_exists",
             Self::Conflict => "conflict",

@@ -68,10 +68,64 @@ pub struct UserInfo {
 pub struct DeviceInfo {
     pub id: i64,
     pub name: String,
+    /// A signed-in client (`device`) or a web app sign-in (`browser`).
+    #[serde(default)]
+    pub kind: DeviceKind,
     pub created_at: i64,
     pub last_seen_at: i64,
     /// True for the device whose token made this request.
     pub current: bool,
+}
+
+/// What a credential in the devices list is.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeviceKind {
+    /// A client signed in with `coffer login` (a bearer token).
+    #[default]
+    Device,
+    /// A web app sign-in (a cookie session with a CSRF token).
+    Browser,
+}
+
+impl DeviceKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Device => "device",
+            Self::Browser => "browser",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "device" => Some(Self::Device),
+            "browser" => Some(Self::Browser),
+            _ => None,
+        }
+    }
+}
+
+/// A web app sign-in: the session itself travels in an HttpOnly cookie the page cannot
+/// read; the page sends `csrf` back in the `X-Coffer-CSRF` header of every request that
+/// changes something.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct BrowserSession {
+    pub csrf: String,
+    pub user: UserInfo,
+    pub device_id: i64,
+}
+
+/// Whether the server still waits for its first admin (the setup token printed at start).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SetupStatus {
+    pub needed: bool,
+}
+
+/// A web app sign-in request.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SessionRequest {
+    pub user: String,
+    pub password: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -9,6 +9,7 @@ pub(crate) const MIGRATIONS: &[(i64, &str, &str)] = &[
     (4, V4_SQLITE, V4_POSTGRES),
     (5, V5_SQLITE, V5_POSTGRES),
     (6, V6, V6),
+    (7, V7, V7),
 ];
 
 /// Limits on everything a user makes the server keep: old versions count towards the
@@ -122,6 +123,11 @@ CREATE TABLE file_shares (
     PRIMARY KEY (node_id, user_id)
 );
 CREATE INDEX file_shares_user ON file_shares(user_id, node_id);
+"#;
+
+/// What each credential is: a client's token (`device`) or a web app sign-in (`browser`).
+const V7: &str = r#"
+ALTER TABLE devices ADD COLUMN kind TEXT NOT NULL DEFAULT 'device';
 "#;
 
 const V1_SQLITE: &str = r#"

@@ -34,7 +34,10 @@ async fn story(store: &MetaStore) {
     assert_eq!(tx.memberships(alice.id).await.expect("m"), vec![(alice.home_namespace_id, coffer_core::Role::Owner)]);
 
     // Devices and token lookup.
-    let dev = tx.create_device(alice.id, "laptop", b"token-hash", None, now).await.expect("device");
+    let dev = tx
+        .create_device(alice.id, "laptop", coffer_core::wire::DeviceKind::Device, b"token-hash", None, now)
+        .await
+        .expect("device");
     assert_eq!(tx.device_by_token_hash(b"token-hash").await.expect("lookup").expect("found").id, dev.id);
     assert!(!tx.revoke_device(bob.id, dev.id, now).await.expect("other user's device"));
     assert!(tx.revoke_device(alice.id, dev.id, now).await.expect("own device"));

@@ -31,7 +31,9 @@ pub fn status_of(code: ErrorCode) -> StatusCode {
         ErrorCode::Unauthorized | ErrorCode::PasswordRequired => StatusCode::UNAUTHORIZED,
         ErrorCode::LinkExpired | ErrorCode::LinkRevoked | ErrorCode::LinkExhausted => StatusCode::GONE,
         ErrorCode::DownloadDisabled => StatusCode::FORBIDDEN,
-        ErrorCode::Forbidden | ErrorCode::ReadOnly | ErrorCode::SetupUnavailable => StatusCode::FORBIDDEN,
+        ErrorCode::Forbidden | ErrorCode::ReadOnly | ErrorCode::SetupUnavailable | ErrorCode::CsrfFailed => {
+            StatusCode::FORBIDDEN
+        }
         ErrorCode::NotFound | ErrorCode::UploadNotFound => StatusCode::NOT_FOUND,
         ErrorCode::AlreadyExists
         | ErrorCode::Conflict

@@ -101,17 +101,88 @@ pub(crate) fn bearer_token(headers: &axum::http::HeaderMap) -> Option<&str> {
     scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
 }
 
-/// The authenticated caller, from `Authorization: Bearer <token>`.
+/// The authenticated caller: a client's `Authorization: Bearer <token>`, or a web app
+/// sign-in's cookie (then with the checks of [`check_browser_request`]).
 pub struct Auth(pub Caller);
 
 impl FromRequestParts<AppState> for Auth {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        let token = bearer_token(&parts.headers)
-            .ok_or_else(|| ApiError::new(ErrorCode::Unauthorized, "this needs 'Authorization: Bearer <token>'"))?;
-        Ok(Self(state.service.authenticate(token).await?))
+        if let Some(token) = bearer_token(&parts.headers) {
+            return Ok(Self(state.service.authenticate(token).await?));
+        }
+        Ok(Self(BrowserAuth::from_request_parts(parts, state).await?.caller))
     }
+}
+
+/// The cookie that carries a web app session's token. HttpOnly: page script never sees it.
+pub const SESSION_COOKIE: &str = "coffer_session";
+/// The header that carries a web app session's CSRF token.
+pub const CSRF_HEADER: &str = "x-coffer-csrf";
+
+/// A web app sign-in: the caller and the session token of its cookie.
+pub struct BrowserAuth {
+    pub caller: Caller,
+    pub token: String,
+}
+
+impl FromRequestParts<AppState> for BrowserAuth {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let token = cookie(&parts.headers, SESSION_COOKIE).ok_or_else(|| {
+            ApiError::new(ErrorCode::Unauthorized, "this needs 'Authorization: Bearer <token>' or a web app sign-in")
+        })?;
+        check_browser_request(parts, Some(token))?;
+        let caller = state.service.authenticate(token).await?;
+        if !matches!(caller.credential(), coffer_service::Credential::Session(_)) {
+            // A client's token in a cookie: cookies are for web app sessions only.
+            return Err(ApiError::new(ErrorCode::Unauthorized, "the session is invalid, revoked or expired"));
+        }
+        Ok(Self { caller, token: token.to_owned() })
+    }
+}
+
+/// A cookie's value from the request's `Cookie` headers.
+pub(crate) fn cookie<'a>(headers: &'a axum::http::HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get_all(axum::http::header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.trim())
+        .filter(|v| !v.is_empty())
+}
+
+/// What a request riding on the browser's cookie must show, since the browser attaches
+/// cookies to requests other sites' pages make too:
+/// - an `Origin` header, when present, naming this server (the `Host` it was sent to);
+///   browsers send it on every cross-site request and on every WebSocket;
+/// - for anything but GET and HEAD, the session's CSRF token in `X-Coffer-CSRF`, which
+///   only this server's own pages can read (`session` is `None` before sign-in, when
+///   only the origin is checked).
+pub(crate) fn check_browser_request(parts: &Parts, session: Option<&str>) -> Result<(), ApiError> {
+    let forbidden = |m: &str| ApiError::new(ErrorCode::CsrfFailed, m.to_owned());
+    if let Some(origin) = parts.headers.get(axum::http::header::ORIGIN) {
+        let host = parts.headers.get(axum::http::header::HOST).and_then(|h| h.to_str().ok());
+        let origin_host = origin.to_str().ok().and_then(|o| o.split_once("://")).map(|(_, rest)| rest);
+        if host.is_none() || origin_host != host {
+            return Err(forbidden("a request from another site's page may not use this sign-in"));
+        }
+    }
+    let reads = matches!(parts.method, axum::http::Method::GET | axum::http::Method::HEAD);
+    if let Some(token) = session
+        && !reads
+    {
+        let given = parts.headers.get(CSRF_HEADER).and_then(|v| v.to_str().ok()).unwrap_or("");
+        if !coffer_service::csrf_matches(token, given) {
+            return Err(forbidden("this request needs the session's X-Coffer-CSRF header"));
+        }
+    }
+    Ok(())
 }
 
 /// A visitor of a public link, from the `{token}` in the path and the key of a
@@ -209,6 +280,17 @@ mod tests {
         assert!(!query_is_utf8("path=%e2%82"));
         assert!(!query_is_utf8("path=%zz"));
         assert!(!query_is_utf8("path=%4"));
+    }
+
+    #[test]
+    fn cookies_are_found_by_exact_name() {
+        let mut h = axum::http::HeaderMap::new();
+        h.append(axum::http::header::COOKIE, "a=1; coffer_session_x=2".parse().expect("value"));
+        h.append(axum::http::header::COOKIE, "theme=dark; coffer_session=tok ; z=".parse().expect("value"));
+        assert_eq!(cookie(&h, SESSION_COOKIE), Some("tok"));
+        assert_eq!(cookie(&h, "a"), Some("1"));
+        assert_eq!(cookie(&h, "z"), None);
+        assert_eq!(cookie(&h, "missing"), None);
     }
 
     #[test]

@@ -1,4 +1,4 @@
-//! Coffer's HTTP front end: the REST API under `/api/v1`, health and metrics.
+//! Coffer's HTTP front end: the REST API under `/api/v1`, the web app, health and metrics.
 //!
 //! Handlers only translate: parse and validate the request, call one service operation,
 //! serialize its result. Every error leaves as JSON with a stable code.
@@ -10,6 +10,7 @@ mod error;
 mod extract;
 mod openapi;
 mod routes;
+mod web;
 mod zip;
 
 use std::sync::{Arc, OnceLock};

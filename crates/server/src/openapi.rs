@@ -9,6 +9,17 @@ type Operation = (&'static str, &'static str, &'static str, Option<&'static str>
 
 pub(crate) const OPERATIONS: &[Operation] = &[
     ("post", "/api/v1/setup", "Create the first admin with the setup token", Some("SetupRequest"), "UserInfo", false),
+    ("get", "/api/v1/setup", "Whether the first admin is still to be created", None, "SetupStatus", false),
+    (
+        "post",
+        "/api/v1/session",
+        "Sign a browser in: sets the HttpOnly session cookie, returns the CSRF token",
+        Some("SessionRequest"),
+        "BrowserSession",
+        false,
+    ),
+    ("get", "/api/v1/session", "The browser's session (cookie) and its CSRF token", None, "BrowserSession", true),
+    ("delete", "/api/v1/session", "Sign the browser out (needs X-Coffer-CSRF)", None, "", true),
     (
         "post",
         "/api/v1/auth/login",
@@ -27,7 +38,8 @@ pub(crate) const OPERATIONS: &[Operation] = &[
     ("post", "/api/v1/fs/mkdir", "Create a folder", Some("MkdirRequest"), "NodeInfo", true),
     ("post", "/api/v1/fs/move", "Move or rename; never overwrites", Some("MoveRequest"), "NodeInfo", true),
     ("post", "/api/v1/fs/delete", "Delete to the trash", Some("PathRequest"), "NodeInfo", true),
-    ("get", "/api/v1/fs/content", "Download (?path=&rev=); Range and ETag", None, "binary", true),
+    ("get", "/api/v1/fs/content", "Download (?path=&rev=&inline=); Range and ETag", None, "binary", true),
+    ("get", "/api/v1/fs/zip", "Files and folders as one streamed zip (?path=&path=...)", None, "binary", true),
     ("get", "/api/v1/revisions/{rev}/content", "Download a revision; Range and ETag", None, "binary", true),
     ("get", "/api/v1/revisions/{rev}/manifest", "A revision's chunk list", None, "ManifestResponse", true),
     ("get", "/api/v1/chunks/{hash}", "One chunk the user holds", None, "binary", true),
@@ -213,7 +225,9 @@ pub(crate) fn document() -> String {
             op["requestBody"]["required"] = json!(true);
         }
         if *auth {
-            op["security"] = json!([{"bearer": []}]);
+            // A client's bearer token, or a browser's session cookie (with X-Coffer-CSRF on
+            // anything but GET and HEAD).
+            op["security"] = json!([{"bearer": []}, {"session": []}]);
         }
         let params: Vec<Value> = path
             .split('/')
@@ -246,7 +260,10 @@ pub(crate) fn document() -> String {
         "paths": paths,
         "components": {
             "schemas": schemas,
-            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}
+            "securitySchemes": {
+                "bearer": {"type": "http", "scheme": "bearer"},
+                "session": {"type": "apiKey", "in": "cookie", "name": "coffer_session"}
+            }
         }
     });
     serde_json::to_string_pretty(&doc).unwrap_or_else(|_| "{}".into())

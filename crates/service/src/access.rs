@@ -21,12 +21,15 @@ use coffer_metastore::{NodeRecord, Tx};
 use crate::tree::node_info;
 use crate::{Result, Service, ServiceError};
 
-/// The credential a request was authenticated with. Browser sessions, app passwords and
-/// public links will be further kinds.
+/// The credential a request was authenticated with. App passwords will be a further
+/// kind; a public link's visitor is not a caller at all ([`crate::LinkVisitor`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Credential {
     /// A signed-in client's token.
     Device(DeviceId),
+    /// A web app sign-in: a cookie, with a CSRF token on every change (checked by the
+    /// door that reads the cookie). Listed and revoked with the devices.
+    Session(DeviceId),
 }
 
 /// An authenticated request's principal: a user, through one credential.
@@ -70,7 +73,7 @@ impl Caller {
     /// The device this request came from, for a device token.
     pub fn device_id(&self) -> Option<DeviceId> {
         match self.credential {
-            Credential::Device(id) => Some(id),
+            Credential::Device(id) | Credential::Session(id) => Some(id),
         }
     }
 

@@ -5,7 +5,7 @@
 
 use argon2::{Argon2, PasswordHasher};
 use base64::Engine as _;
-use coffer_core::wire::{DeviceInfo, LoginResponse, UserInfo};
+use coffer_core::wire::{DeviceInfo, DeviceKind, LoginResponse, SetupStatus, UserInfo};
 use coffer_core::{DeviceId, ErrorCode};
 use coffer_metastore::{DeviceRecord, UserRecord};
 use rand::RngCore;
@@ -22,6 +22,48 @@ const MAX_USER_NAME: usize = 64;
 const MAX_DEVICE_NAME: usize = 128;
 /// Only record a device's last use this often, so reads do not become writes.
 const TOUCH_INTERVAL_MS: i64 = 60_000;
+/// A web app sign-in ends this long after it began, however active.
+pub const SESSION_LIFETIME_MS: i64 = 30 * 24 * 3600 * 1000;
+const CSRF_CONTEXT: &str = "coffer 2026-12 web app session csrf token";
+
+/// The CSRF token of a web app session: derived from the session token, so the server
+/// keeps nothing more and a page that cannot read the HttpOnly cookie cannot compute it.
+/// The web app learns it from the sign-in answer (or `GET /api/v1/session`), which only
+/// same-origin script can read.
+pub fn session_csrf(session_token: &str) -> String {
+    hex_of(&blake3::derive_key(CSRF_CONTEXT, session_token.as_bytes()))
+}
+
+/// Whether `given` is the CSRF token of `session_token`, compared in constant time.
+pub fn csrf_matches(session_token: &str, given: &str) -> bool {
+    constant_time_eq(session_csrf(session_token).as_bytes(), given.as_bytes())
+}
+
+/// A short, printable name for a web app sign-in, from the browser's User-Agent.
+fn browser_name(user_agent: &str) -> String {
+    let ua = user_agent;
+    let browser =
+        [("Edg/", "Edge"), ("OPR/", "Opera"), ("Firefox/", "Firefox"), ("Chrome/", "Chrome"), ("Safari/", "Safari")]
+            .iter()
+            .find(|(tag, _)| ua.contains(tag))
+            .map_or("Browser", |(_, name)| name);
+    let os = [
+        ("Android", "Android"),
+        ("iPhone", "iOS"),
+        ("iPad", "iPadOS"),
+        ("Windows", "Windows"),
+        ("Mac OS X", "macOS"),
+        ("CrOS", "ChromeOS"),
+        ("Linux", "Linux"),
+    ]
+    .iter()
+    .find(|(tag, _)| ua.contains(tag))
+    .map(|(_, name)| *name);
+    match os {
+        Some(os) => format!("{browser} on {os}"),
+        None => browser.to_owned(),
+    }
+}
 
 pub(crate) fn random_token() -> String {
     let mut bytes = [0u8; 32];
@@ -246,6 +288,73 @@ impl Service {
                 format!("a device name is 1 to {MAX_DEVICE_NAME} bytes"),
             ));
         }
+        let user = self.verify_sign_in(name, password, from).await?;
+        let token = random_token();
+        let mut tx = self.meta().write().await?;
+        let dev = tx.create_device(user.id, device, DeviceKind::Device, &token_hash(&token), None, now_ms()).await?;
+        tx.commit().await?;
+        Ok(LoginResponse { token, device_id: dev.id.get(), user: user_info(&user) })
+    }
+
+    /// Signs a browser in: checks the password like [`Service::login`] and starts a web
+    /// app session that ends after [`SESSION_LIFETIME_MS`] (or sooner, idle, with the
+    /// configured token idle expiry). Returns the session token (for the cookie only) and
+    /// what the page may see.
+    pub async fn start_session(
+        &self,
+        name: &str,
+        password: &str,
+        user_agent: &str,
+        from: Option<IpAddr>,
+    ) -> Result<(String, coffer_core::wire::BrowserSession)> {
+        let user = self.verify_sign_in(name, password, from).await?;
+        let token = random_token();
+        let now = now_ms();
+        let mut tx = self.meta().write().await?;
+        let dev = tx
+            .create_device(
+                user.id,
+                &browser_name(user_agent),
+                DeviceKind::Browser,
+                &token_hash(&token),
+                Some(now + SESSION_LIFETIME_MS),
+                now,
+            )
+            .await?;
+        tx.commit().await?;
+        let session = coffer_core::wire::BrowserSession {
+            csrf: session_csrf(&token),
+            user: user_info(&user),
+            device_id: dev.id.get(),
+        };
+        Ok((token, session))
+    }
+
+    /// What the page of a signed-in browser may see again after a reload.
+    pub async fn session_info(
+        &self,
+        caller: &Caller,
+        session_token: &str,
+    ) -> Result<coffer_core::wire::BrowserSession> {
+        let Credential::Session(id) = caller.credential() else {
+            return Err(ServiceError::new(ErrorCode::Unauthorized, "this is not a web app sign-in"));
+        };
+        Ok(coffer_core::wire::BrowserSession {
+            csrf: session_csrf(session_token),
+            user: self.whoami(caller).await?,
+            device_id: id.get(),
+        })
+    }
+
+    /// Whether the server still waits for its first admin.
+    pub async fn setup_status(&self) -> Result<SetupStatus> {
+        let mut tx = self.meta().read().await?;
+        Ok(SetupStatus { needed: tx.count_users().await? == 0 })
+    }
+
+    /// The user whose name and password these are; every failure is the same
+    /// `unauthorized`, after the same work, and counts towards the guessing back-off.
+    async fn verify_sign_in(&self, name: &str, password: &str, from: Option<IpAddr>) -> Result<UserRecord> {
         let denied = || ServiceError::new(ErrorCode::Unauthorized, "wrong user name or password");
         if password.len() > MAX_PASSWORD_BYTES || name.len() > MAX_USER_NAME {
             return Err(denied());
@@ -256,15 +365,10 @@ impl Service {
         };
         let hash = user.as_ref().map(|u| u.password_hash.clone());
         let ok = self.check_password(&Attempt { account: name, address: from }, password, hash).await?;
-        let user = match user {
-            Some(u) if ok => u,
-            _ => return Err(denied()),
-        };
-        let token = random_token();
-        let mut tx = self.meta().write().await?;
-        let dev = tx.create_device(user.id, device, &token_hash(&token), None, now_ms()).await?;
-        tx.commit().await?;
-        Ok(LoginResponse { token, device_id: dev.id.get(), user: user_info(&user) })
+        match user {
+            Some(u) if ok => Ok(u),
+            _ => Err(denied()),
+        }
     }
 
     /// Resolves a bearer token to its caller. Unknown, revoked and expired tokens are
@@ -294,7 +398,11 @@ impl Service {
             tx.touch_device(device.id, now).await?;
             tx.commit().await?;
         }
-        Ok(Caller::new(user.id, user.name, user.is_admin, user.home_namespace_id, Credential::Device(device.id)))
+        let credential = match device.kind {
+            DeviceKind::Device => Credential::Device(device.id),
+            DeviceKind::Browser => Credential::Session(device.id),
+        };
+        Ok(Caller::new(user.id, user.name, user.is_admin, user.home_namespace_id, credential))
     }
 
     pub async fn whoami(&self, caller: &Caller) -> Result<UserInfo> {
@@ -306,7 +414,7 @@ impl Service {
     /// Revokes the credential the caller signed in with.
     pub async fn logout(&self, caller: &Caller) -> Result<()> {
         match caller.credential() {
-            Credential::Device(id) => self.revoke_device(caller, id).await,
+            Credential::Device(id) | Credential::Session(id) => self.revoke_device(caller, id).await,
         }
     }
 
@@ -330,6 +438,7 @@ fn device_info(d: &DeviceRecord, current: Option<DeviceId>) -> DeviceInfo {
     DeviceInfo {
         id: d.id.get(),
         name: d.name.clone(),
+        kind: d.kind,
         created_at: d.created_at,
         last_seen_at: d.last_seen_at,
         current: Some(d.id) == current,

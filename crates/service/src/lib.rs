@@ -24,6 +24,7 @@ mod notify;
 mod sharing;
 mod tree;
 mod upload;
+mod walk;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -32,6 +33,7 @@ use coffer_blobstore::BlobStore;
 use coffer_metastore::MetaStore;
 
 pub use access::{Admin, Caller, Credential};
+pub use accounts::{SESSION_LIFETIME_MS, csrf_matches, session_csrf};
 pub use coffer_core::ErrorCode;
 pub use content::ContentStream;
 pub use error::ServiceError;
@@ -40,6 +42,7 @@ pub use links::{LinkEntry, LinkVisitor, MAX_LINKS_PER_USER};
 pub use maintenance::MaintenanceReport;
 pub use notify::{ChangeFeed, FeedEvent};
 pub use upload::{CommitFile, CommitOutcome};
+pub use walk::MAX_SELECTION;
 
 pub type Result<T, E = ServiceError> = std::result::Result<T, E>;
 

@@ -17,7 +17,6 @@
 //! stateless (a keyed BLAKE3 MAC over the link, an expiry and the password hash), so
 //! it works on every server node, and changing the link's password voids old keys.
 
-use std::collections::VecDeque;
 use std::net::IpAddr;
 
 use base64::Engine as _;
@@ -42,9 +41,6 @@ const KEY_LIFETIME_MS: i64 = 12 * 3600 * 1000;
 const MAX_LINK_PASSWORD: usize = 1024;
 /// The setting holding the secret that signs link keys.
 const KEY_SECRET_SETTING: &str = "link_key_secret";
-/// Children fetched at a time while walking a folder.
-const WALK_PAGE: i64 = 256;
-
 /// A visitor of a public link that [`Service::open_link`] let in.
 #[derive(Debug, Clone)]
 pub struct LinkVisitor {
@@ -80,7 +76,8 @@ impl LinkVisitor {
     }
 }
 
-/// An item found by walking a linked folder, for a zip of it.
+/// An item found by walking a folder (a linked one, or a signed-in user's selection),
+/// for a zip of it.
 #[derive(Debug, Clone)]
 pub struct LinkEntry {
     /// Below the walked folder, `/`-separated, the folder's own name first.
@@ -90,8 +87,8 @@ pub struct LinkEntry {
     /// changed it).
     pub mtime: i64,
     pub size: u64,
-    node: NodeId,
-    rev: Option<RevisionId>,
+    pub(crate) node: NodeId,
+    pub(crate) rev: Option<RevisionId>,
 }
 
 fn state_of(l: &LinkRecord, now: i64) -> LinkState {
@@ -495,8 +492,9 @@ impl Service {
 
     /// Walks the folder at `path` below the link's item, depth first, parents before
     /// their contents, each folder's items by name. Memory stays bounded whatever the
-    /// folder holds: one page of children per level.
-    pub fn link_walk(
+    /// folder holds: one page of children per level. A shared folder mounted below the
+    /// linked folder is not part of the link and is left out.
+    pub async fn link_walk(
         &self,
         visitor: &LinkVisitor,
         path: &str,
@@ -505,67 +503,13 @@ impl Service {
             return Err(ServiceError::new(ErrorCode::DownloadDisabled, "this link lets visitors look, not download"));
         }
         let path = parse_path(path)?;
-        let service = self.clone();
-        let visitor = visitor.clone();
-        struct Level {
-            id: NodeId,
-            path: String,
-            page: VecDeque<NodeRecord>,
-            after: Option<String>,
-            exhausted: bool,
+        let mut tx = self.meta().read().await?;
+        let node = self.link_node(&mut tx, visitor, &path).await?;
+        if !node.is_folder {
+            return Err(ServiceError::new(ErrorCode::NotAFolder, format!("'{path}' is a file")));
         }
-        enum Walk {
-            Start(RemotePath),
-            Levels(Vec<Level>),
-        }
-        let entry = |n: &NodeRecord, path: String| LinkEntry {
-            path,
-            is_folder: n.is_folder,
-            mtime: n.mtime.unwrap_or(n.modified_at),
-            size: n.size.max(0) as u64,
-            node: n.id,
-            rev: n.current_rev,
-        };
-        Ok(futures::stream::try_unfold(Walk::Start(path), move |state| {
-            let (service, visitor) = (service.clone(), visitor.clone());
-            async move {
-                let mut levels = match state {
-                    Walk::Start(path) => {
-                        let mut tx = service.meta().read().await?;
-                        let node = service.link_node(&mut tx, &visitor, &path).await?;
-                        if !node.is_folder {
-                            return Err(ServiceError::new(ErrorCode::NotAFolder, format!("'{path}' is a file")));
-                        }
-                        let name = node.name.clone();
-                        let first = entry(&node, name.clone());
-                        let level =
-                            Level { id: node.id, path: name, page: VecDeque::new(), after: None, exhausted: false };
-                        return Ok(Some((first, Walk::Levels(vec![level]))));
-                    }
-                    Walk::Levels(levels) => levels,
-                };
-                loop {
-                    let Some(top) = levels.last_mut() else { return Ok(None) };
-                    if top.page.is_empty() && !top.exhausted {
-                        let mut tx = service.meta().read().await?;
-                        let rows = tx.children(top.id, top.after.as_deref(), WALK_PAGE).await?;
-                        top.exhausted = (rows.len() as i64) < WALK_PAGE;
-                        top.after = rows.last().map(|n| n.name.clone());
-                        top.page = rows.into_iter().filter(|n| n.mount_namespace_id.is_none()).collect();
-                    }
-                    let Some(child) = top.page.pop_front() else {
-                        levels.pop();
-                        continue;
-                    };
-                    let path = format!("{}/{}", top.path, child.name);
-                    let found = entry(&child, path.clone());
-                    if child.is_folder {
-                        levels.push(Level { id: child.id, path, page: VecDeque::new(), after: None, exhausted: false });
-                    }
-                    return Ok(Some((found, Walk::Levels(levels))));
-                }
-            }
-        }))
+        let name = node.name.clone();
+        Ok(crate::walk::walk_nodes(self.clone(), vec![(node, name)], crate::walk::Mounts::Skip))
     }
 
     /// Opens a file found by [`Service::link_walk`] as it was when walked; "not found"

@@ -1,5 +1,6 @@
 //! Users, devices (per-device tokens), settings.
 
+use coffer_core::wire::DeviceKind;
 use coffer_core::{DeviceId, NamespaceId, UserId};
 
 use crate::db::{DbRow, Tx};
@@ -40,6 +41,7 @@ pub struct DeviceRecord {
     pub id: DeviceId,
     pub user_id: UserId,
     pub name: String,
+    pub kind: DeviceKind,
     pub created_at: i64,
     pub last_seen_at: i64,
     pub expires_at: Option<i64>,
@@ -52,6 +54,8 @@ impl DeviceRecord {
             id: r.id("id")?,
             user_id: r.id("user_id")?,
             name: r.text("name")?,
+            // A kind this version does not know is treated as the most limited one.
+            kind: DeviceKind::parse(&r.text("kind")?).unwrap_or(DeviceKind::Browser),
             created_at: r.i64("created_at")?,
             last_seen_at: r.i64("last_seen_at")?,
             expires_at: r.opt_i64("expires_at")?,
@@ -72,7 +76,7 @@ macro_rules! select_users {
 
 macro_rules! select_devices {
     ($tail:literal) => {
-        concat!("SELECT id, user_id, name, created_at, last_seen_at, expires_at, revoked_at FROM devices ", $tail)
+        concat!("SELECT id, user_id, name, kind, created_at, last_seen_at, expires_at, revoked_at FROM devices ", $tail)
     };
 }
 
@@ -167,16 +171,17 @@ impl Tx {
         &mut self,
         user_id: UserId,
         name: &str,
+        kind: DeviceKind,
         token_hash: &[u8],
         expires_at: Option<i64>,
         now: i64,
     ) -> Result<DeviceRecord, MetaError> {
         let r = self
             .one(
-                "INSERT INTO devices (user_id, name, token_hash, created_at, last_seen_at, expires_at) \
-                 VALUES ($1, $2, $3, $4, $4, $5) \
-                 RETURNING id, user_id, name, created_at, last_seen_at, expires_at, revoked_at",
-                args![user_id, name, token_hash, now, expires_at],
+                "INSERT INTO devices (user_id, name, kind, token_hash, created_at, last_seen_at, expires_at) \
+                 VALUES ($1, $2, $3, $4, $5, $5, $6) \
+                 RETURNING id, user_id, name, kind, created_at, last_seen_at, expires_at, revoked_at",
+                args![user_id, name, kind.as_str(), token_hash, now, expires_at],
             )
             .await?;
         DeviceRecord::from_row(&r)

@@ -1,14 +1,16 @@
-//! Setup, login, logout, devices.
+//! Setup, login, logout, devices, and the web app's cookie sessions.
 
 use axum::Json;
 use axum::extract::State;
-use axum::http::StatusCode;
-use coffer_core::DeviceId;
-use coffer_core::wire::{DeviceInfo, LoginRequest, LoginResponse, SetupRequest, UserInfo};
+use axum::http::request::Parts;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use coffer_core::wire::{DeviceInfo, LoginRequest, LoginResponse, SessionRequest, SetupRequest, SetupStatus, UserInfo};
+use coffer_core::{DeviceId, ErrorCode};
 
 use crate::AppState;
-use crate::error::ApiResult;
-use crate::extract::{ApiJson, ApiPath, Auth, ClientAddr};
+use crate::error::{ApiError, ApiResult};
+use crate::extract::{ApiJson, ApiPath, Auth, BrowserAuth, ClientAddr, SESSION_COOKIE, check_browser_request};
 
 pub async fn setup(
     State(s): State<AppState>,
@@ -46,4 +48,58 @@ pub async fn revoke_device(
 ) -> ApiResult<StatusCode> {
     s.service.revoke_device(&caller, DeviceId(id)).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// Whether the first admin still has to be created (the web app then shows the setup form).
+pub async fn setup_status(State(s): State<AppState>) -> ApiResult<Json<SetupStatus>> {
+    Ok(Json(s.service.setup_status().await?))
+}
+
+/// Signs a browser in: the session token goes into an HttpOnly cookie, the page gets the
+/// CSRF token and the user.
+pub async fn start_session(
+    State(s): State<AppState>,
+    ClientAddr(from): ClientAddr,
+    parts: Parts,
+    ApiJson(req): ApiJson<SessionRequest>,
+) -> ApiResult<Response> {
+    // No session yet, but a sign-in from another site's page (signing the visitor in to
+    // an account of the other site's choosing) is refused all the same.
+    check_browser_request(&parts, None)?;
+    let agent = parts.headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let (token, session) = s.service.start_session(&req.user, &req.password, agent, from).await?;
+    let max_age = coffer_service::SESSION_LIFETIME_MS / 1000;
+    let cookie = session_cookie(&parts, &s, &token, max_age)?;
+    Ok(([(header::SET_COOKIE, cookie), (header::CACHE_CONTROL, HeaderValue::from_static("no-store"))], Json(session))
+        .into_response())
+}
+
+/// The signed-in browser's session again (after a reload the page has lost its CSRF token).
+pub async fn session(State(s): State<AppState>, auth: BrowserAuth) -> ApiResult<Response> {
+    let info = s.service.session_info(&auth.caller, &auth.token).await?;
+    Ok(([(header::CACHE_CONTROL, HeaderValue::from_static("no-store"))], Json(info)).into_response())
+}
+
+/// Signs the browser out: the session is revoked and the cookie cleared.
+pub async fn end_session(State(s): State<AppState>, parts: Parts, auth: BrowserAuth) -> ApiResult<Response> {
+    s.service.logout(&auth.caller).await?;
+    let cookie = session_cookie(&parts, &s, "", 0)?;
+    Ok(([(header::SET_COOKIE, cookie)], StatusCode::NO_CONTENT).into_response())
+}
+
+/// The session cookie: HttpOnly (page script cannot read it), SameSite=Lax (not sent on
+/// other sites' subrequests and form posts), Secure when the browser reached the server
+/// over HTTPS (a reverse proxy that says so in `X-Forwarded-Proto`, when trusted).
+fn session_cookie(parts: &Parts, s: &AppState, token: &str, max_age: i64) -> ApiResult<HeaderValue> {
+    let https = s.http.trust_forwarded_for
+        && parts
+            .headers
+            .get("x-forwarded-proto")
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.trim().eq_ignore_ascii_case("https"));
+    let secure = if https { "; Secure" } else { "" };
+    HeaderValue::from_str(&format!(
+        "{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}"
+    ))
+    .map_err(|_| ApiError::new(ErrorCode::Internal, "the session cookie is not a header value"))
 }

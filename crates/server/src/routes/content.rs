@@ -20,6 +20,15 @@ use crate::routes::UserSlot;
 pub struct ContentQuery {
     pub path: String,
     pub rev: Option<i64>,
+    /// Show the file in the browser (a preview) rather than save it.
+    #[serde(default)]
+    pub inline: bool,
+}
+
+#[derive(Deserialize)]
+pub struct RevisionQuery {
+    #[serde(default)]
+    pub inline: bool,
 }
 
 pub async fn by_path(
@@ -29,17 +38,38 @@ pub async fn by_path(
     headers: HeaderMap,
 ) -> ApiResult<Response> {
     let slot = s.downloads.take(c.user_id())?;
-    serve_content(s.service.open_file(&c, &q.path, q.rev.map(RevisionId)).await?, &headers, slot)
+    serve_content(s.service.open_file(&c, &q.path, q.rev.map(RevisionId)).await?, &headers, slot, q.inline)
 }
 
 pub async fn by_revision(
     State(s): State<AppState>,
     Auth(c): Auth,
     ApiPath(rev): ApiPath<i64>,
+    ApiQuery(q): ApiQuery<RevisionQuery>,
     headers: HeaderMap,
 ) -> ApiResult<Response> {
     let slot = s.downloads.take(c.user_id())?;
-    serve_content(s.service.open_revision(&c, RevisionId(rev)).await?, &headers, slot)
+    serve_content(s.service.open_revision(&c, RevisionId(rev)).await?, &headers, slot, q.inline)
+}
+
+/// A selection of files and folders (`?path=/a&path=/b`, or one folder) as a zip that
+/// streams while it is written, with no size cap.
+pub async fn zip(
+    State(s): State<AppState>,
+    Auth(c): Auth,
+    ApiQuery(q): ApiQuery<Vec<(String, String)>>,
+) -> ApiResult<Response> {
+    let paths: Vec<String> = q.into_iter().filter(|(k, _)| k == "path").map(|(_, v)| v).collect();
+    let entries = s.service.walk(&c, &paths).await?;
+    let name = match paths.as_slice() {
+        [one] => one.rsplit('/').find(|n| !n.is_empty()).unwrap_or("Coffer").to_owned(),
+        _ => "Coffer".to_owned(),
+    };
+    let slot = s.downloads.take(c.user_id())?;
+    let mut resp = crate::zip::zip_body(s.service.clone(), entries, slot).into_response();
+    resp.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/zip"));
+    set_disposition(&mut resp, &format!("{name}.zip"), false);
+    Ok(resp)
 }
 
 pub async fn manifest(
@@ -163,9 +193,75 @@ pub(crate) fn respond(c: ContentStream, plan: Plan, slot: UserSlot) -> ApiResult
     Ok(resp)
 }
 
-fn serve_content(c: ContentStream, headers: &HeaderMap, slot: UserSlot) -> ApiResult<Response> {
+fn serve_content(c: ContentStream, headers: &HeaderMap, slot: UserSlot, inline: bool) -> ApiResult<Response> {
+    let name = c.node.name.clone();
     let plan = plan(&c, headers);
-    respond(c, plan, slot)
+    let mut resp = respond(c, plan, slot)?;
+    set_disposition(&mut resp, &name, inline);
+    Ok(resp)
+}
+
+/// The types a browser may show inline, by file extension: images, PDF, audio, video and
+/// plain text. Anything that can run script where it is shown (HTML, SVG, XML) is not
+/// among them: it is only ever saved.
+fn preview_type(name: &str) -> Option<&'static str> {
+    let ext = name.rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase())?;
+    Some(match ext.as_str() {
+        "png" => "image/png",
+        "jpg" | "jpeg" => "image/jpeg",
+        "gif" => "image/gif",
+        "webp" => "image/webp",
+        "avif" => "image/avif",
+        "bmp" => "image/bmp",
+        "ico" => "image/x-icon",
+        "pdf" => "application/pdf",
+        "mp3" => "audio/mpeg",
+        "m4a" => "audio/mp4",
+        "ogg" | "oga" | "opus" => "audio/ogg",
+        "wav" => "audio/wav",
+        "flac" => "audio/flac",
+        "mp4" | "m4v" => "video/mp4",
+        "webm" => "video/webm",
+        "ogv" => "video/ogg",
+        "mov" => "video/quicktime",
+        "txt" | "md" | "markdown" | "csv" | "log" | "json" | "yaml" | "yml" | "toml" | "ini" | "rs" | "py" | "js"
+        | "ts" | "tsx" | "jsx" | "c" | "h" | "cpp" | "hpp" | "go" | "java" | "kt" | "rb" | "sh" | "css" | "sql"
+        | "html" | "htm" | "svg" | "xml" => "text/plain; charset=utf-8",
+        _ => return None,
+    })
+}
+
+/// The policy of a file shown inline: it runs nothing and loads nothing (a sandbox with
+/// no scripts), may be framed only by this server's own pages. PDF is left out of the
+/// sandbox, whose browsers' viewers refuse to run inside one; a PDF's own scripts do not
+/// run in them.
+const INLINE_CSP: &str = "sandbox; default-src 'none'; img-src 'self' data:; media-src 'self';      style-src 'unsafe-inline'; frame-ancestors 'self'";
+const INLINE_PDF_CSP: &str = "default-src 'none'; img-src 'self' data:; style-src 'unsafe-inline';      object-src 'self'; frame-ancestors 'self'";
+
+/// `Content-Disposition` with the name in ASCII and in UTF-8 (RFC 6266): `attachment`
+/// (saved) unless `inline` is asked for and the type is safe to show.
+pub(crate) fn set_disposition(resp: &mut Response, name: &str, inline: bool) {
+    let shown = if inline { preview_type(name) } else { None };
+    let ascii: String =
+        name.chars().map(|c| if c.is_ascii_graphic() && c != '"' && c != '\\' || c == ' ' { c } else { '_' }).collect();
+    let mut encoded = String::new();
+    for b in name.bytes() {
+        if b.is_ascii_alphanumeric() || b"!#$&+-.^_`|~".contains(&b) {
+            encoded.push(b as char);
+        } else {
+            encoded.push_str(&format!("%{b:02X}"));
+        }
+    }
+    let kind = if shown.is_some() { "inline" } else { "attachment" };
+    let h = resp.headers_mut();
+    if let Ok(v) = HeaderValue::from_str(&format!("{kind}; filename=\"{ascii}\"; filename*=UTF-8''{encoded}")) {
+        h.insert(header::CONTENT_DISPOSITION, v);
+    }
+    if let Some(ct) = shown {
+        h.insert(header::CONTENT_TYPE, HeaderValue::from_static(ct));
+        let csp = if ct == "application/pdf" { INLINE_PDF_CSP } else { INLINE_CSP };
+        h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(csp));
+    }
 }
 
 #[cfg(test)]

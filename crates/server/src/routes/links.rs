@@ -4,7 +4,8 @@
 //! folder's zip, for any HTTP client.
 
 use axum::Json;
-use axum::extract::State;
+use axum::extract::{FromRequestParts, State};
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use coffer_core::LinkId;
@@ -18,7 +19,7 @@ use serde::Deserialize;
 use crate::AppState;
 use crate::error::ApiResult;
 use crate::extract::{ApiJson, ApiPath, ApiQuery, Auth, ClientAddr, Visitor};
-use crate::routes::content::{Plan, plan, respond};
+use crate::routes::content::{Plan, plan, respond, set_disposition};
 
 #[derive(Deserialize)]
 pub struct LinksQuery {
@@ -53,6 +54,9 @@ pub struct PublicQuery {
     pub path: String,
     pub after: Option<String>,
     pub limit: Option<i64>,
+    /// Show a file in the browser (a preview) rather than save it.
+    #[serde(default)]
+    pub inline: bool,
 }
 
 fn root() -> String {
@@ -94,7 +98,7 @@ pub async fn content(
     ApiQuery(q): ApiQuery<PublicQuery>,
     headers: HeaderMap,
 ) -> ApiResult<Response> {
-    download_file(&s, &v, &q.path, &headers).await
+    download_file(&s, &v, &q.path, &headers, q.inline).await
 }
 
 pub async fn zip(
@@ -105,14 +109,37 @@ pub async fn zip(
     download_zip(&s, &v, &q.path).await
 }
 
-/// The link itself: its file, or its folder as a zip.
-pub async fn direct(State(s): State<AppState>, Visitor(v): Visitor, headers: HeaderMap) -> ApiResult<Response> {
-    if v.is_folder() { download_zip(&s, &v, "/").await } else { download_file(&s, &v, "/", &headers).await }
+/// The link itself: for a browser, the web app's landing page of the link (preview,
+/// folder browsing, download); for any other client (curl, wget), its file or its
+/// folder as a zip. `?download` always means the bytes.
+pub async fn direct(State(s): State<AppState>, mut parts: Parts) -> ApiResult<Response> {
+    let wants_page = parts
+        .headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(',').any(|t| t.trim().starts_with("text/html")));
+    let download =
+        parts.uri.query().is_some_and(|q| q.split('&').any(|p| p == "download" || p.starts_with("download=")));
+    if wants_page && !download {
+        return Ok(crate::web::index());
+    }
+    let Visitor(v) = Visitor::from_request_parts(&mut parts, &s).await?;
+    if v.is_folder() {
+        download_zip(&s, &v, "/").await
+    } else {
+        download_file(&s, &v, "/", &parts.headers, false).await
+    }
 }
 
 /// A file below the link. A request that starts at the first byte counts as one
 /// download; later ranges of it (a resumed or seeking client) do not.
-async fn download_file(s: &AppState, v: &LinkVisitor, path: &str, headers: &HeaderMap) -> ApiResult<Response> {
+async fn download_file(
+    s: &AppState,
+    v: &LinkVisitor,
+    path: &str,
+    headers: &HeaderMap,
+    inline: bool,
+) -> ApiResult<Response> {
     let c = s.service.link_open_file(v, path).await?;
     let slot = s.downloads.take(v.owner())?;
     let name = c.node.name.clone();
@@ -121,13 +148,13 @@ async fn download_file(s: &AppState, v: &LinkVisitor, path: &str, headers: &Head
         s.service.link_take_download(v).await?;
     }
     let mut resp = respond(c, plan, slot)?;
-    set_attachment(&mut resp, &name);
+    set_disposition(&mut resp, &name, inline);
     Ok(resp)
 }
 
 /// A folder below the link as a zip named after it; counts as one download.
 async fn download_zip(s: &AppState, v: &LinkVisitor, path: &str) -> ApiResult<Response> {
-    let entries = s.service.link_walk(v, path)?;
+    let entries = s.service.link_walk(v, path).await?;
     let item = s.service.link_stat(v, path).await?;
     if item.kind != coffer_core::wire::NodeKind::Folder {
         return Err(crate::error::ApiError::new(
@@ -140,23 +167,6 @@ async fn download_zip(s: &AppState, v: &LinkVisitor, path: &str) -> ApiResult<Re
     s.service.link_take_download(v).await?;
     let mut resp = crate::zip::zip_body(s.service.clone(), entries, slot).into_response();
     resp.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/zip"));
-    set_attachment(&mut resp, &format!("{name}.zip"));
+    set_disposition(&mut resp, &format!("{name}.zip"), false);
     Ok(resp)
-}
-
-/// `Content-Disposition: attachment` with the name in ASCII and in UTF-8 (RFC 6266).
-fn set_attachment(resp: &mut Response, name: &str) {
-    let ascii: String =
-        name.chars().map(|c| if c.is_ascii_graphic() && c != '"' && c != '\\' || c == ' ' { c } else { '_' }).collect();
-    let mut encoded = String::new();
-    for b in name.bytes() {
-        if b.is_ascii_alphanumeric() || b"!#$&+-.^_`|~".contains(&b) {
-            encoded.push(b as char);
-        } else {
-            encoded.push_str(&format!("%{b:02X}"));
-        }
-    }
-    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{ascii}\"; filename*=UTF-8''{encoded}")) {
-        resp.headers_mut().insert(header::CONTENT_DISPOSITION, v);
-    }
 }

@@ -43,7 +43,8 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/uploads/{id}/chunks", post(upload::put_frames))
         .layer(DefaultBodyLimit::max(FRAMES_LIMIT));
     let api = Router::new()
-        .route("/api/v1/setup", post(accounts::setup))
+        .route("/api/v1/setup", get(accounts::setup_status).post(accounts::setup))
+        .route("/api/v1/session", get(accounts::session).post(accounts::start_session).delete(accounts::end_session))
         .route("/api/v1/auth/login", post(accounts::login))
         .route("/api/v1/auth/logout", post(accounts::logout))
         .route("/api/v1/auth/whoami", get(accounts::whoami))
@@ -77,6 +78,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/public/{token}/zip", get(links::zip))
         .route("/s/{token}", get(links::direct))
         .route("/api/v1/fs/content", get(content::by_path))
+        .route("/api/v1/fs/zip", get(content::zip))
         .route("/api/v1/revisions/{rev}/content", get(content::by_revision))
         .route("/api/v1/revisions/{rev}/manifest", get(content::manifest))
         .route("/api/v1/chunks/{hash}", get(content::chunk))
@@ -93,15 +95,12 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/openapi.json", get(ops::openapi))
         .route("/healthz", get(ops::healthz))
         .route("/metrics", get(ops::metrics))
-        .fallback(not_found)
+        .fallback(crate::web::fallback)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(middleware::from_fn(record_metrics))
+        .layer(middleware::from_fn(crate::web::common_headers))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
-}
-
-async fn not_found() -> ApiError {
-    ApiError::new(ErrorCode::NotFound, "no such endpoint")
 }
 
 async fn method_not_allowed() -> ApiError {
