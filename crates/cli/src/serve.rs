@@ -68,7 +68,8 @@ pub fn resolve(args: &ServeArgs) -> Result<Resolved> {
     let data = args.data.clone().or(file.data).unwrap_or_else(|| PathBuf::from("coffer-data"));
     let listen = args.listen.or(file.listen).unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8080)));
     let database = args.database.clone().or(file.database).unwrap_or_else(|| sqlite_url(&data.join("meta.db")));
-    let mut service = ServiceConfig::default();
+    let mut service =
+        ServiceConfig { thumbnail_dir: Some(data.join("cache").join("thumbnails")), ..ServiceConfig::default() };
     if let Some(days) = file.trash_retention_days {
         service.trash_retention = Duration::from_secs(days * 24 * 3600);
     }

@@ -44,6 +44,9 @@ pub enum ErrorCode {
     PasswordRequired,
     /// A public link lets its visitors look but not download.
     DownloadDisabled,
+    /// The file is not an image Coffer can make a thumbnail of (an unknown or broken
+    /// format, or too large to decode safely).
+    NoThumbnail,
     /// The target path is already taken.
     AlreadyExists,
     /// The edit was based on a revision that is no longer current.
@@ -98,6 +101,7 @@ impl ErrorCode {
             Self::LinkExhausted => "link_exhausted",
             Self::PasswordRequired => "password_required",
             Self::CsrfFailed => "csrf_failed",
+            Self::NoThumbnail => "no_thumbnail",
             Self::DownloadDisabled => "download_disabled",
             Self::AlreadyExists => "already_exists",
             Self::Conflict => "conflict",

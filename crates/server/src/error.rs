@@ -35,6 +35,7 @@ pub fn status_of(code: ErrorCode) -> StatusCode {
             StatusCode::FORBIDDEN
         }
         ErrorCode::NotFound | ErrorCode::UploadNotFound => StatusCode::NOT_FOUND,
+        ErrorCode::NoThumbnail => StatusCode::UNSUPPORTED_MEDIA_TYPE,
         ErrorCode::AlreadyExists
         | ErrorCode::Conflict
         | ErrorCode::NotAFolder

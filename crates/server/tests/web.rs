@@ -252,3 +252,38 @@ async fn a_selection_downloads_as_one_zip_with_shared_folders_inside() {
         assert_eq!(status, StatusCode::NOT_FOUND);
     }
 }
+
+#[tokio::test]
+async fn thumbnails_are_made_once_per_content_and_cached_by_the_browser() {
+    for env in envs().await {
+        let s = &env.service;
+        let fay = caller(s, "fay").await;
+        let mut png = Vec::new();
+        image::DynamicImage::from(image::RgbImage::from_fn(800, 600, |x, y| image::Rgb([x as u8, y as u8, 7])))
+            .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
+            .expect("encode");
+        put(s, &fay, "/photo.png", &png, 1 << 20).await;
+        put(s, &fay, "/notes.txt", b"not an image", 1 << 20).await;
+        let b = Browser::sign_in(&env, "fay", "a long password").await;
+        let resp = b.req(reqwest::Method::GET, "/api/v1/fs/thumbnail?path=/photo.png&size=200").send().await;
+        let resp = resp.expect("send");
+        assert_eq!(resp.status(), StatusCode::OK);
+        assert_eq!(resp.headers()[header::CONTENT_TYPE], "image/jpeg");
+        let etag = resp.headers()[header::ETAG].to_str().expect("ascii").to_owned();
+        let t = image::load_from_memory(&resp.bytes().await.expect("body")).expect("a JPEG");
+        assert_eq!((t.width(), t.height()), (256, 192), "rounded up to 256, shape kept");
+        let again = b
+            .req(reqwest::Method::GET, "/api/v1/fs/thumbnail?path=/photo.png&size=256")
+            .header(header::IF_NONE_MATCH, &etag)
+            .send()
+            .await
+            .expect("send");
+        assert_eq!(again.status(), StatusCode::NOT_MODIFIED);
+        let (status, _, v) = b.send(b.req(reqwest::Method::GET, "/api/v1/fs/thumbnail?path=/notes.txt")).await;
+        assert_eq!((status, v["error"]["code"].as_str()), (StatusCode::UNSUPPORTED_MEDIA_TYPE, Some("no_thumbnail")));
+        caller(s, "gus").await;
+        let g = Browser::sign_in(&env, "gus", "a long password").await;
+        let (status, _, _) = g.send(g.req(reqwest::Method::GET, "/api/v1/fs/thumbnail?path=/photo.png")).await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+    }
+}

@@ -22,6 +22,7 @@ mod links;
 mod maintenance;
 mod notify;
 mod sharing;
+mod thumbs;
 mod tree;
 mod upload;
 mod walk;
@@ -41,6 +42,7 @@ pub use limits::PasswordLimits;
 pub use links::{LinkEntry, LinkVisitor, MAX_LINKS_PER_USER};
 pub use maintenance::MaintenanceReport;
 pub use notify::{ChangeFeed, FeedEvent};
+pub use thumbs::Thumbnail;
 pub use upload::{CommitFile, CommitOutcome};
 pub use walk::MAX_SELECTION;
 
@@ -69,6 +71,9 @@ pub struct ServiceConfig {
     pub max_open_uploads: i64,
     /// Files and folders one user's tree may hold (trash included).
     pub max_nodes_per_user: i64,
+    /// Where thumbnails are kept once made (a cache: deleting it costs only the time to
+    /// make them again); `None` makes them at every request.
+    pub thumbnail_dir: Option<std::path::PathBuf>,
 }
 
 impl Default for ServiceConfig {
@@ -84,6 +89,7 @@ impl Default for ServiceConfig {
             download_memory: 128 << 20,
             max_open_uploads: 64,
             max_nodes_per_user: 5_000_000,
+            thumbnail_dir: None,
         }
     }
 }
@@ -105,6 +111,8 @@ struct Inner {
     link_secret: tokio::sync::OnceCell<[u8; 32]>,
     /// The next chunk prefix the orphan sweep looks at.
     sweep_next: std::sync::atomic::AtomicU32,
+    /// Thumbnails made at once (decoding is CPU and memory heavy).
+    thumbnailers: tokio::sync::Semaphore,
 }
 
 impl Service {
@@ -121,6 +129,7 @@ impl Service {
                 download_budget,
                 link_secret: tokio::sync::OnceCell::new(),
                 sweep_next: std::sync::atomic::AtomicU32::new(0),
+                thumbnailers: tokio::sync::Semaphore::new(thumbs::AT_ONCE),
             }),
         }
     }

@@ -72,6 +72,42 @@ pub async fn zip(
     Ok(resp)
 }
 
+#[derive(Deserialize)]
+pub struct ThumbnailQuery {
+    pub path: String,
+    pub rev: Option<i64>,
+    #[serde(default = "default_thumbnail_size")]
+    pub size: u32,
+}
+
+fn default_thumbnail_size() -> u32 {
+    256
+}
+
+/// A thumbnail of an image. With `rev` the answer never changes and is cached for good;
+/// by path alone the browser checks it again each time (a 304 while it is the same).
+pub async fn thumbnail(
+    State(s): State<AppState>,
+    Auth(c): Auth,
+    ApiQuery(q): ApiQuery<ThumbnailQuery>,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
+    let t = s.service.thumbnail(&c, &q.path, q.rev.map(RevisionId), q.size).await?;
+    let etag = HeaderValue::from_str(&t.etag).map_err(|_| ApiError::new(ErrorCode::Internal, "bad etag"))?;
+    let cache = if q.rev.is_some() { "private, max-age=31536000, immutable" } else { "private, no-cache" };
+    let fresh = headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(',').any(|t| t.trim() == etag));
+    let mut resp = if fresh { StatusCode::NOT_MODIFIED.into_response() } else { t.bytes.into_response() };
+    let h = resp.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(t.content_type));
+    h.insert(header::ETAG, etag);
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
+    h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(INLINE_CSP));
+    Ok(resp)
+}
+
 pub async fn manifest(
     State(s): State<AppState>,
     Auth(c): Auth,

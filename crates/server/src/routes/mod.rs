@@ -79,6 +79,7 @@ pub fn router(state: AppState) -> Router {
         .route("/s/{token}", get(links::direct))
         .route("/api/v1/fs/content", get(content::by_path))
         .route("/api/v1/fs/zip", get(content::zip))
+        .route("/api/v1/fs/thumbnail", get(content::thumbnail))
         .route("/api/v1/revisions/{rev}/content", get(content::by_revision))
         .route("/api/v1/revisions/{rev}/manifest", get(content::manifest))
         .route("/api/v1/chunks/{hash}", get(content::chunk))

@@ -15,7 +15,7 @@ use coffer_service::{Caller, ChangeFeed, FeedEvent};
 
 use crate::AppState;
 use crate::error::ApiResult;
-use crate::extract::{ApiWebSocket, Auth, bearer_token};
+use crate::extract::{ApiWebSocket, Auth, SESSION_COOKIE, bearer_token, cookie};
 
 /// How often the server pings (and re-checks the token).
 const PING_EVERY: Duration = Duration::from_secs(30);
@@ -26,7 +26,8 @@ pub async fn notify(
     headers: HeaderMap,
     ApiWebSocket(ws): ApiWebSocket,
 ) -> ApiResult<Response> {
-    let token = bearer_token(&headers).unwrap_or_default().to_owned();
+    // The credential re-checked at every ping: the client's token or the browser's cookie.
+    let token = bearer_token(&headers).or_else(|| cookie(&headers, SESSION_COOKIE)).unwrap_or_default().to_owned();
     let slot = s.notify_sockets.take(caller.user_id())?;
     let feed = s.service.change_feed(&caller).await?;
     Ok(ws.max_message_size(64 * 1024).on_upgrade(move |socket| async move {
