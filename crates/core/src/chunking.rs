@@ -89,6 +89,58 @@ mod tests {
 
     const PINNED_SIZES: &[usize] = &[2365010, 2146156, 2360435, 1643891, 2150528, 1916892];
 
+    /// The vectors the web app's chunker (web/src/upload/fastcdc.ts) is tested against:
+    /// the browser must cut and hash exactly as this chunker does, or what it uploads
+    /// would not deduplicate against what the other clients stored. Each vector also
+    /// gives the input's content hash as a file (the manifest's).
+    #[test]
+    fn web_cut_vectors_match() {
+        let doc: serde_json::Value =
+            serde_json::from_str(include_str!("../../../web/src/upload/cut-vectors.json")).expect("valid JSON");
+        let params = &doc["chunker"];
+        let config = ChunkerConfig::default();
+        let declared = ["min_size", "avg_size", "max_size"].map(|k| params[k].as_u64().map(|v| v as usize));
+        assert_eq!(declared, [Some(config.min_size), Some(config.avg_size), Some(config.max_size)]);
+        let vectors = doc["vectors"].as_array().expect("a list of vectors");
+        assert!(vectors.len() >= 10, "the vectors went missing");
+        for v in vectors {
+            let name = v["name"].as_str().expect("a name");
+            let data = vector_input(&v["input"]);
+            let chunks: Vec<Chunk> =
+                chunk_reader(&data[..], config).collect::<std::io::Result<_>>().expect("memory read");
+            let sizes: Vec<u64> = chunks.iter().map(|c| c.data.len() as u64).collect();
+            let hashes: Vec<String> = chunks.iter().map(|c| c.hash.to_hex()).collect();
+            let want_sizes: Vec<u64> =
+                v["sizes"].as_array().expect("sizes").iter().map(|s| s.as_u64().expect("a size")).collect();
+            let want_hashes: Vec<&str> =
+                v["hashes"].as_array().expect("hashes").iter().map(|h| h.as_str().expect("a hash")).collect();
+            assert_eq!(sizes, want_sizes, "{name}: cut points");
+            assert_eq!(hashes, want_hashes, "{name}: chunk hashes");
+            // What the web app compares with a node's content hash to skip an upload.
+            let refs = chunks.iter().map(|c| crate::ChunkRef { hash: c.hash, size: c.data.len() as u32 }).collect();
+            let content = crate::Manifest::new(refs).content_hash().to_hex();
+            assert_eq!(Some(content.as_str()), v["content_hash"].as_str(), "{name}: content hash");
+        }
+    }
+
+    /// A vector's input: its parts concatenated, each `pseudo_random` (this crate's test
+    /// generator) or `repeat` (a text's UTF-8 bytes cycled to `len` bytes).
+    fn vector_input(parts: &serde_json::Value) -> Vec<u8> {
+        let mut out = Vec::new();
+        for part in parts.as_array().expect("a list of parts") {
+            let len = |p: &serde_json::Value| p["len"].as_u64().expect("a length") as usize;
+            if let Some(p) = part.get("pseudo_random") {
+                out.extend(pseudo_random(len(p), p["seed"].as_u64().expect("a seed")));
+            } else if let Some(p) = part.get("repeat") {
+                let text = p["text"].as_str().expect("a text").as_bytes();
+                out.extend(text.iter().cycle().take(len(p)));
+            } else {
+                panic!("unknown input part {part}");
+            }
+        }
+        out
+    }
+
     #[test]
     fn insert_at_start_changes_few_chunks() {
         let data = pseudo_random(16 * 1024 * 1024, 42);
