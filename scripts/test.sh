@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite, as CI runs it: formatting, lints, architecture rules, then every
-# test on SQLite and on a throwaway PostgreSQL server this script starts.
+# test on SQLite and on a throwaway PostgreSQL server this script starts, then the web
+# app's tests in headless Chromium (scripts/web-e2e.sh).
 #   scripts/test.sh            # everything
 #   scripts/test.sh -E 'test(story)'   # extra arguments go to cargo nextest
 set -euo pipefail
@@ -20,3 +21,7 @@ if ! cargo nextest --version >/dev/null 2>&1; then
 fi
 echo "== tests (SQLite and PostgreSQL)" >&2
 COFFER_REQUIRE_POSTGRES=1 scripts/with-postgres.sh "${runner[@]}" "$@"
+# The web app's tests run with the whole suite (not when arguments pick Rust tests).
+if [[ $# -eq 0 ]]; then
+  scripts/web-e2e.sh
+fi

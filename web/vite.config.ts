@@ -16,7 +16,11 @@ export default defineConfig({
   server: {
     proxy: {
       "/api": { target: process.env.COFFER_DEV_SERVER ?? "http://127.0.0.1:8080", ws: true },
-      "/s/": process.env.COFFER_DEV_SERVER ?? "http://127.0.0.1:8080",
+      // A browser opening a link gets the app being developed; curl gets the bytes.
+      "/s/": {
+        target: process.env.COFFER_DEV_SERVER ?? "http://127.0.0.1:8080",
+        bypass: (req) => (req.headers.accept?.includes("text/html") ? "/index.html" : undefined),
+      },
     },
   },
 });

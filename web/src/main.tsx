@@ -1,7 +1,9 @@
 import { render } from "preact";
+import { App } from "./app/App";
+import { guardWindowDrops } from "./app/dnd";
+import { initTheme } from "./app/theme";
+import "./styles.css";
 
-function App() {
-  return <main><h1>Coffer</h1></main>;
-}
-
+initTheme();
+guardWindowDrops();
 render(<App />, document.getElementById("app")!);

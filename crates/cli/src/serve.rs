@@ -126,7 +126,8 @@ pub async fn run(args: ServeArgs) -> Result<u8> {
         tokio::net::TcpListener::bind(cfg.listen).await.with_context(|| format!("listening on {}", cfg.listen))?;
     let addr = listener.local_addr()?;
     if let Some(token) = service.prepare_setup_token().await? {
-        eprintln!("No users yet. Create the first admin with this one-time setup token:");
+        eprintln!("No users yet. Create the first admin with this one-time setup token,");
+        eprintln!("in a browser at http://{addr}/ or with:");
         eprintln!("  coffer setup http://{addr} --token={token} --user NAME");
         eprintln!("(or: coffer admin user add NAME --admin --data DIR)");
     }

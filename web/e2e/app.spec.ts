@@ -1,0 +1,303 @@
+// The web app in headless Chromium against a real server: what a user does in a browser,
+// from the first admin's setup to sharing, public links and live updates.
+
+import { mkdtempSync, readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { type Page, expect, test } from "@playwright/test";
+import { pdf, png, writeTree, zipEntries } from "./files";
+import { PASSWORD, Server, row, signIn } from "./harness";
+
+test.describe.configure({ mode: "serial" });
+
+let server: Server;
+
+test.beforeAll(async () => {
+  server = new Server();
+  await server.start();
+});
+
+test.afterAll(async () => {
+  await server.stop();
+});
+
+/** Drops the folder `dir` from the file system onto an empty spot of `target` (near its
+ * bottom left, below any row), as a user's drag from a file manager: Chromium's own drag
+ * events, with real file entries. */
+async function dropFolder(page: Page, dir: string, target: string): Promise<void> {
+  const box = await page.locator(target).boundingBox();
+  if (!box) throw new Error(`no ${target} to drop on`);
+  const cdp = await page.context().newCDPSession(page);
+  const at = { x: box.x + 60, y: box.y + box.height - 30 };
+  const data = { items: [], files: [dir], dragOperationsMask: 1 };
+  for (const type of ["dragEnter", "dragOver", "drop"] as const) {
+    await cdp.send("Input.dispatchDragEvent", { type, ...at, data });
+  }
+  await cdp.detach();
+}
+
+/** Counts requests that carry chunk bytes while `f` runs. */
+async function chunkRequestsDuring(page: Page, f: () => Promise<void>): Promise<number> {
+  let n = 0;
+  const seen = (r: { url(): string; method(): string }) => {
+    if (/\/api\/v1\/uploads\/[^/]+\/chunks/.test(r.url()) && r.method() !== "GET") n++;
+  };
+  page.on("request", seen);
+  await f();
+  page.off("request", seen);
+  return n;
+}
+
+test("the first visitor creates the admin with the setup token, signs out and in", async ({ page }) => {
+  await page.goto(server.url + "/");
+  await page.getByLabel("Setup token").fill(server.setupToken);
+  await page.getByLabel("Admin name").fill("alice");
+  await page.getByLabel("Password", { exact: true }).fill(PASSWORD);
+  await page.getByLabel("Repeat password").fill(PASSWORD);
+  await page.getByRole("button", { name: "Create admin" }).click();
+  await expect(page.getByRole("grid", { name: "Files" })).toBeVisible();
+  await expect(page.getByText("This folder is empty")).toBeVisible();
+
+  await page.getByRole("button", { name: /alice/ }).click();
+  await page.getByRole("button", { name: "Sign out" }).click();
+  await expect(page.getByRole("button", { name: "Sign in" })).toBeVisible();
+  // Signed out for real: the API refuses the old cookie.
+  expect((await page.request.get(server.url + "/api/v1/auth/whoami")).status()).toBe(401);
+
+  await page.getByLabel("User name").fill("alice");
+  await page.getByLabel("Password", { exact: true }).fill("wrong password");
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await expect(page.getByRole("alert")).toContainText(/user name or password/i);
+  await signIn(page, server, "alice");
+});
+
+test("a dropped folder uploads with its structure, and the same bytes again send no chunk", async ({ page }) => {
+  const dir = mkdtempSync(join(tmpdir(), "coffer-drop-"));
+  const big = Buffer.alloc(3 * 1024 * 1024 + 17);
+  for (let i = 0; i < big.length; i++) big[i] = (i * 2654435761) >>> 13;
+  writeTree(join(dir, "Holiday"), {
+    "notes.md": "# Trip\n\nWe went **north**.\n\n<script>window.pwned = 1</script>\n",
+    "photos/beach.png": png(640, 480),
+    "docs/plan.pdf": pdf("Coffer plan"),
+    "docs/big.bin": big,
+  });
+  await signIn(page, server, "alice");
+  const first = await chunkRequestsDuring(page, async () => {
+    await dropFolder(page, join(dir, "Holiday"), "section.browser");
+    await expect(page.getByText(/4 files of 4 done/)).toBeVisible({ timeout: 60_000 });
+  });
+  expect(first).toBeGreaterThan(0);
+  await row(page, "Holiday").dblclick();
+  await expect(row(page, "photos")).toBeVisible();
+  await expect(row(page, "docs")).toBeVisible();
+  await expect(row(page, "notes.md")).toBeVisible();
+
+  // The same folder again, under another name: every chunk is on the server already.
+  writeTree(join(dir, "Again"), {
+    "notes.md": readFileSync(join(dir, "Holiday/notes.md")),
+    "photos/beach.png": readFileSync(join(dir, "Holiday/photos/beach.png")),
+    "docs/plan.pdf": readFileSync(join(dir, "Holiday/docs/plan.pdf")),
+    "docs/big.bin": big,
+  });
+  await page.goto(server.url + "/files/");
+  const second = await chunkRequestsDuring(page, async () => {
+    await dropFolder(page, join(dir, "Again"), "section.browser");
+    await expect(row(page, "Again")).toBeVisible({ timeout: 60_000 });
+    await expect(page.getByText(/4 files of 4 done/)).toBeVisible({ timeout: 60_000 });
+  });
+  expect(second).toBe(0);
+  // What the browser uploaded is what the CLI downloads, byte for byte.
+  const back = join(dir, "big.back");
+  server.cli("alice").run(["get", "/Holiday/docs/big.bin", back]);
+  expect(readFileSync(back).equals(big)).toBe(true);
+});
+
+test("images, PDFs and Markdown preview in the page, and nothing in a file runs", async ({ page }) => {
+  await signIn(page, server, "alice");
+  await page.goto(server.url + "/files/Holiday/photos");
+  await row(page, "beach.png").dblclick();
+  const dialog = page.getByRole("dialog", { name: /beach\.png/ });
+  const img = dialog.locator("img");
+  await expect(img).toBeVisible();
+  expect(await img.evaluate((i: HTMLImageElement) => i.naturalWidth)).toBe(640);
+  await page.keyboard.press("Escape");
+  await expect(dialog).toBeHidden();
+
+  await page.goto(server.url + "/files/Holiday/docs");
+  await row(page, "plan.pdf").dblclick();
+  const frame = page.getByRole("dialog", { name: /plan\.pdf/ }).locator("iframe, embed, object");
+  await expect(frame).toBeVisible();
+  await page.keyboard.press("Escape");
+
+  await page.goto(server.url + "/files/Holiday");
+  await row(page, "notes.md").dblclick();
+  const md = page.getByRole("dialog", { name: /notes\.md/ });
+  await expect(md.getByRole("heading", { name: "Trip" })).toBeVisible();
+  await expect(md.locator("strong")).toHaveText("north");
+  expect(await page.evaluate(() => (window as unknown as { pwned?: number }).pwned)).toBeUndefined();
+  await expect(md.locator("script")).toHaveCount(0);
+});
+
+test("rename, move, delete and restore from the trash", async ({ page }) => {
+  const cli = server.cli("alice");
+  cli.run(["mkdir", "/Work"]);
+  cli.run(["put", "-", "/Work/draft.txt"], "first draft\n");
+  cli.run(["mkdir", "/Archive"]);
+  await signIn(page, server, "alice");
+  await page.goto(server.url + "/files/Work");
+
+  await row(page, "draft.txt").click({ button: "right" });
+  await page.getByRole("menuitem", { name: "Rename" }).click();
+  const name = page.getByRole("textbox", { name: /name/i });
+  await name.fill("final.txt");
+  await name.press("Enter");
+  await expect(row(page, "final.txt")).toBeVisible();
+
+  await row(page, "final.txt").click({ button: "right" });
+  await page.getByRole("menuitem", { name: /Move/ }).click();
+  const picker = page.getByRole("dialog");
+  await picker.getByText("Files", { exact: true }).click();
+  await picker.getByText("Archive", { exact: true }).click();
+  await picker.getByRole("button", { name: "Move" }).click();
+  await expect(row(page, "final.txt")).toBeHidden();
+  expect(cli.run(["get", "/Archive/final.txt", "-"])).toBe("first draft\n");
+
+  await page.goto(server.url + "/files/Archive");
+  await row(page, "final.txt").click();
+  await page.keyboard.press("Delete");
+  await expect(row(page, "final.txt")).toBeHidden();
+  await page.getByRole("link", { name: "Trash" }).click();
+  const trashed = page.getByRole("row", { name: /final\.txt/ });
+  await expect(trashed).toBeVisible();
+  await trashed.getByRole("button", { name: "Restore" }).click();
+  await expect(trashed).toBeHidden();
+  expect(cli.run(["get", "/Archive/final.txt", "-"])).toBe("first draft\n");
+});
+
+test("an old version is restored from the file's history", async ({ page }) => {
+  const cli = server.cli("alice");
+  cli.run(["put", "-", "/Work/story.txt"], "version one\n");
+  cli.run(["put", "-", "/Work/story.txt"], "version two\n");
+  await signIn(page, server, "alice");
+  await page.goto(server.url + "/files/Work");
+  await row(page, "story.txt").click({ button: "right" });
+  await page.getByRole("menuitem", { name: "Versions" }).click();
+  await page.getByRole("tab", { name: "Versions" }).click();
+  const panel = page.getByRole("complementary", { name: "Details" });
+  const restore = panel.getByRole("button", { name: "Restore" });
+  await expect(restore).toHaveCount(1);
+  await restore.click();
+  await expect.poll(() => cli.run(["get", "/Work/story.txt", "-"])).toBe("version one\n");
+});
+
+test("a folder downloads as a zip that streams, with everything in it", async ({ page }) => {
+  await signIn(page, server, "alice");
+  await page.goto(server.url + "/files/");
+  await row(page, "Holiday").click({ button: "right" });
+  const waiting = page.waitForEvent("download");
+  await page.getByRole("menuitem", { name: "Download" }).click();
+  const download = await waiting;
+  expect(download.suggestedFilename()).toBe("Holiday.zip");
+  const file = join(mkdtempSync(join(tmpdir(), "coffer-zip-")), "Holiday.zip");
+  await download.saveAs(file);
+  const entries = zipEntries(file);
+  expect(entries["Holiday/notes.md"]).toBeGreaterThan(0);
+  expect(entries["Holiday/photos/beach.png"]).toBe(png(640, 480).length);
+  expect(entries["Holiday/docs/big.bin"]).toBe(3 * 1024 * 1024 + 17);
+});
+
+test("a file added with the CLI appears without a reload", async ({ page }) => {
+  await signIn(page, server, "alice");
+  await page.goto(server.url + "/files/Work");
+  await expect(row(page, "story.txt")).toBeVisible();
+  server.cli("alice").run(["put", "-", "/Work/from-the-cli.txt"], "hello from a terminal\n");
+  await expect(row(page, "from-the-cli.txt")).toBeVisible({ timeout: 10_000 });
+});
+
+test("a shared folder shows up in the other user's browser, and other files never do", async ({ page, browser }) => {
+  server.addUser("bob");
+  await signIn(page, server, "alice");
+  await page.goto(server.url + "/files/");
+  await row(page, "Work").click({ button: "right" });
+  await page.getByRole("menuitem", { name: /Share/ }).click();
+  const panel = page.getByRole("complementary", { name: "Details" });
+  await panel.getByLabel("User name").fill("bob");
+  await panel.getByLabel("Role").selectOption("editor");
+  await panel.getByRole("button", { name: "Share" }).click();
+  await expect(panel.getByText("bob", { exact: true })).toBeVisible();
+
+  const bobContext = await browser.newContext();
+  const bob = await bobContext.newPage();
+  await signIn(bob, server, "bob");
+  await expect(row(bob, "Work")).toBeVisible();
+  await row(bob, "Work").dblclick();
+  await expect(row(bob, "story.txt")).toBeVisible();
+  await bob.getByRole("link", { name: "Shared with me" }).click();
+  await expect(bob.getByText("Work").first()).toBeVisible();
+
+  // Alice's other files: not in Bob's list, not at their address, not through the API.
+  await bob.goto(server.url + "/files/");
+  await expect(row(bob, "Holiday")).toBeHidden();
+  await bob.goto(server.url + "/files/Holiday");
+  await expect(bob.getByText(/not found|does not exist/i).first()).toBeVisible();
+  const api = await bob.request.get(server.url + "/api/v1/fs/list?path=/Holiday");
+  expect(api.status()).toBe(404);
+  await bob.screenshot({ path: test.info().outputPath("bob-not-found.png") });
+  await bobContext.close();
+});
+
+test("a public link opens in a fresh browser with no account", async ({ page, browser }) => {
+  await signIn(page, server, "alice");
+  await page.goto(server.url + "/files/Holiday/photos");
+  await row(page, "beach.png").click({ button: "right" });
+  await page.getByRole("menuitem", { name: /link/i }).click();
+  const panel = page.getByRole("complementary", { name: "Details" });
+  await panel.getByRole("button", { name: "Create link" }).click();
+  const link = await panel.getByRole("link", { name: /\/s\// }).first().getAttribute("href");
+  expect(link).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/s\/[A-Za-z0-9_-]{40,}$/);
+
+  const visitor = await browser.newContext();
+  const v = await visitor.newPage();
+  await v.goto(link!);
+  await expect(v.getByText("beach.png").first()).toBeVisible();
+  await expect(v.locator("img").first()).toBeVisible();
+  const waiting = v.waitForEvent("download");
+  await v.getByRole("button", { name: "Download" }).or(v.getByRole("link", { name: "Download" })).first().click();
+  const download = await waiting;
+  expect(download.suggestedFilename()).toBe("beach.png");
+  // The visitor is not signed in to anything.
+  expect((await v.request.get(server.url + "/api/v1/auth/whoami")).status()).toBe(401);
+  await visitor.close();
+});
+
+test("the main pages have no serious or critical accessibility violations", async ({ browser }) => {
+  // axe-core is put into the page by the test: the app's policy forbids that, rightly.
+  const context = await browser.newContext({ bypassCSP: true });
+  const page = await context.newPage();
+  const axe = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
+  const check = async (what: string) => {
+    await page.addScriptTag({ content: axe });
+    const found = await page.evaluate(async () => {
+      const r = await (window as unknown as { axe: { run: () => Promise<{ violations: { id: string; impact: string; nodes: unknown[] }[] }> } }).axe.run();
+      return r.violations.map((v) => ({ id: v.id, impact: v.impact, nodes: v.nodes.length }));
+    });
+    const bad = found.filter((v) => v.impact === "serious" || v.impact === "critical");
+    expect(bad, `${what}: ${JSON.stringify(bad)}`).toEqual([]);
+  };
+  await page.goto(server.url + "/");
+  await check("sign-in page");
+  await signIn(page, server, "alice");
+  await page.goto(server.url + "/files/Holiday");
+  await expect(row(page, "notes.md")).toBeVisible();
+  await check("file list");
+  await page.getByRole("link", { name: "Trash" }).click();
+  await check("trash");
+  for (const theme of ["dark", "light"]) {
+    await page.emulateMedia({ colorScheme: theme as "dark" | "light" });
+    await page.goto(server.url + "/files/Holiday");
+    await expect(row(page, "notes.md")).toBeVisible();
+    await check(`file list, ${theme}`);
+  }
+  await context.close();
+});

@@ -1,0 +1,11 @@
+import { defineConfig } from "@playwright/test";
+import base from "./playwright.config";
+
+// The web app's benchmarks (bench/*.bench.ts): same browser and server as the tests.
+export default defineConfig({
+  ...base,
+  testDir: "bench",
+  testMatch: /.*\.bench\.ts/,
+  outputDir: "bench-results",
+  use: { ...base.use, screenshot: "off", trace: "off" },
+});
