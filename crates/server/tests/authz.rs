@@ -73,6 +73,14 @@ const TABLE: &[(&str, &str, [u16; 14])] = &[
     ("get", "/api/v1/nodes/{id}", [200, 200, 200, 200, 404, 404, 401, 401, 401, 401, 401, 401, 401, 401]),
     ("get", "/api/v1/fs/list", [200, 200, 200, 200, 404, 404, 401, 401, 401, 401, 401, 401, 401, 401]),
     ("get", "/api/v1/fs/content", [200, 200, 200, 200, 404, 404, 401, 401, 401, 401, 401, 401, 401, 401]),
+    // Not an image: every reader learns so, nobody else learns the file is there.
+    ("get", "/api/v1/fs/thumbnail", [415, 415, 415, 415, 404, 404, 401, 401, 401, 401, 401, 401, 401, 401]),
+    ("get", "/api/v1/fs/zip", [200, 200, 200, 200, 404, 404, 401, 401, 401, 401, 401, 401, 401, 401]),
+    ("get", "/api/v1/setup", [200, SKIP, SKIP, SKIP, SKIP, SKIP, 200, SKIP, 200, SKIP, SKIP, SKIP, SKIP, SKIP]),
+    ("post", "/api/v1/session", [SKIP, SKIP, SKIP, SKIP, SKIP, SKIP, 401, SKIP, SKIP, SKIP, SKIP, SKIP, SKIP, SKIP]),
+    // A browser session is a cookie: bearer tokens (and link tokens) never open it.
+    ("get", "/api/v1/session", [401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401]),
+    ("delete", "/api/v1/session", [401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401]),
     ("get", "/api/v1/revisions/{rev}/content", [200, 200, 200, 200, 404, 404, 401, 401, 401, 401, 401, 401, 401, 401]),
     ("get", "/api/v1/revisions/{rev}/manifest", [200, 200, 200, 200, 404, 404, 401, 401, 401, 401, 401, 401, 401, 401]),
     // A removed member held the file once: its chunks stay theirs to fetch.
@@ -377,9 +385,12 @@ fn request(f: &Fixture, who: Who, method: &str, template: &str) -> (String, Opti
         ("post", "/api/v1/auth/login") => {
             (template.into(), Some(json!({"user": "olive", "password": "not it", "device": "x"})), None)
         }
-        ("get", "/api/v1/fs/stat") | ("get", "/api/v1/fs/content") | ("get", "/api/v1/versions") => {
-            (format!("{template}?path=/Team/f.txt"), None, None)
-        }
+        ("post", "/api/v1/session") => (template.into(), Some(json!({"user": "olive", "password": "not it"})), None),
+        ("get", "/api/v1/fs/zip") => (format!("{template}?path=/Team"), None, None),
+        ("get", "/api/v1/fs/stat")
+        | ("get", "/api/v1/fs/content")
+        | ("get", "/api/v1/versions")
+        | ("get", "/api/v1/fs/thumbnail") => (format!("{template}?path=/Team/f.txt"), None, None),
         ("get", "/api/v1/fs/list") => (format!("{template}?path=/Team"), None, None),
         ("get", "/api/v1/nodes/{id}") => (format!("/api/v1/nodes/{}", f.file_id), None, None),
         ("get", "/api/v1/revisions/{rev}/content") => (format!("/api/v1/revisions/{}/content", f.file_rev), None, None),

@@ -261,10 +261,26 @@ async fn only_the_owner_of_a_shared_folder_makes_links_and_a_link_ends_when_its_
         assert_eq!(env.get(&format!("/s/{}", his.token), &[]).await.0, StatusCode::OK);
         s.move_node(&eddie, "/mine.txt", "/Team/mine.txt").await.expect("move in");
         assert_eq!(env.code(&format!("/s/{}", his.token)).await.0, StatusCode::NOT_FOUND);
-        // Olive's link to the shared folder works for anyone.
+        // Olive's link to the shared folder works for anyone, under the folder's name.
         let team = s.create_link(&olive, &link("/Team")).await.expect("link");
         let (_, v) = env.json(&format!("/api/v1/public/{}/list", team.token)).await;
         assert_eq!(v["entries"].as_array().map(Vec::len), Some(2), "{v}");
+        let (_, v) = env.json(&format!("/api/v1/public/{}", team.token)).await;
+        assert_eq!(v["item"]["name"], "Team");
+        let (_, h, _) = env.get(&format!("/api/v1/public/{}/zip", team.token), &[]).await;
+        assert!(h["content-disposition"].to_str().expect("ascii").contains("filename=\"Team.zip\""));
+        let listed = s.links(&olive, Some("/Team")).await.expect("links");
+        assert_eq!(listed.iter().map(|l| l.id).collect::<Vec<_>>(), [team.id]);
+        assert_eq!(listed[0].path.as_deref(), Some("/Team"));
+
+        // A folder linked first and shared afterwards: the link still shows its contents.
+        put(s, &olive, "/Later/a.txt", b"a", 1 << 20).await;
+        let later = s.create_link(&olive, &link("/Later")).await.expect("link");
+        s.share_folder(&olive, "/Later", "eddie", coffer_core::Role::Viewer).await.expect("share");
+        let (_, v) = env.json(&format!("/api/v1/public/{}/list", later.token)).await;
+        assert_eq!(v["entries"][0]["name"], "a.txt", "{v}");
+        let (_, v) = env.json(&format!("/api/v1/public/{}", later.token)).await;
+        assert_eq!(v["item"]["name"], "Later");
     }
 }
 

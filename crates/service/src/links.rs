@@ -158,6 +158,16 @@ fn key_opens(secret: &[u8; 32], link: &LinkRecord, key: &str, now: i64) -> bool 
     expires > now && crate::accounts::constant_time_eq(&raw[8..], &key_mac(secret, link, expires))
 }
 
+/// Where a visitor of a link to `node` browses: `node` itself, or for a shared folder's
+/// mount the shared folder's root, under the mount's name.
+async fn link_browse_root(tx: &mut Tx, node: NodeRecord) -> Result<NodeRecord> {
+    let Some(shared) = node.mount_namespace_id else { return Ok(node) };
+    let root = tx.namespace_root(shared).await?;
+    let mut r = tx.node(root).await?.ok_or_else(|| ServiceError::not_found("link"))?;
+    r.name = node.name;
+    Ok(r)
+}
+
 impl Service {
     /// Makes a public link to the item at `req.path`; the caller must be allowed to
     /// share it.
@@ -188,7 +198,11 @@ impl Service {
         let token = random_token();
         let mut tx = self.meta().write().await?;
         let located = self.locate(&mut tx, caller, &path, Permission::Share).await?;
+        // A shared folder is linked through its owner's mount: what the owner sees at
+        // that path, with its name (the shared root itself has none).
+        let mount = located.mount.clone();
         let node = located.existing(&path)?;
+        let node = mount.unwrap_or(node);
         if tx.links_of(caller.user_id(), 0, MAX_LINKS_PER_USER).await?.len() as i64 >= MAX_LINKS_PER_USER {
             return Err(ServiceError::new(
                 ErrorCode::TooLarge,
@@ -220,7 +234,9 @@ impl Service {
         let records = match path {
             Some(path) => {
                 let path = parse_path(path)?;
-                let node = self.resolve(&mut tx, caller, &path, Permission::Read).await?;
+                let located = self.locate(&mut tx, caller, &path, Permission::Read).await?;
+                let mount = located.mount.clone();
+                let node = mount.unwrap_or(located.existing(&path)?);
                 tx.links_to(caller.user_id(), node.id).await?
             }
             None => tx.links_of(caller.user_id(), 0, MAX_LINKS_PER_USER).await?,
@@ -327,6 +343,7 @@ impl Service {
     }
 
     /// The link a token names, whatever its state.
+    /// The link of `token` and the node it names (for a shared folder, its owner's mount).
     async fn find_link(&self, tx: &mut Tx, token: &str) -> Result<(LinkRecord, NodeRecord)> {
         let not_found = || ServiceError::not_found("link");
         if token.is_empty() || token.len() > 128 {
@@ -351,6 +368,7 @@ impl Service {
         if !self.link_target_available(&mut tx, &link, &root).await? {
             return Err(unavailable());
         }
+        let root = link_browse_root(&mut tx, root).await?;
         drop(tx);
         if link.password_hash.is_some() {
             let secret = self.link_key_secret().await?;
