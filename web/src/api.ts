@@ -36,15 +36,10 @@ export function onUnauthorized(f: () => void): () => void {
 }
 
 /**
- * Fetches `path` (an absolute path such as `/api/v1/fs/list?...`). Throws `ApiError` for
- * any answer that is not 2xx; a network failure throws a `TypeError` as `fetch` does.
+ * The `ApiError` of an answer that is not 2xx: the server's code and message from its
+ * JSON body, else the status line. Tells nobody about a 401 (`apiFetch` does).
  */
-export async function apiFetch(path: string, init: RequestInit = {}): Promise<Response> {
-  const headers = new Headers(init.headers);
-  const method = (init.method ?? "GET").toUpperCase();
-  if (method !== "GET" && method !== "HEAD" && csrfToken) headers.set(CSRF_HEADER, csrfToken);
-  const resp = await fetch(path, { ...init, headers, credentials: "same-origin" });
-  if (resp.ok) return resp;
+export async function responseError(resp: Response): Promise<ApiError> {
   let code = "http_" + resp.status;
   let message = resp.statusText || "request failed";
   try {
@@ -57,8 +52,22 @@ export async function apiFetch(path: string, init: RequestInit = {}): Promise<Re
     // not JSON: keep the status line
   }
   const ra = resp.headers.get("retry-after");
+  return new ApiError(resp.status, code, message, ra ? Number(ra) : null);
+}
+
+/**
+ * Fetches `path` (an absolute path such as `/api/v1/fs/list?...`). Throws `ApiError` for
+ * any answer that is not 2xx; a network failure throws a `TypeError` as `fetch` does.
+ */
+export async function apiFetch(path: string, init: RequestInit = {}): Promise<Response> {
+  const headers = new Headers(init.headers);
+  const method = (init.method ?? "GET").toUpperCase();
+  if (method !== "GET" && method !== "HEAD" && csrfToken) headers.set(CSRF_HEADER, csrfToken);
+  const resp = await fetch(path, { ...init, headers, credentials: "same-origin" });
+  if (resp.ok) return resp;
+  const error = await responseError(resp);
   if (resp.status === 401) unauthorizedListeners.forEach((f) => f());
-  throw new ApiError(resp.status, code, message, ra ? Number(ra) : null);
+  throw error;
 }
 
 /** GET or POST JSON and parse the JSON answer. */

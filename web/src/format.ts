@@ -103,6 +103,11 @@ export function fileKind(name: string): FileKind {
   return "other";
 }
 
+/** What an entry is, for its icon: a folder, or a file of the kind its name suggests. */
+export function nodeKind(entry: { kind: string; name: string }): FileKind | "folder" {
+  return entry.kind === "folder" ? "folder" : fileKind(entry.name);
+}
+
 /** The download (or, with `inline`, the preview) address of a file, optionally of one revision. */
 export function contentUrl(path: string, opts: { inline?: boolean; rev?: number } = {}): string {
   const q = new URLSearchParams({ path: normalizePath(path) });

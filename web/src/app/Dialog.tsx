@@ -4,6 +4,7 @@
 import type { ComponentChildren } from "preact";
 import { createPortal } from "preact";
 import { useEffect, useId, useLayoutEffect, useRef, useState } from "preact/hooks";
+import { errorMessage } from "./errors";
 import { IconClose } from "./icons";
 
 const FOCUSABLE =
@@ -161,6 +162,58 @@ export function Dialog(props: DialogProps) {
   );
 }
 
+/**
+ * What a dialog's form does when submitted: `busy` while `action` runs, then the dialog
+ * closes; a failure's message goes to `error` and the dialog stays open. `run` resolves
+ * true when the action succeeded.
+ */
+export function useDialogAction(onClose: () => void) {
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const run = async (action: () => Promise<void> | void): Promise<boolean> => {
+    setBusy(true);
+    setError(null);
+    try {
+      await action();
+      onClose();
+      return true;
+    } catch (e) {
+      setError(errorMessage(e));
+      setBusy(false);
+      return false;
+    }
+  };
+  return { busy, error, setError, run };
+}
+
+/** A dialog form's Cancel and submit buttons, both off while it is busy. */
+export function DialogButtons(props: {
+  label: string;
+  busy: boolean;
+  onCancel: () => void;
+  /** The submit button's look: `btn-primary` unless told. */
+  class?: string;
+  disabled?: boolean;
+  /** The submit button takes the focus when the dialog opens. */
+  autofocus?: boolean;
+}) {
+  return (
+    <>
+      <button type="button" class="btn" onClick={props.onCancel} disabled={props.busy}>
+        Cancel
+      </button>
+      <button
+        type="submit"
+        class={"btn " + (props.class ?? "btn-primary")}
+        disabled={props.busy || props.disabled}
+        data-autofocus={props.autofocus || undefined}
+      >
+        {props.label}
+      </button>
+    </>
+  );
+}
+
 export function ConfirmDialog(props: {
   title: string;
   message: ComponentChildren;
@@ -169,34 +222,21 @@ export function ConfirmDialog(props: {
   onConfirm: () => Promise<void> | void;
   onClose: () => void;
 }) {
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
-  const submit = async () => {
-    setBusy(true);
-    setError(null);
-    try {
-      await props.onConfirm();
-      props.onClose();
-    } catch (e) {
-      setError(e instanceof Error ? e.message : String(e));
-      setBusy(false);
-    }
-  };
+  const { busy, error, run } = useDialogAction(props.onClose);
   return (
     <Dialog
       title={props.title}
       onClose={props.onClose}
       busy={busy}
-      onSubmit={submit}
+      onSubmit={() => void run(props.onConfirm)}
       footer={
-        <>
-          <button type="button" class="btn" onClick={props.onClose} disabled={busy}>
-            Cancel
-          </button>
-          <button type="submit" class={"btn " + (props.danger ? "btn-danger" : "btn-primary")} disabled={busy} data-autofocus>
-            {props.confirmLabel}
-          </button>
-        </>
+        <DialogButtons
+          label={props.confirmLabel}
+          class={props.danger ? "btn-danger" : "btn-primary"}
+          busy={busy}
+          onCancel={props.onClose}
+          autofocus
+        />
       }
     >
       <div class="dialog-message">{props.message}</div>
@@ -232,8 +272,7 @@ export function NameDialog(props: {
   onClose: () => void;
 }) {
   const [value, setValue] = useState(props.initial);
-  const [error, setError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
+  const { busy, error, setError, run } = useDialogAction(props.onClose);
   const input = useRef<HTMLInputElement>(null);
   const inputId = useId();
   const errId = useId();
@@ -254,16 +293,7 @@ export function NameDialog(props: {
       input.current?.focus();
       return;
     }
-    setBusy(true);
-    setError(null);
-    try {
-      await props.onSubmit(value.trim() === value ? value : value.trim());
-      props.onClose();
-    } catch (e) {
-      setError(e instanceof Error ? e.message : String(e));
-      setBusy(false);
-      input.current?.focus();
-    }
+    if (!(await run(() => props.onSubmit(value.trim() === value ? value : value.trim())))) input.current?.focus();
   };
 
   return (
@@ -272,16 +302,7 @@ export function NameDialog(props: {
       onClose={props.onClose}
       busy={busy}
       onSubmit={submit}
-      footer={
-        <>
-          <button type="button" class="btn" onClick={props.onClose} disabled={busy}>
-            Cancel
-          </button>
-          <button type="submit" class="btn btn-primary" disabled={busy}>
-            {props.confirmLabel}
-          </button>
-        </>
-      }
+      footer={<DialogButtons label={props.confirmLabel} busy={busy} onCancel={props.onClose} />}
     >
       <div class="field">
         <label for={inputId}>{props.label}</label>

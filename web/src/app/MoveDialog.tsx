@@ -5,7 +5,8 @@ import { useEffect, useState } from "preact/hooks";
 import { apiFetch } from "../api";
 import { baseName, joinPath, normalizePath, parentPath, plural } from "../format";
 import type { ListResponse, NodeInfo } from "../types";
-import { Dialog } from "./Dialog";
+import { Dialog, DialogButtons, useDialogAction } from "./Dialog";
+import { errorMessage } from "./errors";
 import { IconArrowUp, IconChevronRight, IconFolderFilled } from "./icons";
 import { moveProblem } from "./moves";
 
@@ -25,15 +26,17 @@ async function subfolders(path: string, signal: AbortSignal): Promise<NodeInfo[]
 export function MoveDialog(props: { paths: string[]; start: string; onMove: (dest: string) => Promise<void>; onClose: () => void }) {
   const [at, setAt] = useState(normalizePath(props.start));
   const [folders, setFolders] = useState<NodeInfo[] | null>(null);
-  const [error, setError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
+  const [listError, setListError] = useState<string | null>(null);
+  const { busy, error: moveError, setError: setMoveError, run } = useDialogAction(props.onClose);
+  const error = moveError ?? listError;
 
   useEffect(() => {
     const ctl = new AbortController();
     setFolders(null);
-    setError(null);
+    setListError(null);
+    setMoveError(null);
     subfolders(at, ctl.signal).then(setFolders, (e) => {
-      if (!ctl.signal.aborted) setError(e instanceof Error ? e.message : String(e));
+      if (!ctl.signal.aborted) setListError(errorMessage(e));
     });
     return () => ctl.abort();
   }, [at]);
@@ -43,16 +46,8 @@ export function MoveDialog(props: { paths: string[]; start: string; onMove: (des
   const what = props.paths.length === 1 ? `“${baseName(props.paths[0])}”` : plural(props.paths.length, "item");
   const crumbs = normalizePath(at).split("/").filter(Boolean);
 
-  const submit = async () => {
-    if (problem) return;
-    setBusy(true);
-    try {
-      await props.onMove(at);
-      props.onClose();
-    } catch (e) {
-      setError(e instanceof Error ? e.message : String(e));
-      setBusy(false);
-    }
+  const submit = () => {
+    if (!problem) void run(() => props.onMove(at));
   };
 
   return (
@@ -65,12 +60,7 @@ export function MoveDialog(props: { paths: string[]; start: string; onMove: (des
       footer={
         <>
           <span class="dialog-footer-note">{problem ?? `To ${at === "/" ? "Files" : baseName(at)}`}</span>
-          <button type="button" class="btn" onClick={props.onClose} disabled={busy}>
-            Cancel
-          </button>
-          <button type="submit" class="btn btn-primary" disabled={busy || !!problem}>
-            Move
-          </button>
+          <DialogButtons label="Move" busy={busy} onCancel={props.onClose} disabled={!!problem} />
         </>
       }
     >

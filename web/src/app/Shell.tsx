@@ -19,6 +19,7 @@ import {
   IconSun,
   IconTrash,
 } from "./icons";
+import { ProgressBar } from "./ProgressBar";
 import { isPlainClick, navigate, type Route } from "./router";
 import { signOut } from "./session";
 import { useStore } from "./store";
@@ -61,17 +62,12 @@ export function QuotaBar({ user }: { user: UserInfo }) {
   const pct = Math.min(100, Math.round((user.used_bytes / quota) * 100));
   return (
     <div class="quota">
-      <div
-        class="progress"
-        role="progressbar"
-        aria-label="Storage used"
-        aria-valuenow={pct}
-        aria-valuemin={0}
-        aria-valuemax={100}
-        aria-valuetext={`${formatSize(user.used_bytes)} of ${formatSize(quota)} used`}
-      >
-        <div class={"progress-fill" + (pct >= 90 ? " progress-warn" : "")} style={{ width: pct + "%" }} />
-      </div>
+      <ProgressBar
+        label="Storage used"
+        pct={pct}
+        valueText={`${formatSize(user.used_bytes)} of ${formatSize(quota)} used`}
+        warn={pct >= 90}
+      />
       <p class="quota-text">
         {formatSize(user.used_bytes)} of {formatSize(quota)} used
       </p>

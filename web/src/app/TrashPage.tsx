@@ -2,7 +2,7 @@
 
 import { useEffect, useState } from "preact/hooks";
 import { apiJson } from "../api";
-import { fileKind, formatDate, formatSize, parentPath, plural } from "../format";
+import { formatDate, formatSize, nodeKind, parentPath, plural } from "../format";
 import type { PurgeResponse, TrashEntry, TrashListResponse } from "../types";
 import { friendlyError } from "./errors";
 import { ConfirmDialog } from "./Dialog";
@@ -119,7 +119,7 @@ export function TrashPage() {
               return (
                 <tr key={e.node.id} aria-label={e.node.name}>
                   <td class="cell-name">
-                    <NodeIcon folder={folder} kind={folder ? "other" : fileKind(e.node.name)} size={20} />
+                    <NodeIcon kind={nodeKind(e.node)} size={20} />
                     <span class="name-text" title={e.node.name}>
                       {e.node.name}
                     </span>

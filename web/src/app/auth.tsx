@@ -2,6 +2,7 @@
 
 import { useId, useState } from "preact/hooks";
 import { ApiError } from "../api";
+import { errorMessage } from "./errors";
 import { IconLogo, IconMoon, IconSun } from "./icons";
 import { createAdmin, signIn } from "./session";
 import { useStore } from "./store";
@@ -15,7 +16,7 @@ function errorText(e: unknown): string {
     return e.message;
   }
   if (e instanceof TypeError) return "Coffer's server cannot be reached.";
-  return e instanceof Error ? e.message : String(e);
+  return errorMessage(e);
 }
 
 function Field(props: {

@@ -2,6 +2,11 @@
 
 import { ApiError } from "../api";
 
+/** An error's own message (anything thrown, as text). */
+export function errorMessage(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
 export function friendlyError(e: unknown): string {
   if (e instanceof ApiError) {
     switch (e.code) {
@@ -20,5 +25,5 @@ export function friendlyError(e: unknown): string {
     }
   }
   if (e instanceof TypeError) return "The server cannot be reached. Check your connection.";
-  return e instanceof Error ? e.message : String(e);
+  return errorMessage(e);
 }

@@ -1,7 +1,8 @@
-// Inline SVG icons (24x24, stroked with the current color). Decorative: the control
-// that shows one carries the label.
+// Coffer's icons, the one set every part of the app draws from: inline SVG (24x24,
+// stroked with the current color). Decorative: the control that shows one carries the
+// label.
 
-import type { ComponentChildren } from "preact";
+import type { ComponentChildren, JSX } from "preact";
 import type { FileKind } from "../format";
 
 interface IconProps {
@@ -178,6 +179,11 @@ export const IconChevronDown = (p: IconProps) => (
     <path d="m6 9.5 6 6 6-6" />
   </Svg>
 );
+export const IconChevronLeft = (p: IconProps) => (
+  <Svg {...p}>
+    <path d="m14.5 6-6 6 6 6" />
+  </Svg>
+);
 export const IconArrowUp = (p: IconProps) => (
   <Svg {...p}>
     <path d="M12 19V5M6 11l6-6 6 6" />
@@ -301,26 +307,67 @@ export const IconCloud = (p: IconProps) => (
   </Svg>
 );
 
-/** The icon of a file or folder by its kind and name. */
-export function NodeIcon(props: { folder: boolean; kind: FileKind; size?: number }) {
-  const s = props.size;
-  if (props.folder) return <IconFolderFilled size={s} class="ic-folder" />;
-  switch (props.kind) {
-    case "image":
-      return <IconImage size={s} class="ic-image" />;
-    case "pdf":
-      return <IconPdf size={s} class="ic-pdf" />;
-    case "text":
-      return <IconText size={s} class="ic-text" />;
-    case "code":
-      return <IconCode size={s} class="ic-code" />;
-    case "markdown":
-      return <IconMarkdown size={s} class="ic-text" />;
-    case "audio":
-      return <IconAudio size={s} class="ic-audio" />;
-    case "video":
-      return <IconVideo size={s} class="ic-video" />;
-    default:
-      return <IconFile size={s} class="ic-file" />;
-  }
+export const IconCopy = (p: IconProps) => (
+  <Svg {...p}>
+    <rect x="8" y="8" width="12" height="12" rx="2" />
+    <path d="M16 8V6a2 2 0 0 0-2-2H6a2 2 0 0 0-2 2v8a2 2 0 0 0 2 2h2" />
+  </Svg>
+);
+export const IconLock = (p: IconProps) => (
+  <Svg {...p}>
+    <rect x="5" y="11" width="14" height="9" rx="2" />
+    <path d="M8 11V8a4 4 0 0 1 8 0v3" />
+  </Svg>
+);
+export const IconComment = (p: IconProps) => (
+  <Svg {...p}>
+    <path d="M4 5h16v11H9l-5 4z" />
+  </Svg>
+);
+export const IconDevice = (p: IconProps) => (
+  <Svg {...p}>
+    <rect x="3" y="4" width="18" height="12" rx="2" />
+    <path d="M8 20h8M12 16v4" />
+  </Svg>
+);
+export const IconBrowser = (p: IconProps) => (
+  <Svg {...p}>
+    <rect x="3" y="4" width="18" height="16" rx="2" />
+    <path d="M3 9h18M7 6.5h.01M10 6.5h.01" />
+  </Svg>
+);
+export const IconFolderShared = (p: IconProps) => (
+  <Svg {...p}>
+    <path d="M3 7a2 2 0 0 1 2-2h4l2 2h8a2 2 0 0 1 2 2v8a2 2 0 0 1-2 2H5a2 2 0 0 1-2-2z" />
+    <circle cx="12" cy="12" r="1.8" />
+    <path d="M9 16.5a3 3 0 0 1 6 0" />
+  </Svg>
+);
+export const IconZip = (p: IconProps) => (
+  <Svg {...p}>
+    <path d="M6 3h8l4 4v14H6z" />
+    <path d="M11 3v2h2v2h-2v2h2v2h-2v2" />
+    <rect x="10" y="14" width="4" height="4" rx="1" />
+  </Svg>
+);
+
+/** A file kind's icon and the class that gives it the kind's colour. */
+const KIND_ICON: Record<FileKind | "folder", [(p: IconProps) => JSX.Element, string]> = {
+  folder: [IconFolderFilled, "ic-folder"],
+  image: [IconImage, "ic-image"],
+  pdf: [IconPdf, "ic-pdf"],
+  text: [IconText, "ic-text"],
+  code: [IconCode, "ic-code"],
+  markdown: [IconMarkdown, "ic-text"],
+  audio: [IconAudio, "ic-audio"],
+  video: [IconVideo, "ic-video"],
+  other: [IconFile, "ic-file"],
+};
+
+/** The icon of a file or folder by its kind, in the kind's colour unless `plain` (then
+ * in the colour around it). */
+export function NodeIcon(props: { kind: FileKind | "folder"; size?: number; class?: string; plain?: boolean }) {
+  const [Icon, tint] = KIND_ICON[props.kind];
+  const cls = [props.plain ? "" : tint, props.class ?? ""].filter(Boolean).join(" ");
+  return <Icon size={props.size} class={cls || undefined} />;
 }

@@ -4,9 +4,9 @@ import { useState } from "preact/hooks";
 import { apiFetch, apiJson } from "../api";
 import { formatDate, formatSize } from "../format";
 import type { DeviceInfo, UserInfo } from "../types";
+import { IconBrowser, IconDevice } from "../app/icons";
 import { Spinner } from "../panels/FileView";
 import { useLoad, useStatus } from "../panels/hooks";
-import { IconBrowser, IconDevice } from "../panels/icons";
 import { ErrorNote } from "../panels/util";
 import "../panels/panels.css";
 

@@ -4,12 +4,12 @@
 
 import type { ComponentChildren } from "preact";
 import { useCallback, useEffect, useId, useMemo, useRef, useState } from "preact/hooks";
-import { ApiError } from "../api";
-import { fileKind, formatDate, formatSize, normalizePath, plural } from "../format";
+import { ApiError, responseError } from "../api";
+import { fileKind, formatDate, formatSize, nodeKind, normalizePath, plural } from "../format";
 import type { PublicItem, PublicLinkResponse, PublicListResponse, UnlockResponse } from "../types";
+import { IconDownload, IconLock, IconZip, NodeIcon } from "../app/icons";
 import { FileView, Spinner } from "../panels/FileView";
 import { useLoad } from "../panels/hooks";
-import { FileIcon, IconDownload, IconLock, IconZip } from "../panels/icons";
 import { PreviewDialog } from "../panels/Preview";
 import type { ContentSource } from "../panels/source";
 import { ErrorNote, errorText } from "../panels/util";
@@ -29,19 +29,7 @@ async function publicFetch(url: string, key: string | null, init: RequestInit = 
   if (key) headers.set(KEY_HEADER, key);
   const resp = await fetch(url, { ...init, headers, credentials: "same-origin" });
   if (resp.ok) return resp;
-  let code = "http_" + resp.status;
-  let message = resp.statusText || "request failed";
-  try {
-    const body = await resp.json();
-    if (body?.error?.code) {
-      code = body.error.code;
-      message = body.error.message ?? message;
-    }
-  } catch {
-    // not JSON
-  }
-  const ra = resp.headers.get("retry-after");
-  throw new ApiError(resp.status, code, message, ra ? Number(ra) : null);
+  throw await responseError(resp);
 }
 
 interface StoredKey {
@@ -381,7 +369,7 @@ function SharedFile(props: SharedProps & { notes: string[] }) {
   return (
     <>
       <section class="cp-card cp-public-item" aria-labelledby="cp-item-h">
-        <FileIcon kind={fileKind(item.name)} size={40} class="cp-public-icon" />
+        <NodeIcon kind={fileKind(item.name)} size={40} />
         <div class="cp-public-names">
           <h1 id="cp-item-h" class="cp-public-title" title={item.name}>
             {item.name}
@@ -475,7 +463,7 @@ function SharedFolder(props: SharedProps & { notes: string[] }) {
   return (
     <>
       <section class="cp-card cp-public-item" aria-labelledby="cp-item-h">
-        <FileIcon kind="folder" size={40} class="cp-public-icon cp-folder-icon" />
+        <NodeIcon kind="folder" size={40} />
         <div class="cp-public-names">
           <h1 id="cp-item-h" class="cp-public-title" title={root.name}>
             {root.name}
@@ -545,11 +533,7 @@ function SharedFolder(props: SharedProps & { notes: string[] }) {
           <ul class="cp-list cp-entries">
             {entries.map((e) => (
               <li key={e.path} class="cp-row cp-entry">
-                <FileIcon
-                  kind={e.kind === "folder" ? "folder" : fileKind(e.name)}
-                  size={24}
-                  class={"cp-row-icon" + (e.kind === "folder" ? " cp-folder-icon" : "")}
-                />
+                <NodeIcon kind={nodeKind(e)} size={24} />
                 <div class="cp-row-main">
                   {e.kind === "folder" ? (
                     <a

@@ -2,16 +2,16 @@
 // opening one browses it) and single files (reached by id: previewed and downloaded
 // through their current revision).
 
-import { useEffect, useState } from "preact/hooks";
+import { useState } from "preact/hooks";
 import { apiFetch, apiJson } from "../api";
 import { baseName, fileKind, formatDate, formatSize, plural } from "../format";
 import type { FileSharesResponse, SharedFileInfo, SharedFolderInfo, SharesResponse } from "../types";
+import { IconDownload, IconFolderShared, NodeIcon } from "../app/icons";
 import { Spinner } from "../panels/FileView";
 import { useLoad, useStatus } from "../panels/hooks";
-import { FileIcon, IconDownload, IconFolderShared } from "../panels/icons";
 import { PreviewDialog } from "../panels/Preview";
 import { revisionSource } from "../panels/source";
-import { ErrorNote, currentUser, roleLabel } from "../panels/util";
+import { ErrorNote, roleLabel, useMe } from "../panels/util";
 import "../panels/panels.css";
 
 export function SharedWithMePage(props: { onOpen: (path: string) => void }) {
@@ -24,13 +24,7 @@ export function SharedWithMePage(props: { onOpen: (path: string) => void }) {
     const list = ((await resp.json()) as FileSharesResponse).files;
     return [...list].sort((a, b) => a.name.localeCompare(b.name));
   }, []);
-  const [me, setMe] = useState<string | null>(null);
-  useEffect(() => {
-    currentUser().then(
-      (u) => setMe(u.name),
-      () => {},
-    );
-  }, []);
+  const me = useMe();
   const [previewing, setPreviewing] = useState<number | null>(null);
   const [error, setError] = useState<unknown>(null);
   const [status, setStatus] = useStatus();
@@ -93,7 +87,7 @@ export function SharedWithMePage(props: { onOpen: (path: string) => void }) {
           <ul class="cp-list cp-card cp-shared">
             {fileList.map((f) => (
               <li key={f.id} class="cp-row cp-shared-row">
-                <FileIcon kind={fileKind(f.name)} size={28} class="cp-row-icon" />
+                <NodeIcon kind={fileKind(f.name)} size={28} />
                 <div class="cp-row-main">
                   {f.rev != null ? (
                     <button type="button" class="cp-row-link" onClick={() => setPreviewing(f.id)} id={`cp-sf-${f.id}`}>
@@ -154,7 +148,7 @@ function FolderRow({ share, onOpen }: { share: SharedFolderInfo; onOpen: (path: 
   const others = share.members.length;
   return (
     <li class="cp-row cp-shared-row">
-      <IconFolderShared size={28} class="cp-row-icon cp-folder-icon" />
+      <IconFolderShared size={28} class="ic-folder" />
       <div class="cp-row-main">
         <button type="button" class="cp-row-link" onClick={() => onOpen(share.path)}>
           {name}

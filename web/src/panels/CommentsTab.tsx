@@ -1,12 +1,12 @@
 // Comments on a file: read them (oldest first, paged), add one, edit or delete one's own.
 
-import { useEffect, useId, useState } from "preact/hooks";
+import { useId, useState } from "preact/hooks";
 import { apiFetch, apiJson } from "../api";
 import { formatDate, normalizePath } from "../format";
 import type { CommentInfo, CommentsResponse, NodeInfo } from "../types";
 import { Spinner } from "./FileView";
-import { useLoad, useStatus } from "./hooks";
-import { ErrorNote, currentUser } from "./util";
+import { useAction, useLoad, useStatus } from "./hooks";
+import { ErrorNote, useMe } from "./util";
 
 const PAGE = 100;
 const MAX_CHARS = 10_000;
@@ -19,13 +19,7 @@ interface Page {
 export function CommentsTab(props: { node: NodeInfo; path: string }) {
   const path = normalizePath(props.path);
   const id = useId();
-  const [me, setMe] = useState<string | null>(null);
-  useEffect(() => {
-    currentUser().then(
-      (u) => setMe(u.name),
-      () => {},
-    );
-  }, []);
+  const me = useMe();
 
   const fetchPage = async (after: number | undefined, signal?: AbortSignal): Promise<Page> => {
     const q = new URLSearchParams({ path, limit: String(PAGE) });
@@ -35,24 +29,10 @@ export function CommentsTab(props: { node: NodeInfo; path: string }) {
   };
   const page = useLoad((signal) => fetchPage(undefined, signal), [path]);
   const [text, setText] = useState("");
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(null);
+  const { busy, error, run } = useAction();
   const [status, setStatus] = useStatus();
 
   const data = page.data;
-  const run = async (what: () => Promise<void>): Promise<boolean> => {
-    setBusy(true);
-    setError(null);
-    try {
-      await what();
-      return true;
-    } catch (e) {
-      setError(e);
-      return false;
-    } finally {
-      setBusy(false);
-    }
-  };
 
   const more = () =>
     run(async () => {
@@ -185,7 +165,7 @@ function CommentItem(props: {
             if (draft.trim() && (await props.onSave(c, draft.trim()))) setEditing(false);
           }}
         >
-          <label for={`${id}-edit`} class="cp-sr">
+          <label for={`${id}-edit`} class="visually-hidden">
             Edit comment
           </label>
           <textarea

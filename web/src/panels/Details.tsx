@@ -2,10 +2,10 @@
 // public links and its comments, each on a tab.
 
 import { useEffect, useId, useRef, useState } from "preact/hooks";
-import { fileKind, formatDate, formatSize } from "../format";
+import { formatDate, formatSize, nodeKind } from "../format";
 import type { NodeInfo } from "../types";
+import { IconClose, IconComment, IconHistory, IconLink, IconShare, NodeIcon } from "../app/icons";
 import { CommentsTab } from "./CommentsTab";
-import { FileIcon, IconClose, IconComment, IconHistory, IconLink, IconUsers } from "./icons";
 import { LinksTab } from "./LinksTab";
 import { SharingTab } from "./SharingTab";
 import { VersionsTab } from "./VersionsTab";
@@ -30,7 +30,7 @@ const TAB_LABEL: Record<DetailsTab, string> = {
 
 const TAB_ICON = {
   versions: IconHistory,
-  sharing: IconUsers,
+  sharing: IconShare,
   links: IconLink,
   comments: IconComment,
 };
@@ -61,7 +61,6 @@ export function Details(props: DetailsProps) {
     }
   };
 
-  const kind = isFile ? fileKind(node.name) : "folder";
   return (
     <aside class="cp-details" aria-labelledby={`${id}-h`}>
       <header class="cp-details-head">
@@ -73,7 +72,7 @@ export function Details(props: DetailsProps) {
         </button>
       </header>
       <div class="cp-details-item">
-        <FileIcon kind={kind} size={36} class="cp-details-icon" />
+        <NodeIcon kind={nodeKind(node)} size={36} />
         <div class="cp-details-names">
           <p class="cp-details-name" title={node.name}>
             {node.name || "/"}

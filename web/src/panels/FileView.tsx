@@ -6,7 +6,7 @@
 import type { ComponentChildren } from "preact";
 import { useEffect, useRef, useState } from "preact/hooks";
 import { formatDate, formatSize, type FileKind } from "../format";
-import { FileIcon, IconDownload, IconExternal } from "./icons";
+import { IconDownload, IconOpen, NodeIcon } from "../app/icons";
 import { defaultFetch, previewKind, type ContentSource } from "./source";
 import { errorText } from "./util";
 import "./panels.css";
@@ -86,7 +86,7 @@ export function InfoCard(props: {
   const canDownload = source.downloadable !== false && !source.unavailableReason && !bare;
   return (
     <div class={"cp-card cp-fv-card" + (bare ? " is-bare" : "")}>
-      <FileIcon kind={props.kind} size={bare ? 40 : 56} class="cp-fv-card-icon" />
+      <NodeIcon kind={props.kind} size={bare ? 40 : 56} class="cp-fv-card-icon" plain />
       {!bare && <p class="cp-fv-card-name">{source.name}</p>}
       {!bare && (
         <p class="cp-fv-card-meta">
@@ -146,7 +146,7 @@ function PdfView({ source }: { source: ContentSource }) {
       <iframe src={src} title={`${source.name} (PDF)`} class="cp-fv-frame" />
       <p class="cp-fv-pdf-alt">
         <a href={src} target="_blank" rel="noopener noreferrer" class="cp-link">
-          <IconExternal size={16} /> Open the PDF in a new tab
+          <IconOpen size={16} /> Open the PDF in a new tab
         </a>
       </p>
     </div>
@@ -160,7 +160,7 @@ function MediaView(props: { source: ContentSource; kind: "audio" | "video"; onFa
   if (kind === "audio") {
     return (
       <div class="cp-fv-audio cp-card">
-        <FileIcon kind="audio" size={56} class="cp-fv-card-icon" />
+        <NodeIcon kind="audio" size={56} class="cp-fv-card-icon" plain />
         <p class="cp-fv-card-name">{source.name}</p>
         <audio controls preload="metadata" src={src} onError={fail} onLoadedMetadata={() => source.onFetched?.()}>
           Your browser cannot play this audio.
@@ -259,7 +259,7 @@ function TextView(props: { source: ContentSource; kind: "text" | "code" | "markd
   if (error) {
     return (
       <div class="cp-card cp-fv-card">
-        <FileIcon kind={kind} size={56} class="cp-fv-card-icon" />
+        <NodeIcon kind={kind} size={56} class="cp-fv-card-icon" plain />
         <p class="cp-fv-card-name">{source.name}</p>
         <p class="cp-error" role="alert">
           The preview could not be loaded. {errorText(error)}
@@ -394,8 +394,8 @@ function MarkdownBody({ text }: { text: string }) {
 export function Spinner({ label }: { label: string }) {
   return (
     <div class="cp-spinner-wrap" role="status">
-      <span class="cp-spinner" aria-hidden="true" />
-      <span class="cp-sr">{label}</span>
+      <span class="spinner cp-spinner" aria-hidden="true" />
+      <span class="visually-hidden">{label}</span>
     </div>
   );
 }

@@ -5,9 +5,9 @@ import { useId, useRef, useState } from "preact/hooks";
 import { apiFetch, apiJson } from "../api";
 import { formatDate, normalizePath } from "../format";
 import type { LinkInfo, LinkRequest, LinkState, LinksResponse, NodeInfo } from "../types";
+import { IconCopy, IconLock } from "../app/icons";
 import { Spinner } from "./FileView";
-import { useLoad, useStatus } from "./hooks";
-import { IconCopy, IconLock } from "./icons";
+import { useAction, useLoad, useStatus } from "./hooks";
 import { ErrorNote, copyText } from "./util";
 
 const STATE_LABEL: Record<LinkState, string> = {
@@ -33,42 +33,26 @@ export function LinksTab(props: { node: NodeInfo; path: string }) {
     },
     [path],
   );
-  const [error, setError] = useState<unknown>(null);
-  const [busy, setBusy] = useState(false);
+  const { busy, error, run } = useAction();
   const [fresh, setFresh] = useState<number | null>(null);
   const [status, setStatus] = useStatus();
 
-  const create = async (req: Omit<LinkRequest, "path">): Promise<boolean> => {
-    setBusy(true);
-    setError(null);
-    try {
+  const create = (req: Omit<LinkRequest, "path">): Promise<boolean> =>
+    run(async () => {
       const link = await apiJson<LinkInfo>("/api/v1/links", { path, ...req });
       links.setData([link, ...(links.data ?? [])]);
       setFresh(link.id);
       setStatus("Link created.");
       void copyText(linkAddress(link)).then((ok) => ok && setStatus("Link created and copied to the clipboard."));
-      return true;
-    } catch (e) {
-      setError(e);
-      return false;
-    } finally {
-      setBusy(false);
-    }
-  };
+    });
 
   const revoke = async (l: LinkInfo) => {
     if (!confirm("Revoke this link? Anyone who has it can no longer open it. This cannot be undone.")) return;
-    setBusy(true);
-    setError(null);
-    try {
+    await run(async () => {
       const updated = await apiJson<LinkInfo>(`/api/v1/links/${l.id}`, undefined, "DELETE");
       links.setData((links.data ?? []).map((x) => (x.id === l.id ? (updated ?? { ...x, state: "revoked" }) : x)));
       setStatus("Link revoked.");
-    } catch (e) {
-      setError(e);
-    } finally {
-      setBusy(false);
-    }
+    });
   };
 
   const all = links.data ?? [];

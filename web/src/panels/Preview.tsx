@@ -5,9 +5,9 @@ import { createPortal, type ComponentChildren } from "preact";
 import { useId, useRef } from "preact/hooks";
 import { formatDate, formatSize } from "../format";
 import type { NodeInfo } from "../types";
+import { IconChevronLeft, IconChevronRight, IconClose, IconDownload, IconInfo, NodeIcon } from "../app/icons";
 import { useModal } from "./dialog";
 import { FileView } from "./FileView";
-import { FileIcon, IconChevronLeft, IconChevronRight, IconClose, IconDownload, IconInfo } from "./icons";
 import { nodeSource, previewKind, type ContentSource } from "./source";
 import { isTypingTarget } from "./util";
 import "./panels.css";
@@ -81,7 +81,7 @@ export function PreviewDialog(props: PreviewDialogProps) {
     <div class="cp-overlay" role="dialog" aria-modal="true" aria-labelledby={titleId} ref={ref} tabIndex={-1}>
       <div class="cp-ov-bar">
         <div class="cp-ov-title">
-          <FileIcon kind={kind} size={22} class="cp-ov-icon" />
+          <NodeIcon kind={kind} size={22} class="cp-ov-icon" plain />
           <div class="cp-ov-names">
             <h2 id={titleId} class="cp-ov-name" title={source.name}>
               {source.name}

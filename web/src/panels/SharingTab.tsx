@@ -2,7 +2,7 @@
 // are viewers, commenters or editors; a single file is shared with users as viewer or
 // editor (they reach it under "Shared with me").
 
-import { useEffect, useId, useState } from "preact/hooks";
+import { useId, useState } from "preact/hooks";
 import { apiFetch, apiJson, ApiError } from "../api";
 import { normalizePath } from "../format";
 import type {
@@ -14,10 +14,10 @@ import type {
   SharedFolderInfo,
   SharesResponse,
 } from "../types";
+import { IconTrash } from "../app/icons";
 import { Spinner } from "./FileView";
-import { useLoad, useStatus } from "./hooks";
-import { IconTrash } from "./icons";
-import { ErrorNote, currentUser, roleLabel } from "./util";
+import { useAction, useLoad, useStatus } from "./hooks";
+import { ErrorNote, roleLabel, useMe } from "./util";
 
 const FOLDER_ROLES: Role[] = ["viewer", "commenter", "editor"];
 const FILE_ROLES: Role[] = ["viewer", "editor"];
@@ -30,17 +30,6 @@ const ROLE_HELP: Record<string, string> = {
 
 export function SharingTab(props: { node: NodeInfo; path: string; onChanged: () => void; onClose: () => void }) {
   return props.node.kind === "folder" ? <FolderSharing {...props} /> : <FileSharing {...props} />;
-}
-
-function useMe(): string | null {
-  const [me, setMe] = useState<string | null>(null);
-  useEffect(() => {
-    currentUser().then(
-      (u) => setMe(u.name),
-      () => {},
-    );
-  }, []);
-  return me;
 }
 
 function FolderSharing(props: { node: NodeInfo; path: string; onChanged: () => void; onClose: () => void }) {
@@ -60,30 +49,15 @@ function FolderSharing(props: { node: NodeInfo; path: string; onChanged: () => v
     },
     [path],
   );
-  const [error, setError] = useState<unknown>(null);
-  const [busy, setBusy] = useState(false);
+  const { busy, error, run } = useAction();
   const [status, setStatus] = useStatus();
 
   const info = share.data;
   const inside = info && normalizePath(info.path) !== path;
   const isOwner = !info || info.role === "owner";
 
-  const act = async (what: () => Promise<void>): Promise<boolean> => {
-    setBusy(true);
-    setError(null);
-    try {
-      await what();
-      return true;
-    } catch (e) {
-      setError(e);
-      return false;
-    } finally {
-      setBusy(false);
-    }
-  };
-
   const add = (user: string, role: Role) =>
-    act(async () => {
+    run(async () => {
       const next = await apiJson<SharedFolderInfo>("/api/v1/shares", { path, user, role });
       const wasShared = !!info;
       share.setData(next);
@@ -91,18 +65,18 @@ function FolderSharing(props: { node: NodeInfo; path: string; onChanged: () => v
       if (!wasShared) props.onChanged();
     });
   const changeRole = (user: string, role: Role) =>
-    act(async () => {
+    run(async () => {
       share.setData(await apiJson<SharedFolderInfo>("/api/v1/shares", { path: info!.path, user, role }));
       setStatus(`Role changed to ${role}.`);
     });
   const remove = (user: string) =>
-    act(async () => {
+    run(async () => {
       if (!confirm(`Remove ${user} from this shared folder? It disappears from their files at once.`)) return;
       share.setData(await apiJson<SharedFolderInfo>("/api/v1/shares/remove", { path: info!.path, user }));
       setStatus("Removed from the shared folder.");
     });
   const leave = () =>
-    act(async () => {
+    run(async () => {
       if (!confirm(`Leave "${info!.path}"? It disappears from your files; the owner can share it with you again.`))
         return;
       await apiJson("/api/v1/shares/leave", { path: info!.path });
@@ -172,35 +146,21 @@ function FileSharing(props: { node: NodeInfo; path: string }) {
     },
     [node.id],
   );
-  const [error, setError] = useState<unknown>(null);
-  const [busy, setBusy] = useState(false);
+  const { busy, error, run } = useAction();
   const [status, setStatus] = useStatus();
 
-  const act = async (what: () => Promise<void>): Promise<boolean> => {
-    setBusy(true);
-    setError(null);
-    try {
-      await what();
-      return true;
-    } catch (e) {
-      setError(e);
-      return false;
-    } finally {
-      setBusy(false);
-    }
-  };
   const add = (user: string, role: Role) =>
-    act(async () => {
+    run(async () => {
       shared.setData(await apiJson<SharedFileInfo>("/api/v1/file-shares", { path, user, role }));
       setStatus(`Added as ${role}.`);
     });
   const changeRole = (user: string, role: Role) =>
-    act(async () => {
+    run(async () => {
       shared.setData(await apiJson<SharedFileInfo>("/api/v1/file-shares", { path, user, role }));
       setStatus(`Role changed to ${role}.`);
     });
   const remove = (user: string) =>
-    act(async () => {
+    run(async () => {
       if (!confirm(`Stop sharing this file with ${user}?`)) return;
       await apiJson("/api/v1/file-shares/remove", { id: node.id, user });
       setStatus("The file is no longer shared with them.");

@@ -43,6 +43,31 @@ export function useLoad<T>(load: (signal: AbortSignal) => Promise<T>, deps: unkn
   return { data, error, loading, reload, setData };
 }
 
+/** Actions of a panel, one at a time: `busy` while one runs, its failure in `error` (for
+ * an ErrorNote). `run` resolves true when the action succeeded. */
+export function useAction(): {
+  busy: boolean;
+  error: unknown;
+  run: (what: () => Promise<void>) => Promise<boolean>;
+} {
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>(null);
+  const run = async (what: () => Promise<void>): Promise<boolean> => {
+    setBusy(true);
+    setError(null);
+    try {
+      await what();
+      return true;
+    } catch (e) {
+      setError(e);
+      return false;
+    } finally {
+      setBusy(false);
+    }
+  };
+  return { busy, error, run };
+}
+
 /** A status line announced politely, cleared after a while. */
 export function useStatus(ms = 4000): [string, (s: string) => void] {
   const [msg, setMsg] = useState("");

@@ -2,7 +2,9 @@
 // user, copying to the clipboard.
 
 import type { ComponentChildren } from "preact";
+import { useEffect, useState } from "preact/hooks";
 import { ApiError, apiJson } from "../api";
+import { errorMessage } from "../app/errors";
 import type { UserInfo } from "../types";
 
 const FRIENDLY: Record<string, string> = {
@@ -26,7 +28,7 @@ export function errorText(e: unknown): string {
   }
   if (e instanceof TypeError) return "Could not reach the server. Check your connection and try again.";
   if (e instanceof DOMException && e.name === "AbortError") return "";
-  return e instanceof Error ? e.message : String(e);
+  return errorMessage(e);
 }
 
 export function errorCode(e: unknown): string | null {
@@ -60,6 +62,18 @@ export function currentUser(): Promise<UserInfo> {
       me = null;
     });
   }
+  return me;
+}
+
+/** The signed-in user's name, once known (null until then, or if it cannot be had). */
+export function useMe(): string | null {
+  const [me, setMe] = useState<string | null>(null);
+  useEffect(() => {
+    currentUser().then(
+      (u) => setMe(u.name),
+      () => {},
+    );
+  }, []);
   return me;
 }
 

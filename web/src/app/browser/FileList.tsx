@@ -3,7 +3,7 @@
 
 import type { ComponentChildren, JSX, RefObject } from "preact";
 import { useEffect, useLayoutEffect, useRef, useState } from "preact/hooks";
-import { fileKind, formatDate, formatSize, thumbnailUrl } from "../../format";
+import { formatDate, formatSize, nodeKind, thumbnailUrl } from "../../format";
 import type { NodeInfo } from "../../types";
 import { useFolderDrop } from "../dnd";
 import { IconArrowDown, IconArrowUp, IconMore, NodeIcon } from "../icons";
@@ -66,11 +66,13 @@ export function rowId(node: NodeInfo): string {
   return "fr-" + node.id;
 }
 
-function Row(p: ItemProps) {
+/** What a row of the list and a tile of the grid share: the element that carries the
+ * item's name, state and handlers, and takes drops when it is a folder. */
+function Item(
+  p: ItemProps & { look: "row" | "tile"; style: { transform: string; width?: string }; children: ComponentChildren },
+) {
   const { node } = p;
-  const folder = node.kind === "folder";
-  const [over, drop] = useFolderDrop(folder ? p.folderPath : null);
-  const modified = modifiedOf(node);
+  const [over, drop] = useFolderDrop(node.kind === "folder" ? p.folderPath : null);
   return (
     <div
       id={rowId(node)}
@@ -78,8 +80,8 @@ function Row(p: ItemProps) {
       aria-label={node.name}
       aria-selected={p.selected}
       aria-rowindex={p.index + p.rowIndexBase}
-      class={"row" + (p.selected ? " selected" : "") + (p.cursor ? " cursor" : "") + (over ? " drop-over" : "")}
-      style={{ transform: `translateY(${p.top}px)` }}
+      class={p.look + (p.selected ? " selected" : "") + (p.cursor ? " cursor" : "") + (over ? " drop-over" : "")}
+      style={p.style}
       draggable
       onClick={(e) => p.onRowClick(e, p.index)}
       onDblClick={() => p.onRowDoubleClick(p.index)}
@@ -89,46 +91,69 @@ function Row(p: ItemProps) {
       onDragEnd={p.onDragEnd}
       {...drop}
     >
+      {p.children}
+    </div>
+  );
+}
+
+function SelectBox({ p, class: cls }: { p: ItemProps; class?: string }) {
+  return (
+    <input
+      type="checkbox"
+      class={cls}
+      tabIndex={-1}
+      checked={p.selected}
+      aria-label={`Select ${p.node.name}`}
+      onClick={(e) => p.onCheck(e, p.index)}
+    />
+  );
+}
+
+function MoreButton({ p, class: cls }: { p: ItemProps; class: string }) {
+  return (
+    <button
+      type="button"
+      class={"icon-btn icon-btn-sm " + cls}
+      tabIndex={-1}
+      aria-label="More actions"
+      aria-haspopup="menu"
+      onClick={(e) => p.onMore(e, p.index)}
+    >
+      <IconMore size={18} />
+    </button>
+  );
+}
+
+function Row(p: ItemProps) {
+  const { node } = p;
+  const modified = modifiedOf(node);
+  return (
+    <Item {...p} look="row" style={{ transform: `translateY(${p.top}px)` }}>
       <div role="gridcell" class="cell cell-check">
-        <input
-          type="checkbox"
-          tabIndex={-1}
-          checked={p.selected}
-          aria-label={`Select ${node.name}`}
-          onClick={(e) => p.onCheck(e, p.index)}
-        />
+        <SelectBox p={p} />
       </div>
       <div role="gridcell" class="cell cell-name">
-        <NodeIcon folder={folder} kind={folder ? "other" : fileKind(node.name)} size={20} />
+        <NodeIcon kind={nodeKind(node)} size={20} />
         <span class="name-text" title={node.name}>
           {node.name}
         </span>
       </div>
       <div role="gridcell" class="cell cell-size">
-        {folder ? <span class="muted">—</span> : formatSize(node.size)}
+        {node.kind === "folder" ? <span class="muted">—</span> : formatSize(node.size)}
       </div>
       <div role="gridcell" class="cell cell-modified" title={formatDate(modified, true)}>
         {formatDate(modified)}
       </div>
       <div role="gridcell" class="cell cell-more">
-        <button
-          type="button"
-          class="icon-btn icon-btn-sm row-more"
-          tabIndex={-1}
-          aria-label="More actions"
-          aria-haspopup="menu"
-          onClick={(e) => p.onMore(e, p.index)}
-        >
-          <IconMore size={18} />
-        </button>
+        <MoreButton p={p} class="row-more" />
       </div>
-    </div>
+    </Item>
   );
 }
 
 function Thumb({ node, path }: { node: NodeInfo; path: string }) {
   const [failed, setFailed] = useState(false);
-  const kind = node.kind === "folder" ? "other" : fileKind(node.name);
+  const kind = nodeKind(node);
   if (kind === "image" && !failed && node.size > 0) {
     return (
       <img
@@ -142,31 +167,13 @@ function Thumb({ node, path }: { node: NodeInfo; path: string }) {
       />
     );
   }
-  return <NodeIcon folder={node.kind === "folder"} kind={kind} size={48} />;
+  return <NodeIcon kind={kind} size={48} />;
 }
 
 function Tile(p: ItemProps) {
   const { node } = p;
-  const folder = node.kind === "folder";
-  const [over, drop] = useFolderDrop(folder ? p.folderPath : null);
   return (
-    <div
-      id={rowId(node)}
-      role="row"
-      aria-label={node.name}
-      aria-selected={p.selected}
-      aria-rowindex={p.index + p.rowIndexBase}
-      class={"tile" + (p.selected ? " selected" : "") + (p.cursor ? " cursor" : "") + (over ? " drop-over" : "")}
-      style={{ transform: `translate(${p.left}px, ${p.top}px)`, width: p.width + "px" }}
-      draggable
-      onClick={(e) => p.onRowClick(e, p.index)}
-      onDblClick={() => p.onRowDoubleClick(p.index)}
-      onPointerDown={p.onRowPointerDown}
-      onContextMenu={(e) => p.onRowContextMenu(e, p.index)}
-      onDragStart={(e) => p.onDragStart(e, p.index)}
-      onDragEnd={p.onDragEnd}
-      {...drop}
-    >
+    <Item {...p} look="tile" style={{ transform: `translate(${p.left}px, ${p.top}px)`, width: p.width + "px" }}>
       <div role="gridcell" class="tile-cell">
         <div class="tile-thumb">
           <Thumb node={node} path={p.folderPath} />
@@ -175,28 +182,12 @@ function Tile(p: ItemProps) {
           <span class="name-text" title={node.name}>
             {node.name}
           </span>
-          <span class="tile-meta">{folder ? "Folder" : formatSize(node.size)}</span>
+          <span class="tile-meta">{node.kind === "folder" ? "Folder" : formatSize(node.size)}</span>
         </div>
-        <input
-          type="checkbox"
-          class="tile-check"
-          tabIndex={-1}
-          checked={p.selected}
-          aria-label={`Select ${node.name}`}
-          onClick={(e) => p.onCheck(e, p.index)}
-        />
-        <button
-          type="button"
-          class="icon-btn icon-btn-sm tile-more"
-          tabIndex={-1}
-          aria-label="More actions"
-          aria-haspopup="menu"
-          onClick={(e) => p.onMore(e, p.index)}
-        >
-          <IconMore size={18} />
-        </button>
+        <SelectBox p={p} class="tile-check" />
+        <MoreButton p={p} class="tile-more" />
       </div>
-    </div>
+    </Item>
   );
 }
 

@@ -3,6 +3,7 @@
 import { useState } from "preact/hooks";
 import { formatSize, parentPath, plural } from "../../format";
 import { IconAlert, IconCheck, IconChevronDown, IconChevronRight, IconClose, IconRefresh } from "../icons";
+import { ProgressBar } from "../ProgressBar";
 import { useStore } from "../store";
 import {
   cancelAll,
@@ -59,9 +60,7 @@ function Row({ it }: { it: UploadItem }) {
         <span class="up-dir">{parentPath(it.path)}</span>
       </div>
       {it.status === "running" && (
-        <div class="progress progress-sm" role="progressbar" aria-label={`${name} progress`} aria-valuenow={pct} aria-valuemin={0} aria-valuemax={100}>
-          <div class="progress-fill" style={{ width: pct + "%" }} />
-        </div>
+        <ProgressBar label={`${name} progress`} pct={pct} small />
       )}
     </li>
   );
@@ -99,16 +98,7 @@ export function UploadPanel() {
           </button>
         )}
       </header>
-      <div
-        class="progress"
-        role="progressbar"
-        aria-label="Total progress"
-        aria-valuenow={pct}
-        aria-valuemin={0}
-        aria-valuemax={100}
-      >
-        <div class={"progress-fill" + (s.failed && !s.active ? " progress-warn" : "")} style={{ width: pct + "%" }} />
-      </div>
+      <ProgressBar label="Total progress" pct={pct} warn={!!s.failed && !s.active} />
       <p class="up-summary" aria-live="polite">
         {plural(s.done, "file")} of {s.total - s.cancelled} done · {formatSize(s.bytesSent)} sent ·{" "}
         {formatSize(s.deduplicated)} deduplicated

@@ -4,6 +4,7 @@
 import { apiJson } from "../../api";
 import { joinPath, normalizePath, parentPath } from "../../format";
 import { uploadFile } from "../../upload/uploader";
+import { errorMessage } from "../errors";
 import { filesChanged } from "../live";
 import { refreshUser } from "../session";
 import { createStore } from "../store";
@@ -191,8 +192,7 @@ async function run(item: UploadItem) {
     if (ctl.signal.aborted) {
       patch(item.id, { status: "cancelled", phase: "Cancelled" }, true);
     } else {
-      const msg = e instanceof Error ? e.message : String(e);
-      patch(item.id, { status: "failed", phase: "Failed", error: msg }, true);
+      patch(item.id, { status: "failed", phase: "Failed", error: errorMessage(e) }, true);
     }
   } finally {
     controllers.delete(item.id);
