@@ -7,5 +7,7 @@ export default defineConfig({
   testDir: "bench",
   testMatch: /.*\.bench\.ts/,
   outputDir: "bench-results",
+  // A figure is measured once; a failure is reported, not retried.
+  retries: 0,
   use: { ...base.use, screenshot: "off", trace: "off" },
 });
