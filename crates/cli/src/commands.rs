@@ -8,12 +8,12 @@ use anyhow::{Context, Result, anyhow, bail};
 use coffer_client::transfer::{self, FileStatus, Progress, UploadItem, UploadOptions};
 use coffer_client::{Client, DownloadSource, LinkAddress};
 use coffer_core::ErrorCode;
-use coffer_core::wire::{NodeInfo, NodeKind};
+use coffer_core::wire::{NodeInfo, NodeKind, RestoreAction};
 use futures::StreamExt;
 use indicatif::{ProgressBar, ProgressStyle};
 use tokio::io::AsyncWriteExt;
 
-use crate::output::{format_time, human, parse_size, print_json, read_password};
+use crate::output::{format_time, human, parse_moment, parse_size, print_json, read_password};
 use crate::profile::{self, Profile};
 use crate::{
     AdminCommand, AdminUserCommand, Cli, Command, DbArgs, DevicesCommand, EXIT_CONFLICT, TrashCommand, VersionsCommand,
@@ -131,6 +131,7 @@ pub async fn run(cli: Cli) -> Result<u8> {
             }
             Ok(0)
         }
+        Command::Restore { path, at, dry_run } => restore_at(&path, &at, dry_run, json).await,
         Command::Trash(cmd) => trash(cmd, json).await,
         Command::Versions(cmd) => versions(cmd, json).await,
         Command::Share(args) => crate::share_cmd::share(args, json).await,
@@ -636,6 +637,45 @@ async fn trash_id(c: &Client, which: &str) -> Result<i64> {
         .find(|e| e.original_path == wanted)
         .map(|e| e.node.id)
         .with_context(|| format!("nothing deleted from '{wanted}' is in the trash"))
+}
+
+async fn restore_at(path: &str, at: &str, dry_run: bool, json: bool) -> Result<u8> {
+    let at = parse_moment(at, now_ms())?;
+    let c = client()?;
+    let r = c.restore_at(path, at, dry_run).await?;
+    if json {
+        print_json(&r)?;
+    } else {
+        for ch in &r.changes {
+            let folder = if ch.kind == NodeKind::Folder { "/" } else { "" };
+            let detail = match (ch.action, &ch.from, ch.rev) {
+                (RestoreAction::Move, Some(from), _) => format!("  (from {from})"),
+                (RestoreAction::Content, _, Some(rev)) => format!("  (version {rev})"),
+                (RestoreAction::Undelete, ..) => "  (from the trash)".into(),
+                _ => String::new(),
+            };
+            let action = match ch.action {
+                RestoreAction::Content => "content",
+                RestoreAction::Move => "move",
+                RestoreAction::Undelete => "undelete",
+                RestoreAction::Recreate => "recreate",
+                RestoreAction::Trash => "trash",
+            };
+            println!("{action:<9} {}{folder}{detail}", ch.path);
+        }
+        for sk in &r.skipped {
+            println!("{:<9} {}: {}", "skipped", sk.path, sk.reason);
+        }
+        let what = if dry_run { "would change" } else { "changed" };
+        let n = r.changes.len();
+        eprintln!(
+            "{n} item{} {what} to match {} UTC{}",
+            if n == 1 { "" } else { "s" },
+            format_time(r.at),
+            if r.skipped.is_empty() { String::new() } else { format!("; {} could not be restored", r.skipped.len()) }
+        );
+    }
+    Ok(if r.skipped.is_empty() { 0 } else { 1 })
 }
 
 async fn trash(cmd: TrashCommand, json: bool) -> Result<u8> {

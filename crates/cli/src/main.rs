@@ -128,6 +128,20 @@ pub enum Command {
         #[arg(required = true)]
         remotes: Vec<String>,
     },
+    /// Put a folder, a file or everything (`/`) back as it was at a moment.
+    #[command(
+        after_help = "Examples:\n  coffer restore / --at \"2 hours ago\" --dry-run       # list what would change\n  coffer restore / --at \"2 hours ago\"                 # everything, as it was then\n  coffer restore /Documents --at 2026-12-07T09:00       # a folder (UTC)\n  coffer restore /Documents/plan.txt --at 2026-12-07T10:00:00+01:00\n\nTIME is a moment in the past: \"N minutes|hours|days|weeks ago\" (or 90m ago, 2h ago,\n3d ago), a UTC date or time (2026-12-07, 2026-12-07T09:00[:00][Z]), or RFC 3339 with an\noffset. Files get back the content they had then, moved and renamed items go back to\ntheir places, deleted ones come back from the trash, and what was made since goes to\nthe trash. Each change is a new version, a move or a trash entry, so no history is\nrewritten and a restore is undone by restoring to the moment before it. Synced devices\nfollow like after any other change.\n\nWhat cannot come back (emptied from the trash, old versions removed for good, files\nnow in another shared folder) is listed as skipped, and the exit code is then 1."
+    )]
+    Restore {
+        /// The folder or file (`/` for everything).
+        path: String,
+        /// The moment to go back to.
+        #[arg(long, value_name = "TIME")]
+        at: String,
+        /// Only list the changes; make none.
+        #[arg(long)]
+        dry_run: bool,
+    },
     /// The trash: list, restore, purge.
     #[command(subcommand)]
     Trash(TrashCommand),

@@ -171,6 +171,61 @@ pub fn parse_expiry(when: &str, now_ms: i64) -> Result<i64> {
     Ok((days * 86_400 + hms[0] * 3600 + hms[1] * 60 + hms[2]) * 1000)
 }
 
+/// A moment in the past for `--at`, in milliseconds: `N UNIT ago` (`2 hours ago`,
+/// `90m ago`, `3d ago`), a UTC date or time (`2026-12-07`, `2026-12-07T09:00[:00][Z]`),
+/// or RFC 3339 with fractional seconds or an offset (`2026-12-07T10:00:00.5+01:00`).
+pub fn parse_moment(when: &str, now_ms: i64) -> Result<i64> {
+    let when = when.trim();
+    let bad = || {
+        anyhow::anyhow!(
+            "'{when}' is not a moment: give \"2 hours ago\", \"3d ago\", a UTC date or time (2026-12-07, \
+             2026-12-07T09:00) or RFC 3339 (2026-12-07T10:00:00+01:00)"
+        )
+    };
+    if let Some(ago) = when.strip_suffix("ago") {
+        let ago = ago.trim();
+        let digits = ago.find(|c: char| !c.is_ascii_digit()).unwrap_or(ago.len());
+        let n: i64 = ago[..digits].parse().map_err(|_| bad())?;
+        let unit = match ago[digits..].trim() {
+            "s" | "sec" | "secs" | "second" | "seconds" => 1_000,
+            "m" | "min" | "mins" | "minute" | "minutes" => 60_000,
+            "h" | "hour" | "hours" => 3_600_000,
+            "d" | "day" | "days" => 86_400_000,
+            "w" | "week" | "weeks" => 7 * 86_400_000,
+            _ => return Err(bad()),
+        };
+        return n.checked_mul(unit).and_then(|d| now_ms.checked_sub(d)).ok_or_else(bad);
+    }
+    // Only dates here: durations belong to `--expires`.
+    if !when.is_ascii() || when.len() < 10 || when.as_bytes()[4] != b'-' {
+        return Err(bad());
+    }
+    let (date, time) = when.split_at(10);
+    let mut time = time.to_string();
+    let mut offset_ms = 0i64;
+    if let Some(at) = time.get(1..).and_then(|t| t.rfind(['+', '-'])).map(|i| i + 1) {
+        let (h, m) = time[at + 1..].split_once(':').ok_or_else(bad)?;
+        let (h, m): (i64, i64) = (h.parse().map_err(|_| bad())?, m.parse().map_err(|_| bad())?);
+        if h > 23 || m > 59 {
+            return Err(bad());
+        }
+        let sign = if &time[at..at + 1] == "-" { -1 } else { 1 };
+        offset_ms = sign * (h * 3_600_000 + m * 60_000);
+        time.truncate(at);
+    }
+    let mut frac_ms = 0i64;
+    if let Some(dot) = time.find('.') {
+        let frac = time[dot + 1..].trim_end_matches(['Z', 'z']).to_string();
+        if frac.is_empty() || !frac.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(bad());
+        }
+        frac_ms = format!("{frac:0<3}")[..3].parse().map_err(|_| bad())?;
+        time.truncate(dot);
+    }
+    let ms = parse_expiry(&format!("{date}{time}"), now_ms).map_err(|_| bad())?;
+    Ok(ms + frac_ms - offset_ms)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -186,6 +241,34 @@ mod tests {
         assert_eq!(human(1536), "1.5 KiB");
         assert_eq!(format_time(0), "1970-01-01 00:00:00");
         assert_eq!(format_time(1_764_028_800_000), "2025-11-25 00:00:00");
+    }
+
+    #[test]
+    fn moments_are_ago_utc_dates_or_rfc3339() {
+        let now = 1_764_028_800_000 + 86_400_000;
+        assert_eq!(parse_moment("2 hours ago", now).expect("ok"), now - 7_200_000);
+        assert_eq!(parse_moment("90m ago", now).expect("ok"), now - 5_400_000);
+        assert_eq!(parse_moment("3 days ago", now).expect("ok"), now - 3 * 86_400_000);
+        assert_eq!(parse_moment("1 week ago", now).expect("ok"), now - 7 * 86_400_000);
+        assert_eq!(parse_moment("2025-11-25", now).expect("ok"), 1_764_028_800_000);
+        assert_eq!(parse_moment("2025-11-25T01:02", now).expect("ok"), 1_764_028_800_000 + 3_720_000);
+        assert_eq!(parse_moment("2025-11-25T01:02:03Z", now).expect("ok"), 1_764_028_800_000 + 3_723_000);
+        assert_eq!(parse_moment("2025-11-25T01:02:03.25Z", now).expect("ok"), 1_764_028_800_000 + 3_723_250);
+        assert_eq!(parse_moment("2025-11-25T02:02:03+01:00", now).expect("ok"), 1_764_028_800_000 + 3_723_000);
+        assert_eq!(parse_moment("2025-11-24T20:32:03-04:30", now).expect("ok"), 1_764_028_800_000 + 3_723_000);
+        for bad in [
+            "",
+            "7d",
+            "ago",
+            "x ago",
+            "2 fortnights ago",
+            "2025-02-30",
+            "2025-11-25T01:02+25:00",
+            "2025-11-25T01:02:03.Z",
+            "yesterday",
+        ] {
+            assert!(parse_moment(bad, now).is_err(), "{bad} should be refused");
+        }
     }
 
     #[test]

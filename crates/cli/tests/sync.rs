@@ -40,29 +40,7 @@ fn sync(c: &Client, dir: &Path) -> common::Output {
 
 /// Paths with a short digest of the content (readable when an assertion fails).
 fn files_of(dir: &Path) -> Vec<(String, String)> {
-    files_with_bytes(dir).into_iter().map(|(p, b)| (p, blake3::hash(&b).to_hex()[..12].to_string())).collect()
-}
-
-fn files_with_bytes(dir: &Path) -> Vec<(String, Vec<u8>)> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in fs::read_dir(&d).expect("read_dir").flatten() {
-            let p = e.path();
-            // The engine's own state, and files the ignore rules keep local.
-            if p.file_name().is_some_and(|n| n == ".coffer" || n.to_string_lossy().starts_with("~$")) {
-                continue;
-            }
-            if p.is_dir() {
-                out.push((p.strip_prefix(dir).expect("inside").display().to_string() + "/", Vec::new()));
-                stack.push(p);
-            } else {
-                out.push((p.strip_prefix(dir).expect("inside").display().to_string(), fs::read(&p).expect("read")));
-            }
-        }
-    }
-    out.sort();
-    out
+    common::local_tree(dir).into_iter().map(|(p, b)| (p, blake3::hash(&b).to_hex()[..12].to_string())).collect()
 }
 
 #[test]
@@ -112,7 +90,7 @@ fn two_devices_stay_in_sync() {
     sync(phone, b);
     assert_eq!(files_of(a), files_of(b));
     let contents: Vec<Vec<u8>> =
-        files_with_bytes(b).into_iter().filter(|(p, _)| p.starts_with("docs/report")).map(|(_, c)| c).collect();
+        common::local_tree(b).into_iter().filter(|(p, _)| p.starts_with("docs/report")).map(|(_, c)| c).collect();
     assert!(contents.contains(&b"laptop's version\n".to_vec()), "{contents:?}");
     assert!(contents.contains(&b"phone's version\n".to_vec()), "{contents:?}");
 

@@ -11,9 +11,9 @@ use coffer_core::wire::{
     CommentEditRequest, CommentInfo, CommentRequest, CommentsResponse, CommitRequest, CommitResponse, CursorResponse,
     DeltaResponse, DeviceInfo, FileShareRequest, FileSharesResponse, FileUnshareRequest, HealthResponse, ListResponse,
     LoginRequest, LoginResponse, LongPollResponse, ManifestResponse, MkdirRequest, MoveRequest, NodeInfo, PathRequest,
-    PurgeResponse, SetupRequest, ShareRequest, SharedFileInfo, SharedFolderInfo, SharesResponse, TrashListResponse,
-    TrashPurgeRequest, TrashRestoreRequest, UnshareRequest, UploadRequest, UploadResponse, UserInfo,
-    VersionRestoreRequest, VersionsResponse,
+    PurgeResponse, RestoreAtRequest, RestoreAtResponse, SetupRequest, ShareRequest, SharedFileInfo, SharedFolderInfo,
+    SharesResponse, TrashListResponse, TrashPurgeRequest, TrashRestoreRequest, UnshareRequest, UploadRequest,
+    UploadResponse, UserInfo, VersionRestoreRequest, VersionsResponse,
 };
 use coffer_core::{ChunkHash, ErrorCode};
 use reqwest::{Method, RequestBuilder, Url};
@@ -281,6 +281,14 @@ impl Client {
     pub async fn restore_version(&self, path: &str, rev: i64) -> Result<NodeInfo, ClientError> {
         let body = VersionRestoreRequest { path: path.into(), rev };
         self.json_call(Method::POST, &["api", "v1", "versions", "restore"], &body, Retry::Unsafe).await
+    }
+
+    /// `POST /api/v1/fs/restore`: puts `path` back as it was at `at` (ms since the epoch),
+    /// or only lists the changes with `dry_run`. Not retried: a restore whose answer was
+    /// lost is seen by running it again (it then finds nothing left to change).
+    pub async fn restore_at(&self, path: &str, at: i64, dry_run: bool) -> Result<RestoreAtResponse, ClientError> {
+        let body = RestoreAtRequest { path: path.into(), at, dry_run };
+        self.json_call(Method::POST, &["api", "v1", "fs", "restore"], &body, Retry::Unsafe).await
     }
 
     /// `POST /api/v1/shares`: shares the folder at `path` with `user` as `role`, or

@@ -365,6 +365,65 @@ pub struct VersionRestoreRequest {
     pub rev: i64,
 }
 
+/// Puts a folder (or a file, or the whole account with `/`) back as it was at a moment:
+/// `POST /api/v1/restore-at`. Every change is a new revision, move or trash entry, so
+/// nothing in the history is rewritten and the restore itself can be undone the same way.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RestoreAtRequest {
+    pub path: String,
+    /// The moment, in milliseconds since the Unix epoch (UTC).
+    pub at: i64,
+    /// Only list the changes; make none.
+    #[serde(default)]
+    pub dry_run: bool,
+}
+
+/// What a point-in-time restore does to one item.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RestoreAction {
+    /// A file's content goes back to the version it had then (as a new revision).
+    Content,
+    /// An item renamed or moved since goes back to where it was.
+    Move,
+    /// An item in the trash comes back to where it was.
+    Undelete,
+    /// A folder deleted for good since is made again (empty, then filled).
+    Recreate,
+    /// An item made (or moved in) since goes to the trash.
+    Trash,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RestoreChange {
+    pub action: RestoreAction,
+    pub kind: NodeKind,
+    /// Where the item ends (for `trash`: where it was).
+    pub path: String,
+    /// Where it is now, for `move` (`None` when that is not in the caller's tree).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from: Option<String>,
+    /// For `content`: the revision whose content comes back.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rev: Option<i64>,
+}
+
+/// An item a restore cannot put back, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RestoreSkip {
+    pub path: String,
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RestoreAtResponse {
+    pub path: String,
+    pub at: i64,
+    pub dry_run: bool,
+    pub changes: Vec<RestoreChange>,
+    pub skipped: Vec<RestoreSkip>,
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ManifestResponse {
     pub rev: i64,

@@ -38,6 +38,14 @@ pub(crate) const OPERATIONS: &[Operation] = &[
     ("post", "/api/v1/fs/mkdir", "Create a folder", Some("MkdirRequest"), "NodeInfo", true),
     ("post", "/api/v1/fs/move", "Move or rename; never overwrites", Some("MoveRequest"), "NodeInfo", true),
     ("post", "/api/v1/fs/delete", "Delete to the trash", Some("PathRequest"), "NodeInfo", true),
+    (
+        "post",
+        "/api/v1/fs/restore",
+        "Put a folder, a file or / back as it was at a moment (each change a new revision, move or trash entry; dry_run only lists them)",
+        Some("RestoreAtRequest"),
+        "RestoreAtResponse",
+        true,
+    ),
     ("get", "/api/v1/fs/content", "Download (?path=&rev=&inline=); Range and ETag", None, "binary", true),
     (
         "get",

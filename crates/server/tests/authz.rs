@@ -89,6 +89,7 @@ const TABLE: &[(&str, &str, [u16; 14])] = &[
     ("post", "/api/v1/fs/mkdir", [200, 200, 403, 403, 404, 404, 401, 401, 401, 401, 401, 401, 401, 401]),
     ("post", "/api/v1/fs/move", [200, 200, 403, 403, 404, 404, 401, 401, 401, 401, 401, 401, 401, 401]),
     ("post", "/api/v1/fs/delete", [200, 200, 403, 403, 404, 404, 401, 401, 401, 401, 401, 401, 401, 401]),
+    ("post", "/api/v1/fs/restore", [200, 200, 403, 403, 404, 404, 401, 401, 401, 401, 401, 401, 401, 401]),
     ("post", "/api/v1/versions/restore", [200, 200, 403, 403, 404, 404, 401, 401, 401, 401, 401, 401, 401, 401]),
     ("get", "/api/v1/trash", [200, 200, 200, 200, 200, 200, 401, 401, 401, 401, 401, 401, 401, 401]),
     ("post", "/api/v1/trash/restore", [200, 200, 403, 403, 404, 404, 401, 401, 401, 401, 401, 401, 401, 401]),
@@ -405,6 +406,11 @@ fn request(f: &Fixture, who: Who, method: &str, template: &str) -> (String, Opti
             None,
         ),
         ("post", "/api/v1/fs/delete") => (template.into(), Some(json!({"path": format!("/Team/{n}-del.txt")})), None),
+        ("post", "/api/v1/fs/restore") => (
+            template.into(),
+            Some(json!({"path": "/Team", "at": coffer_metastore::now_ms() - 1, "dry_run": true})),
+            None,
+        ),
         ("post", "/api/v1/versions/restore") => (
             template.into(),
             Some(json!({"path": format!("/Team/{n}-ver.txt"), "rev": f.old_rev.get(&who).copied().unwrap_or(1)})),

@@ -140,6 +140,8 @@ const FIELDS: &[&str] = &[
     "max_downloads",
     "allow_download",
     "body",
+    "at",
+    "dry_run",
     "bogus",
 ];
 

@@ -21,6 +21,7 @@ mod limits;
 mod links;
 mod maintenance;
 mod notify;
+mod rewind;
 mod sharing;
 mod thumbs;
 mod tree;

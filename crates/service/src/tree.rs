@@ -104,7 +104,7 @@ impl Service {
 
     /// Walks `path` (relative to a namespace's root `root`) and creates the folders it
     /// lacks, inside that namespace: where a restored item's folders are remade.
-    async fn ensure_folders_below(
+    pub(crate) async fn ensure_folders_below(
         &self,
         tx: &mut Tx,
         root: NodeRecord,
@@ -671,25 +671,9 @@ impl Service {
             .await?
             .filter(|r| r.node_id == node.id)
             .ok_or_else(|| ServiceError::not_found("version"))?;
-        let manifest = Manifest::decode(&old.manifest)
-            .map_err(|_| ServiceError::new(ErrorCode::Internal, "the version's manifest is damaged"))?;
-        // The restored version is a new revision: it counts in full.
-        self.ensure_room(&mut tx, owner, node.namespace_id, old.size, now).await?;
-        let new_rev =
-            tx.insert_revision(node.id, old.size, &old.content_hash, &old.manifest, caller.device_id(), now).await?;
-        if !tx
-            .set_current_revision(node.id, node.current_rev, new_rev, old.size, &old.content_hash, node.mtime, now)
-            .await?
-        {
+        let Some(updated) = self.revert_to(&mut tx, owner, &node, &old, caller, node.mtime, now).await? else {
             return Err(ServiceError::new(ErrorCode::Conflict, "the file changed during the restore; try again"));
-        }
-        let hashes = distinct_hashes(&manifest);
-        if tx.add_chunk_refs(&hashes, 1, now).await? != hashes.len() as u64 {
-            return Err(ServiceError::new(ErrorCode::Busy, "a chunk of that version is being collected; retry"));
-        }
-        tx.add_used_bytes(owner, old.size).await?;
-        let updated = tx.node(node.id).await?.ok_or_else(|| ServiceError::not_found("item"))?;
-        tx.append_journal(change_name(ChangeKind::Modified), &updated, now).await?;
+        };
         tx.commit().await?;
         self.notify(&[updated.namespace_id]);
         Ok(node_info(&updated, Some(path.to_string())))

@@ -245,3 +245,30 @@ pub fn settle(dir: &Path) {
         }
     }
 }
+
+/// Every item below a synced folder, sorted: files with their bytes, folders as
+/// `path/` with none. The engine's own `.coffer/` and the files sync keeps local (`~$*`)
+/// are left out.
+pub fn local_tree(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).expect("read_dir").flatten() {
+            let p = e.path();
+            if p.file_name().is_some_and(|n| n == ".coffer" || n.to_string_lossy().starts_with("~$")) {
+                continue;
+            }
+            if p.is_dir() {
+                out.push((p.strip_prefix(dir).expect("inside").display().to_string() + "/", Vec::new()));
+                stack.push(p);
+            } else {
+                out.push((
+                    p.strip_prefix(dir).expect("inside").display().to_string(),
+                    std::fs::read(&p).expect("read"),
+                ));
+            }
+        }
+    }
+    out.sort();
+    out
+}

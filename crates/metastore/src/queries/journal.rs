@@ -109,6 +109,27 @@ impl Tx {
         .collect()
     }
 
+    /// Every node of a namespace as it was at `at` (ms since the epoch): the last change
+    /// to each at or before then, in no particular order. Nodes made later are absent.
+    /// This reads the whole journal of the namespace; it serves point-in-time restores.
+    pub async fn journal_state_at(
+        &mut self,
+        namespace_id: NamespaceId,
+        at: i64,
+    ) -> Result<Vec<JournalRecord>, MetaError> {
+        self.rows(
+            "SELECT j.namespace_id, j.seq, j.kind, j.node_id, j.parent_id, j.name, j.is_folder, j.rev, j.size, \
+             j.content_hash, j.mtime, j.trashed, j.at FROM journal j \
+             JOIN (SELECT node_id, MAX(seq) AS seq FROM journal WHERE namespace_id = $1 AND at <= $2 GROUP BY node_id) l \
+             ON l.seq = j.seq WHERE j.namespace_id = $1",
+            args![namespace_id, at],
+        )
+        .await?
+        .iter()
+        .map(JournalRecord::from_row)
+        .collect()
+    }
+
     /// Every namespace a user belongs to with its latest seq, in one query (a user in a
     /// thousand shared folders costs no more round trips than one in none).
     pub async fn namespace_positions(&mut self, user_id: UserId) -> Result<Vec<(NamespaceId, i64)>, MetaError> {

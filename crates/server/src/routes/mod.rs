@@ -56,6 +56,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/fs/mkdir", post(tree::mkdir))
         .route("/api/v1/fs/move", post(tree::move_node))
         .route("/api/v1/fs/delete", post(tree::delete))
+        .route("/api/v1/fs/restore", post(tree::restore_at))
         .route("/api/v1/trash", get(tree::trash_list))
         .route("/api/v1/trash/restore", post(tree::trash_restore))
         .route("/api/v1/trash/purge", post(tree::trash_purge))

@@ -3,8 +3,8 @@
 use axum::Json;
 use axum::extract::State;
 use coffer_core::wire::{
-    ListResponse, MkdirRequest, MoveRequest, NodeInfo, PathRequest, PurgeResponse, TrashListResponse,
-    TrashPurgeRequest, TrashRestoreRequest, VersionRestoreRequest, VersionsResponse,
+    ListResponse, MkdirRequest, MoveRequest, NodeInfo, PathRequest, PurgeResponse, RestoreAtRequest, RestoreAtResponse,
+    TrashListResponse, TrashPurgeRequest, TrashRestoreRequest, VersionRestoreRequest, VersionsResponse,
 };
 use coffer_core::{NodeId, RevisionId};
 use serde::Deserialize;
@@ -105,4 +105,12 @@ pub async fn restore_version(
     ApiJson(r): ApiJson<VersionRestoreRequest>,
 ) -> ApiResult<Json<NodeInfo>> {
     Ok(Json(s.service.restore_version(&c, &r.path, RevisionId(r.rev)).await?))
+}
+
+pub async fn restore_at(
+    State(s): State<AppState>,
+    Auth(c): Auth,
+    ApiJson(r): ApiJson<RestoreAtRequest>,
+) -> ApiResult<Json<RestoreAtResponse>> {
+    Ok(Json(s.service.restore_at(&c, &r.path, r.at, r.dry_run).await?))
 }
