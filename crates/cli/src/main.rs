@@ -172,7 +172,7 @@ pub enum Command {
     /// Keep a local folder and the account's root in sync, both ways.
     #[command(
         args_conflicts_with_subcommands = true,
-        after_help = "Examples:\n  coffer sync ~/Coffer                  # keep syncing until Ctrl-C\n  coffer sync ~/Coffer --once           # sync until nothing is pending, then exit\n  coffer sync ~/Coffer --exclude /Videos\n  coffer sync exclude add /Photos       # stop syncing a folder on this device\n  coffer sync exclude ls\n  coffer status"
+        after_help = "Examples:\n  coffer sync ~/Coffer                  # keep syncing until Ctrl-C\n  coffer sync ~/Coffer --once           # sync until nothing is pending, then exit\n  coffer sync ~/Coffer --exclude /Videos\n  coffer sync exclude add /Photos       # stop syncing a folder on this device\n  coffer sync exclude ls\n  coffer status\n  coffer sync confirm-deletes ~/Coffer   # let held deletions through\n  coffer sync undo-deletes ~/Coffer      # or bring the files back\n\nThe mass-delete brake: when one pass would delete more than --max-deletes files (50) and\nmore than --max-delete-percent of the folder's files (25), on the server or on this\ndevice, those deletions are held while everything else syncs; `coffer status` lists\nthem and `--once` exits with 1 until someone confirms or undoes them. Moves never count."
     )]
     Sync(SyncArgs),
     /// Where a synced folder stands: pending changes, conflicted copies, excluded
@@ -198,6 +198,12 @@ pub struct SyncArgs {
     /// Leave this server folder out of this device's sync (repeatable; remembered).
     #[arg(long, value_name = "PATH")]
     pub exclude: Vec<String>,
+    /// Hold a pass's deletions when they remove more than N files...
+    #[arg(long, value_name = "N", default_value_t = 50)]
+    pub max_deletes: usize,
+    /// ...and more than this share of the folder's files.
+    #[arg(long, value_name = "PERCENT", default_value_t = 25, value_parser = clap::value_parser!(u32).range(0..=100))]
+    pub max_delete_percent: u32,
 }
 
 #[derive(Subcommand)]
@@ -206,6 +212,17 @@ pub enum SyncAction {
     /// are removed from this device (never from the server) and not downloaded.
     #[command(subcommand)]
     Exclude(ExcludeCommand),
+    /// Let the deletions the mass-delete brake holds through on the next sync.
+    ConfirmDeletes {
+        /// The synced folder (default: the one this profile last synced).
+        dir: Option<std::path::PathBuf>,
+    },
+    /// Bring back the files whose deletion the mass-delete brake holds (the next sync
+    /// gives them back to the side that deleted them).
+    UndoDeletes {
+        /// The synced folder (default: the one this profile last synced).
+        dir: Option<std::path::PathBuf>,
+    },
 }
 
 #[derive(Subcommand)]

@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
-use coffer_client::sync::{Engine, SyncError};
+use coffer_client::sync::{Brake, DeleteSide, Engine, HeldDelete, Kind, SyncError};
 use coffer_core::RemotePath;
 
 use crate::commands::{client_for, now_ms};
@@ -23,14 +23,18 @@ const ONCE_SETTLE_PAUSE: std::time::Duration = std::time::Duration::from_millis(
 pub async fn run(args: SyncArgs, json: bool) -> Result<u8> {
     match args.action {
         Some(SyncAction::Exclude(cmd)) => exclude(cmd, json).await,
+        Some(SyncAction::ConfirmDeletes { dir }) => held_deletes(dir, true, json).await,
+        Some(SyncAction::UndoDeletes { dir }) => held_deletes(dir, false, json).await,
         None => {
-            let Some(dir) = args.dir else { bail!("which folder? `coffer sync DIR` (see --help)") };
-            sync(&dir, args.once, args.device, &args.exclude, json).await
+            let Some(dir) = args.dir.clone() else { bail!("which folder? `coffer sync DIR` (see --help)") };
+            sync(&dir, &args, json).await
         }
     }
 }
 
-async fn sync(dir: &Path, once: bool, device: Option<String>, exclude: &[String], json: bool) -> Result<u8> {
+async fn sync(dir: &Path, args: &SyncArgs, json: bool) -> Result<u8> {
+    let (once, exclude) = (args.once, &args.exclude);
+    let device = args.device.clone();
     let mut p = profile::load()?;
     let client = client_for(&p)?;
     let device = device.unwrap_or_else(|| p.device.clone());
@@ -41,6 +45,7 @@ async fn sync(dir: &Path, once: bool, device: Option<String>, exclude: &[String]
         profile::save(&p)?;
     }
     let mut engine = Engine::open(client.clone(), dir, &device).await?;
+    engine.set_brake(Brake { max_files: args.max_deletes, max_percent: args.max_delete_percent });
     if !exclude.is_empty() {
         let mut excluded = engine.excluded().await?;
         for path in exclude {
@@ -117,7 +122,8 @@ async fn sync(dir: &Path, once: bool, device: Option<String>, exclude: &[String]
                     ONCE_SETTLE_LIMIT.as_secs()
                 );
             }
-            return Ok(if total.failed.is_empty() && !settling { 0 } else { crate::EXIT_ERROR });
+            let held = !total.held_deletes.is_empty();
+            return Ok(if total.failed.is_empty() && !settling && !held { 0 } else { crate::EXIT_ERROR });
         }
         print_report(&report, json, false)?;
         let cursor = match client.latest_cursor().await {
@@ -168,7 +174,45 @@ fn print_report(report: &coffer_client::sync::SyncReport, json: bool, once: bool
     for (path, why) in &report.not_synced {
         eprintln!("coffer: not synced: {path}: {why}");
     }
+    if !report.held_deletes.is_empty() {
+        eprintln!("coffer: {}", held_summary(&report.held_deletes));
+    }
     Ok(())
+}
+
+/// "N deletions held ..." with what to do about them.
+fn held_summary(held: &[HeldDelete]) -> String {
+    let files = |side| held.iter().filter(|h| h.side == side && h.kind == Kind::File).count();
+    let (here, there) = (files(DeleteSide::Server), files(DeleteSide::Device));
+    let mut parts = Vec::new();
+    if here > 0 {
+        parts.push(format!("{here} file(s) deleted on this device not deleted on the server"));
+    }
+    if there > 0 {
+        parts.push(format!("{there} file(s) deleted on the server not deleted here"));
+    }
+    format!(
+        "mass deletion held: {}. Run `coffer sync confirm-deletes` to let them through, or \
+         `coffer sync undo-deletes` to bring the files back (`coffer status` lists them)",
+        parts.join("; ")
+    )
+}
+
+/// `coffer sync confirm-deletes` / `undo-deletes`.
+async fn held_deletes(dir: Option<PathBuf>, confirm: bool, json: bool) -> Result<u8> {
+    let dir = synced_folder(dir)?;
+    let engine = inspect(&dir).await?;
+    let done = if confirm { engine.confirm_deletes().await? } else { engine.undo_deletes().await? };
+    if json {
+        print_json(&serde_json::json!({"folder": dir, "confirmed": confirm, "deletions": done}))?;
+    } else if done.is_empty() {
+        println!("no deletions are held in {}", dir.display());
+    } else if confirm {
+        println!("{} deletion(s) will be carried out by the next sync of {}", done.len(), dir.display());
+    } else {
+        println!("{} item(s) will be brought back by the next sync of {}", done.len(), dir.display());
+    }
+    Ok(0)
 }
 
 /// The synced folder a command is about: the one given, else the one this profile
@@ -252,6 +296,17 @@ pub async fn status(dir: Option<PathBuf>, json: bool) -> Result<u8> {
     }
     for (p, why) in &st.not_synced {
         println!("not synced: {p}: {why}");
+    }
+    for h in &st.held_deletes {
+        let folder = if h.kind == Kind::Folder { "/" } else { "" };
+        let side = match h.side {
+            DeleteSide::Server => "deleted here, held from the server",
+            DeleteSide::Device => "deleted on the server, held here",
+        };
+        println!("held deletion: {}{folder}: {side}", h.path);
+    }
+    if !st.held_deletes.is_empty() {
+        println!("{}", held_summary(&st.held_deletes));
     }
     match (st.last_sync_at, &st.last_error) {
         (Some(at), Some(e)) => println!("last sync failed at {}: {e}", format_time(at)),

@@ -29,8 +29,11 @@ use crate::error::ClientError;
 /// kept as two versions).
 pub const MERGE_LIMIT: u64 = 4 << 20;
 
+mod brake;
 mod detach;
 mod files;
+
+pub use brake::{Brake, DeleteSide, HeldDelete};
 
 use detach::leave_out_detached;
 
@@ -80,6 +83,8 @@ pub struct SyncStatus {
     pub detached: Vec<(String, String)>,
     /// Items not synced, and why.
     pub not_synced: Vec<(String, String)>,
+    /// Deletions the mass-delete brake holds until `confirm_deletes` or `undo_deletes`.
+    pub held_deletes: Vec<HeldDelete>,
     /// When the last sync ended (ms since the epoch), and its error if it failed.
     pub last_sync_at: Option<i64>,
     pub last_error: Option<String>,
@@ -108,6 +113,8 @@ pub struct SyncReport {
     pub failed: Vec<(String, String)>,
     /// Paths not synced, with why (ignored, invalid names, still being written...).
     pub not_synced: Vec<(String, String)>,
+    /// Deletions the mass-delete brake held in the last round.
+    pub held_deletes: Vec<HeldDelete>,
 }
 
 impl SyncReport {
@@ -128,6 +135,7 @@ impl SyncReport {
         self.bytes_reused += later.bytes_reused;
         self.failed = later.failed;
         self.not_synced = later.not_synced;
+        self.held_deletes = later.held_deletes;
     }
 
     /// Files skipped because they were still being written when the folder was scanned.
@@ -217,7 +225,12 @@ pub struct Engine {
     /// File bytes fetched from the server, and copied from files already here instead.
     bytes_down: std::sync::atomic::AtomicU64,
     bytes_reused: std::sync::atomic::AtomicU64,
+    brake: Brake,
 }
+
+/// Where the brake keeps its lists in the folder's state.
+const HELD_DELETES: &str = "held_deletes";
+const CONFIRMED_DELETES: &str = "confirmed_deletes";
 
 fn local_path(root: &Path, path: &RemotePath) -> PathBuf {
     path.names().iter().fold(root.to_path_buf(), |p, n| p.join(n.as_str()))
@@ -277,6 +290,7 @@ impl Engine {
             crash_countdown: std::sync::atomic::AtomicI64::new(-1),
             bytes_down: Default::default(),
             bytes_reused: Default::default(),
+            brake: Brake::default(),
         }
     }
 
@@ -300,7 +314,10 @@ impl Engine {
         let seen = self.observe(false).await?;
         let mounts = fence_of(&self.mounts().await?);
         let ops = fence_shared(plan(&seen.trees, "", ""), &seen.trees, &mounts, "", "");
+        let confirmed: Vec<HeldDelete> = self.state.meta_json(CONFIRMED_DELETES).await?.unwrap_or_default();
+        let (ops, held_deletes) = brake::hold(ops, &seen.trees, self.brake, &confirmed);
         let mut status = SyncStatus {
+            held_deletes,
             folder: self.root.display().to_string(),
             excluded,
             detached,
@@ -321,7 +338,8 @@ impl Engine {
                 Op::Record { .. } => {}
             }
         }
-        status.up_to_date = status.to_upload + status.to_download + status.to_resolve == 0;
+        status.up_to_date =
+            status.to_upload + status.to_download + status.to_resolve == 0 && status.held_deletes.is_empty();
         status.conflicted_copies = seen
             .trees
             .local
@@ -366,6 +384,40 @@ impl Engine {
     /// them; taking one off the list brings it back.
     pub async fn set_excluded(&self, paths: &[RemotePath]) -> Result<(), SyncError> {
         Ok(self.state.set_excluded(paths).await?)
+    }
+
+    /// Sets when the mass-delete brake holds deletions.
+    pub fn set_brake(&mut self, brake: Brake) {
+        self.brake = brake;
+    }
+
+    /// The deletions the brake held in the last round.
+    pub async fn held_deletes(&self) -> Result<Vec<HeldDelete>, SyncError> {
+        Ok(self.state.meta_json(HELD_DELETES).await?.unwrap_or_default())
+    }
+
+    /// Lets the held deletions through on the next sync. Returns them.
+    pub async fn confirm_deletes(&self) -> Result<Vec<HeldDelete>, SyncError> {
+        let held = self.held_deletes().await?;
+        let mut confirmed: Vec<HeldDelete> = self.state.meta_json(CONFIRMED_DELETES).await?.unwrap_or_default();
+        confirmed.extend(held.iter().cloned());
+        self.state.set_meta_json(CONFIRMED_DELETES, &confirmed).await?;
+        self.state.set_meta_json::<Vec<HeldDelete>>(HELD_DELETES, &Vec::new()).await?;
+        Ok(held)
+    }
+
+    /// Undoes the held deletions: the base forgets those items, so the next sync gives
+    /// them back to the side that deleted them (downloaded again here, or uploaded again
+    /// as new files to the server). Returns them.
+    pub async fn undo_deletes(&self) -> Result<Vec<HeldDelete>, SyncError> {
+        let held = self.held_deletes().await?;
+        for h in &held {
+            if let Ok(path) = RemotePath::parse(&h.path) {
+                self.state.forget_below(&path).await?;
+            }
+        }
+        self.state.set_meta_json::<Vec<HeldDelete>>(HELD_DELETES, &Vec::new()).await?;
+        Ok(held)
     }
 
     /// For crash tests: the `n`-th step from now makes its change (on disk or on the
@@ -417,6 +469,15 @@ impl Engine {
         report.not_synced = std::mem::take(&mut seen.not_synced);
         let ops = fence_shared(plan(&seen.trees, &self.device, date), &seen.trees, &mounts, &self.device, date);
         tracing::debug!(folder = %self.root.display(), ?ops, "planned");
+        let confirmed: Vec<HeldDelete> = self.state.meta_json(CONFIRMED_DELETES).await?.unwrap_or_default();
+        let confirmed = brake::still_planned(confirmed, &ops, &seen.trees);
+        let (ops, held) = brake::hold(ops, &seen.trees, self.brake, &confirmed);
+        if !held.is_empty() {
+            tracing::warn!(folder = %self.root.display(), held = held.len(), "mass deletion held");
+        }
+        self.state.set_meta_json(CONFIRMED_DELETES, &confirmed).await?;
+        self.state.set_meta_json(HELD_DELETES, &held).await?;
+        report.held_deletes = held;
         if ops.is_empty() {
             return Ok(false);
         }

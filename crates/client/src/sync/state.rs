@@ -601,6 +601,18 @@ impl SyncState {
         Ok(())
     }
 
+    /// A value kept as JSON under `k` (`None` when absent).
+    pub async fn meta_json<T: serde::de::DeserializeOwned>(&self, k: &str) -> Result<Option<T>, StateError> {
+        let Some(text) = self.meta(k).await? else { return Ok(None) };
+        serde_json::from_str(&text).map(Some).map_err(|e| StateError::Damaged(format!("{k}: {e}")))
+    }
+
+    /// Keeps `value` as JSON under `k`.
+    pub async fn set_meta_json<T: serde::Serialize>(&self, k: &str, value: &T) -> Result<(), StateError> {
+        let text = serde_json::to_string(value).map_err(|e| StateError::Damaged(e.to_string()))?;
+        self.set_meta(k, Some(&text)).await
+    }
+
     /// The folders left out of this device's sync (selective sync).
     pub async fn excluded(&self) -> Result<Vec<RemotePath>, StateError> {
         let Some(text) = self.meta("excluded").await? else { return Ok(Vec::new()) };

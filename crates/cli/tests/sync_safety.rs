@@ -1,0 +1,102 @@
+//! Sync that cannot destroy, with the real binary and server: the mass-delete brake
+//! holds a pass's deletions (made on a device, or arriving from the server) while the
+//! rest syncs, until someone confirms them or brings the files back.
+
+mod common;
+
+use std::fs;
+use std::path::Path;
+
+use common::{Client, Output, Server, local_tree, settle};
+
+fn sync(c: &Client, dir: &Path, extra: &[&str]) -> Output {
+    let mut args = vec!["sync", "--once", dir.to_str().expect("utf8")];
+    args.extend_from_slice(extra);
+    c.run(&args)
+}
+
+fn dir_arg(dir: &Path) -> &str {
+    dir.to_str().expect("utf8")
+}
+
+fn file_count(c: &Client, remote: &str) -> usize {
+    c.ok(&["ls", "--json", remote]).json().as_array().map_or(0, Vec::len)
+}
+
+#[test]
+fn mass_deletions_are_held_both_ways_until_confirmed_or_undone() {
+    let data = tempfile::tempdir().expect("tempdir");
+    let server = Server::start(data.path(), None);
+    server.add_user("alice", &[]);
+    let (laptop, phone) = (Client::login(&server, "alice"), Client::login(&server, "alice"));
+    let work = tempfile::tempdir().expect("tempdir");
+    let (a, b) = (work.path().join("a"), work.path().join("b"));
+    fs::create_dir_all(a.join("Photos")).expect("mkdir");
+    for i in 0..100 {
+        fs::write(a.join(format!("Photos/p{i:03}.jpg")), format!("photo {i}")).expect("write");
+    }
+    fs::write(a.join("keep.txt"), b"kept").expect("write");
+    settle(&a);
+    assert_eq!(sync(&laptop, &a, &[]).code, 0);
+    assert_eq!(sync(&phone, &b, &[]).code, 0);
+    let full = local_tree(&a);
+
+    // 70 of 101 files deleted on the laptop, and one file added: the new file goes up,
+    // the deletions wait, and the exit code says something is pending.
+    for i in 0..70 {
+        fs::remove_file(a.join(format!("Photos/p{i:03}.jpg"))).expect("rm");
+    }
+    fs::write(a.join("new.txt"), b"new").expect("write");
+    settle(&a);
+    let out = sync(&laptop, &a, &[]);
+    assert_eq!(out.code, 1, "{}\n{}", out.stdout, out.stderr);
+    assert!(out.stderr.contains("mass deletion held: 70 file(s) deleted on this device"), "{}", out.stderr);
+    assert_eq!(file_count(&laptop, "/Photos"), 100, "nothing was deleted on the server");
+    assert_eq!(laptop.ok(&["get", "/new.txt", "-"]).stdout, "new", "the rest synced");
+    let status = laptop.ok(&["status", dir_arg(&a), "--json"]).json();
+    assert_eq!(status["up_to_date"], false);
+    assert_eq!(status["held_deletes"].as_array().map(Vec::len), Some(70), "{status:#}");
+    let text = laptop.ok(&["status", dir_arg(&a)]).stdout;
+    assert!(text.contains("held deletion: /Photos/p000.jpg: deleted here, held from the server"), "{text}");
+
+    // Undo: the files come back to the laptop from the server.
+    let undo = laptop.ok(&["sync", "undo-deletes", dir_arg(&a)]);
+    assert!(undo.stdout.contains("70 item(s) will be brought back"), "{}", undo.stdout);
+    assert_eq!(sync(&laptop, &a, &[]).code, 0);
+    let mut expected = full.clone();
+    expected.push(("new.txt".into(), b"new".to_vec()));
+    expected.sort();
+    assert_eq!(local_tree(&a), expected, "every photo is back on the laptop");
+
+    // Deleted again, and confirmed: the server deletes them (to its trash).
+    for i in 0..70 {
+        fs::remove_file(a.join(format!("Photos/p{i:03}.jpg"))).expect("rm");
+    }
+    assert_eq!(sync(&laptop, &a, &[]).code, 1);
+    laptop.ok(&["sync", "confirm-deletes", dir_arg(&a)]);
+    assert_eq!(sync(&laptop, &a, &[]).code, 0);
+    assert_eq!(file_count(&laptop, "/Photos"), 30);
+    assert_eq!(laptop.ok(&["status", dir_arg(&a), "--json"]).json()["up_to_date"], true);
+
+    // The same brake on the phone, for deletions arriving from the server: its files
+    // stay until it confirms.
+    let out = sync(&phone, &b, &[]);
+    assert_eq!(out.code, 1, "{}\n{}", out.stdout, out.stderr);
+    assert!(out.stderr.contains("70 file(s) deleted on the server not deleted here"), "{}", out.stderr);
+    assert!(b.join("Photos/p000.jpg").exists() && b.join("new.txt").exists());
+    phone.ok(&["sync", "confirm-deletes", dir_arg(&b)]);
+    assert_eq!(sync(&phone, &b, &[]).code, 0);
+    assert_eq!(local_tree(&a), local_tree(&b));
+
+    // Thresholds are the user's: a lower limit holds a smaller deletion.
+    for i in 70..100 {
+        fs::remove_file(a.join(format!("Photos/p{i:03}.jpg"))).expect("rm");
+    }
+    assert_eq!(sync(&laptop, &a, &["--max-deletes", "10"]).code, 1);
+    assert_eq!(file_count(&laptop, "/Photos"), 30);
+    let out = sync(&laptop, &a, &[]);
+    assert_eq!(out.code, 0, "30 files are below the default limit: {}", out.stderr);
+    assert_eq!(file_count(&laptop, "/Photos"), 0);
+    let out = sync(&phone, &b, &["--max-delete-percent", "101"]);
+    assert_eq!(out.code, 2, "a share above 100 % is a usage error: {}", out.stderr);
+}
