@@ -39,13 +39,17 @@ pub async fn run(cli: Cli) -> Result<u8> {
             let device = device.unwrap_or_else(default_device_name);
             let url = url.trim_end_matches('/').to_owned();
             let resp = Client::new(&url, None)?.login(&user, &password, &device).await?;
+            // Signing in again to the same account keeps what is known of its synced
+            // folders.
+            let earlier = profile::load().ok().filter(|p| p.server == url && p.user == resp.user.name);
             profile::save(&Profile {
                 server: url.clone(),
                 user: resp.user.name.clone(),
                 device: device.clone(),
                 device_id: resp.device_id,
                 token: resp.token.clone(),
-                sync_dir: None,
+                sync_dir: earlier.as_ref().and_then(|p| p.sync_dir.clone()),
+                synced_folders: earlier.map(|p| p.synced_folders).unwrap_or_default(),
             })?;
             if json {
                 print_json(

@@ -198,6 +198,11 @@ pub struct SyncArgs {
     /// Leave this server folder out of this device's sync (repeatable; remembered).
     #[arg(long, value_name = "PATH")]
     pub exclude: Vec<String>,
+    /// Sync this folder as it is now even though it is not the folder synced before
+    /// (moved, replaced, restored from a backup, on a disk mounted elsewhere): nothing
+    /// missing from it is deleted; what is new in it is uploaded.
+    #[arg(long)]
+    pub relink: bool,
     /// Hold a pass's deletions when they remove more than N files...
     #[arg(long, value_name = "N", default_value_t = 50)]
     pub max_deletes: usize,

@@ -16,6 +16,33 @@ pub struct Profile {
     /// The folder `coffer sync` last kept in sync with this profile.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sync_dir: Option<PathBuf>,
+    /// Every folder this profile syncs, with what it was (wipe protection).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub synced_folders: Vec<SyncedFolder>,
+}
+
+/// A folder this profile syncs: where, and what it was when it was last attached.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SyncedFolder {
+    pub path: PathBuf,
+    #[serde(flatten)]
+    pub identity: coffer_client::sync::FolderIdentity,
+}
+
+impl Profile {
+    /// What this profile remembers of the synced folder at `dir` (as given, or as it
+    /// resolves on disk).
+    pub fn synced_folder(&self, dir: &std::path::Path) -> Option<&SyncedFolder> {
+        let given = std::path::absolute(dir).ok();
+        let resolved = std::fs::canonicalize(dir).ok();
+        self.synced_folders.iter().find(|f| Some(&f.path) == given.as_ref() || Some(&f.path) == resolved.as_ref())
+    }
+
+    /// Remembers the synced folder at `dir` (replacing what was known of it).
+    pub fn remember_folder(&mut self, dir: PathBuf, identity: coffer_client::sync::FolderIdentity) {
+        self.synced_folders.retain(|f| f.path != dir);
+        self.synced_folders.push(SyncedFolder { path: dir, identity });
+    }
 }
 
 pub fn config_dir() -> Result<PathBuf> {

@@ -38,13 +38,19 @@ async fn sync(dir: &Path, args: &SyncArgs, json: bool) -> Result<u8> {
     let mut p = profile::load()?;
     let client = client_for(&p)?;
     let device = device.unwrap_or_else(|| p.device.clone());
-    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-    let dir = &std::fs::canonicalize(dir).with_context(|| format!("{}", dir.display()))?;
-    if p.sync_dir.as_deref() != Some(dir.as_path()) {
+    let known = p.synced_folder(dir).map(|f| f.identity.clone());
+    // A folder synced before is never made again here: if it is gone, that is for a
+    // person to look into (`attach` says why).
+    if known.is_none() || args.relink {
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    }
+    let dir = &std::fs::canonicalize(dir).unwrap_or_else(|_| std::path::absolute(dir).unwrap_or(dir.to_path_buf()));
+    let (mut engine, identity) = Engine::attach(client.clone(), dir, &device, known.as_ref(), args.relink).await?;
+    if p.sync_dir.as_deref() != Some(dir.as_path()) || known.as_ref() != Some(&identity) {
         p.sync_dir = Some(dir.clone());
+        p.remember_folder(dir.clone(), identity);
         profile::save(&p)?;
     }
-    let mut engine = Engine::open(client.clone(), dir, &device).await?;
     engine.set_brake(Brake { max_files: args.max_deletes, max_percent: args.max_delete_percent });
     if !exclude.is_empty() {
         let mut excluded = engine.excluded().await?;
@@ -95,7 +101,10 @@ async fn sync(dir: &Path, args: &SyncArgs, json: bool) -> Result<u8> {
         let report = match result {
             Ok(r) => r,
             // These need a person to decide: stop and say so.
-            Err(e @ (SyncError::FolderEmptied(..) | SyncError::RemoteEmptied(..))) => return Err(e.into()),
+            Err(e @ (SyncError::FolderEmptied(..) | SyncError::RemoteEmptied(..) | SyncError::FolderGone(..))) => {
+                eprintln!("coffer: sync stopped");
+                return Err(e.into());
+            }
             Err(e) if once => return Err(e.into()),
             Err(e) => {
                 eprintln!("coffer: sync failed, retrying: {e}");
@@ -272,6 +281,21 @@ async fn exclude(cmd: ExcludeCommand, json: bool) -> Result<u8> {
 /// `coffer status [DIR]`.
 pub async fn status(dir: Option<PathBuf>, json: bool) -> Result<u8> {
     let dir = synced_folder(dir)?;
+    if let Some(known) = profile::load()?.synced_folder(&dir)
+        && let Some(why) = Engine::folder_problem(&dir, &known.identity)
+    {
+        let message = format!(
+            "sync stopped: '{}' {why}; run `coffer sync {} --relink` if this is the folder to sync now",
+            dir.display(),
+            dir.display()
+        );
+        if json {
+            print_json(&serde_json::json!({"folder": dir, "up_to_date": false, "stopped": message}))?;
+        } else {
+            println!("{}: {message}", dir.display());
+        }
+        return Ok(crate::EXIT_ERROR);
+    }
     let st = inspect(&dir).await?.status().await?;
     if json {
         print_json(&st)?;

@@ -100,3 +100,96 @@ fn mass_deletions_are_held_both_ways_until_confirmed_or_undone() {
     let out = sync(&phone, &b, &["--max-delete-percent", "101"]);
     assert_eq!(out.code, 2, "a share above 100 % is a usage error: {}", out.stderr);
 }
+
+#[test]
+fn a_folder_moved_away_replaced_or_gone_is_never_synced_as_deletes() {
+    let data = tempfile::tempdir().expect("tempdir");
+    let server = Server::start(data.path(), None);
+    server.add_user("alice", &[]);
+    let (laptop, phone) = (Client::login(&server, "alice"), Client::login(&server, "alice"));
+    let work = tempfile::tempdir().expect("tempdir");
+    let (a, b) = (work.path().join("a"), work.path().join("b"));
+    fs::create_dir_all(a.join("docs")).expect("mkdir");
+    for i in 0..10 {
+        fs::write(a.join(format!("docs/n{i}.txt")), format!("note {i}")).expect("write");
+    }
+    settle(&a);
+    assert_eq!(sync(&laptop, &a, &[]).code, 0);
+    assert_eq!(sync(&phone, &b, &[]).code, 0);
+    let full = local_tree(&a);
+
+    // Replaced by an empty folder (a disk not mounted leaves one): refused, and said.
+    fs::rename(&a, work.path().join("a-moved")).expect("mv");
+    fs::create_dir(&a).expect("mkdir");
+    let out = sync(&laptop, &a, &[]);
+    assert_eq!(out.code, 1, "{}\n{}", out.stdout, out.stderr);
+    assert!(out.stderr.contains("no longer holds its sync state") && out.stderr.contains("--relink"), "{}", out.stderr);
+    let status = laptop.run(&["status", dir_arg(&a)]);
+    assert_eq!(status.code, 1);
+    assert!(status.stdout.contains("sync stopped"), "{}", status.stdout);
+    assert_eq!(file_count(&laptop, "/docs"), 10, "the server keeps every file");
+
+    // Gone altogether: refused, and not made again.
+    fs::remove_dir(&a).expect("rmdir");
+    let out = sync(&laptop, &a, &[]);
+    assert_eq!(out.code, 1);
+    assert!(out.stderr.contains("is gone"), "{}", out.stderr);
+    assert!(!a.exists(), "a synced folder that vanished is not made again");
+
+    // A copy of another folder's state: refused.
+    fs::create_dir(&a).expect("mkdir");
+    copy_dir(&b.join(".coffer"), &a.join(".coffer"));
+    let out = sync(&laptop, &a, &[]);
+    assert_eq!(out.code, 1);
+    assert!(out.stderr.contains("another folder"), "{}", out.stderr);
+    fs::remove_dir_all(&a).expect("rm");
+
+    // Relinked on purpose, the empty folder gets every file back; nothing is deleted.
+    fs::create_dir(&a).expect("mkdir");
+    let out = sync(&laptop, &a, &["--relink"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(local_tree(&a), full);
+    assert_eq!(sync(&phone, &b, &[]).code, 0);
+    assert_eq!(local_tree(&b), full);
+
+    // While a continuous sync runs, the folder is moved away and an empty one put in
+    // its place: the sync stops, the server and the other device keep every file.
+    let mut running = std::process::Command::new(common::bin())
+        .args(["sync", dir_arg(&a)])
+        .env("COFFER_CONFIG_DIR", laptop.config.path())
+        .env("COFFER_LOG", "warn")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    std::thread::sleep(std::time::Duration::from_secs(2));
+    fs::rename(&a, work.path().join("a-moved-again")).expect("mv");
+    fs::create_dir(&a).expect("mkdir");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let status = loop {
+        if let Some(status) = running.try_wait().expect("wait") {
+            break status;
+        }
+        assert!(std::time::Instant::now() < deadline, "the sync did not stop");
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    };
+    let mut err = String::new();
+    std::io::Read::read_to_string(&mut running.stderr.take().expect("stderr"), &mut err).expect("read");
+    assert_eq!(status.code(), Some(1), "{err}");
+    assert!(err.contains("sync stopped"), "{err}");
+    assert_eq!(file_count(&laptop, "/docs"), 10, "the server keeps every file");
+    assert_eq!(sync(&phone, &b, &[]).code, 0);
+    assert_eq!(local_tree(&b), full, "so does the other device");
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    fs::create_dir_all(to).expect("mkdir");
+    for e in fs::read_dir(from).expect("read_dir").flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            copy_dir(&p, &to.join(e.file_name()));
+        } else {
+            fs::copy(&p, to.join(e.file_name())).expect("copy");
+        }
+    }
+}

@@ -32,8 +32,10 @@ pub const MERGE_LIMIT: u64 = 4 << 20;
 mod brake;
 mod detach;
 mod files;
+mod identity;
 
 pub use brake::{Brake, DeleteSide, HeldDelete};
+pub use identity::FolderIdentity;
 
 use detach::leave_out_detached;
 
@@ -58,6 +60,8 @@ pub enum SyncError {
          restore them from the server's trash, or move this folder away to start over; nothing was changed"
     )]
     RemoteEmptied(usize),
+    #[error("'{0}' {1}; nothing was changed. If this is the folder to sync now, run `coffer sync {0} --relink`")]
+    FolderGone(PathBuf, String),
     #[error("sync interrupted on purpose (a simulated crash)")]
     Interrupted,
 }
@@ -226,6 +230,8 @@ pub struct Engine {
     bytes_down: std::sync::atomic::AtomicU64,
     bytes_reused: std::sync::atomic::AtomicU64,
     brake: Brake,
+    /// What the folder was when this sync attached to it (checked every round).
+    identity: Option<FolderIdentity>,
 }
 
 /// Where the brake keeps its lists in the folder's state.
@@ -291,7 +297,48 @@ impl Engine {
             bytes_down: Default::default(),
             bytes_reused: Default::default(),
             brake: Brake::default(),
+            identity: None,
         }
+    }
+
+    /// Opens a synced folder the way `coffer sync` does: a folder this profile synced
+    /// before (`known`) must still be that folder (there, holding its own state, on the
+    /// same filesystem), else [`SyncError::FolderGone`] and nothing is touched; `relink`
+    /// accepts it as it is now. Returns the folder's identity to remember.
+    pub async fn attach(
+        client: Client,
+        root: &Path,
+        device: &str,
+        known: Option<&FolderIdentity>,
+        relink: bool,
+    ) -> Result<(Self, FolderIdentity), SyncError> {
+        let checked = known.filter(|_| !relink);
+        if let Some(why) = checked.and_then(|k| identity::problem(root, k)) {
+            return Err(SyncError::FolderGone(root.to_path_buf(), why));
+        }
+        let mut engine = Self::open(client, root, device).await?;
+        let folder_id = match engine.state.meta_json::<String>("folder_id").await? {
+            Some(id) => id,
+            None => {
+                let id = identity::new_folder_id(root);
+                engine.state.set_meta_json("folder_id", &id).await?;
+                id
+            }
+        };
+        if checked.is_some_and(|k| k.folder_id != folder_id) {
+            let why = "holds the sync state of another folder (a copy?)".to_string();
+            return Err(SyncError::FolderGone(root.to_path_buf(), why));
+        }
+        let filesystem = identity::filesystem_of(&std::fs::metadata(root)?);
+        let id = FolderIdentity { folder_id, filesystem };
+        engine.identity = Some(id.clone());
+        Ok((engine, id))
+    }
+
+    /// Why the folder is no longer the one this profile synced, if it is not (for
+    /// `status` of a folder whose state may be gone).
+    pub fn folder_problem(root: &Path, known: &FolderIdentity) -> Option<String> {
+        identity::problem(root, known)
     }
 
     /// Opens a synced folder's state to look at it, while a sync of it may be running:
@@ -462,6 +509,9 @@ impl Engine {
 
     /// One round; false when there was nothing to do.
     async fn round(&mut self, date: &str, report: &mut SyncReport) -> Result<bool, SyncError> {
+        if let Some(why) = self.identity.as_ref().and_then(|k| identity::problem(&self.root, k)) {
+            return Err(SyncError::FolderGone(self.root.clone(), why));
+        }
         let mounts = self.mounts().await?;
         self.detach_lost_mounts(&mounts).await?;
         let mounts = fence_of(&mounts);

@@ -14,7 +14,9 @@ pub mod remote;
 pub mod scan;
 pub mod state;
 
-pub use engine::{Brake, DeleteSide, Engine, HeldDelete, MERGE_LIMIT, SyncError, SyncReport, SyncStatus};
+pub use engine::{
+    Brake, DeleteSide, Engine, FolderIdentity, HeldDelete, MERGE_LIMIT, SyncError, SyncReport, SyncStatus,
+};
 pub use plan::{Entry, Kind, Op, Trees, conflict_copy_name, plan};
 pub use remote::{RemoteNode, RemoteTree};
 
