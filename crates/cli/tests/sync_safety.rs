@@ -19,26 +19,45 @@ fn dir_arg(dir: &Path) -> &str {
     dir.to_str().expect("utf8")
 }
 
+/// A server, one user with two devices, and a folder for each (`a`, `b`).
+struct Devices {
+    _data: tempfile::TempDir,
+    _server: Server,
+    laptop: Client,
+    phone: Client,
+    work: tempfile::TempDir,
+    a: std::path::PathBuf,
+    b: std::path::PathBuf,
+}
+
+impl Devices {
+    fn new() -> Self {
+        let data = tempfile::tempdir().expect("tempdir");
+        let server = Server::start(data.path(), None);
+        server.add_user("alice", &[]);
+        let (laptop, phone) = (Client::login(&server, "alice"), Client::login(&server, "alice"));
+        let work = tempfile::tempdir().expect("tempdir");
+        let (a, b) = (work.path().join("a"), work.path().join("b"));
+        Devices { _data: data, _server: server, laptop, phone, work, a, b }
+    }
+}
+
 fn file_count(c: &Client, remote: &str) -> usize {
     c.ok(&["ls", "--json", remote]).json().as_array().map_or(0, Vec::len)
 }
 
 #[test]
 fn mass_deletions_are_held_both_ways_until_confirmed_or_undone() {
-    let data = tempfile::tempdir().expect("tempdir");
-    let server = Server::start(data.path(), None);
-    server.add_user("alice", &[]);
-    let (laptop, phone) = (Client::login(&server, "alice"), Client::login(&server, "alice"));
-    let work = tempfile::tempdir().expect("tempdir");
-    let (a, b) = (work.path().join("a"), work.path().join("b"));
+    let d = Devices::new();
+    let (laptop, phone, a, b) = (&d.laptop, &d.phone, d.a.clone(), d.b.clone());
     fs::create_dir_all(a.join("Photos")).expect("mkdir");
     for i in 0..100 {
         fs::write(a.join(format!("Photos/p{i:03}.jpg")), format!("photo {i}")).expect("write");
     }
     fs::write(a.join("keep.txt"), b"kept").expect("write");
     settle(&a);
-    assert_eq!(sync(&laptop, &a, &[]).code, 0);
-    assert_eq!(sync(&phone, &b, &[]).code, 0);
+    assert_eq!(sync(laptop, &a, &[]).code, 0);
+    assert_eq!(sync(phone, &b, &[]).code, 0);
     let full = local_tree(&a);
 
     // 70 of 101 files deleted on the laptop, and one file added: the new file goes up,
@@ -48,10 +67,10 @@ fn mass_deletions_are_held_both_ways_until_confirmed_or_undone() {
     }
     fs::write(a.join("new.txt"), b"new").expect("write");
     settle(&a);
-    let out = sync(&laptop, &a, &[]);
+    let out = sync(laptop, &a, &[]);
     assert_eq!(out.code, 1, "{}\n{}", out.stdout, out.stderr);
     assert!(out.stderr.contains("mass deletion held: 70 file(s) deleted on this device"), "{}", out.stderr);
-    assert_eq!(file_count(&laptop, "/Photos"), 100, "nothing was deleted on the server");
+    assert_eq!(file_count(laptop, "/Photos"), 100, "nothing was deleted on the server");
     assert_eq!(laptop.ok(&["get", "/new.txt", "-"]).stdout, "new", "the rest synced");
     let status = laptop.ok(&["status", dir_arg(&a), "--json"]).json();
     assert_eq!(status["up_to_date"], false);
@@ -62,7 +81,7 @@ fn mass_deletions_are_held_both_ways_until_confirmed_or_undone() {
     // Undo: the files come back to the laptop from the server.
     let undo = laptop.ok(&["sync", "undo-deletes", dir_arg(&a)]);
     assert!(undo.stdout.contains("70 item(s) will be brought back"), "{}", undo.stdout);
-    assert_eq!(sync(&laptop, &a, &[]).code, 0);
+    assert_eq!(sync(laptop, &a, &[]).code, 0);
     let mut expected = full.clone();
     expected.push(("new.txt".into(), b"new".to_vec()));
     expected.sort();
@@ -72,66 +91,62 @@ fn mass_deletions_are_held_both_ways_until_confirmed_or_undone() {
     for i in 0..70 {
         fs::remove_file(a.join(format!("Photos/p{i:03}.jpg"))).expect("rm");
     }
-    assert_eq!(sync(&laptop, &a, &[]).code, 1);
+    assert_eq!(sync(laptop, &a, &[]).code, 1);
     laptop.ok(&["sync", "confirm-deletes", dir_arg(&a)]);
-    assert_eq!(sync(&laptop, &a, &[]).code, 0);
-    assert_eq!(file_count(&laptop, "/Photos"), 30);
+    assert_eq!(sync(laptop, &a, &[]).code, 0);
+    assert_eq!(file_count(laptop, "/Photos"), 30);
     assert_eq!(laptop.ok(&["status", dir_arg(&a), "--json"]).json()["up_to_date"], true);
 
     // The same brake on the phone, for deletions arriving from the server: its files
     // stay until it confirms.
-    let out = sync(&phone, &b, &[]);
+    let out = sync(phone, &b, &[]);
     assert_eq!(out.code, 1, "{}\n{}", out.stdout, out.stderr);
     assert!(out.stderr.contains("70 file(s) deleted on the server not deleted here"), "{}", out.stderr);
     assert!(b.join("Photos/p000.jpg").exists() && b.join("new.txt").exists());
     phone.ok(&["sync", "confirm-deletes", dir_arg(&b)]);
-    assert_eq!(sync(&phone, &b, &[]).code, 0);
+    assert_eq!(sync(phone, &b, &[]).code, 0);
     assert_eq!(local_tree(&a), local_tree(&b));
 
     // Thresholds are the user's: a lower limit holds a smaller deletion.
     for i in 70..100 {
         fs::remove_file(a.join(format!("Photos/p{i:03}.jpg"))).expect("rm");
     }
-    assert_eq!(sync(&laptop, &a, &["--max-deletes", "10"]).code, 1);
-    assert_eq!(file_count(&laptop, "/Photos"), 30);
-    let out = sync(&laptop, &a, &[]);
+    assert_eq!(sync(laptop, &a, &["--max-deletes", "10"]).code, 1);
+    assert_eq!(file_count(laptop, "/Photos"), 30);
+    let out = sync(laptop, &a, &[]);
     assert_eq!(out.code, 0, "30 files are below the default limit: {}", out.stderr);
-    assert_eq!(file_count(&laptop, "/Photos"), 0);
-    let out = sync(&phone, &b, &["--max-delete-percent", "101"]);
+    assert_eq!(file_count(laptop, "/Photos"), 0);
+    let out = sync(phone, &b, &["--max-delete-percent", "101"]);
     assert_eq!(out.code, 2, "a share above 100 % is a usage error: {}", out.stderr);
 }
 
 #[test]
 fn a_folder_moved_away_replaced_or_gone_is_never_synced_as_deletes() {
-    let data = tempfile::tempdir().expect("tempdir");
-    let server = Server::start(data.path(), None);
-    server.add_user("alice", &[]);
-    let (laptop, phone) = (Client::login(&server, "alice"), Client::login(&server, "alice"));
-    let work = tempfile::tempdir().expect("tempdir");
-    let (a, b) = (work.path().join("a"), work.path().join("b"));
+    let d = Devices::new();
+    let (laptop, phone, work, a, b) = (&d.laptop, &d.phone, d.work.path(), d.a.clone(), d.b.clone());
     fs::create_dir_all(a.join("docs")).expect("mkdir");
     for i in 0..10 {
         fs::write(a.join(format!("docs/n{i}.txt")), format!("note {i}")).expect("write");
     }
     settle(&a);
-    assert_eq!(sync(&laptop, &a, &[]).code, 0);
-    assert_eq!(sync(&phone, &b, &[]).code, 0);
+    assert_eq!(sync(laptop, &a, &[]).code, 0);
+    assert_eq!(sync(phone, &b, &[]).code, 0);
     let full = local_tree(&a);
 
     // Replaced by an empty folder (a disk not mounted leaves one): refused, and said.
-    fs::rename(&a, work.path().join("a-moved")).expect("mv");
+    fs::rename(&a, work.join("a-moved")).expect("mv");
     fs::create_dir(&a).expect("mkdir");
-    let out = sync(&laptop, &a, &[]);
+    let out = sync(laptop, &a, &[]);
     assert_eq!(out.code, 1, "{}\n{}", out.stdout, out.stderr);
     assert!(out.stderr.contains("no longer holds its sync state") && out.stderr.contains("--relink"), "{}", out.stderr);
     let status = laptop.run(&["status", dir_arg(&a)]);
     assert_eq!(status.code, 1);
     assert!(status.stdout.contains("sync stopped"), "{}", status.stdout);
-    assert_eq!(file_count(&laptop, "/docs"), 10, "the server keeps every file");
+    assert_eq!(file_count(laptop, "/docs"), 10, "the server keeps every file");
 
     // Gone altogether: refused, and not made again.
     fs::remove_dir(&a).expect("rmdir");
-    let out = sync(&laptop, &a, &[]);
+    let out = sync(laptop, &a, &[]);
     assert_eq!(out.code, 1);
     assert!(out.stderr.contains("is gone"), "{}", out.stderr);
     assert!(!a.exists(), "a synced folder that vanished is not made again");
@@ -139,17 +154,17 @@ fn a_folder_moved_away_replaced_or_gone_is_never_synced_as_deletes() {
     // A copy of another folder's state: refused.
     fs::create_dir(&a).expect("mkdir");
     copy_dir(&b.join(".coffer"), &a.join(".coffer"));
-    let out = sync(&laptop, &a, &[]);
+    let out = sync(laptop, &a, &[]);
     assert_eq!(out.code, 1);
     assert!(out.stderr.contains("another folder"), "{}", out.stderr);
     fs::remove_dir_all(&a).expect("rm");
 
     // Relinked on purpose, the empty folder gets every file back; nothing is deleted.
     fs::create_dir(&a).expect("mkdir");
-    let out = sync(&laptop, &a, &["--relink"]);
+    let out = sync(laptop, &a, &["--relink"]);
     assert_eq!(out.code, 0, "{}", out.stderr);
     assert_eq!(local_tree(&a), full);
-    assert_eq!(sync(&phone, &b, &[]).code, 0);
+    assert_eq!(sync(phone, &b, &[]).code, 0);
     assert_eq!(local_tree(&b), full);
 
     // While a continuous sync runs, the folder is moved away and an empty one put in
@@ -163,7 +178,7 @@ fn a_folder_moved_away_replaced_or_gone_is_never_synced_as_deletes() {
         .spawn()
         .expect("spawn");
     std::thread::sleep(std::time::Duration::from_secs(2));
-    fs::rename(&a, work.path().join("a-moved-again")).expect("mv");
+    fs::rename(&a, work.join("a-moved-again")).expect("mv");
     fs::create_dir(&a).expect("mkdir");
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
     let status = loop {
@@ -177,8 +192,8 @@ fn a_folder_moved_away_replaced_or_gone_is_never_synced_as_deletes() {
     std::io::Read::read_to_string(&mut running.stderr.take().expect("stderr"), &mut err).expect("read");
     assert_eq!(status.code(), Some(1), "{err}");
     assert!(err.contains("sync stopped"), "{err}");
-    assert_eq!(file_count(&laptop, "/docs"), 10, "the server keeps every file");
-    assert_eq!(sync(&phone, &b, &[]).code, 0);
+    assert_eq!(file_count(laptop, "/docs"), 10, "the server keeps every file");
+    assert_eq!(sync(phone, &b, &[]).code, 0);
     assert_eq!(local_tree(&b), full, "so does the other device");
 }
 
