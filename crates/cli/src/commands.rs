@@ -16,7 +16,8 @@ use tokio::io::AsyncWriteExt;
 use crate::output::{format_time, human, parse_moment, parse_size, print_json, read_password};
 use crate::profile::{self, Profile};
 use crate::{
-    AdminCommand, AdminUserCommand, Cli, Command, DbArgs, DevicesCommand, EXIT_CONFLICT, TrashCommand, VersionsCommand,
+    AdminCommand, AdminUserCommand, Cli, Command, ConflictsCommand, DbArgs, DevicesCommand, EXIT_CONFLICT, KeepArg,
+    TrashCommand, VersionsCommand,
 };
 
 pub async fn run(cli: Cli) -> Result<u8> {
@@ -136,6 +137,7 @@ pub async fn run(cli: Cli) -> Result<u8> {
             Ok(0)
         }
         Command::Restore { path, at, dry_run } => restore_at(&path, &at, dry_run, json).await,
+        Command::Conflicts(cmd) => conflicts(cmd, json).await,
         Command::Trash(cmd) => trash(cmd, json).await,
         Command::Versions(cmd) => versions(cmd, json).await,
         Command::Share(args) => crate::share_cmd::share(args, json).await,
@@ -680,6 +682,67 @@ async fn restore_at(path: &str, at: &str, dry_run: bool, json: bool) -> Result<u
         );
     }
     Ok(if r.skipped.is_empty() { 0 } else { 1 })
+}
+
+async fn conflicts(cmd: ConflictsCommand, json: bool) -> Result<u8> {
+    use coffer_client::conflicts::{self, Keep};
+    let c = client()?;
+    let found = conflicts::list(&c).await?;
+    match cmd {
+        ConflictsCommand::Ls => {
+            if json {
+                print_json(&found)?;
+            } else {
+                for f in &found {
+                    let against = if f.original_exists { f.original.clone() } else { format!("{} (gone)", f.original) };
+                    println!("{}  {:>10}  {}  ->  {against}", f.date, human(f.size), f.path);
+                }
+                eprintln!("{} conflicted cop{}", found.len(), if found.len() == 1 { "y" } else { "ies" });
+            }
+            Ok(0)
+        }
+        ConflictsCommand::Resolve { paths, keep, all } => {
+            if paths.is_empty() && !all {
+                bail!("name the conflicted copies (paths or patterns), or --all");
+            }
+            let mut patterns = globset::GlobSetBuilder::new();
+            for p in &paths {
+                let glob = globset::GlobBuilder::new(p).literal_separator(true).build();
+                patterns.add(glob.with_context(|| format!("{p:?} is not a valid pattern"))?);
+            }
+            let patterns = patterns.build()?;
+            let chosen: Vec<_> = found.iter().filter(|f| all || patterns.is_match(&f.path)).collect();
+            if chosen.is_empty() {
+                bail!("no conflicted copy matches (see `coffer conflicts ls`)");
+            }
+            let keep = match keep {
+                KeepArg::Mine => Keep::Mine,
+                KeepArg::Theirs => Keep::Theirs,
+                KeepArg::Both => Keep::Both,
+            };
+            let mut results = Vec::new();
+            let mut failed = 0;
+            for f in chosen {
+                match conflicts::resolve(&c, f, keep).await {
+                    Ok(kept) => {
+                        if !json {
+                            println!("resolved {} -> {kept}", f.path);
+                        }
+                        results.push(serde_json::json!({"path": f.path, "kept": kept}));
+                    }
+                    Err(e) => {
+                        failed += 1;
+                        eprintln!("coffer: {}: {e}", f.path);
+                        results.push(serde_json::json!({"path": f.path, "error": e.to_string()}));
+                    }
+                }
+            }
+            if json {
+                print_json(&results)?;
+            }
+            Ok(if failed == 0 { 0 } else { crate::EXIT_ERROR })
+        }
+    }
 }
 
 async fn trash(cmd: TrashCommand, json: bool) -> Result<u8> {

@@ -142,6 +142,12 @@ pub enum Command {
         #[arg(long)]
         dry_run: bool,
     },
+    /// Conflicted copies across the account: list them, resolve them.
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  coffer conflicts ls\n  coffer conflicts resolve '/Docs/report (laptop'\''s conflicted copy 2026-11-25).txt' --keep mine\n  coffer conflicts resolve '/Docs/*' --keep theirs      # every copy in /Docs\n  coffer conflicts resolve --all --keep both\n\nWhen two devices change a file before they sync and the changes cannot be merged, both\nare kept: the server's at the file's path, the device's beside it as\n\"report (laptop's conflicted copy 2026-11-25).txt\". --keep mine makes the copy's\ncontent the file's new version, --keep theirs keeps the file and moves the copy to the\ntrash, --keep both gives the copy a plain name (\"report (laptop).txt\"). Each resolution\nis an ordinary change: every device syncs it, and the file's history keeps every\nversion. Patterns match whole paths; * and ? do not cross a '/'."
+    )]
+    Conflicts(ConflictsCommand),
     /// The trash: list, restore, purge.
     #[command(subcommand)]
     Trash(TrashCommand),
@@ -294,6 +300,34 @@ pub enum AdminUserCommand {
         #[command(flatten)]
         db: DbArgs,
     },
+}
+
+#[derive(Subcommand)]
+pub enum ConflictsCommand {
+    /// List the conflicted copies, with the file each conflicts with.
+    Ls,
+    /// Resolve conflicted copies: given by path or pattern, or all of them.
+    Resolve {
+        /// Conflicted copies (paths, or patterns with * and ?).
+        paths: Vec<String>,
+        /// Which version to keep.
+        #[arg(long, value_enum)]
+        keep: KeepArg,
+        /// Every conflicted copy in the account.
+        #[arg(long, conflicts_with = "paths")]
+        all: bool,
+    },
+}
+
+/// Which version a resolution keeps.
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum KeepArg {
+    /// The conflicted copy's content becomes the file's new version.
+    Mine,
+    /// The file as it is; the copy goes to the trash.
+    Theirs,
+    /// Both, the copy under a plain name.
+    Both,
 }
 
 #[derive(Subcommand)]

@@ -208,3 +208,69 @@ fn copy_dir(from: &Path, to: &Path) {
         }
     }
 }
+
+#[test]
+fn conflicted_copies_are_listed_and_resolved_as_ordinary_changes() {
+    let d = Devices::new();
+    let (laptop, phone, a, b) = (&d.laptop, &d.phone, d.a.clone(), d.b.clone());
+    fs::create_dir_all(a.join("Docs")).expect("mkdir");
+    fs::write(a.join("Docs/plan.bin"), [0u8, 1, 2]).expect("write");
+    settle(&a);
+    assert_eq!(sync(laptop, &a, &["--device", "laptop"]).code, 0);
+    assert_eq!(sync(phone, &b, &["--device", "phone"]).code, 0);
+    // Both change the file before syncing: binary, so both versions are kept.
+    fs::write(a.join("Docs/plan.bin"), [0xffu8, 1, 1]).expect("write");
+    fs::write(b.join("Docs/plan.bin"), [0xfeu8, 2, 2]).expect("write");
+    settle(&a);
+    settle(&b);
+    assert_eq!(sync(laptop, &a, &["--device", "laptop"]).code, 0);
+    assert_eq!(sync(phone, &b, &["--device", "phone"]).code, 0);
+
+    let listed = laptop.ok(&["conflicts", "ls", "--json"]).json();
+    let listed = listed.as_array().expect("array");
+    assert_eq!(listed.len(), 1, "{listed:?}");
+    let copy = listed[0]["path"].as_str().expect("path").to_owned();
+    assert!(copy.starts_with("/Docs/plan (phone's conflicted copy "), "{copy}");
+    assert_eq!(listed[0]["original"], "/Docs/plan.bin");
+    assert_eq!(listed[0]["original_exists"], true);
+    assert_eq!(listed[0]["device"], "phone");
+
+    // The phone's version wins, as a new version of the file; the copy goes.
+    let out = laptop.ok(&["conflicts", "resolve", &copy, "--keep", "mine"]);
+    assert!(out.stdout.contains("-> /Docs/plan.bin"), "{}", out.stdout);
+    assert_eq!(
+        laptop.ok(&["get", "/Docs/plan.bin", "-"]).stdout.as_bytes(),
+        String::from_utf8_lossy(&[0xfe, 2, 2]).as_bytes()
+    );
+    let versions = laptop.ok(&["versions", "ls", "--json", "/Docs/plan.bin"]).json();
+    assert_eq!(versions.as_array().map(Vec::len), Some(3), "the first, the laptop's, the phone's: {versions:#}");
+    assert_eq!(sync(laptop, &a, &["--device", "laptop"]).code, 0);
+    assert_eq!(sync(phone, &b, &["--device", "phone"]).code, 0);
+    assert_eq!(fs::read(a.join("Docs/plan.bin")).expect("read"), [0xfe, 2, 2]);
+    assert_eq!(local_tree(&a), local_tree(&b), "every device has the resolution");
+    assert_eq!(laptop.ok(&["conflicts", "ls", "--json"]).json().as_array().map(Vec::len), Some(0));
+
+    // Patterns, both kept under plain names, and --all.
+    for (name, body) in
+        [("a (pc's conflicted copy 2026-11-25).txt", "x"), ("b (pc's conflicted copy 2026-11-25).txt", "y")]
+    {
+        let out = laptop.run_stdin(&["put", "-", &format!("/Docs/{name}")], body);
+        assert_eq!(out.code, 0, "{}", out.stderr);
+    }
+    let out = laptop.run_stdin(&["put", "-", "/Notes/c (pc's conflicted copy 2026-11-26).txt"], "z");
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    laptop.ok(&["conflicts", "resolve", "/Docs/*", "--keep", "both"]);
+    assert_eq!(
+        laptop.ok(&["get", "/Docs/a (pc).txt", "-"]).stdout,
+        "x",
+        "the original is gone: the copy takes a plain name"
+    );
+    assert_eq!(laptop.ok(&["get", "/Docs/b (pc).txt", "-"]).stdout, "y");
+    assert_eq!(laptop.ok(&["conflicts", "ls", "--json"]).json().as_array().map(Vec::len), Some(1), "/Notes untouched");
+    laptop.ok(&["conflicts", "resolve", "--all", "--keep", "theirs"]);
+    assert_eq!(laptop.ok(&["conflicts", "ls", "--json"]).json().as_array().map(Vec::len), Some(0));
+    let out = laptop.run(&["conflicts", "resolve", "/Nothing/*", "--keep", "mine"]);
+    assert_eq!(out.code, 1);
+    assert!(out.stderr.contains("no conflicted copy matches"), "{}", out.stderr);
+    assert_eq!(laptop.run(&["conflicts", "resolve", "--keep", "mine"]).code, 1, "what to resolve must be said");
+}

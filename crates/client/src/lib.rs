@@ -12,6 +12,7 @@
 //! the like. Nothing here panics on data that came from the server or the disk.
 
 mod api;
+pub mod conflicts;
 mod download;
 mod error;
 mod links;

@@ -585,17 +585,7 @@ impl Engine {
         let mut remote = std::mem::take(&mut loaded.remote);
         // The root never appears in the journal: learn its id, so paths can be built.
         let root = self.client.stat("/").await?;
-        remote.insert_node(super::remote::RemoteNode {
-            id: root.id,
-            parent_id: None,
-            name: String::new(),
-            kind: Kind::Folder,
-            rev: None,
-            content: None,
-            trashed: false,
-            mtime: None,
-            size: 0,
-        });
+        remote.insert_node(super::remote::RemoteNode::root(root.id));
         let mut cursor = std::mem::take(&mut loaded.cursor);
         loop {
             let d = self.client.delta(Some(&cursor), Some(2000)).await?;

@@ -26,6 +26,23 @@ pub struct RemoteNode {
     pub size: u64,
 }
 
+impl RemoteNode {
+    /// The account's root folder (it never appears in the journal itself).
+    pub fn root(id: i64) -> Self {
+        Self {
+            id,
+            parent_id: None,
+            name: String::new(),
+            kind: Kind::Folder,
+            rev: None,
+            content: None,
+            trashed: false,
+            mtime: None,
+            size: 0,
+        }
+    }
+}
+
 /// Nodes by id; paths are derived on demand.
 #[derive(Debug, Clone, Default)]
 pub struct RemoteTree {
