@@ -96,6 +96,8 @@ pub async fn run(cli: Cli) -> Result<u8> {
         Command::Put { local, remote, jobs } => put(local, remote, jobs, json).await,
         Command::Sync(args) => crate::sync_cmd::run(args, json).await,
         Command::Status { dir } => crate::sync_cmd::status(dir, json).await,
+        Command::Pause { dir } => crate::sync_cmd::pause(dir, true, json).await,
+        Command::Resume { dir } => crate::sync_cmd::pause(dir, false, json).await,
         Command::Get { remote, local } => get(&remote, &local, json).await,
         Command::Ls { remote } => {
             let c = client()?;

@@ -178,9 +178,20 @@ pub enum Command {
     /// Keep a local folder and the account's root in sync, both ways.
     #[command(
         args_conflicts_with_subcommands = true,
-        after_help = "Examples:\n  coffer sync ~/Coffer                  # keep syncing until Ctrl-C\n  coffer sync ~/Coffer --once           # sync until nothing is pending, then exit\n  coffer sync ~/Coffer --exclude /Videos\n  coffer sync exclude add /Photos       # stop syncing a folder on this device\n  coffer sync exclude ls\n  coffer status\n  coffer sync confirm-deletes ~/Coffer   # let held deletions through\n  coffer sync undo-deletes ~/Coffer      # or bring the files back\n\nThe mass-delete brake: when one pass would delete more than --max-deletes files (50) and\nmore than --max-delete-percent of the folder's files (25), on the server or on this\ndevice, those deletions are held while everything else syncs; `coffer status` lists\nthem and `--once` exits with 1 until someone confirms or undoes them. Moves never count."
+        after_help = "Examples:\n  coffer sync ~/Coffer                  # keep syncing until Ctrl-C\n  coffer sync ~/Coffer --once           # sync until nothing is pending, then exit\n  coffer sync ~/Coffer --exclude /Videos\n  coffer sync exclude add /Photos       # stop syncing a folder on this device\n  coffer sync exclude ls\n  coffer status\n  coffer sync confirm-deletes ~/Coffer   # let held deletions through\n  coffer sync undo-deletes ~/Coffer      # or bring the files back\n  coffer sync ~/Coffer --limit-up 5M --limit-down 20M   # bytes per second\n  coffer pause ~/Coffer                  # a running sync waits...\n  coffer resume ~/Coffer                 # ...until this\n\nThe mass-delete brake: when one pass would delete more than --max-deletes files (50) and\nmore than --max-delete-percent of the folder's files (25), on the server or on this\ndevice, those deletions are held while everything else syncs; `coffer status` lists\nthem and `--once` exits with 1 until someone confirms or undoes them. Moves never count."
     )]
     Sync(SyncArgs),
+    /// Pause syncing a folder (a running `coffer sync` stops transferring within a
+    /// second and waits).
+    Pause {
+        /// The synced folder (default: the one this profile last synced).
+        dir: Option<std::path::PathBuf>,
+    },
+    /// Resume syncing a paused folder.
+    Resume {
+        /// The synced folder (default: the one this profile last synced).
+        dir: Option<std::path::PathBuf>,
+    },
     /// Where a synced folder stands: pending changes, conflicted copies, excluded
     /// folders, the last error.
     Status {
@@ -209,6 +220,12 @@ pub struct SyncArgs {
     /// missing from it is deleted; what is new in it is uploaded.
     #[arg(long)]
     pub relink: bool,
+    /// Send at most this many bytes per second (5M, 500K; binary units).
+    #[arg(long, value_name = "RATE")]
+    pub limit_up: Option<String>,
+    /// Receive at most this many bytes per second.
+    #[arg(long, value_name = "RATE")]
+    pub limit_down: Option<String>,
     /// Hold a pass's deletions when they remove more than N files...
     #[arg(long, value_name = "N", default_value_t = 50)]
     pub max_deletes: usize,

@@ -8,7 +8,7 @@ use coffer_client::sync::{Brake, DeleteSide, Engine, HeldDelete, Kind, SyncError
 use coffer_core::RemotePath;
 
 use crate::commands::{client_for, now_ms};
-use crate::output::{format_time, print_json};
+use crate::output::{format_time, parse_size, print_json};
 use crate::profile;
 use crate::{ExcludeCommand, SyncAction, SyncArgs};
 
@@ -36,7 +36,17 @@ async fn sync(dir: &Path, args: &SyncArgs, json: bool) -> Result<u8> {
     let (once, exclude) = (args.once, &args.exclude);
     let device = args.device.clone();
     let mut p = profile::load()?;
-    let client = client_for(&p)?;
+    let rate = |flag: &str, value: &Option<String>| -> Result<Option<u64>> {
+        match value {
+            None => Ok(None),
+            Some(v) => match parse_size(v).with_context(|| format!("{flag} {v:?}"))? {
+                Some(0) => bail!("{flag} must be more than 0 (or 'none')"),
+                other => Ok(other),
+            },
+        }
+    };
+    let (up, down) = (rate("--limit-up", &args.limit_up)?, rate("--limit-down", &args.limit_down)?);
+    let client = client_for(&p)?.with_limits(up, down);
     let device = device.unwrap_or_else(|| p.device.clone());
     let known = p.synced_folder(dir).map(|f| f.identity.clone());
     // A folder synced before is never made again here: if it is gone, that is for a
@@ -114,6 +124,24 @@ async fn sync(dir: &Path, args: &SyncArgs, json: bool) -> Result<u8> {
                 }
             }
         };
+        if report.paused {
+            if once {
+                eprintln!("coffer: {} is paused; `coffer resume {}` to sync it", dir.display(), dir.display());
+                return Ok(crate::EXIT_ERROR);
+            }
+            if !total.paused {
+                eprintln!("coffer: paused; waiting for `coffer resume`");
+            }
+            total.paused = true;
+            tokio::select! {
+                _ = tokio::time::sleep(std::time::Duration::from_secs(1)) => continue,
+                _ = tokio::signal::ctrl_c() => return Ok(0),
+            }
+        }
+        if total.paused && !once {
+            eprintln!("coffer: resumed");
+            total.paused = false;
+        }
         let settling = report.still_being_written() > 0;
         if once {
             total.absorb(report);
@@ -205,6 +233,18 @@ fn held_summary(held: &[HeldDelete]) -> String {
          `coffer sync undo-deletes` to bring the files back (`coffer status` lists them)",
         parts.join("; ")
     )
+}
+
+/// `coffer pause` / `coffer resume`.
+pub async fn pause(dir: Option<PathBuf>, paused: bool, json: bool) -> Result<u8> {
+    let dir = synced_folder(dir)?;
+    inspect(&dir).await?.set_paused(paused).await?;
+    if json {
+        print_json(&serde_json::json!({"folder": dir, "paused": paused}))?;
+    } else {
+        println!("{} {}", dir.display(), if paused { "is paused" } else { "syncs again" });
+    }
+    Ok(0)
 }
 
 /// `coffer sync confirm-deletes` / `undo-deletes`.
@@ -300,6 +340,9 @@ pub async fn status(dir: Option<PathBuf>, json: bool) -> Result<u8> {
     if json {
         print_json(&st)?;
         return Ok(0);
+    }
+    if st.paused {
+        println!("{}: paused (`coffer resume` to sync again)", st.folder);
     }
     if st.up_to_date {
         println!("{}: up to date", st.folder);

@@ -274,3 +274,65 @@ fn conflicted_copies_are_listed_and_resolved_as_ordinary_changes() {
     assert!(out.stderr.contains("no conflicted copy matches"), "{}", out.stderr);
     assert_eq!(laptop.run(&["conflicts", "resolve", "--keep", "mine"]).code, 1, "what to resolve must be said");
 }
+
+#[test]
+fn a_paused_folder_waits_and_limits_are_taken() {
+    let d = Devices::new();
+    let (laptop, a) = (&d.laptop, d.a.clone());
+    fs::create_dir_all(&a).expect("mkdir");
+    assert_eq!(sync(laptop, &a, &[]).code, 0);
+
+    // Paused: a one-shot sync says so and sends nothing.
+    laptop.ok(&["pause", dir_arg(&a)]);
+    fs::write(a.join("one.txt"), b"one").expect("write");
+    settle(&a);
+    let out = sync(laptop, &a, &[]);
+    assert_eq!(out.code, 1);
+    assert!(out.stderr.contains("is paused"), "{}", out.stderr);
+    assert!(laptop.ok(&["status", dir_arg(&a)]).stdout.contains("paused"));
+    assert_eq!(laptop.run(&["stat", "--json", "/one.txt"]).json()["error"]["code"], "not_found");
+    laptop.ok(&["resume", dir_arg(&a)]);
+    assert_eq!(sync(laptop, &a, &[]).code, 0);
+    assert_eq!(laptop.ok(&["get", "/one.txt", "-"]).stdout, "one");
+
+    // A running sync honours a pause and a resume.
+    let mut running = std::process::Command::new(common::bin())
+        .args(["sync", dir_arg(&a), "--limit-up", "50M", "--limit-down", "50M"])
+        .env("COFFER_CONFIG_DIR", laptop.config.path())
+        .env("COFFER_LOG", "warn")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("spawn");
+    let appears = |path: &str| {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        while std::time::Instant::now() < deadline {
+            if laptop.run(&["stat", path]).code == 0 {
+                return true;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(200));
+        }
+        false
+    };
+    fs::write(a.join("two.txt"), b"two").expect("write");
+    assert!(appears("/two.txt"), "the running sync uploads");
+    laptop.ok(&["pause", dir_arg(&a)]);
+    std::thread::sleep(std::time::Duration::from_secs(2));
+    fs::write(a.join("three.txt"), b"three").expect("write");
+    std::thread::sleep(std::time::Duration::from_secs(3));
+    assert_eq!(laptop.run(&["stat", "/three.txt"]).code, 1, "paused: nothing goes up");
+    laptop.ok(&["resume", dir_arg(&a)]);
+    assert!(appears("/three.txt"), "resumed: it goes up");
+    let _ = running.kill();
+    let _ = running.wait();
+
+    // Limits are checked.
+    for bad in [["--limit-up", "0"], ["--limit-down", "fast"]] {
+        let out = sync(laptop, &a, &bad);
+        assert_ne!(out.code, 0, "{bad:?}");
+    }
+    fs::write(a.join("big.bin"), common::random_bytes(3 << 20, 5)).expect("write");
+    settle(&a);
+    assert_eq!(sync(laptop, &a, &["--limit-up", "64M", "--limit-down", "none"]).code, 0);
+    assert_eq!(laptop.ok(&["stat", "--json", "/big.bin"]).json()["size"], 3 << 20);
+}

@@ -21,6 +21,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::error::ClientError;
+use crate::rate::RateLimit;
 use crate::request::{Retry, read_json};
 
 /// Largest body of one batch chunk upload (`POST /api/v1/uploads/{id}/chunks`).
@@ -41,6 +42,8 @@ pub struct Client {
     base: Url,
     base_str: String,
     token: Option<String>,
+    /// Bandwidth limits (up, down), shared by clones.
+    limits: Option<std::sync::Arc<(Option<RateLimit>, Option<RateLimit>)>>,
 }
 
 impl fmt::Debug for Client {
@@ -76,7 +79,29 @@ impl Client {
             .user_agent(concat!("coffer-client/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| ClientError::Transport(format!("cannot set up HTTP: {e}")))?;
-        Ok(Client { http, base, base_str: trimmed.to_string(), token })
+        Ok(Client { http, base, base_str: trimmed.to_string(), token, limits: None })
+    }
+
+    /// The same client with bandwidth limits, in bytes per second (`None`: no limit), on
+    /// chunks and file bodies sent and received.
+    pub fn with_limits(mut self, up: Option<u64>, down: Option<u64>) -> Client {
+        self.limits = (up.is_some() || down.is_some())
+            .then(|| std::sync::Arc::new((up.map(RateLimit::new), down.map(RateLimit::new))));
+        self
+    }
+
+    /// Waits until `n` more bytes may be sent.
+    pub(crate) async fn pace_up(&self, n: usize) {
+        if let Some(limit) = self.limits.as_ref().and_then(|l| l.0.as_ref()) {
+            limit.take(n).await;
+        }
+    }
+
+    /// Waits until `n` more bytes may be received.
+    pub(crate) async fn pace_down(&self, n: usize) {
+        if let Some(limit) = self.limits.as_ref().and_then(|l| l.1.as_ref()) {
+            limit.take(n).await;
+        }
     }
 
     /// The server's base URL, without a trailing slash.
@@ -392,6 +417,7 @@ impl Client {
         let url = self.url(&["api", "v1", "chunks", &hash.to_hex()])?;
         let resp = self.send(Retry::Idempotent, |h| h.get(url.clone()).timeout(JSON_TIMEOUT)).await?;
         let data = resp.bytes().await.map_err(|e| crate::request::transport_error(&e))?;
+        self.pace_down(data.len()).await;
         if ChunkHash::of(&data) != *hash {
             return Err(ClientError::Protocol(format!("chunk {hash} arrived with other bytes")));
         }
@@ -427,6 +453,7 @@ impl Client {
 
     /// `PUT /api/v1/uploads/{id}/chunks/{hash}`: sends one chunk.
     pub async fn put_chunk(&self, upload_id: &str, hash: &ChunkHash, data: Bytes) -> Result<(), ClientError> {
+        self.pace_up(data.len()).await;
         let url = self.url(&["api", "v1", "uploads", upload_id, "chunks", &hash.to_hex()])?;
         self.send(Retry::Idempotent, |h| {
             h.put(url.clone())
@@ -447,6 +474,7 @@ impl Client {
                 format!("a chunk batch body is at most {MAX_BATCH_BODY} bytes"),
             ));
         }
+        self.pace_up(frames.len()).await;
         let url = self.url(&["api", "v1", "uploads", upload_id, "chunks"])?;
         self.send(Retry::Idempotent, |h| {
             h.post(url.clone())

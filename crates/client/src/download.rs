@@ -151,7 +151,15 @@ impl Client {
     ) -> Result<impl futures::Stream<Item = Result<bytes::Bytes, ClientError>> + use<>, ClientError> {
         let (url, query) = self.content_url(source)?;
         let resp = self.send(Retry::Idempotent, |h| h.get(url.clone()).query(&query)).await?;
-        Ok(resp.bytes_stream().map(|piece| piece.map_err(|e| transport_error(&e))))
+        let me = self.clone();
+        Ok(resp.bytes_stream().then(move |piece| {
+            let me = me.clone();
+            async move {
+                let piece = piece.map_err(|e| transport_error(&e))?;
+                me.pace_down(piece.len()).await;
+                Ok(piece)
+            }
+        }))
     }
 
     /// Downloads `source` to `dest`, replacing `dest` atomically when complete.
@@ -245,7 +253,7 @@ impl Client {
                 }
                 other => return Err(ClientError::Protocol(format!("unexpected status {other} for a download"))),
             };
-            let failure = stream_body(resp, &mut out, &mut at.offset, progress).await?;
+            let failure = stream_body(self, resp, &mut out, &mut at.offset, progress).await?;
             if let Some(total) = expected_total
                 && at.offset > total
             {
@@ -297,6 +305,7 @@ async fn restart(out: &mut BufWriter<tokio::fs::File>, at: &mut Cursor) -> Resul
 /// Appends the body to `out`. A local write error is returned as `Err`; a network
 /// failure as `Ok(Some(error))`, so the caller can resume.
 async fn stream_body(
+    client: &Client,
     resp: Response,
     out: &mut BufWriter<tokio::fs::File>,
     offset: &mut u64,
@@ -309,6 +318,7 @@ async fn stream_body(
             Ok(None) => return Ok(None),
             Ok(Some(Err(e))) => return Ok(Some(transport_error(&e))),
             Ok(Some(Ok(bytes))) => {
+                client.pace_down(bytes.len()).await;
                 out.write_all(&bytes).await?;
                 *offset += bytes.len() as u64;
                 progress(bytes.len() as u64);

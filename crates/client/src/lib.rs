@@ -19,6 +19,7 @@ mod links;
 #[cfg(test)]
 mod mock;
 mod notify;
+mod rate;
 mod request;
 pub mod sync;
 #[cfg(test)]

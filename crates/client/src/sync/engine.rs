@@ -89,6 +89,8 @@ pub struct SyncStatus {
     pub not_synced: Vec<(String, String)>,
     /// Deletions the mass-delete brake holds until `confirm_deletes` or `undo_deletes`.
     pub held_deletes: Vec<HeldDelete>,
+    /// Syncing is paused (`coffer pause`).
+    pub paused: bool,
     /// When the last sync ended (ms since the epoch), and its error if it failed.
     pub last_sync_at: Option<i64>,
     pub last_error: Option<String>,
@@ -119,6 +121,8 @@ pub struct SyncReport {
     pub not_synced: Vec<(String, String)>,
     /// Deletions the mass-delete brake held in the last round.
     pub held_deletes: Vec<HeldDelete>,
+    /// Nothing was done: syncing is paused.
+    pub paused: bool,
 }
 
 impl SyncReport {
@@ -140,6 +144,7 @@ impl SyncReport {
         self.failed = later.failed;
         self.not_synced = later.not_synced;
         self.held_deletes = later.held_deletes;
+        self.paused = later.paused;
     }
 
     /// Files skipped because they were still being written when the folder was scanned.
@@ -365,6 +370,7 @@ impl Engine {
         let (ops, held_deletes) = brake::hold(ops, &seen.trees, self.brake, &confirmed);
         let mut status = SyncStatus {
             held_deletes,
+            paused: self.paused().await?,
             folder: self.root.display().to_string(),
             excluded,
             detached,
@@ -431,6 +437,16 @@ impl Engine {
     /// them; taking one off the list brings it back.
     pub async fn set_excluded(&self, paths: &[RemotePath]) -> Result<(), SyncError> {
         Ok(self.state.set_excluded(paths).await?)
+    }
+
+    /// Pauses or resumes syncing this folder; a running sync honours it at its next round.
+    pub async fn set_paused(&self, paused: bool) -> Result<(), SyncError> {
+        Ok(self.state.set_meta_json("paused", &paused).await?)
+    }
+
+    /// Whether syncing this folder is paused.
+    pub async fn paused(&self) -> Result<bool, SyncError> {
+        Ok(self.state.meta_json("paused").await?.unwrap_or(false))
     }
 
     /// Sets when the mass-delete brake holds deletions.
@@ -512,6 +528,11 @@ impl Engine {
         if let Some(why) = self.identity.as_ref().and_then(|k| identity::problem(&self.root, k)) {
             return Err(SyncError::FolderGone(self.root.clone(), why));
         }
+        if self.paused().await? {
+            report.paused = true;
+            return Ok(false);
+        }
+        report.paused = false;
         let mounts = self.mounts().await?;
         self.detach_lost_mounts(&mounts).await?;
         let mounts = fence_of(&mounts);
