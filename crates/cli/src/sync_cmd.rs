@@ -364,6 +364,9 @@ pub async fn status(dir: Option<PathBuf>, json: bool) -> Result<u8> {
     for (p, why) in &st.not_synced {
         println!("not synced: {p}: {why}");
     }
+    for (what, why) in &st.failed {
+        println!("failed, will retry: {what}: {why}");
+    }
     for h in &st.held_deletes {
         let folder = if h.kind == Kind::Folder { "/" } else { "" };
         let side = match h.side {

@@ -294,6 +294,15 @@ fn a_paused_folder_waits_and_limits_are_taken() {
     laptop.ok(&["resume", dir_arg(&a)]);
     assert_eq!(sync(laptop, &a, &[]).code, 0);
     assert_eq!(laptop.ok(&["get", "/one.txt", "-"]).stdout, "one");
+    // What is not synced is named, with why.
+    fs::write(a.join("~$lock.docx"), b"office lock").expect("write");
+    settle(&a);
+    let status = laptop.ok(&["status", dir_arg(&a), "--json"]).json();
+    let not_synced = status["not_synced"].as_array().expect("not_synced");
+    assert!(
+        not_synced.iter().any(|e| e[0] == "~$lock.docx" && e[1].as_str().is_some_and(|w| w.starts_with("ignored"))),
+        "{status:#}"
+    );
 
     // A running sync honours a pause and a resume.
     let mut running = std::process::Command::new(common::bin())

@@ -89,6 +89,8 @@ pub struct SyncStatus {
     pub not_synced: Vec<(String, String)>,
     /// Deletions the mass-delete brake holds until `confirm_deletes` or `undo_deletes`.
     pub held_deletes: Vec<HeldDelete>,
+    /// Steps the last sync could not carry out (retried next time), with the error.
+    pub failed: Vec<(String, String)>,
     /// Syncing is paused (`coffer pause`).
     pub paused: bool,
     /// When the last sync ended (ms since the epoch), and its error if it failed.
@@ -172,7 +174,7 @@ fn step_failed(op: &Op, result: Result<(), SyncError>, report: &mut SyncReport) 
         }
         Err(SyncError::Interrupted) => Err(SyncError::Interrupted),
         Err(e) => {
-            report.failed.push((format!("{op:?}"), e.to_string()));
+            report.failed.push((op.describe(), e.to_string()));
             Ok(())
         }
     }
@@ -184,6 +186,8 @@ struct Observation {
     remote: RemoteTree,
     stamps: HashMap<String, Stamp>,
     not_synced: Vec<(String, String)>,
+    /// What the ignore rules keep on this device.
+    ignored: Vec<String>,
 }
 
 /// Selective sync: below an excluded folder nothing is downloaded, and what was synced
@@ -242,6 +246,8 @@ pub struct Engine {
 /// Where the brake keeps its lists in the folder's state.
 const HELD_DELETES: &str = "held_deletes";
 const CONFIRMED_DELETES: &str = "confirmed_deletes";
+/// The steps the last sync could not carry out.
+const LAST_FAILED: &str = "last_failed";
 
 fn local_path(root: &Path, path: &RemotePath) -> PathBuf {
     path.names().iter().fold(root.to_path_buf(), |p, n| p.join(n.as_str()))
@@ -375,10 +381,15 @@ impl Engine {
             excluded,
             detached,
             not_synced: seen.not_synced,
+            failed: self.state.meta_json(LAST_FAILED).await?.unwrap_or_default(),
             last_sync_at,
             last_error,
             ..SyncStatus::default()
         };
+        for path in seen.ignored {
+            let why = "ignored: a temporary file or a .cofferignore pattern, kept on this device only";
+            status.not_synced.push((path, why.to_string()));
+        }
         for op in &ops {
             match op {
                 Op::Upload { .. } | Op::CreateRemoteFolder { .. } | Op::DeleteRemote { .. } | Op::MoveRemote { .. } => {
@@ -387,7 +398,14 @@ impl Engine {
                 Op::Download { .. } | Op::CreateLocalFolder { .. } | Op::DeleteLocal { .. } | Op::MoveLocal { .. } => {
                     status.to_download += 1
                 }
-                Op::MoveLocalAside { .. } | Op::KeepAside { .. } => status.to_resolve += 1,
+                Op::MoveLocalAside { .. } => status.to_resolve += 1,
+                Op::KeepAside { path, copy } => {
+                    status.to_resolve += 1;
+                    status.not_synced.push((
+                        path.to_string(),
+                        format!("changed in a shared folder you may only read: kept aside as {copy}"),
+                    ));
+                }
                 Op::Record { .. } => {}
             }
         }
@@ -520,6 +538,7 @@ impl Engine {
         }
         report.bytes_down = self.bytes_down.load(Relaxed) - down;
         report.bytes_reused = self.bytes_reused.load(Relaxed) - reused;
+        self.state.set_meta_json(LAST_FAILED, &report.failed).await?;
         Ok(report)
     }
 
@@ -661,6 +680,8 @@ impl Engine {
             .filter(|(_, why)| !matches!(why, Skipped::Ignored))
             .map(|(p, why)| (p.clone(), why.to_string()))
             .collect();
+        let ignored =
+            scanned.skipped.iter().filter(|(_, why)| matches!(why, Skipped::Ignored)).map(|(p, _)| p.clone()).collect();
         let mut local = scanned.tree;
         // Whatever the scan left out (still being written, unreadable, ignored since it
         // was synced) or could not read stays as it was synced, with everything below
@@ -690,7 +711,7 @@ impl Engine {
         leave_out_excluded(&mut trees, &excluded);
         leave_out_detached(&mut trees, &detached);
         let stamps = scanned.stamps.iter().map(|(k, (s, _))| (k.clone(), *s)).collect();
-        Ok(Observation { trees, remote, stamps, not_synced })
+        Ok(Observation { trees, remote, stamps, not_synced, ignored })
     }
 
     async fn execute(

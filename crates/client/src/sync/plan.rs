@@ -151,6 +151,25 @@ pub enum Op {
     },
 }
 
+impl Op {
+    /// The step in words, for messages ("upload /a.txt").
+    pub fn describe(&self) -> String {
+        match self {
+            Op::Upload { path, .. } => format!("upload {path}"),
+            Op::CreateRemoteFolder { path } => format!("create folder {path} on the server"),
+            Op::DeleteRemote { path, .. } => format!("delete {path} on the server"),
+            Op::Download { path, .. } => format!("download {path}"),
+            Op::CreateLocalFolder { path } => format!("create folder {path} here"),
+            Op::DeleteLocal { path } => format!("delete {path} here"),
+            Op::MoveLocalAside { path, copy } => format!("keep both versions of {path} ({copy})"),
+            Op::MoveRemote { from, to } => format!("move {from} to {to} on the server"),
+            Op::MoveLocal { from, to } => format!("move {from} to {to} here"),
+            Op::KeepAside { path, copy } => format!("keep {path} aside as {copy}"),
+            Op::Record { path, .. } => format!("record {path}"),
+        }
+    }
+}
+
 /// "report (laptop's conflicted copy 2026-11-25).txt", numbered when taken.
 pub fn conflict_copy_name(name: &Name, device: &str, date: &str, taken: &dyn Fn(&Name) -> bool) -> Name {
     let base = format!("{device}'s conflicted copy {date}");

@@ -54,7 +54,7 @@ pub enum Skipped {
 impl std::fmt::Display for Skipped {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Skipped::Ignored => write!(f, "ignored"),
+            Skipped::Ignored => write!(f, "ignored (a temporary file or a .cofferignore pattern)"),
             Skipped::InvalidName(why) => write!(f, "invalid name: {why}"),
             Skipped::StillChanging => write!(f, "still being written"),
             Skipped::Symlink => write!(f, "a symbolic link (not synced)"),
