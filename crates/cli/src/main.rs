@@ -3,6 +3,7 @@
 //! through `coffer_client`.
 
 mod commands;
+mod history_cmd;
 mod output;
 mod profile;
 mod serve;
