@@ -7,7 +7,9 @@
 //! truncate, delete, recursive delete, new folders, renames, moves, case-only renames),
 //! random partitions (a device stays offline for a while) and crashes (a sync stopped
 //! between a step's effect and its record, the engine then opened again as a restarted
-//! process would).
+//! process would). In a third of the one-user scenarios the mass-delete brake is tight
+//! and devices sometimes delete most of their files at once: the held deletions are then
+//! confirmed or undone at random.
 //!
 //! After every scenario, once all devices are online and quiet:
 //! (a) every device of a user, and a new device of that user syncing from scratch, hold
@@ -29,7 +31,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
 use coffer_client::Client;
-use coffer_client::sync::{Engine, SyncError, SyncReport};
+use coffer_client::sync::{Brake, Engine, SyncError, SyncReport};
 use coffer_core::testing::Rng;
 use coffer_core::{ChunkerConfig, ContentHash, Manifest, Role, chunk_reader};
 use coffer_service::{Caller, Service, ServiceConfig, StorageConfig};
@@ -89,8 +91,11 @@ struct Sim {
     /// were a viewer: inside the shared folder those are fetched again, by design.
     undone_if_shared: BTreeSet<usize>,
     /// Indexes into `deleted` that were undone by design: a device deleted the shared
-    /// folder as a whole before it synced them (the owner's device gets it back).
+    /// folder as a whole before it synced them (the owner's device gets it back), or the
+    /// user undid deletions the mass-delete brake held.
     undone: BTreeSet<usize>,
+    /// A mass-delete brake tight enough to hold in a small tree (some scenarios).
+    brake: Option<Brake>,
     /// Per device: how many deletions were noted when its last sync completed.
     synced_deletes: Vec<usize>,
     log: Vec<String>,
@@ -167,6 +172,18 @@ impl Sim {
         let mut folders: Vec<String> = items.iter().filter(|(_, f)| *f).map(|(p, _)| p.clone()).collect();
         folders.push(String::new());
         let dev = self.devices[d].name.clone();
+        if self.brake.is_some() && self.rng.below(3) == 0 {
+            // Most files deleted at once (a script gone wrong).
+            for f in &files {
+                if self.rng.below(4) != 0 {
+                    let bytes = fs::read(dir.join(f)).expect("read");
+                    fs::remove_file(dir.join(f)).expect("rm");
+                    self.note_deleted(d, f.to_lowercase(), content_hash(&bytes));
+                }
+            }
+            self.say(format!("{dev}: delete most files"));
+            return;
+        }
         let name = self.rng.pick(NAMES).expect("names");
         match self.rng.below(12) {
             0..=2 => {
@@ -329,6 +346,12 @@ impl Sim {
                 let held = synced_tree(&self.devices[d]).await;
                 self.synced_deletes[d] = self.deleted.len();
                 self.offered.extend(held.into_values().flatten().map(|b| content_hash(&b)));
+                let mut report = report;
+                if !report.held_deletes.is_empty() {
+                    self.decide_held(d, &report).await;
+                    // Something is left to do: the next sync carries out the decision.
+                    report.rounds = report.rounds.max(2);
+                }
                 report
             }
             Err(SyncError::Interrupted) => {
@@ -380,6 +403,28 @@ impl Sim {
         }
     }
 
+    /// The user lets the deletions the brake held on device `d` through, or undoes them
+    /// (the files come back: those deletions no longer count).
+    async fn decide_held(&mut self, d: usize, report: &SyncReport) {
+        let name = self.devices[d].name.clone();
+        let engine = self.devices[d].engine.as_ref().expect("engine open");
+        if self.rng.below(2) == 0 {
+            engine.confirm_deletes().await.expect("confirm deletes");
+            self.say(format!("{name}: confirm {} held deletions", report.held_deletes.len()));
+            return;
+        }
+        engine.undo_deletes().await.expect("undo deletes");
+        self.say(format!("{name}: undo {} held deletions", report.held_deletes.len()));
+        for h in &report.held_deletes {
+            let held = h.path.trim_start_matches('/').to_lowercase();
+            for (i, (_, path, _)) in self.deleted.iter().enumerate() {
+                if *path == held || path.starts_with(&format!("{held}/")) {
+                    self.undone.insert(i);
+                }
+            }
+        }
+    }
+
     fn note_deleted(&mut self, d: usize, path: String, content: ContentHash) {
         if self.devices[d].user == 1 && self.member == Some(Role::Viewer) {
             self.undone_if_shared.insert(self.deleted.len());
@@ -418,6 +463,9 @@ impl Sim {
         let client = self.clients[dev.user].clone();
         let mut engine = Engine::open(client, &dev.dir, &dev.name).await.expect("reopen");
         engine.set_settle_time(Duration::ZERO);
+        if let Some(brake) = self.brake {
+            engine.set_brake(brake);
+        }
         dev.engine = Some(engine);
     }
 }
@@ -492,6 +540,10 @@ async fn run(seed: u64) {
         written: Vec::new(),
         undone_if_shared: BTreeSet::new(),
         undone: BTreeSet::new(),
+        // A third of the one-user scenarios hold deletions of more than one file, and
+        // sometimes delete most files at once: the user then confirms or undoes them.
+        // (Decided by the seed, so the other seeds replay as before.)
+        brake: (!two_users && seed.is_multiple_of(3)).then_some(Brake { max_files: 1, max_percent: 20 }),
         synced_deletes: Vec::new(),
         log: Vec::new(),
     };
