@@ -442,3 +442,56 @@ async fn a_file_shared_with_one_user_is_reached_by_id_and_updated_by_an_editor()
         assert!(s.file_shares(&alice, false).await.expect("list").is_empty());
     }
 }
+
+#[tokio::test]
+async fn an_editor_puts_a_shared_folder_back_as_it_was_and_a_viewer_may_not() {
+    for env in envs(ServiceConfig::default()).await {
+        let s = &env.service;
+        let alice = caller(s, "alice").await;
+        let bob = caller(s, "bob").await;
+        let carol = caller(s, "carol").await;
+        put(s, &alice, "/Team/plan.txt", b"the plan", None).await.expect("put");
+        put(s, &alice, "/Team/docs/a.txt", b"a document", None).await.expect("put");
+        s.share_folder(&alice, "/Team", "bob", Role::Editor).await.expect("share");
+        s.share_folder(&alice, "/Team", "carol", Role::Viewer).await.expect("share");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        let moment =
+            std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).expect("clock").as_millis() as i64;
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+
+        // Bob damages the folder: an edit, a delete, a rename, a new file.
+        let plan = s.stat(&bob, "/Team/plan.txt").await.expect("stat");
+        put(s, &bob, "/Team/plan.txt", b"scribbles", plan.rev).await.expect("edit");
+        s.delete(&bob, "/Team/docs/a.txt").await.expect("delete");
+        s.move_node(&bob, "/Team/docs", "/Team/old-docs").await.expect("rename");
+        put(s, &bob, "/Team/junk.txt", b"junk", None).await.expect("new");
+
+        let refused = s.restore_at(&carol, "/Team", moment, false).await.map_err(|e| e.code);
+        assert_eq!(refused.err(), Some(ErrorCode::ReadOnly), "a viewer restores nothing");
+        let dry = s.restore_at(&bob, "/Team", moment, true).await.expect("dry run");
+        assert_eq!(dry.changes.len(), 4, "{:?}", dry.changes);
+        assert!(s.stat(&alice, "/Team/junk.txt").await.is_ok(), "a dry run changes nothing");
+        let done = s.restore_at(&bob, "/Team", moment, false).await.expect("restore");
+        assert!(done.skipped.is_empty(), "{:?}", done.skipped);
+
+        // Everyone sees the folder as it was.
+        for who in [&alice, &bob, &carol] {
+            let got = s.open_file(who, "/Team/plan.txt", None).await.expect("plan");
+            assert_eq!(
+                got.content_hash,
+                s.stat(&alice, "/Team/plan.txt").await.expect("stat").content_hash.expect("hash")
+            );
+            assert!(s.stat(who, "/Team/docs/a.txt").await.is_ok());
+            assert_eq!(s.stat(who, "/Team/junk.txt").await.map_err(|e| e.code).err(), Some(ErrorCode::NotFound));
+            assert_eq!(s.stat(who, "/Team/old-docs").await.map_err(|e| e.code).err(), Some(ErrorCode::NotFound));
+            let tree = tree_from_delta(s, who).await;
+            assert!(tree.contains_key("/Team/docs/a.txt") && !tree.contains_key("/Team/junk.txt"), "{tree:?}");
+        }
+        assert_eq!(s.stat(&alice, "/Team/plan.txt").await.expect("stat").size, 8, "the plan's first bytes");
+        // And the moment a namespace never saw: nothing was there.
+        let before_time = s.restore_at(&bob, "/Team/nothing", moment, true).await.map_err(|e| e.code);
+        assert_eq!(before_time.err(), Some(ErrorCode::NotFound));
+        let future = s.restore_at(&bob, "/Team", i64::MAX, true).await.map_err(|e| e.code);
+        assert_eq!(future.err(), Some(ErrorCode::BadRequest));
+    }
+}
