@@ -141,11 +141,11 @@ test("images, PDFs and Markdown preview in the page, and nothing in a file runs"
 
 test("rename, move, delete and restore from the trash", async ({ page }) => {
   const cli = server.cli("alice");
-  cli.run(["mkdir", "/Work"]);
-  cli.run(["put", "-", "/Work/draft.txt"], "first draft\n");
+  cli.run(["mkdir", "/Drafts"]);
+  cli.run(["put", "-", "/Drafts/draft.txt"], "first draft\n");
   cli.run(["mkdir", "/Archive"]);
   await signIn(page, server, "alice");
-  await page.goto(server.url + "/files/Work");
+  await page.goto(server.url + "/files/Drafts");
 
   await row(page, "draft.txt").click({ button: "right" });
   await page.getByRole("menuitem", { name: "Rename" }).click();
@@ -177,10 +177,10 @@ test("rename, move, delete and restore from the trash", async ({ page }) => {
 
 test("an old version is restored from the file's history", async ({ page }) => {
   const cli = server.cli("alice");
-  cli.run(["put", "-", "/Work/story.txt"], "version one\n");
-  cli.run(["put", "-", "/Work/story.txt"], "version two\n");
+  cli.run(["put", "-", "/Drafts/story.txt"], "version one\n");
+  cli.run(["put", "-", "/Drafts/story.txt"], "version two\n");
   await signIn(page, server, "alice");
-  await page.goto(server.url + "/files/Work");
+  await page.goto(server.url + "/files/Drafts");
   await row(page, "story.txt").click({ button: "right" });
   await page.getByRole("menuitem", { name: "Versions" }).click();
   await page.getByRole("tab", { name: "Versions" }).click();
@@ -188,7 +188,7 @@ test("an old version is restored from the file's history", async ({ page }) => {
   const restore = panel.getByRole("button", { name: "Restore" });
   await expect(restore).toHaveCount(1);
   await restore.click();
-  await expect.poll(() => cli.run(["get", "/Work/story.txt", "-"])).toBe("version one\n");
+  await expect.poll(() => cli.run(["get", "/Drafts/story.txt", "-"])).toBe("version one\n");
 });
 
 test("a folder downloads as a zip that streams, with everything in it", async ({ page }) => {
@@ -209,9 +209,9 @@ test("a folder downloads as a zip that streams, with everything in it", async ({
 
 test("a file added with the CLI appears without a reload", async ({ page }) => {
   await signIn(page, server, "alice");
-  await page.goto(server.url + "/files/Work");
+  await page.goto(server.url + "/files/Drafts");
   await expect(row(page, "story.txt")).toBeVisible();
-  server.cli("alice").run(["put", "-", "/Work/from-the-cli.txt"], "hello from a terminal\n");
+  server.cli("alice").run(["put", "-", "/Drafts/from-the-cli.txt"], "hello from a terminal\n");
   await expect(row(page, "from-the-cli.txt")).toBeVisible({ timeout: 10_000 });
 });
 
@@ -219,7 +219,7 @@ test("a shared folder shows up in the other user's browser, and other files neve
   server.addUser("bob");
   await signIn(page, server, "alice");
   await page.goto(server.url + "/files/");
-  await row(page, "Work").click({ button: "right" });
+  await row(page, "Drafts").click({ button: "right" });
   await page.getByRole("menuitem", { name: /Share/ }).click();
   const panel = page.getByRole("complementary", { name: "Details" });
   await panel.getByLabel("User name").fill("bob");
@@ -230,11 +230,11 @@ test("a shared folder shows up in the other user's browser, and other files neve
   const bobContext = await browser.newContext();
   const bob = await bobContext.newPage();
   await signIn(bob, server, "bob");
-  await expect(row(bob, "Work")).toBeVisible();
-  await row(bob, "Work").dblclick();
+  await expect(row(bob, "Drafts")).toBeVisible();
+  await row(bob, "Drafts").dblclick();
   await expect(row(bob, "story.txt")).toBeVisible();
   await bob.getByRole("link", { name: "Shared with me" }).click();
-  await expect(bob.getByText("Work").first()).toBeVisible();
+  await expect(bob.getByText("Drafts").first()).toBeVisible();
 
   // Alice's other files: not in Bob's list, not at their address, not through the API.
   await bob.goto(server.url + "/files/");
