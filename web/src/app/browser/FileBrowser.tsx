@@ -1,7 +1,7 @@
 // The file browser: breadcrumbs, toolbar, the virtual list or grid, selection,
 // keyboard, context menus, dialogs, preview and details, drag and drop, uploads.
 
-import { Fragment, type ComponentChildren } from "preact";
+import type { ComponentChildren } from "preact";
 import { useCallback, useEffect, useMemo, useRef, useState } from "preact/hooks";
 import { ApiError, apiJson } from "../../api";
 import { baseName, contentUrl, joinPath, normalizePath, parentPath, plural, zipUrl } from "../../format";
@@ -13,7 +13,6 @@ import { friendlyError } from "../errors";
 import { setCurrentDrag, useFolderDrop } from "../dnd";
 import {
   IconAlert,
-  IconChevronRight,
   IconCloud,
   IconDownload,
   IconEye,
@@ -36,7 +35,6 @@ import {
   IconClose,
   IconArrowUp,
   IconArrowDown,
-  IconHome,
 } from "../icons";
 import { filesChanged } from "../live";
 import { Menu, menuPointFor, type MenuItem } from "../Menu";
@@ -46,7 +44,8 @@ import { filesUrl, isPlainClick, navigate } from "../router";
 import { loadPref, savePref } from "../theme";
 import { enqueue, fromInput } from "../uploads/queue";
 import { FileList, geometry, scrollIntoView, type Geometry, type ViewMode } from "./FileList";
-import { Listing, arrange, type ListingState, type SortDir, type SortKey } from "./listing";
+import { Breadcrumbs, ToolButton, useListing } from "./parts";
+import { arrange, type SortDir, type SortKey } from "./listing";
 
 type DetailsTab = "versions" | "sharing" | "links" | "comments";
 
@@ -66,82 +65,6 @@ interface MenuState {
 
 /** Where the cursor goes in the next folder (the folder we came up from), and whether the list takes focus. */
 let handoff: { cursor?: string; focus: boolean; preview?: boolean } = { focus: false };
-
-function useListing(path: string): [Listing, ListingState] {
-  const listing = useMemo(() => new Listing(path), [path]);
-  const [state, setState] = useState(listing.state);
-  useEffect(() => {
-    setState(listing.state);
-    const off = listing.subscribe(() => setState(listing.state));
-    return () => {
-      off();
-      listing.dispose();
-    };
-  }, [listing]);
-  return [listing, state];
-}
-
-function Crumb(props: { path: string; label: string; current: boolean; home?: boolean }) {
-  const [over, drop] = useFolderDrop(props.current ? null : props.path);
-  const href = filesUrl(props.path);
-  return (
-    <li class={"crumb" + (over ? " drop-over" : "")} {...drop}>
-      <a
-        href={href}
-        aria-current={props.current ? "page" : undefined}
-        onClick={(e) => {
-          if (!isPlainClick(e)) return;
-          e.preventDefault();
-          navigate(href);
-        }}
-      >
-        {props.home && <IconHome size={18} />}
-        {props.label}
-      </a>
-    </li>
-  );
-}
-
-function Breadcrumbs({ path }: { path: string }) {
-  const parts = normalizePath(path).split("/").filter(Boolean);
-  const ref = useRef<HTMLOListElement>(null);
-  useEffect(() => {
-    // Long paths: show the end.
-    if (ref.current) ref.current.scrollLeft = ref.current.scrollWidth;
-  }, [path]);
-  return (
-    <nav class="breadcrumbs" aria-label="Breadcrumb">
-      <ol ref={ref}>
-        <Crumb path="/" label="Home" home current={parts.length === 0} />
-        {parts.map((name, i) => (
-          <Fragment key={i}>
-            <li class="crumb-sep" aria-hidden="true">
-              <IconChevronRight size={14} />
-            </li>
-            <Crumb path={"/" + parts.slice(0, i + 1).join("/")} label={name} current={i === parts.length - 1} />
-          </Fragment>
-        ))}
-      </ol>
-    </nav>
-  );
-}
-
-function ToolButton(props: { label: string; icon: ComponentChildren; onClick: (e: MouseEvent) => void; small?: boolean; primary?: boolean; danger?: boolean; iconOnly?: boolean; pressed?: boolean; haspopup?: boolean; title?: string }) {
-  return (
-    <button
-      type="button"
-      class={"btn" + (props.small ? " btn-sm" : "") + (props.primary ? " btn-primary" : "") + (props.danger ? " btn-danger-quiet" : "") + (props.iconOnly ? " btn-icon" : "")}
-      onClick={props.onClick}
-      aria-label={props.iconOnly ? props.label : undefined}
-      aria-pressed={props.pressed}
-      aria-haspopup={props.haspopup ? "menu" : undefined}
-      title={props.title ?? (props.iconOnly ? props.label : undefined)}
-    >
-      {props.icon}
-      {!props.iconOnly && <span class="btn-label">{props.label}</span>}
-    </button>
-  );
-}
 
 export function FileBrowser({ path }: { path: string }) {
   const folder = normalizePath(path);
