@@ -542,6 +542,10 @@ async fn get(remote: &str, local: &str, json: bool) -> Result<u8> {
         let pb = bar(node.size, json);
         let report = c.download(DownloadSource::Path(remote.to_owned(), None), &dest, &|n| pb.inc(n)).await?;
         pb.finish_and_clear();
+        // A program stays one; a symbolic link arrives as a file holding its target.
+        if node.mode == coffer_core::wire::FileMode::Executable {
+            coffer_client::set_executable(&dest, true)?;
+        }
         downloaded.push(serde_json::json!({"remote": remote, "local": dest, "bytes": report.bytes}));
     } else {
         let root = if local.is_dir() { local.join(safe_name(&node.name)?) } else { local };

@@ -136,7 +136,7 @@ pub(crate) async fn share(args: ShareArgs, json: bool) -> Result<u8> {
             let item = UploadItem {
                 local: PathBuf::from(&local),
                 remote: format!("/{}", node.name),
-                expect: Some(transfer::Expect { content: None, parent_rev: node.rev }),
+                expect: Some(transfer::Expect { content: None, parent_rev: node.rev, mode: None }),
                 node_id: Some(id),
             };
             let report = transfer::upload(&c, vec![item], &UploadOptions::default(), Arc::new(|_| {})).await?;

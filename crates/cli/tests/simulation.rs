@@ -31,6 +31,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
 use coffer_client::Client;
+use coffer_client::sync::names::FsRules;
 use coffer_client::sync::{Brake, Engine, SyncError, SyncReport};
 use coffer_core::testing::Rng;
 use coffer_core::{ChunkerConfig, ContentHash, Manifest, Role, chunk_reader};
@@ -43,8 +44,9 @@ const DEFAULT_SEEDS: u64 = 2000;
 const DEFAULT_BUDGET_SECS: u64 = 240;
 /// The folder the first user shares with the second.
 const SHARED: &str = "Shared";
-/// Names edits use; "b" and "B" differ only by case (never siblings: see `free`).
-const NAMES: &[&str] = &["a.txt", "b", "B", "notes.md", "Report.doc", "x"];
+/// Names edits use; "b" and "B" differ only by case (never siblings: see `free`); the
+/// last two are names a disk with Windows' rules cannot hold.
+const NAMES: &[&str] = &["a.txt", "b", "B", "notes.md", "Report.doc", "x", "plan:v2", "aux.log"];
 /// A file no edit touches: a device never looks emptied, the account never empty.
 const KEEP: &str = "keep.txt";
 
@@ -65,6 +67,8 @@ struct Device {
     online: bool,
     /// Whose device: 0 the first user, 1 the second.
     user: usize,
+    /// How its disk treats names (some devices' disks follow Windows' rules).
+    rules: FsRules,
 }
 
 struct Sim {
@@ -184,7 +188,10 @@ impl Sim {
             self.say(format!("{dev}: delete most files"));
             return;
         }
-        let name = self.rng.pick(NAMES).expect("names");
+        // Only names this device's disk can hold are ever made there.
+        let rules = self.devices[d].rules;
+        let names: Vec<&str> = NAMES.iter().copied().filter(|n| rules.refuses(n).is_none()).collect();
+        let name = self.rng.pick(&names).expect("names");
         match self.rng.below(12) {
             0..=2 => {
                 let folder = self.rng.pick(&folders).expect("root");
@@ -463,6 +470,7 @@ impl Sim {
         let client = self.clients[dev.user].clone();
         let mut engine = Engine::open(client, &dev.dir, &dev.name).await.expect("reopen");
         engine.set_settle_time(Duration::ZERO);
+        engine.set_fs_rules(dev.rules);
         if let Some(brake) = self.brake {
             engine.set_brake(brake);
         }
@@ -554,7 +562,11 @@ async fn run(seed: u64) {
         fs::create_dir_all(&dir).expect("device dir");
         let user = if i < n { 0 } else { 1 };
         let name = if user == 0 { format!("dev{i}") } else { format!("ally{}", i - n) };
-        sim.devices.push(Device { name, dir, engine: None, online: true, user });
+        // In a quarter of the scenarios the first user's second device has a disk with
+        // Windows' name rules: what it cannot hold it leaves alone, never deletes.
+        let windows = i == 1 && i < n && seed % 4 == 1;
+        let rules = FsRules { windows_names: windows, ..FsRules::default() };
+        sim.devices.push(Device { name, dir, engine: None, online: true, user, rules });
         sim.synced_deletes.push(0);
         sim.reopen(i).await;
     }
@@ -633,7 +645,10 @@ async fn run(seed: u64) {
     }
     for dev in &sim.devices {
         let tree = synced_tree(dev).await;
-        let reference = &references[dev.user];
+        // What the device's disk can hold of the server's tree.
+        let holdable = |p: &String| p.split('/').all(|n| dev.rules.refuses(n).is_none());
+        let reference: &BTreeMap<_, _> =
+            &references[dev.user].iter().filter(|(p, _)| holdable(p)).map(|(p, b)| (p.clone(), b.clone())).collect();
         if tree != *reference {
             let names = |t: &BTreeMap<String, Option<Vec<u8>>>| -> Vec<String> {
                 t.iter().map(|(p, b)| format!("{p} {}", b.as_ref().map_or(0, Vec::len))).collect()

@@ -345,3 +345,87 @@ fn a_paused_folder_waits_and_limits_are_taken() {
     assert_eq!(sync(laptop, &a, &["--limit-up", "64M", "--limit-down", "none"]).code, 0);
     assert_eq!(laptop.ok(&["stat", "--json", "/big.bin"]).json()["size"], 3 << 20);
 }
+
+#[cfg(unix)]
+fn mode_bits(path: &Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    fs::metadata(path).expect("metadata").permissions().mode() & 0o777
+}
+
+#[cfg(unix)]
+fn set_mode(path: &Path, mode: u32) {
+    use std::os::unix::fs::PermissionsExt;
+    fs::set_permissions(path, fs::Permissions::from_mode(mode)).expect("chmod");
+}
+
+#[cfg(unix)]
+fn mtime_ms(path: &Path) -> u128 {
+    let t = fs::metadata(path).expect("metadata").modified().expect("mtime");
+    t.duration_since(std::time::UNIX_EPOCH).expect("after 1970").as_millis()
+}
+
+#[cfg(unix)]
+#[test]
+fn links_stay_links_and_programs_stay_programs() {
+    use std::os::unix::fs::symlink;
+    let d = Devices::new();
+    let (laptop, phone, a, b) = (&d.laptop, &d.phone, d.a.clone(), d.b.clone());
+    // Something outside the synced folder that links lead to: never read, never written.
+    let outside = d.work.path().join("outside");
+    fs::create_dir_all(&outside).expect("mkdir");
+    fs::write(outside.join("secret.txt"), b"never uploaded").expect("write");
+    fs::create_dir_all(a.join("bin")).expect("mkdir");
+    fs::write(a.join("bin/run.sh"), b"#!/bin/sh\necho hi\n").expect("write");
+    set_mode(&a.join("bin/run.sh"), 0o755);
+    fs::write(a.join("notes.txt"), b"notes").expect("write");
+    symlink("notes.txt", a.join("latest")).expect("symlink");
+    symlink(outside.join("secret.txt"), a.join("secret")).expect("symlink");
+    symlink(&outside, a.join("elsewhere")).expect("symlink");
+    symlink("no/such/file", a.join("dangling")).expect("symlink");
+    settle(&a);
+    assert_eq!(sync(laptop, &a, &[]).code, 0);
+    assert_eq!(sync(phone, &b, &[]).code, 0);
+
+    // The phone has the links as links, with the same targets, and the program can run.
+    assert_eq!(fs::read_link(b.join("latest")).expect("a link"), Path::new("notes.txt"));
+    assert_eq!(fs::read_link(b.join("secret")).expect("a link"), outside.join("secret.txt"));
+    assert_eq!(fs::read_link(b.join("elsewhere")).expect("a link"), outside);
+    assert_eq!(fs::read_link(b.join("dangling")).expect("a link"), Path::new("no/such/file"));
+    assert_eq!(mode_bits(&b.join("bin/run.sh")) & 0o111, 0o111, "executable on the phone too");
+    assert_eq!(mode_bits(&b.join("notes.txt")) & 0o111, 0, "an ordinary file is not made executable");
+    assert_eq!(mtime_ms(&b.join("notes.txt")), mtime_ms(&a.join("notes.txt")), "the modification time travels");
+    assert_eq!(local_tree(&a), local_tree(&b));
+
+    // The server holds a link's target text, never the bytes it leads to; nothing below a
+    // linked folder was synced.
+    assert_eq!(laptop.ok(&["get", "/secret", "-"]).stdout, outside.join("secret.txt").display().to_string());
+    let listing = laptop.ok(&["ls", "--json", "/"]).json();
+    let entry = |name: &str| listing.as_array().and_then(|l| l.iter().find(|e| e["name"] == name)).cloned();
+    assert_eq!(entry("secret").expect("listed")["mode"], "symlink");
+    assert_eq!(entry("elsewhere").expect("listed")["kind"], "file", "a linked folder is a link, not a folder");
+    let bin = laptop.ok(&["ls", "--json", "/bin"]).json();
+    assert_eq!(bin[0]["mode"], "executable", "{bin:#}");
+    assert!(entry("notes.txt").expect("listed").get("mode").is_none(), "an ordinary file has no mode");
+
+    // Changes of mode and of a link's target are changes like any other, both ways.
+    set_mode(&b.join("bin/run.sh"), 0o644);
+    fs::remove_file(b.join("latest")).expect("rm");
+    symlink("bin/run.sh", b.join("latest")).expect("symlink");
+    settle(&b);
+    assert_eq!(sync(phone, &b, &[]).code, 0);
+    assert_eq!(sync(laptop, &a, &[]).code, 0);
+    assert_eq!(mode_bits(&a.join("bin/run.sh")) & 0o111, 0, "no longer executable on the laptop");
+    assert_eq!(fs::read_link(a.join("latest")).expect("a link"), Path::new("bin/run.sh"));
+    assert_eq!(fs::read(outside.join("secret.txt")).expect("read"), b"never uploaded", "outside is untouched");
+    let versions = laptop.ok(&["versions", "ls", "/bin/run.sh", "--json"]).json();
+    assert_eq!(versions.as_array().map(Vec::len), Some(2), "the mode change is a version: {versions:#}");
+
+    // `coffer put` and `coffer get` keep the executable bit too.
+    let tool = d.work.path().join("tool");
+    fs::write(&tool, b"#!/bin/sh\n").expect("write");
+    set_mode(&tool, 0o700);
+    laptop.ok(&["put", tool.to_str().expect("utf8"), "/tool"]);
+    let fetched = d.work.path().join("fetched");
+    laptop.ok(&["get", "/tool", fetched.to_str().expect("utf8")]);
+    assert_eq!(mode_bits(&fetched) & 0o100, 0o100, "still a program after put and get");
+}

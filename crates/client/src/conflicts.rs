@@ -8,7 +8,7 @@
 //! content as a new version of the file ("mine"), keep the file and drop the copy
 //! ("theirs", the copy goes to the trash), or keep both under plain names ("both").
 
-use coffer_core::wire::{CommitFileRequest, CommitRequest};
+use coffer_core::wire::{CommitFileRequest, CommitRequest, FileMode};
 use coffer_core::{Name, RemotePath};
 use serde::Serialize;
 
@@ -34,6 +34,8 @@ pub struct Conflict {
     rev: Option<i64>,
     #[serde(skip)]
     original_rev: Option<i64>,
+    #[serde(skip)]
+    mode: FileMode,
 }
 
 /// Which version a resolution keeps.
@@ -103,6 +105,7 @@ pub async fn list(client: &Client) -> Result<Vec<Conflict>, ClientError> {
             size: entry.id.and_then(|id| tree.node(id)).map_or(0, |n| n.size),
             rev: entry.rev,
             original_rev: found.and_then(|(_, e)| e.rev),
+            mode: entry.mode,
         });
     }
     out.sort_by(|a, b| a.path.cmp(&b.path));
@@ -133,6 +136,7 @@ pub async fn resolve(client: &Client, c: &Conflict, keep: Keep) -> Result<String
                     path: c.original.clone(),
                     parent_rev: c.original_rev,
                     mtime: None,
+                    mode: c.mode,
                     chunks,
                     node_id: None,
                 }],

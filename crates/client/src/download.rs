@@ -334,6 +334,22 @@ pub fn sync_filesystem(path: &Path) -> std::io::Result<()> {
     rustix::fs::syncfs(&dir).map_err(std::io::Error::from)
 }
 
+/// Sets or clears a file's executable bits (where it is readable, as `chmod +x` does
+/// with the usual umask). Nothing where files have no such bits.
+pub fn set_executable(path: &Path, executable: bool) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(path)?.permissions().mode();
+        let wanted = if executable { mode | ((mode & 0o444) >> 2) } else { mode & !0o111 };
+        if wanted != mode {
+            std::fs::set_permissions(path, std::fs::Permissions::from_mode(wanted))?;
+        }
+    }
+    let _ = (path, executable);
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

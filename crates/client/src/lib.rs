@@ -27,7 +27,7 @@ mod tests;
 pub mod transfer;
 
 pub use api::{Client, MAX_BATCH_BODY};
-pub use download::{DownloadReport, DownloadSource, sync_filesystem};
+pub use download::{DownloadReport, DownloadSource, set_executable, sync_filesystem};
 pub use error::ClientError;
 pub use links::LinkAddress;
 pub use notify::ChangeWatcher;

@@ -115,6 +115,7 @@ fn file_node(f: &MockFile) -> NodeInfo {
         content_hash: Some(m.content_hash()),
         modified_at: 0,
         mtime: None,
+        mode: Default::default(),
         trashed: false,
     }
 }
@@ -132,6 +133,7 @@ fn folder_node(path: &RemotePath) -> NodeInfo {
         content_hash: None,
         modified_at: 0,
         mtime: None,
+        mode: Default::default(),
         trashed: false,
     }
 }

@@ -19,12 +19,13 @@ mod large;
 use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::fs::File;
+use std::io::Read;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::UNIX_EPOCH;
 
-use coffer_core::wire::{CommitFileRequest, CommitResult, NodeInfo, NodeKind};
+use coffer_core::wire::{CommitFileRequest, CommitResult, FileMode, NodeInfo, NodeKind};
 use coffer_core::{Chunk, ChunkRef, ContentHash, ErrorCode, Manifest, Name, RemotePath};
 use futures::StreamExt;
 use serde::Serialize;
@@ -60,6 +61,21 @@ pub struct Expect {
     /// The local content expected (`None`: whatever the file holds now).
     pub content: Option<ContentHash>,
     pub parent_rev: Option<i64>,
+    /// The mode expected. With one, a symbolic link is never followed: it is uploaded
+    /// as a link (its target text) if a link is expected, and refused otherwise.
+    /// Without, the local path is followed as `cp` does.
+    pub mode: Option<FileMode>,
+}
+
+/// How an upload reads its local path.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Open {
+    /// Follow a symbolic link to the file it names (`coffer put`).
+    Follow,
+    /// A regular file only; a symbolic link there is refused.
+    NoFollow,
+    /// The symbolic link itself: its target text is the content.
+    Link,
 }
 
 impl UploadItem {
@@ -208,6 +224,7 @@ pub(crate) struct Entry {
     pub size: u64,
     pub expect: Option<Expect>,
     pub node_id: Option<i64>,
+    pub open: Open,
 }
 
 /// A file's finished report, tagged with the item's position.
@@ -231,6 +248,7 @@ pub(crate) struct Pending {
     pub entry: Entry,
     pub parent_rev: Option<i64>,
     pub mtime: Option<i64>,
+    pub mode: FileMode,
     pub chunks: Vec<ChunkRef>,
     pub bytes_sent: u64,
 }
@@ -270,6 +288,7 @@ impl Pending {
             path: self.entry.path.to_string(),
             parent_rev: self.parent_rev,
             mtime: self.mtime,
+            mode: self.mode,
             chunks: self.chunks.clone(),
         }
     }
@@ -279,7 +298,9 @@ impl Pending {
     /// seen). Otherwise as [`Pending::against`].
     pub(crate) fn settle(&mut self, remote: Option<&NodeInfo>) -> Option<Done> {
         match self.entry.expect {
-            Some(ex) if ex.content.is_some_and(|c| c != self.content_hash()) => {
+            Some(ex)
+                if ex.content.is_some_and(|c| c != self.content_hash()) || ex.mode.is_some_and(|m| m != self.mode) =>
+            {
                 Some(self.report(FileStatus::Conflict, None, Some("changed since it was scanned".into())))
             }
             Some(ex) => {
@@ -294,7 +315,7 @@ impl Pending {
     /// report is returned); otherwise `parent_rev` is set to overwrite it.
     pub(crate) fn against(&mut self, remote: Option<&NodeInfo>) -> Option<Done> {
         let node = remote.filter(|n| n.kind == NodeKind::File)?;
-        if node.content_hash == Some(self.content_hash()) {
+        if node.content_hash == Some(self.content_hash()) && node.mode == self.mode {
             return Some(self.report(FileStatus::Unchanged, node.rev, None));
         }
         self.parent_rev = node.rev;
@@ -394,18 +415,71 @@ pub(crate) fn check_cancel(flag: &AtomicBool) -> std::io::Result<()> {
     Ok(())
 }
 
-/// Opens a file for reading, with its modification time in Unix ms.
-pub(crate) fn open_file(path: &std::path::Path) -> std::io::Result<(File, Option<i64>)> {
-    let file = File::open(path)?;
+/// What an upload reads: the bytes, the modification time in Unix ms, the mode.
+pub(crate) type Source = (Box<dyn Read + Send>, Option<i64>, FileMode);
+
+/// Opens a local path for an upload as `open` says.
+pub(crate) fn open_file(path: &std::path::Path, open: Open) -> std::io::Result<Source> {
+    if open == Open::Link {
+        let meta = std::fs::symlink_metadata(path)?;
+        if !meta.file_type().is_symlink() {
+            return Err(std::io::Error::other("no longer a symbolic link"));
+        }
+        let target = link_target(path)?;
+        return Ok((Box::new(std::io::Cursor::new(target)), mtime_of(&meta), FileMode::Symlink));
+    }
+    let file = if open == Open::NoFollow { open_nofollow(path)? } else { File::open(path)? };
     let meta = file.metadata()?;
     if !meta.is_file() {
         return Err(std::io::Error::other("not a regular file"));
     }
-    let mtime = meta.modified().ok().map(|t| match t.duration_since(UNIX_EPOCH) {
+    Ok((Box::new(file), mtime_of(&meta), mode_of(&meta)))
+}
+
+/// Opens a file for reading, refusing a symbolic link in its place.
+pub(crate) fn open_nofollow(path: &std::path::Path) -> std::io::Result<File> {
+    let mut options = File::options();
+    options.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.custom_flags(rustix::fs::OFlags::NOFOLLOW.bits() as i32);
+    }
+    options.open(path).map_err(|e| match e.raw_os_error() {
+        #[cfg(unix)]
+        Some(code) if code == rustix::io::Errno::LOOP.raw_os_error() => {
+            std::io::Error::other("a symbolic link where a file was expected")
+        }
+        _ => e,
+    })
+}
+
+/// A symbolic link's target as bytes (never followed).
+pub fn link_target(path: &std::path::Path) -> std::io::Result<Vec<u8>> {
+    let target = std::fs::read_link(path)?;
+    #[cfg(unix)]
+    let bytes = std::os::unix::ffi::OsStrExt::as_bytes(target.as_os_str()).to_vec();
+    #[cfg(not(unix))]
+    let bytes = target.to_string_lossy().into_owned().into_bytes();
+    Ok(bytes)
+}
+
+/// A regular file's mode: executable when its owner may run it.
+pub fn mode_of(meta: &std::fs::Metadata) -> FileMode {
+    #[cfg(unix)]
+    if std::os::unix::fs::PermissionsExt::mode(&meta.permissions()) & 0o100 != 0 {
+        return FileMode::Executable;
+    }
+    let _ = meta;
+    FileMode::Regular
+}
+
+/// A modification time in Unix ms.
+fn mtime_of(meta: &std::fs::Metadata) -> Option<i64> {
+    meta.modified().ok().map(|t| match t.duration_since(UNIX_EPOCH) {
         Ok(d) => i64::try_from(d.as_millis()).unwrap_or(i64::MAX),
         Err(before) => -i64::try_from(before.duration().as_millis()).unwrap_or(i64::MAX),
-    });
-    Ok((file, mtime))
+    })
 }
 
 pub(crate) fn chunk_ref(chunk: &Chunk) -> std::io::Result<ChunkRef> {
@@ -454,8 +528,18 @@ fn scan(items: Vec<UploadItem>) -> (Vec<Entry>, Vec<Done>) {
             failed.push(fail("the same destination appears twice in this upload".into()));
             continue;
         }
-        match std::fs::metadata(&item.local) {
-            Ok(m) if m.is_file() => entries.push(Entry {
+        // With an expected mode the path itself is looked at, never what a link names.
+        let open = match item.expect.and_then(|e| e.mode) {
+            None => Open::Follow,
+            Some(FileMode::Symlink) => Open::Link,
+            Some(_) => Open::NoFollow,
+        };
+        let meta = match open {
+            Open::Follow => std::fs::metadata(&item.local),
+            Open::NoFollow | Open::Link => std::fs::symlink_metadata(&item.local),
+        };
+        match meta {
+            Ok(m) if m.is_file() || (open == Open::Link && m.file_type().is_symlink()) => entries.push(Entry {
                 index,
                 local: item.local,
                 remote: item.remote,
@@ -463,7 +547,12 @@ fn scan(items: Vec<UploadItem>) -> (Vec<Entry>, Vec<Done>) {
                 size: m.len(),
                 expect: item.expect,
                 node_id: item.node_id,
+                open,
             }),
+            Ok(m) if m.file_type().is_symlink() => {
+                failed.push(fail("a symbolic link where a file was expected".into()))
+            }
+            Ok(_) if open == Open::Link => failed.push(fail("no longer a symbolic link".into())),
             Ok(_) => failed.push(fail("not a regular file".into())),
             Err(e) => failed.push(fail(e.to_string())),
         }

@@ -135,6 +135,45 @@ pub enum NodeKind {
     Folder,
 }
 
+/// What a file is beyond its bytes. Travels with every revision; devices that have no
+/// such thing (no executable bit, no symbolic links) keep the bytes and ignore the rest.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FileMode {
+    /// An ordinary file.
+    #[default]
+    Regular,
+    /// A program: the executable bit is set (Unix `chmod +x`).
+    Executable,
+    /// A symbolic link. The file's bytes are the link's target as written, never
+    /// followed: the server and the clients store and restore the link itself.
+    Symlink,
+}
+
+impl FileMode {
+    pub fn is_regular(&self) -> bool {
+        *self == FileMode::Regular
+    }
+
+    /// The number stored in the database.
+    pub fn code(self) -> i64 {
+        match self {
+            FileMode::Regular => 0,
+            FileMode::Executable => 1,
+            FileMode::Symlink => 2,
+        }
+    }
+
+    /// The mode of a stored number; unknown numbers (a newer server's) read as regular.
+    pub fn from_code(code: i64) -> Self {
+        match code {
+            1 => FileMode::Executable,
+            2 => FileMode::Symlink,
+            _ => FileMode::Regular,
+        }
+    }
+}
+
 /// A file or folder as a client sees it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NodeInfo {
@@ -159,6 +198,9 @@ pub struct NodeInfo {
     /// The file's own modification time, as the uploading client reported it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mtime: Option<i64>,
+    /// Executable or a symbolic link (files only); absent for an ordinary file.
+    #[serde(default, skip_serializing_if = "FileMode::is_regular")]
+    pub mode: FileMode,
     pub trashed: bool,
 }
 
@@ -196,6 +238,10 @@ pub struct CommitFileRequest {
     /// The file's modification time on the client (Unix ms).
     #[serde(default)]
     pub mtime: Option<i64>,
+    /// Executable or a symbolic link (whose target is the file's bytes); absent for an
+    /// ordinary file.
+    #[serde(default, skip_serializing_if = "FileMode::is_regular")]
+    pub mode: FileMode,
     /// The file's chunks in order (empty for an empty file).
     pub chunks: Vec<ChunkRef>,
     /// Update this existing file by id instead of by path (a file shared with the
@@ -351,6 +397,11 @@ pub struct RevisionInfo {
     pub created_at: i64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub device: Option<String>,
+    /// The file's modification time as this revision's writer reported it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mtime: Option<i64>,
+    #[serde(default, skip_serializing_if = "FileMode::is_regular")]
+    pub mode: FileMode,
     pub current: bool,
 }
 

@@ -10,6 +10,7 @@ pub(crate) const MIGRATIONS: &[(i64, &str, &str)] = &[
     (5, V5_SQLITE, V5_POSTGRES),
     (6, V6, V6),
     (7, V7, V7),
+    (8, V8, V8),
 ];
 
 /// Limits on everything a user makes the server keep: old versions count towards the
@@ -128,6 +129,16 @@ CREATE INDEX file_shares_user ON file_shares(user_id, node_id);
 /// What each credential is: a client's token (`device`) or a web app sign-in (`browser`).
 const V7: &str = r#"
 ALTER TABLE devices ADD COLUMN kind TEXT NOT NULL DEFAULT 'device';
+"#;
+
+/// What a file is beyond its bytes (`FileMode`: 0 regular, 1 executable, 2 symbolic
+/// link), on the node, in the journal and on each revision; and each revision's own
+/// modification time, so restoring a version restores both.
+const V8: &str = r#"
+ALTER TABLE nodes ADD COLUMN mode BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE journal ADD COLUMN mode BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE revisions ADD COLUMN mode BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE revisions ADD COLUMN mtime BIGINT;
 "#;
 
 const V1_SQLITE: &str = r#"

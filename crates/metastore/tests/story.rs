@@ -1,6 +1,7 @@
 //! One story of the metadata store, run on SQLite and on PostgreSQL.
 
-use coffer_metastore::{MetaError, MetaStore, NewNode, testing};
+use coffer_core::wire::FileMode;
+use coffer_metastore::{FileHead, MetaError, MetaStore, NewNode, testing};
 
 #[tokio::test]
 async fn metastore_story_on_every_engine() {
@@ -84,11 +85,17 @@ async fn story(store: &MetaStore) {
         })
         .await
         .expect("file");
-    let rev = tx.insert_revision(file.id, 5, b"h1", b"\x01", Some(dev.id), now).await.expect("rev");
-    assert!(tx.set_current_revision(file.id, None, rev, 5, b"h1", None, now).await.expect("cas"));
-    assert!(!tx.set_current_revision(file.id, None, rev, 5, b"h1", None, now).await.expect("stale cas"));
-    let rev2 = tx.insert_revision(file.id, 7, b"h2", b"\x01", None, now).await.expect("rev2");
-    assert!(tx.set_current_revision(file.id, Some(rev), rev2, 7, b"h2", None, now).await.expect("cas2"));
+    let h1 = FileHead { size: 5, content_hash: b"h1", mtime: None, mode: FileMode::Regular };
+    let rev = tx.insert_revision(file.id, &h1, b"\x01", Some(dev.id), now).await.expect("rev");
+    assert!(tx.set_current_revision(file.id, None, rev, &h1, now).await.expect("cas"));
+    assert!(!tx.set_current_revision(file.id, None, rev, &h1, now).await.expect("stale cas"));
+    let h2 = FileHead { size: 7, content_hash: b"h2", mtime: Some(1_700_000_000_000), mode: FileMode::Executable };
+    let rev2 = tx.insert_revision(file.id, &h2, b"\x01", None, now).await.expect("rev2");
+    assert!(tx.set_current_revision(file.id, Some(rev), rev2, &h2, now).await.expect("cas2"));
+    let stored = tx.revision(rev2).await.expect("read").expect("there");
+    assert_eq!((stored.mtime, stored.mode), (h2.mtime, FileMode::Executable), "a revision keeps its mtime and mode");
+    let node = tx.node(file.id).await.expect("read").expect("there");
+    assert_eq!((node.mtime, node.mode), (h2.mtime, FileMode::Executable), "the node copies its current revision's");
     let revs = tx.revisions(file.id).await.expect("revs");
     assert_eq!(revs.iter().map(|r| r.id).collect::<Vec<_>>(), vec![rev2, rev]);
     assert_eq!(revs[1].device_name.as_deref(), Some("laptop"));

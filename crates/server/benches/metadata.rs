@@ -53,6 +53,7 @@ async fn main() {
                 path: format!("/big/file-{:04}.txt", batch * 250 + i),
                 parent_rev: None,
                 mtime: None,
+                mode: Default::default(),
                 chunks: Vec::<ChunkRef>::new(),
             })
             .collect();

@@ -108,7 +108,14 @@ impl Api {
         }
         let req = CommitRequest {
             upload_id: Some(up.upload_id),
-            files: vec![CommitFileRequest { node_id: None, path: path.into(), parent_rev, mtime: None, chunks }],
+            files: vec![CommitFileRequest {
+                node_id: None,
+                path: path.into(),
+                parent_rev,
+                mtime: None,
+                mode: Default::default(),
+                chunks,
+            }],
             close_upload: true,
         };
         let (s, body) = self

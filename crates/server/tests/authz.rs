@@ -229,7 +229,14 @@ async fn put_on(
         s.put_chunks(c, &id, vec![(hash, bytes::Bytes::copy_from_slice(data))]).await.expect("put");
     }
     let parent_rev = parent_rev.map(coffer_core::RevisionId);
-    let file = coffer_service::CommitFile { node_id: None, path: path.into(), parent_rev, mtime: None, chunks };
+    let file = coffer_service::CommitFile {
+        node_id: None,
+        path: path.into(),
+        parent_rev,
+        mtime: None,
+        mode: Default::default(),
+        chunks,
+    };
     s.commit(c, Some(&id), vec![file], true).await.expect("commit").remove(0).expect("committed")
 }
 

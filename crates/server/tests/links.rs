@@ -300,7 +300,14 @@ async fn a_folder_zip_past_four_gib_is_zip64() {
     let up = s.begin_upload(&olive, &chunks).await.expect("begin");
     let id = coffer_core::UploadId(up.upload_id);
     s.put_chunks(&olive, &id, vec![(ChunkHash::of(&piece), Bytes::from(piece.clone()))]).await.expect("put");
-    let big = CommitFile { node_id: None, path: "/Huge/big.bin".into(), parent_rev: None, mtime: None, chunks };
+    let big = CommitFile {
+        node_id: None,
+        path: "/Huge/big.bin".into(),
+        parent_rev: None,
+        mtime: None,
+        mode: Default::default(),
+        chunks,
+    };
     s.commit(&olive, Some(&id), vec![big], true).await.expect("commit").remove(0).expect("committed");
     put(s, &olive, "/Huge/z.txt", b"after the big one", 1 << 20).await;
     let link = s.create_link(&olive, &link("/Huge")).await.expect("link");

@@ -55,6 +55,7 @@ fn change_of(r: &JournalRecord) -> Change {
             content_hash: r.content_hash.as_deref().and_then(ContentHash::from_slice),
             modified_at: r.at,
             mtime: r.mtime,
+            mode: r.mode,
             trashed: r.trashed,
         },
     }

@@ -11,7 +11,7 @@ use std::collections::{HashMap, HashSet};
 
 use coffer_core::wire::{ChangeKind, NodeKind, RestoreAction, RestoreAtResponse, RestoreChange, RestoreSkip};
 use coffer_core::{ErrorCode, Manifest, Name, NamespaceId, NodeId, Permission, RemotePath, RevisionId, UserId};
-use coffer_metastore::{JournalRecord, NodeRecord, RevisionRecord, Tx};
+use coffer_metastore::{FileHead, JournalRecord, NodeRecord, RevisionRecord, Tx};
 
 use crate::access::Caller;
 use crate::tree::{change_name, create_folder, distinct_hashes, parse_path};
@@ -483,8 +483,10 @@ impl Service {
         Ok(())
     }
 
-    /// Makes `old` (a revision of `node`) current again as a new revision, counted in
-    /// full against `owner`'s quota. `None` when the file changed meanwhile.
+    /// Makes `old` (a revision of `node`) current again as a new revision, with its
+    /// modification time and mode, counted in full against `owner`'s quota. `mtime` is
+    /// for revisions stored before they kept their own. `None` when the file changed
+    /// meanwhile.
     #[allow(clippy::too_many_arguments)]
     pub(crate) async fn revert_to(
         &self,
@@ -499,10 +501,9 @@ impl Service {
         let manifest = Manifest::decode(&old.manifest)
             .map_err(|_| ServiceError::new(ErrorCode::Internal, "the version's manifest is damaged"))?;
         self.ensure_room(tx, owner, node.namespace_id, old.size, now).await?;
-        let new_rev =
-            tx.insert_revision(node.id, old.size, &old.content_hash, &old.manifest, caller.device_id(), now).await?;
-        if !tx.set_current_revision(node.id, node.current_rev, new_rev, old.size, &old.content_hash, mtime, now).await?
-        {
+        let head = FileHead { mtime: old.mtime.or(mtime), ..FileHead::of(old) };
+        let new_rev = tx.insert_revision(node.id, &head, &old.manifest, caller.device_id(), now).await?;
+        if !tx.set_current_revision(node.id, node.current_rev, new_rev, &head, now).await? {
             return Ok(None);
         }
         let hashes = distinct_hashes(&manifest);

@@ -40,6 +40,7 @@ pub(crate) fn node_info(n: &NodeRecord, path: Option<String>) -> NodeInfo {
         content_hash: n.content_hash.as_deref().and_then(ContentHash::from_slice),
         modified_at: n.modified_at,
         mtime: n.mtime,
+        mode: n.mode,
         trashed: n.trashed_at.is_some(),
     }
 }
@@ -654,6 +655,8 @@ impl Service {
                 content_hash: ContentHash::from_slice(&r.content_hash).unwrap_or(ContentHash([0; 32])),
                 created_at: r.created_at,
                 device: r.device_name.clone(),
+                mtime: r.mtime,
+                mode: r.mode,
                 current: Some(r.id) == node.current_rev,
             })
             .collect())

@@ -13,11 +13,11 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use bytes::Bytes;
 use coffer_core::chunking::MAX_CHUNK_SIZE;
-use coffer_core::wire::{ChangeKind, NodeInfo, UploadResponse};
+use coffer_core::wire::{ChangeKind, FileMode, NodeInfo, UploadResponse};
 use coffer_core::{
     ChunkHash, ChunkRef, ErrorCode, Manifest, NamespaceId, NodeId, Permission, RemotePath, RevisionId, UploadId, UserId,
 };
-use coffer_metastore::{NewFile, NodeRecord, Tx};
+use coffer_metastore::{FileHead, NewFile, NodeRecord, Tx};
 use rand::RngCore;
 
 use crate::access::{Caller, Located};
@@ -33,6 +33,8 @@ pub struct CommitFile {
     pub node_id: Option<NodeId>,
     pub parent_rev: Option<RevisionId>,
     pub mtime: Option<i64>,
+    /// Executable, or a symbolic link whose target is the file's bytes.
+    pub mode: FileMode,
     pub chunks: Vec<ChunkRef>,
 }
 
@@ -480,8 +482,8 @@ impl Service {
             if n.current_rev != file.parent_rev {
                 refuse!(ServiceError::conflict(node_info(n, shown.clone())));
             }
-            if n.content_hash.as_deref() == Some(content_hash.as_bytes().as_slice()) {
-                // The same bytes again (a re-run): nothing to record.
+            if n.content_hash.as_deref() == Some(content_hash.as_bytes().as_slice()) && n.mode == file.mode {
+                // The same file again (a re-run): nothing to record.
                 return Ok(Step::Done(Ok(node_info(n, shown.clone()))));
             }
         }
@@ -541,18 +543,15 @@ impl Service {
                     content_hash: content_hash.as_bytes().to_vec(),
                     manifest: manifest.encode(),
                     mtime: file.mtime,
+                    mode: file.mode,
                 });
                 let index = files.len() - 1;
                 return Ok(Step::Created { namespace: parent.namespace_id, index, path: path.to_string() });
             }
         };
-        let rev = tx
-            .insert_revision(node.id, size, content_hash.as_bytes(), &manifest.encode(), caller.device_id(), now)
-            .await?;
-        if !tx
-            .set_current_revision(node.id, node.current_rev, rev, size, content_hash.as_bytes(), file.mtime, now)
-            .await?
-        {
+        let head = FileHead { size, content_hash: content_hash.as_bytes(), mtime: file.mtime, mode: file.mode };
+        let rev = tx.insert_revision(node.id, &head, &manifest.encode(), caller.device_id(), now).await?;
+        if !tx.set_current_revision(node.id, node.current_rev, rev, &head, now).await? {
             return Err(ServiceError::new(ErrorCode::Internal, "the file changed while its row was locked"));
         }
         let updated = NodeRecord {
@@ -560,6 +559,7 @@ impl Service {
             size,
             content_hash: Some(content_hash.as_bytes().to_vec()),
             mtime: file.mtime,
+            mode: file.mode,
             modified_at: now,
             ..node.clone()
         };

@@ -126,7 +126,14 @@ async fn files_per_account_are_capped_and_manifests_cannot_be_padded() {
         let up = s.begin_upload(&bob, &refs).await.expect("begin");
         let chunks = tiny.iter().map(|p| (ChunkHash::of(p), Bytes::copy_from_slice(p))).collect();
         s.put_chunks(&bob, &coffer_core::UploadId(up.upload_id.clone()), chunks).await.expect("put");
-        let file = CommitFile { node_id: None, path: "/padded".into(), parent_rev: None, mtime: None, chunks: refs };
+        let file = CommitFile {
+            node_id: None,
+            path: "/padded".into(),
+            parent_rev: None,
+            mtime: None,
+            mode: Default::default(),
+            chunks: refs,
+        };
         let refused = s
             .commit(&bob, Some(&coffer_core::UploadId(up.upload_id.clone())), vec![file], true)
             .await
@@ -169,6 +176,7 @@ async fn a_huge_purge_does_not_stall_other_users() {
                     path: format!("/big/f{batch}-{i}"),
                     parent_rev: None,
                     mtime: None,
+                    mode: Default::default(),
                     chunks: empty.clone(),
                 })
                 .collect();
@@ -207,6 +215,7 @@ async fn a_huge_restore_tells_every_item_in_order_in_short_transactions() {
                     path: format!("/big/d{folder}/f{i}"),
                     parent_rev: None,
                     mtime: None,
+                    mode: Default::default(),
                     chunks: Vec::new(),
                 })
                 .collect();

@@ -209,6 +209,7 @@ async fn a_chunk_marked_for_collection_is_never_committed_and_collection_resumes
                     path: "/g".into(),
                     parent_rev: None,
                     mtime: None,
+                    mode: Default::default(),
                     chunks: chunks.clone(),
                 }],
                 false,
@@ -232,7 +233,14 @@ async fn a_chunk_marked_for_collection_is_never_committed_and_collection_resumes
             .commit(
                 &alice,
                 Some(&coffer_core::UploadId(up.upload_id.clone())),
-                vec![CommitFile { node_id: None, path: "/g".into(), parent_rev: None, mtime: None, chunks }],
+                vec![CommitFile {
+                    node_id: None,
+                    path: "/g".into(),
+                    parent_rev: None,
+                    mtime: None,
+                    mode: Default::default(),
+                    chunks,
+                }],
                 true,
             )
             .await
@@ -265,6 +273,7 @@ async fn one_commit_mixes_new_modified_and_refused_files() {
             path: path.into(),
             parent_rev: parent_rev.map(coffer_core::RevisionId),
             mtime: Some(7),
+            mode: Default::default(),
             chunks: chunk(data),
         };
         let out = s

@@ -236,7 +236,10 @@ pub fn settle(dir: &Path) {
     while let Some(d) = stack.pop() {
         for e in std::fs::read_dir(&d).expect("read_dir").flatten() {
             let p = e.path();
-            if p.is_dir() {
+            let kind = e.file_type().expect("file type");
+            if kind.is_symlink() {
+                continue; // Links are never followed (and need no settling).
+            } else if kind.is_dir() {
                 stack.push(p);
             } else {
                 let f = std::fs::File::options().write(true).open(&p).expect("open");
@@ -258,14 +261,15 @@ pub fn local_tree(dir: &Path) -> Vec<(String, Vec<u8>)> {
             if p.file_name().is_some_and(|n| n == ".coffer" || n.to_string_lossy().starts_with("~$")) {
                 continue;
             }
-            if p.is_dir() {
-                out.push((p.strip_prefix(dir).expect("inside").display().to_string() + "/", Vec::new()));
+            let relative = p.strip_prefix(dir).expect("inside").display().to_string();
+            // A symbolic link is what it says, never what it leads to.
+            if let Ok(target) = std::fs::read_link(&p) {
+                out.push((relative + " ->", target.to_string_lossy().into_owned().into_bytes()));
+            } else if p.is_dir() {
+                out.push((relative + "/", Vec::new()));
                 stack.push(p);
             } else {
-                out.push((
-                    p.strip_prefix(dir).expect("inside").display().to_string(),
-                    std::fs::read(&p).expect("read"),
-                ));
+                out.push((relative, std::fs::read(&p).expect("read")));
             }
         }
     }

@@ -18,6 +18,7 @@ use coffer_core::{ErrorCode, RemotePath};
 
 use futures::StreamExt;
 
+use super::names::{FsRules, leave_out_unholdable};
 use super::plan::{Entry, Kind, Op, Tree, Trees, fence_shared, key, plan};
 use super::remote::RemoteTree;
 use super::scan::{Ignore, SETTLE_TIME, STATE_DIR, Skipped, Stamp, scan, stamp_of};
@@ -242,6 +243,8 @@ pub struct Engine {
     brake: Brake,
     /// What the folder was when this sync attached to it (checked every round).
     identity: Option<FolderIdentity>,
+    /// What names the disk can hold (probed when the folder is opened).
+    fs_rules: FsRules,
 }
 
 /// Where the brake keeps its lists in the folder's state.
@@ -276,6 +279,25 @@ fn new_on_disk(root: &Path, local: &Tree, path: &RemotePath) -> PathBuf {
     }
 }
 
+/// Whether every folder between the synced folder and `path` is a real folder, not a
+/// symbolic link (which could lead outside): the engine writes, moves and deletes only
+/// there. The item itself may be a link; folders still to be made are fine.
+fn within(root: &Path, path: &Path) -> bool {
+    let Ok(relative) = path.strip_prefix(root) else { return false };
+    let mut names: Vec<_> = relative.components().collect();
+    names.pop();
+    let mut at = root.to_path_buf();
+    for name in names {
+        at.push(name);
+        match std::fs::symlink_metadata(&at) {
+            Ok(m) if m.is_dir() => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return true,
+            _ => return false,
+        }
+    }
+    true
+}
+
 fn stamp_now(path: &Path) -> Option<Stamp> {
     std::fs::symlink_metadata(path).ok().map(|m| stamp_of(&m))
 }
@@ -295,7 +317,9 @@ impl Engine {
         for entry in std::fs::read_dir(&tmp)?.flatten() {
             let _ = std::fs::remove_file(entry.path());
         }
-        Ok(Self::with_state(client, root, state, device))
+        let mut engine = Self::with_state(client, root, state, device);
+        engine.fs_rules = FsRules::probe(&root.join(STATE_DIR).join("probe"))?;
+        Ok(engine)
     }
 
     fn with_state(client: Client, root: &Path, state: SyncState, device: &str) -> Self {
@@ -310,6 +334,7 @@ impl Engine {
             bytes_reused: Default::default(),
             brake: Brake::default(),
             identity: None,
+            fs_rules: FsRules::default(),
         }
     }
 
@@ -443,6 +468,17 @@ impl Engine {
         self.settle = settle;
     }
 
+    /// How the disk treats names, as probed when the folder was opened.
+    pub fn fs_rules(&self) -> FsRules {
+        self.fs_rules
+    }
+
+    /// Syncs as if the disk had these name rules (a simulated device whose disk the
+    /// probe cannot see as such).
+    pub fn set_fs_rules(&mut self, rules: FsRules) {
+        self.fs_rules = rules;
+    }
+
     /// Rounds until a plan comes back empty. `date` (YYYY-MM-DD) names conflicted copies.
     pub async fn sync_until_idle(&mut self, date: &str) -> Result<SyncReport, SyncError> {
         let mut report = SyncReport::default();
@@ -574,10 +610,10 @@ impl Engine {
         let stamps = loaded.stamps.clone();
         let known: HashMap<String, u64> =
             loaded.synced.iter().filter_map(|(k, (_, e))| e.ino.map(|ino| (k.clone(), ino))).collect();
-        let settle = self.settle;
+        let (settle, rules) = (self.settle, self.fs_rules);
         let scanned = tokio::task::spawn_blocking(move || {
             let ignore = Ignore::load(&root)?;
-            scan(&root, &stamps, &known, &ignore, SystemTime::now(), settle)
+            scan(&root, (&stamps, &known), &ignore, &rules, SystemTime::now(), settle)
         })
         .await
         .map_err(|e| std::io::Error::other(e.to_string()))??;
@@ -591,7 +627,7 @@ impl Engine {
         if nothing_there && remembered > 0 {
             return Err(SyncError::FolderEmptied(self.root.clone(), remembered));
         }
-        let not_synced = scanned
+        let mut not_synced: Vec<(String, String)> = scanned
             .skipped
             .iter()
             .filter(|(_, why)| !matches!(why, Skipped::Ignored))
@@ -627,6 +663,7 @@ impl Engine {
         let mut trees = Trees { remote: remote_tree, local, synced: loaded.synced };
         leave_out_excluded(&mut trees, &excluded);
         leave_out_detached(&mut trees, &detached);
+        not_synced.extend(leave_out_unholdable(&mut trees, &self.fs_rules));
         let stamps = scanned.stamps.iter().map(|(k, (s, _))| (k.clone(), *s)).collect();
         Ok(Observation { trees, remote, stamps, not_synced, ignored })
     }
@@ -674,6 +711,9 @@ impl Engine {
                 let (source, target) =
                     (on_disk(&self.root, &trees.local, from), new_on_disk(&self.root, &trees.local, to));
                 let Ok(meta) = std::fs::symlink_metadata(&source) else { return Ok(()) };
+                if !within(&self.root, &source) || !within(&self.root, &target) {
+                    return Ok(()); // A folder on the way became a link: next round decides.
+                }
                 // Already there (a move made before a crash): only the record is missing.
                 if source != target {
                     // Never over something: only onto nothing, or onto the item itself (a
@@ -714,19 +754,19 @@ impl Engine {
                 self.state.record(path, None).await?;
                 report.deleted_remote += 1;
             }
-            Op::Download { path, content, rev } => {
+            Op::Download { path, content, mode, rev } => {
                 // The file keeps the modification time its writer gave it.
                 let node = trees.remote.get(&key(path)).and_then(|(_, e)| remote.node(e.id?));
                 let id = trees.remote.get(&key(path)).and_then(|(_, e)| e.id);
-                let planned = Entry::file(*content, *rev).with_id(id);
+                let planned = Entry::file(*content, *rev).with_id(id).with_mode(*mode);
                 if let Some(ino) = self.download(path, &planned, node, &trees.local, stamps).await? {
-                    self.record(trees, path, Entry::file(*content, *rev).with_ino(Some(ino))).await?;
+                    self.record(trees, path, planned.with_ino(Some(ino))).await?;
                     report.downloaded += 1;
                 }
             }
             Op::CreateLocalFolder { path } => {
                 let target = on_disk(&self.root, &trees.local, path);
-                if std::fs::symlink_metadata(&target).is_ok_and(|m| !m.is_dir()) {
+                if std::fs::symlink_metadata(&target).is_ok_and(|m| !m.is_dir()) || !within(&self.root, &target) {
                     return Ok(()); // Something appeared there: next round decides.
                 }
                 std::fs::create_dir_all(&target)?;
@@ -736,6 +776,9 @@ impl Engine {
             Op::DeleteLocal { path } => {
                 let target = on_disk(&self.root, &trees.local, path);
                 let k = key(path);
+                if !within(&self.root, &target) {
+                    return Ok(());
+                }
                 match trees.local.get(&k).map(|(_, e)| e.kind) {
                     Some(Kind::File) => {
                         // Only the very file the scan saw (and found synced).
@@ -762,14 +805,14 @@ impl Engine {
                     return Ok(());
                 }
                 let (from, to) = (on_disk(&self.root, &trees.local, path), new_on_disk(&self.root, &trees.local, copy));
-                if std::fs::symlink_metadata(&to).is_err() {
+                if std::fs::symlink_metadata(&to).is_err() && within(&self.root, &from) && within(&self.root, &to) {
                     std::fs::rename(&from, &to)?;
                     report.conflicts += 1;
                 }
             }
             Op::KeepAside { path, copy } => {
                 let (from, to) = (on_disk(&self.root, &trees.local, path), new_on_disk(&self.root, &trees.local, copy));
-                if std::fs::symlink_metadata(&to).is_err() {
+                if std::fs::symlink_metadata(&to).is_err() && within(&self.root, &from) && within(&self.root, &to) {
                     std::fs::rename(&from, &to)?;
                     tracing::info!(%path, %copy, "kept aside: the shared folder is read-only for this user");
                     report.conflicts += 1;

@@ -9,6 +9,7 @@ use coffer_core::ContentHash;
 use coffer_core::wire::{Change, ChangeKind, NodeInfo, NodeKind};
 
 pub mod engine;
+pub mod names;
 pub mod plan;
 pub mod remote;
 pub mod scan;
@@ -47,6 +48,7 @@ pub(crate) fn test_change(
             content_hash: (!folder).then_some(ContentHash([seq as u8; 32])),
             modified_at: 0,
             mtime: None,
+            mode: Default::default(),
             trashed,
         },
     }

@@ -28,6 +28,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
+use coffer_core::wire::FileMode;
 use coffer_core::{ContentHash, Name, RemotePath, Role};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
@@ -49,15 +50,18 @@ pub struct Entry {
     pub id: Option<i64>,
     /// The local file id, the inode (local and synced trees): follows local moves.
     pub ino: Option<u64>,
+    /// Executable or a symbolic link (files only): part of what a file is, like its
+    /// bytes.
+    pub mode: FileMode,
 }
 
 impl Entry {
     pub fn folder() -> Self {
-        Self { kind: Kind::Folder, content: None, rev: None, id: None, ino: None }
+        Self { kind: Kind::Folder, content: None, rev: None, id: None, ino: None, mode: FileMode::Regular }
     }
 
     pub fn file(content: ContentHash, rev: Option<i64>) -> Self {
-        Self { kind: Kind::File, content: Some(content), rev, id: None, ino: None }
+        Self { kind: Kind::File, content: Some(content), rev, id: None, ino: None, mode: FileMode::Regular }
     }
 
     pub fn with_id(self, id: Option<i64>) -> Self {
@@ -68,9 +72,13 @@ impl Entry {
         Self { ino, ..self }
     }
 
-    /// Same kind and bytes (revisions are bookkeeping, not content).
+    pub fn with_mode(self, mode: FileMode) -> Self {
+        Self { mode, ..self }
+    }
+
+    /// Same kind, bytes and mode (revisions are bookkeeping, not content).
     pub fn same_as(&self, other: &Entry) -> bool {
-        self.kind == other.kind && self.content == other.content
+        self.kind == other.kind && self.content == other.content && self.mode == other.mode
     }
 }
 
@@ -98,6 +106,7 @@ pub enum Op {
     Upload {
         path: RemotePath,
         content: ContentHash,
+        mode: FileMode,
         parent_rev: Option<i64>,
     },
     CreateRemoteFolder {
@@ -112,6 +121,7 @@ pub enum Op {
     Download {
         path: RemotePath,
         content: ContentHash,
+        mode: FileMode,
         rev: Option<i64>,
     },
     CreateLocalFolder {
@@ -264,7 +274,10 @@ pub fn plan(trees: &Trees, device: &str, date: &str) -> Vec<Op> {
                 (Some((_, l)), Some((_, r))) if l.kind != r.kind => {
                     deletes.push(Op::DeleteRemote { path, if_rev: r.rev })
                 }
-                (Some((_, l)), _) => creates.push(push_local(&path, l, base.and_then(|(_, b)| b.rev))),
+                // On top of the server's revision: it has the base's bytes and mode, though
+                // maybe as a newer revision (edited there and back): overwriting it loses
+                // nothing, and naming the base's revision would be refused forever.
+                (Some((_, l)), r) => creates.push(push_local(&path, l, r.and_then(|(_, r)| r.rev))),
                 (None, r) => deletes.push(Op::DeleteRemote { path, if_rev: r.and_then(|(_, r)| r.rev) }),
             },
             (false, true) => match (remote, local) {
@@ -528,14 +541,14 @@ fn moves_folder(trees: &Trees, op: &Op) -> bool {
 
 fn push_local(path: &RemotePath, local: &Entry, parent_rev: Option<i64>) -> Op {
     match (local.kind, local.content) {
-        (Kind::File, Some(content)) => Op::Upload { path: path.clone(), content, parent_rev },
+        (Kind::File, Some(content)) => Op::Upload { path: path.clone(), content, mode: local.mode, parent_rev },
         _ => Op::CreateRemoteFolder { path: path.clone() },
     }
 }
 
 fn pull_remote(path: &RemotePath, remote: &Entry) -> Op {
     match (remote.kind, remote.content) {
-        (Kind::File, Some(content)) => Op::Download { path: path.clone(), content, rev: remote.rev },
+        (Kind::File, Some(content)) => Op::Download { path: path.clone(), content, mode: remote.mode, rev: remote.rev },
         _ => Op::CreateLocalFolder { path: path.clone() },
     }
 }

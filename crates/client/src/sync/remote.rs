@@ -5,7 +5,7 @@
 
 use std::collections::HashMap;
 
-use coffer_core::wire::{Change, ChangeKind, NodeKind};
+use coffer_core::wire::{Change, ChangeKind, FileMode, NodeKind};
 use coffer_core::{ContentHash, Name, RemotePath};
 
 use super::plan::{Entry, Kind, Tree, key};
@@ -24,9 +24,16 @@ pub struct RemoteNode {
     pub mtime: Option<i64>,
     /// A file's size in bytes.
     pub size: u64,
+    /// Executable or a symbolic link (files only).
+    pub mode: FileMode,
 }
 
 impl RemoteNode {
+    /// The planner's entry for this node.
+    pub fn entry(&self) -> Entry {
+        Entry { kind: self.kind, content: self.content, rev: self.rev, id: Some(self.id), ino: None, mode: self.mode }
+    }
+
     /// The account's root folder (it never appears in the journal itself).
     pub fn root(id: i64) -> Self {
         Self {
@@ -39,6 +46,7 @@ impl RemoteNode {
             trashed: false,
             mtime: None,
             size: 0,
+            mode: FileMode::Regular,
         }
     }
 }
@@ -73,6 +81,7 @@ impl RemoteTree {
                 trashed: n.trashed,
                 mtime: n.mtime,
                 size: n.size,
+                mode: n.mode,
             },
         );
     }
@@ -119,8 +128,7 @@ impl RemoteTree {
         let mut tree = Tree::new();
         for node in self.nodes.values() {
             if let Some(path) = self.walk(node.id, false).filter(|p| !p.is_root()) {
-                let entry =
-                    Entry { kind: node.kind, content: node.content, rev: node.rev, id: Some(node.id), ino: None };
+                let entry = node.entry();
                 tree.insert(key(&path), (path, entry));
             }
         }
@@ -135,8 +143,7 @@ impl RemoteTree {
                 continue;
             }
             if let Some(path) = self.path_of(node.id) {
-                let entry =
-                    Entry { kind: node.kind, content: node.content, rev: node.rev, id: Some(node.id), ino: None };
+                let entry = node.entry();
                 tree.insert(key(&path), (path, entry));
             }
         }

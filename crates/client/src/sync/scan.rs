@@ -1,7 +1,8 @@
 //! The local side: a walk of the synced folder into the planner's tree, hashing only
 //! files whose stamp (size, modification time, inode) differs from the last scan, and
 //! saying why anything is left out (ignored, a name other systems cannot hold, still
-//! being written, a symlink or special file, unreadable).
+//! being written, a special file, unreadable). A symbolic link is an entry of its own
+//! (its target text is its content), never followed.
 //!
 //! Blocking file-system work: run it on a blocking thread.
 
@@ -11,10 +12,13 @@ use std::io::BufReader;
 use std::path::Path;
 use std::time::{Duration, SystemTime};
 
+use coffer_core::wire::FileMode;
 use coffer_core::{ChunkRef, ChunkerConfig, ContentHash, Manifest, Name, RemotePath, chunk_reader};
 use globset::{Glob, GlobSet, GlobSetBuilder};
 
+use super::names::FsRules;
 use super::plan::{Entry, Tree, key};
+use crate::transfer::mode_of;
 
 /// The folder inside a synced folder that holds the engine's own state; never synced.
 pub const STATE_DIR: &str = ".coffer";
@@ -26,6 +30,17 @@ pub const BUILT_IN_IGNORES: &[&str] = &["~$*", ".DS_Store", "*.swp", "*.tmp", ".
 /// file watcher says when writing stopped).
 pub const SETTLE_TIME: Duration = Duration::from_secs(2);
 
+/// The longest symbolic link target synced (the usual `PATH_MAX`).
+pub const MAX_LINK_TARGET: u64 = 4096;
+
+/// A symbolic link's content as an upload cuts it: its target, one chunk.
+fn link_chunks(target: &[u8]) -> Vec<ChunkRef> {
+    chunk_reader(std::io::Cursor::new(target), ChunkerConfig::default())
+        .filter_map(Result::ok)
+        .map(|c| ChunkRef { hash: c.hash, size: c.data.len() as u32 })
+        .collect()
+}
+
 /// What identifies a file's version on disk without reading it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Stamp {
@@ -33,6 +48,9 @@ pub struct Stamp {
     pub mtime_ns: i128,
     pub inode: u64,
 }
+
+/// Stamp and content of each file of the last scan, by key.
+pub type Stamps = HashMap<String, (Stamp, ContentHash)>;
 
 /// Why a path is not synced.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -42,6 +60,7 @@ pub enum Skipped {
     InvalidName(String),
     /// Modified within the last moments: picked up once it settles.
     StillChanging,
+    /// A symbolic link that cannot be synced (an empty target, or one too long).
     Symlink,
     Special,
     Unreadable(String),
@@ -57,7 +76,7 @@ impl std::fmt::Display for Skipped {
             Skipped::Ignored => write!(f, "ignored (a temporary file or a .cofferignore pattern)"),
             Skipped::InvalidName(why) => write!(f, "invalid name: {why}"),
             Skipped::StillChanging => write!(f, "still being written"),
-            Skipped::Symlink => write!(f, "a symbolic link (not synced)"),
+            Skipped::Symlink => write!(f, "a symbolic link with an empty target or one over 4096 bytes"),
             Skipped::Special => write!(f, "not a regular file or folder"),
             Skipped::Unreadable(why) => write!(f, "unreadable: {why}"),
             Skipped::NameClash(other) => write!(f, "differs from '{other}' only by case: rename one of them"),
@@ -155,13 +174,13 @@ pub fn content_of(path: &Path) -> std::io::Result<ContentHash> {
 
 /// Walks `root`. `previous` holds stamps and contents from the last scan: a file whose
 /// stamp is unchanged is not read again. `known` holds the file ids (inodes) of what was
-/// synced, by key: of names that clash, the known item wins. A file modified less than
-/// `settle` before `now` is still changing.
+/// synced, by key: of names that clash, the known item wins. `rules` says how the disk
+/// treats names. A file modified less than `settle` before `now` is still changing.
 pub fn scan(
     root: &Path,
-    previous: &HashMap<String, (Stamp, ContentHash)>,
-    known: &HashMap<String, u64>,
+    (previous, known): (&Stamps, &HashMap<String, u64>),
     ignore: &Ignore,
+    rules: &FsRules,
     now: SystemTime,
     settle: Duration,
 ) -> std::io::Result<Scan> {
@@ -204,8 +223,9 @@ pub fn scan(
                 }
             };
             // Names are NFC everywhere; a disk that keeps another form as another name
-            // (not macOS, which treats the forms as one) could not find it again.
-            if cfg!(not(target_os = "macos")) && name.as_str() != name_str {
+            // could not find it again (one that merges the forms, as macOS', finds it
+            // by its NFC name).
+            if !rules.normalizes && name.as_str() != name_str {
                 out.skipped.push((rel_path, Skipped::InvalidName("not in Unicode NFC form: rename it".into())));
                 continue;
             }
@@ -225,7 +245,18 @@ pub fn scan(
             };
             let file_type = meta.file_type();
             if file_type.is_symlink() {
-                out.skipped.push((rel_path, Skipped::Symlink));
+                // Synced as a link: its target text is its content, never followed.
+                match crate::transfer::link_target(&entry.path()) {
+                    Ok(target) if !target.is_empty() && target.len() as u64 <= MAX_LINK_TARGET => {
+                        let (stamp, k) = (stamp_of(&meta), key(&path));
+                        let content = Manifest::new(link_chunks(&target)).content_hash();
+                        out.stamps.insert(k.clone(), (stamp, content));
+                        let entry = Entry::file(content, None).with_ino(Some(stamp.inode)).with_mode(FileMode::Symlink);
+                        out.tree.insert(k, (path, entry));
+                    }
+                    Ok(_) => out.skipped.push((rel_path, Skipped::Symlink)),
+                    Err(e) => out.skipped.push((rel_path, Skipped::Unreadable(e.to_string()))),
+                }
             } else if file_type.is_dir() {
                 out.tree.insert(key(&path), (path.clone(), Entry::folder().with_ino(Some(stamp_of(&meta).inode))));
                 stack.push((entry.path(), path, rel_path));
@@ -263,14 +294,16 @@ pub fn scan(
                 match (content, known) {
                     (Ok(content), _) => {
                         out.stamps.insert(k.clone(), (stamp, content));
-                        out.tree.insert(k, (path, Entry::file(content, None).with_ino(Some(stamp.inode))));
+                        let entry = Entry::file(content, None).with_ino(Some(stamp.inode)).with_mode(mode_of(&meta));
+                        out.tree.insert(k, (path, entry));
                     }
                     // Not readable now, but known: it stays as it was (a file being
                     // written must never look deleted).
                     (Err(why), Some((old, content))) => {
                         out.skipped.push((rel_path, why));
                         out.stamps.insert(k.clone(), (old, content));
-                        out.tree.insert(k, (path, Entry::file(content, None).with_ino(Some(old.inode))));
+                        let entry = Entry::file(content, None).with_ino(Some(old.inode)).with_mode(mode_of(&meta));
+                        out.tree.insert(k, (path, entry));
                     }
                     (Err(why), None) => out.skipped.push((rel_path, why)),
                 }
@@ -340,9 +373,19 @@ mod tests {
         std::os::unix::fs::symlink("docs/a.txt", root.join("link")).expect("symlink");
 
         let ignore = Ignore::load(root).expect("ignore rules");
-        let s = scan(root, &HashMap::new(), &HashMap::new(), &ignore, later(), SETTLE_TIME).expect("scan");
+        let s = scan(root, (&HashMap::new(), &HashMap::new()), &ignore, &FsRules::default(), later(), SETTLE_TIME)
+            .expect("scan");
         let paths: Vec<String> = s.tree.values().map(|(p, _)| p.to_string()).collect();
-        assert_eq!(paths, vec!["/.cofferignore", "/docs", "/docs/a.txt"]);
+        #[cfg(unix)]
+        assert_eq!(paths, vec!["/.cofferignore", "/docs", "/docs/a.txt", "/link"]);
+        // A symbolic link is synced as a link: its target text is its content.
+        #[cfg(unix)]
+        {
+            let link = &s.tree["/link"].1;
+            assert_eq!(link.mode, FileMode::Symlink);
+            assert_eq!(link.content, Some(Manifest::new(link_chunks(b"docs/a.txt")).content_hash()));
+            assert!(!s.chunks.contains_key("/link"), "a link's target is never read as a local source of chunks");
+        }
         let a = &s.tree["/docs/a.txt"].1;
         assert_eq!(a.content, Some(content_of(&root.join("docs/a.txt")).expect("hash")));
         let skipped: Vec<(&str, &Skipped)> = s.skipped.iter().map(|(p, r)| (p.as_str(), r)).collect();
@@ -351,29 +394,37 @@ mod tests {
         assert!(skipped.contains(&("docs/~$lock.docx", &Skipped::Ignored)));
         assert!(skipped.contains(&("notes.swp", &Skipped::Ignored)));
         assert!(skipped.iter().any(|(p, r)| *p == "bad\nname" && matches!(r, Skipped::InvalidName(_))));
-        #[cfg(not(target_os = "macos"))]
         assert!(skipped.iter().any(|(p, r)| *p == "cafe\u{301}.txt" && matches!(r, Skipped::InvalidName(_))));
-        #[cfg(unix)]
-        assert!(skipped.contains(&("link", &Skipped::Symlink)));
+        // On a disk that merges Unicode forms the decomposed name is the same item as
+        // its NFC spelling, and synced under it.
+        let merging = FsRules { normalizes: true, ..FsRules::default() };
+        let m = scan(root, (&HashMap::new(), &HashMap::new()), &ignore, &merging, later(), SETTLE_TIME).expect("scan");
+        assert!(m.tree.contains_key("/caf\u{e9}.txt"), "{:?}", m.tree.keys().collect::<Vec<_>>());
 
         // An unchanged stamp is trusted: the file is not read again.
         let mut previous = s.stamps.clone();
         let fake = ContentHash([9; 32]);
         previous.get_mut("/docs/a.txt").expect("stamp").1 = fake;
-        let again = scan(root, &previous, &HashMap::new(), &ignore, later(), SETTLE_TIME).expect("scan");
+        let again =
+            scan(root, (&previous, &HashMap::new()), &ignore, &FsRules::default(), later(), SETTLE_TIME).expect("scan");
         assert_eq!(again.tree["/docs/a.txt"].1.content, Some(fake));
         // A changed file is read again.
         fs::write(root.join("docs/a.txt"), b"alpha, longer now").expect("write");
-        let changed = scan(root, &previous, &HashMap::new(), &ignore, later(), SETTLE_TIME).expect("scan");
+        let changed =
+            scan(root, (&previous, &HashMap::new()), &ignore, &FsRules::default(), later(), SETTLE_TIME).expect("scan");
         assert_ne!(changed.tree["/docs/a.txt"].1.content, Some(fake));
         // A file modified a moment ago waits until it settles.
         // A file modified a moment ago waits until it settles; meanwhile it keeps its
         // last known content (it must never look deleted).
-        let fresh = scan(root, &previous, &HashMap::new(), &ignore, SystemTime::now(), SETTLE_TIME).expect("scan");
+        let fresh =
+            scan(root, (&previous, &HashMap::new()), &ignore, &FsRules::default(), SystemTime::now(), SETTLE_TIME)
+                .expect("scan");
         assert!(fresh.skipped.contains(&("docs/a.txt".to_owned(), Skipped::StillChanging)));
         assert_eq!(fresh.tree["/docs/a.txt"].1.content, Some(fake));
         fs::write(root.join("docs/new.txt"), b"just now").expect("write");
-        let newer = scan(root, &previous, &HashMap::new(), &ignore, SystemTime::now(), SETTLE_TIME).expect("scan");
+        let newer =
+            scan(root, (&previous, &HashMap::new()), &ignore, &FsRules::default(), SystemTime::now(), SETTLE_TIME)
+                .expect("scan");
         assert!(!newer.tree.contains_key("/docs/new.txt"), "a new file waits until it settles");
     }
 }
@@ -391,13 +442,14 @@ mod clash_tests {
         let later = SystemTime::now() + Duration::from_secs(60);
         let ignore = Ignore::new(&[]).expect("rules");
         // Nothing known: the first by name ("R" < "r").
-        let s = scan(root, &HashMap::new(), &HashMap::new(), &ignore, later, SETTLE_TIME).expect("scan");
+        let s = scan(root, (&HashMap::new(), &HashMap::new()), &ignore, &FsRules::default(), later, SETTLE_TIME)
+            .expect("scan");
         assert_eq!(s.tree["/report.txt"].0.to_string(), "/Report.txt");
         assert_eq!(s.skipped, vec![("report.txt".to_owned(), Skipped::NameClash("Report.txt".into()))]);
         // The synced one wins, whatever its name.
         let ino = fs::metadata(root.join("report.txt")).map(|m| stamp_of(&m).inode).expect("meta");
         let known = HashMap::from([("/report.txt".to_owned(), ino)]);
-        let s = scan(root, &HashMap::new(), &known, &ignore, later, SETTLE_TIME).expect("scan");
+        let s = scan(root, (&HashMap::new(), &known), &ignore, &FsRules::default(), later, SETTLE_TIME).expect("scan");
         assert_eq!(s.tree["/report.txt"].0.to_string(), "/report.txt");
         assert_eq!(s.tree["/report.txt"].1.content, Some(content_of(&root.join("report.txt")).expect("hash")));
         assert_eq!(s.skipped, vec![("Report.txt".to_owned(), Skipped::NameClash("report.txt".into()))]);

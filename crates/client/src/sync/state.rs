@@ -17,7 +17,7 @@ use std::collections::HashMap;
 use std::path::Path;
 use std::str::FromStr;
 
-use coffer_core::wire::Change;
+use coffer_core::wire::{Change, FileMode};
 use coffer_core::{ChunkHash, ChunkRef, ContentHash, RemotePath};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{AssertSqlSafe, Row, SqlitePool};
@@ -93,6 +93,11 @@ pub struct SyncState {
     pool: SqlitePool,
 }
 
+/// A stored file mode; none (state written before modes were kept) is a regular file.
+fn mode_of(code: Option<i64>) -> FileMode {
+    code.map_or(FileMode::Regular, FileMode::from_code)
+}
+
 fn hash_of(bytes: Option<Vec<u8>>) -> Option<ContentHash> {
     bytes.as_deref().and_then(ContentHash::from_slice)
 }
@@ -114,11 +119,17 @@ impl SyncState {
             .connect_with(opts)
             .await?;
         sqlx::raw_sql(SCHEMA).execute(&pool).await?;
-        // State written before node and file ids and times were kept: add them (empty;
-        // moves of such items are then synced as delete and create, once).
-        for (table, column) in
-            [("synced", "node_id"), ("synced", "ino"), ("remote_nodes", "mtime"), ("remote_nodes", "size")]
-        {
+        // State written before node and file ids, times and modes were kept: add them
+        // (empty; moves of such items are then synced as delete and create, once).
+        for (table, column) in [
+            ("synced", "node_id"),
+            ("synced", "ino"),
+            ("remote_nodes", "mtime"),
+            ("remote_nodes", "size"),
+            ("synced", "mode"),
+            ("remote_nodes", "mode"),
+            ("placements", "mode"),
+        ] {
             let columns: Vec<String> =
                 sqlx::query(AssertSqlSafe(format!("SELECT name FROM pragma_table_info('{table}')")))
                     .fetch_all(&pool)
@@ -137,7 +148,7 @@ impl SyncState {
 
     pub async fn load(&self) -> Result<Loaded, StateError> {
         let mut out = Loaded::default();
-        for r in sqlx::query("SELECT k, path, is_folder, content, rev, node_id, ino FROM synced")
+        for r in sqlx::query("SELECT k, path, is_folder, content, rev, node_id, ino, mode FROM synced")
             .fetch_all(&self.pool)
             .await?
         {
@@ -150,6 +161,7 @@ impl SyncState {
                 rev: r.try_get("rev")?,
                 id: r.try_get("node_id")?,
                 ino: r.try_get::<Option<i64>, _>("ino")?.map(|i| i as u64),
+                mode: mode_of(r.try_get("mode")?),
             };
             out.synced.insert(r.try_get("k")?, (path, entry));
         }
@@ -163,10 +175,11 @@ impl SyncState {
             let content = hash_of(r.try_get("content")?).ok_or_else(|| StateError::Damaged("stamp content".into()))?;
             out.stamps.insert(r.try_get("k")?, (stamp, content));
         }
-        for r in
-            sqlx::query("SELECT id, parent_id, name, is_folder, rev, content, trashed, mtime, size FROM remote_nodes")
-                .fetch_all(&self.pool)
-                .await?
+        for r in sqlx::query(
+            "SELECT id, parent_id, name, is_folder, rev, content, trashed, mtime, size, mode FROM remote_nodes",
+        )
+        .fetch_all(&self.pool)
+        .await?
         {
             out.remote.insert_node(RemoteNode {
                 id: r.try_get("id")?,
@@ -177,6 +190,7 @@ impl SyncState {
                 content: hash_of(r.try_get("content")?),
                 trashed: r.try_get::<i64, _>("trashed")? != 0,
                 mtime: r.try_get("mtime")?,
+                mode: mode_of(r.try_get("mode")?),
                 size: r.try_get::<Option<i64>, _>("size")?.unwrap_or(0) as u64,
             });
         }
@@ -200,11 +214,11 @@ impl SyncState {
                 continue;
             }
             sqlx::query(
-                "INSERT INTO remote_nodes (id, parent_id, name, is_folder, rev, content, trashed, mtime, size) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (id) DO UPDATE SET parent_id = excluded.parent_id, \
-                 name = excluded.name, is_folder = excluded.is_folder, rev = excluded.rev, \
-                 content = excluded.content, trashed = excluded.trashed, mtime = excluded.mtime, \
-                 size = excluded.size",
+                "INSERT INTO remote_nodes (id, parent_id, name, is_folder, rev, content, trashed, mtime, size, mode) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (id) DO UPDATE SET \
+                 parent_id = excluded.parent_id, name = excluded.name, is_folder = excluded.is_folder, \
+                 rev = excluded.rev, content = excluded.content, trashed = excluded.trashed, \
+                 mtime = excluded.mtime, size = excluded.size, mode = excluded.mode",
             )
             .bind(n.id)
             .bind(n.parent_id)
@@ -215,6 +229,7 @@ impl SyncState {
             .bind(i64::from(n.trashed))
             .bind(n.mtime)
             .bind(n.size as i64)
+            .bind(n.mode.code())
             .execute(&mut *tx)
             .await?;
         }
@@ -233,10 +248,11 @@ impl SyncState {
         match entry {
             Some(e) => {
                 sqlx::query(
-                    "INSERT INTO synced (k, path, is_folder, content, rev, node_id, ino) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7) \
+                    "INSERT INTO synced (k, path, is_folder, content, rev, node_id, ino, mode) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
                      ON CONFLICT (k) DO UPDATE SET path = excluded.path, is_folder = excluded.is_folder, \
-                     content = excluded.content, rev = excluded.rev, node_id = excluded.node_id, ino = excluded.ino",
+                     content = excluded.content, rev = excluded.rev, node_id = excluded.node_id, ino = excluded.ino, \
+                     mode = excluded.mode",
                 )
                 .bind(key(path))
                 .bind(path.to_string())
@@ -245,6 +261,7 @@ impl SyncState {
                 .bind(e.rev)
                 .bind(e.id)
                 .bind(e.ino.map(|i| i as i64))
+                .bind(e.mode.code())
                 .execute(&mut *tx)
                 .await?;
             }
@@ -264,9 +281,10 @@ impl SyncState {
     /// start if a crash comes first.
     pub async fn note_placement(&self, path: &RemotePath, entry: &Entry, tmp: &str) -> Result<(), StateError> {
         sqlx::query(
-            "INSERT INTO placements (k, path, content, rev, node_id, ino, tmp) VALUES ($1, $2, $3, $4, $5, $6, $7) \
+            "INSERT INTO placements (k, path, content, rev, node_id, ino, tmp, mode) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
              ON CONFLICT (k) DO UPDATE SET path = excluded.path, content = excluded.content, rev = excluded.rev, \
-             node_id = excluded.node_id, ino = excluded.ino, tmp = excluded.tmp",
+             node_id = excluded.node_id, ino = excluded.ino, tmp = excluded.tmp, mode = excluded.mode",
         )
         .bind(key(path))
         .bind(path.to_string())
@@ -275,6 +293,7 @@ impl SyncState {
         .bind(entry.id)
         .bind(entry.ino.map(|i| i as i64))
         .bind(tmp.to_owned())
+        .bind(entry.mode.code())
         .execute(&self.pool)
         .await?;
         Ok(())
@@ -284,7 +303,7 @@ impl SyncState {
     /// place, so it is the base (whatever happened to the file since is a local change);
     /// one whose temporary file is still there never happened.
     pub async fn recover_placements(&self, tmp_dir: &Path) -> Result<(), StateError> {
-        let rows = sqlx::query("SELECT k, path, content, rev, node_id, ino, tmp FROM placements")
+        let rows = sqlx::query("SELECT k, path, content, rev, node_id, ino, tmp, mode FROM placements")
             .fetch_all(&self.pool)
             .await?;
         for r in rows {
@@ -295,7 +314,8 @@ impl SyncState {
                 let content = hash_of(r.try_get("content")?).ok_or_else(|| StateError::Damaged("placement".into()))?;
                 let entry = Entry::file(content, r.try_get("rev")?)
                     .with_id(r.try_get("node_id")?)
-                    .with_ino(r.try_get::<Option<i64>, _>("ino")?.map(|i| i as u64));
+                    .with_ino(r.try_get::<Option<i64>, _>("ino")?.map(|i| i as u64))
+                    .with_mode(mode_of(r.try_get("mode")?));
                 self.record(&path, Some(&entry)).await?;
             }
             sqlx::query("DELETE FROM placements WHERE k = $1")

@@ -28,7 +28,7 @@ struct Loaded {
 
 /// Reads one file whole, refusing to hold more than `limit` bytes of it.
 fn load(entry: &Entry, limit: u64, progress: &ProgressFn, cancel: &AtomicBool) -> std::io::Result<Loaded> {
-    let (file, mtime) = open_file(&entry.local)?;
+    let (file, mtime, mode) = open_file(&entry.local, entry.open)?;
     let mut chunks = Vec::new();
     let mut data = Vec::new();
     let mut total = 0u64;
@@ -45,7 +45,7 @@ fn load(entry: &Entry, limit: u64, progress: &ProgressFn, cancel: &AtomicBool) -
         data.push(Bytes::from(chunk.data));
     }
     let entry = Entry { size: total, ..entry.clone() };
-    Ok(Loaded { pending: Pending { entry, parent_rev: None, mtime, chunks, bytes_sent: 0 }, data })
+    Ok(Loaded { pending: Pending { entry, parent_rev: None, mtime, mode, chunks, bytes_sent: 0 }, data })
 }
 
 fn load_all(

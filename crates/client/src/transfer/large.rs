@@ -9,13 +9,13 @@ use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 
 use bytes::Bytes;
-use coffer_core::wire::{CommitRequest, UploadRequest};
+use coffer_core::wire::{CommitRequest, FileMode, UploadRequest};
 use coffer_core::{ChunkHash, ChunkRef, ChunkerConfig, chunk_reader};
 use futures::StreamExt;
 use tokio::sync::mpsc;
 
 use super::{
-    CancelOnDrop, Ctx, Done, Entry, Outcome, Pending, Progress, ProgressFn, check_cancel, chunk_ref, join_error,
+    CancelOnDrop, Ctx, Done, Entry, Open, Outcome, Pending, Progress, ProgressFn, check_cancel, chunk_ref, join_error,
     open_file, remote_file,
 };
 use crate::error::ClientError;
@@ -43,8 +43,13 @@ impl From<std::io::Error> for SendError {
 const CHANGED: &str = "the file changed while it was being uploaded; run again";
 
 /// First pass: the file's chunk list, without keeping any chunk's bytes.
-fn hash_file(path: &Path, progress: &ProgressFn, cancel: &AtomicBool) -> std::io::Result<(Option<i64>, Vec<ChunkRef>)> {
-    let (file, mtime) = open_file(path)?;
+fn hash_file(
+    path: &Path,
+    open: Open,
+    progress: &ProgressFn,
+    cancel: &AtomicBool,
+) -> std::io::Result<(Option<i64>, FileMode, Vec<ChunkRef>)> {
+    let (file, mtime, mode) = open_file(path, open)?;
     let mut chunks = Vec::new();
     for chunk in chunk_reader(file, ChunkerConfig::default()) {
         check_cancel(cancel)?;
@@ -52,19 +57,20 @@ fn hash_file(path: &Path, progress: &ProgressFn, cancel: &AtomicBool) -> std::io
         progress(Progress::BytesHashed(chunk.data.len() as u64));
         chunks.push(chunk_ref(&chunk)?);
     }
-    Ok((mtime, chunks))
+    Ok((mtime, mode, chunks))
 }
 
 /// Uploads one large file; `Err` only for errors that stop the whole upload.
 pub(super) async fn run(ctx: &Ctx<'_>, entry: Entry) -> Result<Vec<Done>, ClientError> {
     let cancel = CancelOnDrop::new();
-    let (flag, progress, local) = (cancel.flag(), ctx.progress.clone(), entry.local.clone());
-    let hashed = tokio::task::spawn_blocking(move || hash_file(&local, &progress, &flag)).await.map_err(join_error)?;
-    let (mtime, chunks) = match hashed {
+    let (flag, progress, local, open) = (cancel.flag(), ctx.progress.clone(), entry.local.clone(), entry.open);
+    let hashed =
+        tokio::task::spawn_blocking(move || hash_file(&local, open, &progress, &flag)).await.map_err(join_error)?;
+    let (mtime, mode, chunks) = match hashed {
         Ok(h) => h,
         Err(e) => return Ok(vec![entry.failed(e)]),
     };
-    let mut pending = Pending { entry, parent_rev: None, mtime, chunks, bytes_sent: 0 };
+    let mut pending = Pending { entry, parent_rev: None, mtime, mode, chunks, bytes_sent: 0 };
     pending.entry.size = pending.size();
     let fail = |e: ClientError, p: &Pending| if e.is_fatal() { Err(e) } else { Ok(vec![p.failed(e)]) };
     let node = if ctx.fresh || pending.entry.expect.is_some() {
@@ -99,7 +105,8 @@ async fn attempt(ctx: &Ctx<'_>, p: &mut Pending, manifest: &Arc<Vec<ChunkRef>>) 
     if !p.chunks.is_empty() {
         let up = ctx.client.begin_upload(&UploadRequest { chunks: p.chunks.clone() }).await?;
         if !up.missing.is_empty() {
-            let sent = send_missing(ctx, &up.upload_id, &p.entry.local, manifest.clone(), up.missing).await;
+            let sent =
+                send_missing(ctx, &up.upload_id, (&p.entry.local, p.entry.open), manifest.clone(), up.missing).await;
             p.bytes_sent += sent.bytes;
             if let Err(e) = sent.result {
                 let _ = ctx.client.abort_upload(&up.upload_id).await;
@@ -129,7 +136,7 @@ struct Sent {
 async fn send_missing(
     ctx: &Ctx<'_>,
     upload_id: &str,
-    local: &Path,
+    (local, open): (&Path, Open),
     manifest: Arc<Vec<ChunkRef>>,
     missing: Vec<ChunkHash>,
 ) -> Sent {
@@ -139,7 +146,7 @@ async fn send_missing(
     let flag = cancel.flag();
     let local = local.to_path_buf();
     let missing: HashSet<ChunkHash> = missing.into_iter().collect();
-    let reader = tokio::task::spawn_blocking(move || reread(&local, &manifest, &missing, &tx, &flag));
+    let reader = tokio::task::spawn_blocking(move || reread((&local, open), &manifest, &missing, &tx, &flag));
     let mut puts = futures::stream::poll_fn(move |cx| rx.poll_recv(cx))
         .map(|(hash, data): (ChunkHash, Bytes)| async move {
             let n = data.len() as u64;
@@ -170,13 +177,13 @@ async fn send_missing(
 }
 
 fn reread(
-    local: &Path,
+    (local, open): (&Path, Open),
     manifest: &[ChunkRef],
     missing: &HashSet<ChunkHash>,
     tx: &mpsc::Sender<(ChunkHash, Bytes)>,
     cancel: &AtomicBool,
 ) -> Result<(), SendError> {
-    let (file, _) = open_file(local)?;
+    let (file, _, _) = open_file(local, open)?;
     let mut queued = HashSet::new();
     let mut count = 0;
     for chunk in chunk_reader(file, ChunkerConfig::default()) {
@@ -222,12 +229,12 @@ mod tests {
         std::fs::write(&path, &data).expect("write");
         let progress: ProgressFn = Arc::new(|_| {});
         let idle = AtomicBool::new(false);
-        let (_, manifest) = hash_file(&path, &progress, &idle).expect("hash");
+        let (_, _, manifest) = hash_file(&path, Open::Follow, &progress, &idle).expect("hash");
         assert!(manifest.len() > 1);
 
         let wanted: HashSet<ChunkHash> = [manifest[0].hash].into_iter().collect();
         let (tx, mut rx) = mpsc::channel(8);
-        assert!(reread(&path, &manifest, &wanted, &tx, &idle).is_ok());
+        assert!(reread((&path, Open::Follow), &manifest, &wanted, &tx, &idle).is_ok());
         let (hash, bytes) = rx.try_recv().expect("one chunk queued");
         assert_eq!((hash, bytes.len()), (manifest[0].hash, manifest[0].size as usize));
         assert!(rx.try_recv().is_err(), "only the missing chunk is sent");
@@ -235,8 +242,14 @@ mod tests {
         let mut edited = data.clone();
         edited[data.len() - 1] ^= 1;
         std::fs::write(&path, &edited).expect("write");
-        assert!(matches!(reread(&path, &manifest, &HashSet::new(), &tx, &idle), Err(SendError::Changed)));
+        assert!(matches!(
+            reread((&path, Open::Follow), &manifest, &HashSet::new(), &tx, &idle),
+            Err(SendError::Changed)
+        ));
         std::fs::write(&path, &data[..data.len() / 2]).expect("truncate");
-        assert!(matches!(reread(&path, &manifest, &HashSet::new(), &tx, &idle), Err(SendError::Changed)));
+        assert!(matches!(
+            reread((&path, Open::Follow), &manifest, &HashSet::new(), &tx, &idle),
+            Err(SendError::Changed)
+        ));
     }
 }

@@ -4,6 +4,7 @@
 //! writer's transaction, so sequence numbers become visible in order: a reader that has
 //! seen seq N has seen every change up to N.
 
+use coffer_core::wire::FileMode;
 use coffer_core::{NamespaceId, NodeId, RevisionId, UserId};
 
 use crate::db::{DbRow, Tx};
@@ -24,6 +25,7 @@ pub struct JournalRecord {
     pub size: i64,
     pub content_hash: Option<Vec<u8>>,
     pub mtime: Option<i64>,
+    pub mode: FileMode,
     pub trashed: bool,
     pub at: i64,
 }
@@ -42,6 +44,7 @@ impl JournalRecord {
             size: r.i64("size")?,
             content_hash: r.opt_bytes("content_hash")?,
             mtime: r.opt_i64("mtime")?,
+            mode: FileMode::from_code(r.i64("mode")?),
             trashed: r.bool("trashed")?,
             at: r.i64("at")?,
         })
@@ -70,7 +73,8 @@ impl Tx {
             .i64("seq")?;
         self.exec(
             "INSERT INTO journal (namespace_id, seq, kind, node_id, parent_id, name, is_folder, rev, size, \
-             content_hash, mtime, trashed, at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+             content_hash, mtime, mode, trashed, at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, \
+             $14)",
             args![
                 namespace_id,
                 seq,
@@ -83,6 +87,7 @@ impl Tx {
                 node.size,
                 node.content_hash.clone(),
                 node.mtime,
+                node.mode.code(),
                 node.trashed_at.is_some(),
                 now
             ],
@@ -100,7 +105,7 @@ impl Tx {
     ) -> Result<Vec<JournalRecord>, MetaError> {
         self.rows(
             "SELECT namespace_id, seq, kind, node_id, parent_id, name, is_folder, rev, size, content_hash, mtime, \
-             trashed, at FROM journal WHERE namespace_id = $1 AND seq > $2 ORDER BY seq LIMIT $3",
+             mode, trashed, at FROM journal WHERE namespace_id = $1 AND seq > $2 ORDER BY seq LIMIT $3",
             args![namespace_id, after_seq, limit],
         )
         .await?
@@ -119,7 +124,7 @@ impl Tx {
     ) -> Result<Vec<JournalRecord>, MetaError> {
         self.rows(
             "SELECT j.namespace_id, j.seq, j.kind, j.node_id, j.parent_id, j.name, j.is_folder, j.rev, j.size, \
-             j.content_hash, j.mtime, j.trashed, j.at FROM journal j \
+             j.content_hash, j.mtime, j.mode, j.trashed, j.at FROM journal j \
              JOIN (SELECT node_id, MAX(seq) AS seq FROM journal WHERE namespace_id = $1 AND at <= $2 GROUP BY node_id) l \
              ON l.seq = j.seq WHERE j.namespace_id = $1",
             args![namespace_id, at],
@@ -201,18 +206,18 @@ impl Tx {
             .i64("seq")?;
         let first = last - nodes.len() as i64 + 1;
         for (g, group) in nodes.chunks(200).enumerate() {
-            // $1 namespace, $2 kind, $3 time; then 10 values per node.
+            // $1 namespace, $2 kind, $3 time; then 11 values per node.
             let rows = (0..group.len())
                 .map(|i| {
-                    let b = 4 + 10 * i;
-                    let cols: Vec<String> = (b..b + 10).map(|n| format!("${n}")).collect();
+                    let b = 4 + 11 * i;
+                    let cols: Vec<String> = (b..b + 11).map(|n| format!("${n}")).collect();
                     format!("($1, {}, $2, {}, $3)", cols[0], cols[1..].join(", "))
                 })
                 .collect::<Vec<_>>()
                 .join(", ");
             let sql = format!(
                 "INSERT INTO journal (namespace_id, seq, kind, node_id, parent_id, name, is_folder, rev, size, \
-                 content_hash, mtime, trashed, at) VALUES {rows}"
+                 content_hash, mtime, mode, trashed, at) VALUES {rows}"
             );
             let mut a: Vec<crate::db::Arg> = args![namespace_id, kind, now];
             for (i, n) in group.iter().enumerate() {
@@ -227,6 +232,7 @@ impl Tx {
                     n.size,
                     n.content_hash.clone(),
                     n.mtime,
+                    n.mode.code(),
                     n.trashed_at.is_some()
                 ]);
             }

@@ -15,7 +15,7 @@ pub use journal::JournalRecord;
 pub use links::{LinkRecord, NewLink};
 pub use sharing::MemberRecord;
 pub(crate) use tree::select_nodes_sql;
-pub use tree::{NewFile, NewNode, NodeRecord, RevisionRecord};
+pub use tree::{FileHead, NewFile, NewNode, NodeRecord, RevisionRecord};
 
 /// Largest number of values in one `IN (...)` list (SQLite allows 32,766 variables,
 /// PostgreSQL 65,535; smaller lists keep statements cheap to plan).

@@ -142,7 +142,7 @@ impl Tx {
     pub async fn mounts_of_user(&mut self, user: UserId) -> Result<Vec<(NodeRecord, NodeId)>, MetaError> {
         self.rows(
             "SELECT n.id, n.namespace_id, n.parent_id, n.name, n.is_folder, n.current_rev, n.size, n.content_hash, \
-             n.mtime, n.modified_at, n.trashed_at, n.original_path, n.mount_namespace_id, s.root_node_id AS shared_root \
+             n.mtime, n.mode, n.modified_at, n.trashed_at, n.original_path, n.mount_namespace_id, s.root_node_id AS shared_root \
              FROM nodes n JOIN namespaces s ON s.id = n.mount_namespace_id \
              WHERE n.namespace_id = (SELECT home_namespace_id FROM users WHERE id = $1) ORDER BY n.id",
             args![user],

@@ -1,5 +1,6 @@
 //! Namespaces, nodes (files and folders) and revisions.
 
+use coffer_core::wire::FileMode;
 use coffer_core::{DeviceId, NamespaceId, NodeId, RevisionId, Role, UserId};
 
 use crate::db::{Arg, DbRow, Tx};
@@ -18,6 +19,7 @@ pub struct NodeRecord {
     pub size: i64,
     pub content_hash: Option<Vec<u8>>,
     pub mtime: Option<i64>,
+    pub mode: FileMode,
     pub modified_at: i64,
     pub trashed_at: Option<i64>,
     pub original_path: Option<String>,
@@ -37,11 +39,28 @@ impl NodeRecord {
             size: r.i64("size")?,
             content_hash: r.opt_bytes("content_hash")?,
             mtime: r.opt_i64("mtime")?,
+            mode: FileMode::from_code(r.i64("mode")?),
             modified_at: r.i64("modified_at")?,
             trashed_at: r.opt_i64("trashed_at")?,
             original_path: r.opt_text("original_path")?,
             mount_namespace_id: r.opt_id("mount_namespace_id")?,
         })
+    }
+}
+
+/// What a revision says of its file, and what the node copies from its current one.
+#[derive(Debug, Clone, Copy)]
+pub struct FileHead<'a> {
+    pub size: i64,
+    pub content_hash: &'a [u8],
+    pub mtime: Option<i64>,
+    pub mode: FileMode,
+}
+
+impl<'a> FileHead<'a> {
+    /// The head of a stored revision (to restore it).
+    pub fn of(rev: &'a RevisionRecord) -> Self {
+        Self { size: rev.size, content_hash: &rev.content_hash, mtime: rev.mtime, mode: rev.mode }
     }
 }
 
@@ -66,6 +85,8 @@ pub struct RevisionRecord {
     pub device_id: Option<DeviceId>,
     pub device_name: Option<String>,
     pub created_at: i64,
+    pub mtime: Option<i64>,
+    pub mode: FileMode,
 }
 
 impl RevisionRecord {
@@ -79,6 +100,8 @@ impl RevisionRecord {
             device_id: r.opt_id("device_id")?,
             device_name: r.opt_text("device_name")?,
             created_at: r.i64("created_at")?,
+            mtime: r.opt_i64("mtime")?,
+            mode: FileMode::from_code(r.i64("mode")?),
         })
     }
 }
@@ -87,7 +110,7 @@ macro_rules! select_nodes {
     ($tail:literal) => {
         concat!(
             "SELECT id, namespace_id, parent_id, name, is_folder, current_rev, size, content_hash, mtime, \
-             modified_at, trashed_at, original_path, mount_namespace_id FROM nodes ",
+             mode, modified_at, trashed_at, original_path, mount_namespace_id FROM nodes ",
             $tail
         )
     };
@@ -102,7 +125,7 @@ pub(crate) fn select_nodes_sql() -> &'static str {
 macro_rules! select_joined_nodes {
     () => {
         "SELECT n.id, n.namespace_id, n.parent_id, n.name, n.is_folder, n.current_rev, n.size, n.content_hash, \
-         n.mtime, n.modified_at, n.trashed_at, n.original_path, n.mount_namespace_id FROM nodes n "
+         n.mtime, n.mode, n.modified_at, n.trashed_at, n.original_path, n.mount_namespace_id FROM nodes n "
     };
 }
 
@@ -110,7 +133,7 @@ macro_rules! select_revisions {
     ($tail:literal) => {
         concat!(
             "SELECT r.id, r.node_id, r.size, r.content_hash, r.manifest, r.device_id, d.name AS device_name, \
-             r.created_at FROM revisions r LEFT JOIN devices d ON d.id = r.device_id ",
+             r.created_at, r.mtime, r.mode FROM revisions r LEFT JOIN devices d ON d.id = r.device_id ",
             $tail
         )
     };
@@ -226,31 +249,29 @@ impl Tx {
 
     /// Points a file at a new revision, but only if its current revision is still
     /// `expected_rev` (compare-and-set). False means someone else committed first.
-    #[allow(clippy::too_many_arguments)]
     pub async fn set_current_revision(
         &mut self,
         id: NodeId,
         expected_rev: Option<RevisionId>,
         rev: RevisionId,
-        size: i64,
-        content_hash: &[u8],
-        mtime: Option<i64>,
+        head: &FileHead<'_>,
         now: i64,
     ) -> Result<bool, MetaError> {
+        let FileHead { size, content_hash, mtime, mode } = *head;
         let changed = match expected_rev {
             Some(expected) => {
                 self.exec(
-                    "UPDATE nodes SET current_rev = $1, size = $2, content_hash = $3, mtime = $4, modified_at = $5 \
-                     WHERE id = $6 AND current_rev = $7",
-                    args![rev, size, content_hash, mtime, now, id, expected],
+                    "UPDATE nodes SET current_rev = $1, size = $2, content_hash = $3, mtime = $4, mode = $5, \
+                     modified_at = $6 WHERE id = $7 AND current_rev = $8",
+                    args![rev, size, content_hash, mtime, mode.code(), now, id, expected],
                 )
                 .await?
             }
             None => {
                 self.exec(
-                    "UPDATE nodes SET current_rev = $1, size = $2, content_hash = $3, mtime = $4, modified_at = $5 \
-                     WHERE id = $6 AND current_rev IS NULL",
-                    args![rev, size, content_hash, mtime, now, id],
+                    "UPDATE nodes SET current_rev = $1, size = $2, content_hash = $3, mtime = $4, mode = $5, \
+                     modified_at = $6 WHERE id = $7 AND current_rev IS NULL",
+                    args![rev, size, content_hash, mtime, mode.code(), now, id],
                 )
                 .await?
             }
@@ -385,10 +406,7 @@ impl Tx {
         for group in ids.chunks(ROWS_PER_STATEMENT) {
             let list = crate::db::placeholders(1, group.len());
             let a: Vec<Arg> = group.iter().map(|id| Arg::from(*id)).collect();
-            let sql = format!(
-                "SELECT id, namespace_id, parent_id, name, is_folder, current_rev, size, content_hash, mtime, \
-                 modified_at, trashed_at, original_path, mount_namespace_id FROM nodes WHERE id IN ({list})"
-            );
+            let sql = format!("{}WHERE id IN ({list})", select_nodes_sql());
             for r in self.rows_dyn(sql, a).await? {
                 let n = NodeRecord::from_row(&r)?;
                 found.insert(n.id, n);
@@ -524,20 +542,19 @@ impl Tx {
         Ok(self.exec("DELETE FROM revisions WHERE id = $1", args![id]).await? == 1)
     }
 
-    #[allow(clippy::too_many_arguments)]
     pub async fn insert_revision(
         &mut self,
         node_id: NodeId,
-        size: i64,
-        content_hash: &[u8],
+        head: &FileHead<'_>,
         manifest: &[u8],
         device_id: Option<DeviceId>,
         now: i64,
     ) -> Result<RevisionId, MetaError> {
+        let FileHead { size, content_hash, mtime, mode } = *head;
         self.one(
-            "INSERT INTO revisions (node_id, size, content_hash, manifest, device_id, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
-            args![node_id, size, content_hash, manifest, device_id, now],
+            "INSERT INTO revisions (node_id, size, content_hash, manifest, device_id, created_at, mtime, mode) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+            args![node_id, size, content_hash, manifest, device_id, now, mtime, mode.code()],
         )
         .await?
         .id("id")
@@ -593,6 +610,7 @@ pub struct NewFile {
     pub content_hash: Vec<u8>,
     pub manifest: Vec<u8>,
     pub mtime: Option<i64>,
+    pub mode: FileMode,
 }
 
 /// Rows per multi-row statement: far below every engine's variable limit.
@@ -612,17 +630,17 @@ impl Tx {
     ) -> Result<Vec<NodeRecord>, MetaError> {
         let mut out = Vec::with_capacity(files.len());
         for group in files.chunks(ROWS_PER_STATEMENT) {
-            // $1 namespace, $2 time; then 6 values per file.
+            // $1 namespace, $2 time; then 7 values per file.
             let rows = (0..group.len())
                 .map(|i| {
-                    let b = 3 + 6 * i;
-                    format!("($1, ${}, ${}, ${}, 0, ${}, ${}, ${}, $2)", b, b + 1, b + 2, b + 3, b + 4, b + 5)
+                    let v: Vec<String> = (3 + 7 * i..3 + 7 * (i + 1)).map(|n| format!("${n}")).collect();
+                    format!("($1, {}, {}, {}, 0, {}, $2)", v[0], v[1], v[2], v[3..].join(", "))
                 })
                 .collect::<Vec<_>>()
                 .join(", ");
             let sql = format!(
                 "INSERT INTO nodes (namespace_id, parent_id, name, name_key, is_folder, size, content_hash, mtime, \
-                 modified_at) VALUES {rows} RETURNING id, parent_id, name_key"
+                 mode, modified_at) VALUES {rows} RETURNING id, parent_id, name_key"
             );
             let mut a: Vec<Arg> = args![namespace_id, now];
             for f in group {
@@ -632,7 +650,8 @@ impl Tx {
                     f.name_key.as_str(),
                     f.size,
                     f.content_hash.clone(),
-                    f.mtime
+                    f.mtime,
+                    f.mode.code()
                 ]);
             }
             let mut ids = std::collections::HashMap::new();
@@ -643,21 +662,21 @@ impl Tx {
                 .iter()
                 .map(|f| ids.get(&(f.parent_id, f.name_key.clone())).copied().ok_or(MetaError::NotFound))
                 .collect::<Result<_, _>>()?;
-            // Revisions: $1 device, $2 time; then 4 values per file.
+            // Revisions: $1 device, $2 time; then 6 values per file.
             let rows = (0..group.len())
                 .map(|i| {
-                    let b = 3 + 4 * i;
-                    format!("(${}, ${}, ${}, ${}, $1, $2)", b, b + 1, b + 2, b + 3)
+                    let v: Vec<String> = (3 + 6 * i..3 + 6 * (i + 1)).map(|n| format!("${n}")).collect();
+                    format!("({}, $1, $2)", v.join(", "))
                 })
                 .collect::<Vec<_>>()
                 .join(", ");
             let sql = format!(
-                "INSERT INTO revisions (node_id, size, content_hash, manifest, device_id, created_at) VALUES {rows} \
-                 RETURNING id, node_id"
+                "INSERT INTO revisions (node_id, size, content_hash, manifest, mtime, mode, device_id, created_at) \
+                 VALUES {rows} RETURNING id, node_id"
             );
             let mut a: Vec<Arg> = args![device_id, now];
             for (f, id) in group.iter().zip(&node_ids) {
-                a.extend(args![*id, f.size, f.content_hash.clone(), f.manifest.clone()]);
+                a.extend(args![*id, f.size, f.content_hash.clone(), f.manifest.clone(), f.mtime, f.mode.code()]);
             }
             let mut revs = std::collections::HashMap::new();
             for r in self.rows_dyn(sql, a).await? {
@@ -680,6 +699,7 @@ impl Tx {
                     size: f.size,
                     content_hash: Some(f.content_hash.clone()),
                     mtime: f.mtime,
+                    mode: f.mode,
                     modified_at: now,
                     trashed_at: None,
                     original_path: None,

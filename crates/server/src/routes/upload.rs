@@ -70,6 +70,7 @@ pub async fn commit(
             node_id: f.node_id.map(coffer_core::NodeId),
             parent_rev: f.parent_rev.map(RevisionId),
             mtime: f.mtime,
+            mode: f.mode,
             chunks: f.chunks,
         })
         .collect();

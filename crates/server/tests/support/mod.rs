@@ -54,8 +54,14 @@ pub async fn put(s: &Service, c: &Caller, path: &str, data: &[u8], piece: usize)
             s.put_chunks(c, &id, vec![(hash, Bytes::copy_from_slice(p))]).await.expect("put");
         }
     }
-    let file =
-        CommitFile { node_id: None, path: path.into(), parent_rev: None, mtime: Some(1_700_000_000_000), chunks };
+    let file = CommitFile {
+        node_id: None,
+        path: path.into(),
+        parent_rev: None,
+        mtime: Some(1_700_000_000_000),
+        mode: Default::default(),
+        chunks,
+    };
     let node = s.commit(c, Some(&id), vec![file], true).await.expect("commit").remove(0).expect("committed");
     NodeId(node.id)
 }

@@ -68,6 +68,7 @@ pub async fn put_to(
         node_id: node_id.map(coffer_core::NodeId),
         parent_rev: parent_rev.map(coffer_core::RevisionId),
         mtime: None,
+        mode: Default::default(),
         chunks,
     };
     let mut out =

@@ -2,18 +2,21 @@
 //! already on the device, and the three-way merge of text edited on both sides.
 
 use std::collections::HashMap;
+#[cfg(unix)]
+use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::SystemTime;
 
+use coffer_core::wire::FileMode;
 use coffer_core::{ChunkHash, ChunkRef, ChunkerConfig, ContentHash, ErrorCode, RemotePath};
 
-use super::{Engine, MERGE_LIMIT, SyncError, SyncReport, on_disk, stamp_now, tmp_name_of};
+use super::{Engine, MERGE_LIMIT, SyncError, SyncReport, on_disk, stamp_now, tmp_name_of, within};
 use crate::download::DownloadSource;
 use crate::error::ClientError;
 use crate::sync::plan::{Entry, Kind, Op, Tree, Trees, key};
 use crate::sync::remote::RemoteNode;
-use crate::sync::scan::{STATE_DIR, Stamp, manifest_of};
+use crate::sync::scan::{MAX_LINK_TARGET, STATE_DIR, Stamp, manifest_of};
 use crate::transfer::{self, Expect, FileStatus, UploadItem, UploadOptions};
 
 impl Engine {
@@ -22,10 +25,10 @@ impl Engine {
     /// as the revision after the one its edit started from.
     pub(super) async fn upload_all(&self, ops: &[Op], trees: &Trees) -> Result<SyncReport, SyncError> {
         let mut report = SyncReport::default();
-        let planned: Vec<(&RemotePath, ContentHash, Option<i64>)> = ops
+        let planned: Vec<(&RemotePath, ContentHash, FileMode, Option<i64>)> = ops
             .iter()
             .filter_map(|op| match op {
-                Op::Upload { path, content, parent_rev } => Some((path, *content, *parent_rev)),
+                Op::Upload { path, content, mode, parent_rev } => Some((path, *content, *mode, *parent_rev)),
                 _ => None,
             })
             .collect();
@@ -33,22 +36,22 @@ impl Engine {
             return Ok(report);
         }
         // Noted first: a file committed just before a crash is recognized afterwards.
-        let noted: Vec<(&RemotePath, ContentHash)> = planned.iter().map(|(p, c, _)| (*p, *c)).collect();
+        let noted: Vec<(&RemotePath, ContentHash)> = planned.iter().map(|(p, c, _, _)| (*p, *c)).collect();
         self.state.note_uploads(&noted).await?;
         let items = planned
             .iter()
-            .map(|(path, content, parent_rev)| UploadItem {
+            .map(|(path, content, mode, parent_rev)| UploadItem {
                 node_id: None,
                 local: on_disk(&self.root, &trees.local, path),
                 remote: path.to_string(),
-                expect: Some(Expect { content: Some(*content), parent_rev: *parent_rev }),
+                expect: Some(Expect { content: Some(*content), parent_rev: *parent_rev, mode: Some(*mode) }),
             })
             .collect();
         let done = transfer::upload(&self.client, items, &UploadOptions::default(), Arc::new(|_| {})).await?;
-        for ((path, content, _), file) in planned.iter().zip(done.files) {
+        for ((path, content, mode, _), file) in planned.iter().zip(done.files) {
             match file.status {
                 FileStatus::Created | FileStatus::Modified => {
-                    let entry = Entry::file(*content, file.rev).with_id(file.node_id);
+                    let entry = Entry::file(*content, file.rev).with_id(file.node_id).with_mode(*mode);
                     self.record(trees, path, entry).await?;
                     report.uploaded += 1;
                     report.bytes_up += file.bytes_sent;
@@ -83,8 +86,13 @@ impl Engine {
         let (Some(base_rev), Some(remote_rev), Kind::File) = (base.rev, remote.rev, local.kind) else {
             return Ok(false);
         };
+        // Text is merged, links never (nor a file that is one now, nor through a link).
+        let link = |e: &Entry| e.mode == FileMode::Symlink;
         let target = on_disk(&self.root, &trees.local, path);
-        if std::fs::metadata(&target).map_or(true, |m| m.len() > MERGE_LIMIT) {
+        if link(base) || link(remote) || link(local) || !within(&self.root, &target) {
+            return Ok(false);
+        }
+        if std::fs::symlink_metadata(&target).map_or(true, |m| !m.is_file() || m.len() > MERGE_LIMIT) {
             return Ok(false);
         }
         let ours = std::fs::read(&target)?;
@@ -101,7 +109,7 @@ impl Engine {
         // This device's version goes first, as a revision of its own: every version
         // anyone saved stays in the history.
         let Some(content) = local.content else { return Ok(false) };
-        let Some((ours_rev, _)) = self.upload_one(&target, path, content, Some(remote_rev)).await? else {
+        let Some((ours_rev, _)) = self.upload_one(&target, path, (content, local.mode), Some(remote_rev)).await? else {
             return Ok(false);
         };
         // Replace the local file only if it is still the version merged.
@@ -133,8 +141,9 @@ impl Engine {
         }
         // Uploaded as the revision after the server's; if the server moved on again, the
         // next round merges once more.
-        if let Some((rev, id)) = self.upload_one(&target, path, content, ours_rev).await? {
-            let entry = Entry::file(content, rev).with_id(Some(id)).with_ino(stamp.map(|s| s.inode));
+        if let Some((rev, id)) = self.upload_one(&target, path, (content, local.mode), ours_rev).await? {
+            let entry =
+                Entry::file(content, rev).with_id(Some(id)).with_ino(stamp.map(|s| s.inode)).with_mode(local.mode);
             self.record(trees, path, entry).await?;
         }
         Ok(true)
@@ -164,14 +173,14 @@ impl Engine {
         &self,
         local: &Path,
         path: &RemotePath,
-        content: ContentHash,
+        (content, mode): (ContentHash, FileMode),
         parent_rev: Option<i64>,
     ) -> Result<Option<(Option<i64>, i64)>, SyncError> {
         let item = UploadItem {
             node_id: None,
             local: local.to_path_buf(),
             remote: path.to_string(),
-            expect: Some(Expect { content: Some(content), parent_rev }),
+            expect: Some(Expect { content: Some(content), parent_rev, mode: Some(mode) }),
         };
         let done = transfer::upload(&self.client, vec![item], &UploadOptions::default(), Arc::new(|_| {})).await?;
         let Some(file) = done.files.into_iter().next() else { return Ok(None) };
@@ -247,20 +256,35 @@ impl Engine {
             Some(_) => stamp_now(&target) == stamps.get(&k).copied(),
             None => std::fs::symlink_metadata(&target).is_err(),
         };
-        if !unchanged {
+        // Never through a folder that became a symbolic link: it could lead outside.
+        if !unchanged || !within(&self.root, &target) {
             let _ = std::fs::remove_file(&tmp);
             return Ok(None);
         }
         if let Some(parent) = target.parent() {
             std::fs::create_dir_all(parent)?;
         }
-        if let Some(ms) = mtime
-            && let Some(at) = SystemTime::UNIX_EPOCH.checked_add(std::time::Duration::from_millis(ms.max(0) as u64))
-        {
-            // Also keeps the next scan honest: a later edit, even a quick one of the same
-            // size, gets another time than this one.
-            std::fs::File::options().write(true).open(&tmp)?.set_modified(at)?;
-        }
+        let tmp = match planned.mode {
+            FileMode::Symlink => match make_link(&tmp) {
+                Ok(link) => link,
+                Err(e) => {
+                    let _ = std::fs::remove_file(&tmp);
+                    return Err(SyncError::Io(e));
+                }
+            },
+            mode => {
+                if let Some(ms) = mtime
+                    && let Some(at) =
+                        SystemTime::UNIX_EPOCH.checked_add(std::time::Duration::from_millis(ms.max(0) as u64))
+                {
+                    // Also keeps the next scan honest: a later edit, even a quick one of
+                    // the same size, gets another time than this one.
+                    std::fs::File::options().write(true).open(&tmp)?.set_modified(at)?;
+                }
+                crate::download::set_executable(&tmp, mode == FileMode::Executable)?;
+                tmp
+            }
+        };
         // The next scan knows this file as it is written (a rename keeps the stamp): no
         // re-read, no waiting for it to settle. A crash after the rename but before the
         // base is recorded is recovered at the next start from the placement noted here,
@@ -294,7 +318,8 @@ impl Engine {
         for c in chunks {
             let found = here.get(&c.hash).and_then(|(k, offset, size)| {
                 let (path, _) = local.get(k)?;
-                let mut f = std::fs::File::open(on_disk(&self.root, local, path)).ok()?;
+                // Never through a link: only bytes inside the folder are copied.
+                let mut f = crate::transfer::open_nofollow(&on_disk(&self.root, local, path)).ok()?;
                 f.seek(std::io::SeekFrom::Start(*offset)).ok()?;
                 let mut data = vec![0; *size as usize];
                 f.read_exact(&mut data).ok()?;
@@ -315,4 +340,25 @@ impl Engine {
         out.into_inner().map_err(|e| e.into_error())?.sync_all()?;
         Ok(())
     }
+}
+
+/// Turns a downloaded link target (the file `tmp`) into a symbolic link beside it, and
+/// returns the link's path. The target is written as it is, never followed or checked
+/// for where it leads: a link is only data until some program follows it.
+fn make_link(tmp: &Path) -> std::io::Result<std::path::PathBuf> {
+    if std::fs::metadata(tmp)?.len() > MAX_LINK_TARGET {
+        return Err(std::io::Error::other("a symbolic link target longer than 4096 bytes"));
+    }
+    let target = std::fs::read(tmp)?;
+    if target.is_empty() || target.contains(&0) {
+        return Err(std::io::Error::other("a symbolic link with an empty target or a NUL byte"));
+    }
+    let link = tmp.with_extension("link");
+    let _ = std::fs::remove_file(&link);
+    #[cfg(unix)]
+    std::os::unix::fs::symlink(std::ffi::OsStr::from_bytes(&target), &link)?;
+    #[cfg(not(unix))]
+    return Err(std::io::Error::other("symbolic links are not supported here"));
+    std::fs::remove_file(tmp)?;
+    Ok(link)
 }

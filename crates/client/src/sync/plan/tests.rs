@@ -125,7 +125,11 @@ fn edit(tree: &mut Tree, rng: &mut Rng, next_content: &mut u64) {
                 return;
             }
             *next_content += 1;
-            let e = fresh(Entry::file(content(*next_content), None), next_content);
+            // Now and then an executable, or a symbolic link, or the same bytes with
+            // another mode: the mode is part of what a file is.
+            let mode = [FileMode::Regular, FileMode::Regular, FileMode::Executable, FileMode::Symlink][rng.below(4)];
+            let same = tree.get(&key(&path)).and_then(|(_, e)| e.content).filter(|_| rng.below(3) == 0);
+            let e = fresh(Entry::file(same.unwrap_or(content(*next_content)), None).with_mode(mode), next_content);
             insert(tree, &path, e);
         }
         2 => {
@@ -190,7 +194,7 @@ impl World {
     fn apply(&mut self, op: &Op) {
         let t = &mut self.trees;
         match op {
-            Op::Upload { path, content, parent_rev } => {
+            Op::Upload { path, content, mode, parent_rev } => {
                 let current = t.remote.get(&key(path)).map(|(_, e)| e.clone());
                 match &current {
                     Some(e) if e.kind == Kind::Folder => return,
@@ -212,7 +216,7 @@ impl World {
                     self.next_uid += 1;
                     self.next_uid as i64
                 });
-                let e = Entry::file(*content, Some(self.next_rev)).with_id(Some(id));
+                let e = Entry::file(*content, Some(self.next_rev)).with_id(Some(id)).with_mode(*mode);
                 insert(&mut t.remote, path, e.clone());
                 let ino = t.local.get(&key(path)).and_then(|(_, l)| l.ino);
                 insert(&mut t.synced, path, e.with_ino(ino));
@@ -231,7 +235,7 @@ impl World {
                 remove_subtree(&mut t.remote, path);
                 t.synced.remove(&key(path));
             }
-            Op::Download { path, content, rev } => {
+            Op::Download { path, content, mode, rev } => {
                 if t.local.get(&key(path)).is_some_and(|(_, e)| e.kind == Kind::Folder) {
                     return;
                 }
@@ -251,7 +255,7 @@ impl World {
                     p = parent.parent();
                 }
                 ensure_parents(&mut t.local, path, &mut self.next_uid);
-                let e = fresh(Entry::file(*content, *rev), &mut self.next_uid);
+                let e = fresh(Entry::file(*content, *rev).with_mode(*mode), &mut self.next_uid);
                 insert(&mut t.local, path, e.clone());
                 let id = t.remote.get(&key(path)).and_then(|(_, r)| r.id);
                 insert(&mut t.synced, path, e.with_id(id));
@@ -511,12 +515,15 @@ fn both_edited_keeps_both_and_edit_wins_over_delete() {
     // Deleted remotely, edited locally: uploaded as a new file.
     trees.remote.clear();
     let ops = plan(&trees, "laptop", "2026-11-25");
-    assert_eq!(ops, vec![Op::Upload { path: p.clone(), content: content(2), parent_rev: None }]);
+    assert_eq!(
+        ops,
+        vec![Op::Upload { path: p.clone(), content: content(2), mode: FileMode::Regular, parent_rev: None }]
+    );
     // Deleted locally, edited remotely: downloaded.
     trees.local.clear();
     insert(&mut trees.remote, &p, Entry::file(content(3), Some(2)));
     let ops = plan(&trees, "laptop", "2026-11-25");
-    assert_eq!(ops, vec![Op::Download { path: p, content: content(3), rev: Some(2) }]);
+    assert_eq!(ops, vec![Op::Download { path: p, content: content(3), mode: FileMode::Regular, rev: Some(2) }]);
 }
 
 #[test]
@@ -540,7 +547,10 @@ fn a_delete_wins_over_a_move() {
     insert(&mut local, &b, Entry::file(content(2), None).with_ino(Some(12)));
     let trees = Trees { remote: Tree::new(), local, synced: base };
     let ops = plan(&trees, "laptop", "2026-11-25");
-    assert!(ops.contains(&Op::Upload { path: b, content: content(2), parent_rev: None }), "{ops:?}");
+    assert!(
+        ops.contains(&Op::Upload { path: b, content: content(2), mode: FileMode::Regular, parent_rev: None }),
+        "{ops:?}"
+    );
 }
 
 #[test]
@@ -595,7 +605,10 @@ fn nothing_is_sent_into_a_read_only_shared_folder() {
     assert!(
         ops.contains(&Op::KeepAside { path: new_file, copy: copy("new (carol's conflicted copy 2026-12-01).txt") })
     );
-    assert!(ops.contains(&Op::Download { path: gone, content: content(3), rev: Some(6) }), "{ops:?}");
+    assert!(
+        ops.contains(&Op::Download { path: gone, content: content(3), mode: FileMode::Regular, rev: Some(6) }),
+        "{ops:?}"
+    );
     assert!(ops.contains(&Op::MoveLocal { from: moved_in, to: path_of(&["mine.txt"]) }), "{ops:?}");
     // Renaming the shared folder itself (the user's own mount) still goes through.
     let mut renamed = trees.local.clone();
