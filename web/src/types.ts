@@ -77,8 +77,13 @@ export interface NodeInfo {
   modified_at: number;
   /** The file's own modification time, as the uploading client reported it. */
   mtime?: number;
+  /** Executable, or a symbolic link whose target is the file's content; absent for an ordinary file. */
+  mode?: FileMode;
   trashed: boolean;
 }
+
+/** What a file is beyond its bytes. */
+export type FileMode = "executable" | "symlink";
 
 export interface ListResponse {
   entries: NodeInfo[];

@@ -17,7 +17,12 @@
 //! (b) every content a device held when one of its syncs completed is still reachable:
 //!     as a file, a conflicted copy, or a revision kept by the server (versions, trash);
 //! (c) a file deleted on a device never comes back with the same bytes at the same path
-//!     (an edit elsewhere wins over a delete, but then the bytes are new).
+//!     (an edit elsewhere wins over a delete, but then the bytes are new);
+//! (d) symbolic links (to files here, to a folder outside, to nothing) sync as links and
+//!     are never followed: nothing outside the synced folders is read or written.
+//!
+//! In a quarter of the scenarios one device's disk follows Windows' name rules: it
+//! holds what it can of the tree and never deletes or renames the rest on the server.
 //!
 //! Replay one seed: `COFFER_SIM_SEED=17 cargo test -p coffer --test simulation` (with
 //! `COFFER_SIM_TRACE=1`, every round's plan is printed).
@@ -50,7 +55,12 @@ const NAMES: &[&str] = &["a.txt", "b", "B", "notes.md", "Report.doc", "x", "plan
 /// A file no edit touches: a device never looks emptied, the account never empty.
 const KEEP: &str = "keep.txt";
 
+/// How `tree_of` marks a symbolic link: these bytes, then its target.
+const LINK: &[u8] = b"\0symlink\0";
+
+/// The content identity the server gives these bytes (of a link: its target's).
 fn content_hash(bytes: &[u8]) -> ContentHash {
+    let bytes = bytes.strip_prefix(LINK).unwrap_or(bytes);
     let chunks = chunk_reader(bytes, ChunkerConfig::default())
         .map(|c| {
             let c = c.expect("chunking memory");
@@ -103,10 +113,12 @@ struct Sim {
     /// Per device: how many deletions were noted when its last sync completed.
     synced_deletes: Vec<usize>,
     log: Vec<String>,
+    /// A folder outside every synced folder that links lead to: never read or written.
+    outside: PathBuf,
 }
 
 /// Every item below `dir` (not the engine's own folder): relative path → bytes (`None`
-/// for a folder).
+/// for a folder; for a symbolic link, `LINK` and its target: links are never followed).
 fn tree_of(dir: &Path) -> BTreeMap<String, Option<Vec<u8>>> {
     let mut out = BTreeMap::new();
     let mut stack = vec![dir.to_path_buf()];
@@ -117,7 +129,9 @@ fn tree_of(dir: &Path) -> BTreeMap<String, Option<Vec<u8>>> {
                 continue;
             }
             let rel = p.strip_prefix(dir).expect("inside").to_string_lossy().into_owned();
-            if p.is_dir() {
+            if e.file_type().expect("file type").is_symlink() {
+                out.insert(rel, Some(read_item(&p)));
+            } else if p.is_dir() {
                 out.insert(rel, None);
                 stack.push(p);
             } else {
@@ -126,6 +140,14 @@ fn tree_of(dir: &Path) -> BTreeMap<String, Option<Vec<u8>>> {
         }
     }
     out
+}
+
+/// A file's bytes, or a symbolic link as `tree_of` shows it.
+fn read_item(path: &Path) -> Vec<u8> {
+    match fs::read_link(path) {
+        Ok(target) => [LINK, target.to_string_lossy().as_bytes()].concat(),
+        Err(_) => fs::read(path).expect("read"),
+    }
 }
 
 /// A device's tree without the copies of shared folders the user is no longer in (kept
@@ -170,9 +192,13 @@ impl Sim {
     /// One random edit on device `d`.
     async fn edit(&mut self, d: usize) {
         let dir = self.devices[d].dir.clone();
+        let tree = tree_of(&dir);
         let items: Vec<(String, bool)> =
-            tree_of(&dir).into_iter().filter(|(p, _)| p != KEEP).map(|(p, bytes)| (p, bytes.is_none())).collect();
+            tree.iter().filter(|(p, _)| *p != KEEP).map(|(p, bytes)| (p.clone(), bytes.is_none())).collect();
+        // Files and links (deleted, renamed, moved); the files alone are written to.
         let files: Vec<String> = items.iter().filter(|(_, f)| !f).map(|(p, _)| p.clone()).collect();
+        let is_link = |p: &String| tree.get(p).is_some_and(|b| b.as_ref().is_some_and(|b| b.starts_with(LINK)));
+        let writable: Vec<String> = files.iter().filter(|p| !is_link(p)).cloned().collect();
         let mut folders: Vec<String> = items.iter().filter(|(_, f)| *f).map(|(p, _)| p.clone()).collect();
         folders.push(String::new());
         let dev = self.devices[d].name.clone();
@@ -180,7 +206,7 @@ impl Sim {
             // Most files deleted at once (a script gone wrong).
             for f in &files {
                 if self.rng.below(4) != 0 {
-                    let bytes = fs::read(dir.join(f)).expect("read");
+                    let bytes = read_item(&dir.join(f));
                     fs::remove_file(dir.join(f)).expect("rm");
                     self.note_deleted(d, f.to_lowercase(), content_hash(&bytes));
                 }
@@ -192,7 +218,23 @@ impl Sim {
         let rules = self.devices[d].rules;
         let names: Vec<&str> = NAMES.iter().copied().filter(|n| rules.refuses(n).is_none()).collect();
         let name = self.rng.pick(&names).expect("names");
-        match self.rng.below(12) {
+        match self.rng.below(13) {
+            12 => {
+                // A symbolic link: to a file here, to a folder or file outside every
+                // synced folder, or to nothing. Synced as a link, never followed.
+                let folder = self.rng.pick(&folders).expect("root");
+                let path = dir.join(&folder).join(name);
+                let outside = self.outside.display().to_string();
+                let targets = ["a.txt", "../keep.txt", outside.as_str(), "/no/such/place"];
+                let target = self.rng.pick(&targets).expect("targets").to_string();
+                if folder.matches('/').count() < 2 && Self::free(&path) {
+                    #[cfg(unix)]
+                    std::os::unix::fs::symlink(&target, &path).expect("symlink");
+                    let rel = format!("{folder}/{name}").trim_start_matches('/').to_lowercase();
+                    self.written.push((d, rel, content_hash(target.as_bytes())));
+                    self.say(format!("{dev}: link {folder}/{name} -> {target}"));
+                }
+            }
             0..=2 => {
                 let folder = self.rng.pick(&folders).expect("root");
                 let path = dir.join(&folder).join(name);
@@ -209,7 +251,7 @@ impl Sim {
                 }
             }
             3 | 4 => {
-                if let Some(f) = self.rng.pick(&files) {
+                if let Some(f) = self.rng.pick(&writable) {
                     let path = dir.join(&f);
                     let bytes = self.new_bytes();
                     let mode = self.rng.below(4);
@@ -245,7 +287,7 @@ impl Sim {
             5 => {
                 if let Some(f) = self.rng.pick(&files) {
                     let path = dir.join(&f);
-                    let bytes = fs::read(&path).expect("read");
+                    let bytes = read_item(&path);
                     fs::remove_file(&path).expect("rm");
                     self.note_deleted(d, f.to_lowercase(), content_hash(&bytes));
                     self.say(format!("{dev}: delete {f}"));
@@ -554,7 +596,10 @@ async fn run(seed: u64) {
         brake: (!two_users && seed.is_multiple_of(3)).then_some(Brake { max_files: 1, max_percent: 20 }),
         synced_deletes: Vec::new(),
         log: Vec::new(),
+        outside: scratch.path().join("outside"),
     };
+    fs::create_dir_all(&sim.outside).expect("outside");
+    fs::write(sim.outside.join("secret.txt"), b"outside every synced folder\n").expect("secret");
     // The second user has one or two devices.
     let ally_devices = if two_users { 1 + sim.rng.below(2) } else { 0 };
     for i in 0..n + ally_devices {
@@ -696,6 +741,13 @@ async fn run(seed: u64) {
             .any(|(p, b)| p.to_lowercase() == *path && b.as_ref().is_some_and(|b| content_hash(b) == *c));
         assert!(!back, "seed {seed}: {path} was deleted and came back with the same bytes\n{log}");
     }
+    // (d) Links were never followed: what they lead to outside is as it was.
+    let outside = tree_of(&sim.outside);
+    assert_eq!(
+        outside.into_iter().collect::<Vec<_>>(),
+        vec![("secret.txt".to_string(), Some(b"outside every synced folder\n".to_vec()))],
+        "seed {seed}: something was written outside the synced folders\n{log}"
+    );
     let _ = stop.send(());
 }
 

@@ -429,3 +429,33 @@ fn links_stay_links_and_programs_stay_programs() {
     laptop.ok(&["get", "/tool", fetched.to_str().expect("utf8")]);
     assert_eq!(mode_bits(&fetched) & 0o100, 0o100, "still a program after put and get");
 }
+
+#[test]
+fn a_file_moved_and_edited_between_syncs_keeps_its_history() {
+    use std::io::Write;
+    let d = Devices::new();
+    let (laptop, a) = (&d.laptop, d.a.clone());
+    fs::create_dir_all(a.join("Drafts")).expect("mkdir");
+    fs::write(a.join("Drafts/plan.txt"), b"first draft\n").expect("write");
+    fs::write(a.join("keep.txt"), b"kept").expect("write");
+    settle(&a);
+    assert_eq!(sync(laptop, &a, &[]).code, 0);
+    let id = laptop.ok(&["ls", "--json", "/Drafts"]).json()[0]["id"].clone();
+
+    // Renamed into another folder and edited in place before the next sync.
+    fs::create_dir_all(a.join("Final")).expect("mkdir");
+    fs::rename(a.join("Drafts/plan.txt"), a.join("Final/plan-final.txt")).expect("move");
+    let mut f = fs::File::options().append(true).open(a.join("Final/plan-final.txt")).expect("open");
+    f.write_all(b"second draft\n").expect("append");
+    drop(f);
+    settle(&a);
+    assert_eq!(sync(laptop, &a, &[]).code, 0);
+
+    let moved = laptop.ok(&["ls", "--json", "/Final"]).json();
+    assert_eq!(moved[0]["id"], id, "the same item on the server, moved: {moved:#}");
+    let versions = laptop.ok(&["versions", "ls", "/Final/plan-final.txt", "--json"]).json();
+    assert_eq!(versions.as_array().map(Vec::len), Some(2), "both drafts in its history: {versions:#}");
+    let trash = laptop.ok(&["trash", "ls", "--json"]).json();
+    assert_eq!(trash.as_array().map(Vec::len), Some(0), "nothing went to the trash: {trash:#}");
+    assert_eq!(laptop.ok(&["get", "/Final/plan-final.txt", "-"]).stdout, "first draft\nsecond draft\n");
+}

@@ -79,6 +79,8 @@ export function Details(props: DetailsProps) {
           </p>
           <p class="cp-muted cp-small">
             {isFile ? formatSize(node.size) + " · " : "Folder · "}
+            {node.mode === "symlink" ? "Symbolic link (its content is the target) · " : ""}
+            {node.mode === "executable" ? "Executable · " : ""}
             Modified {formatDate(node.mtime ?? node.modified_at, true)}
           </p>
           <p class="cp-muted cp-small cp-details-path" title={path}>

@@ -759,8 +759,8 @@ impl Engine {
                 let node = trees.remote.get(&key(path)).and_then(|(_, e)| remote.node(e.id?));
                 let id = trees.remote.get(&key(path)).and_then(|(_, e)| e.id);
                 let planned = Entry::file(*content, *rev).with_id(id).with_mode(*mode);
-                if let Some(ino) = self.download(path, &planned, node, &trees.local, stamps).await? {
-                    self.record(trees, path, planned.with_ino(Some(ino))).await?;
+                if let Some(stamp) = self.download(path, &planned, node, &trees.local, stamps).await? {
+                    self.record(trees, path, planned.with_stamp(Some(stamp))).await?;
                     report.downloaded += 1;
                 }
             }
@@ -770,8 +770,7 @@ impl Engine {
                     return Ok(()); // Something appeared there: next round decides.
                 }
                 std::fs::create_dir_all(&target)?;
-                let ino = stamp_now(&target).map(|s| s.inode);
-                self.record(trees, path, Entry::folder().with_ino(ino)).await?;
+                self.record(trees, path, Entry::folder().with_stamp(stamp_now(&target))).await?;
             }
             Op::DeleteLocal { path } => {
                 let target = on_disk(&self.root, &trees.local, path);
@@ -806,6 +805,8 @@ impl Engine {
                 }
                 let (from, to) = (on_disk(&self.root, &trees.local, path), new_on_disk(&self.root, &trees.local, copy));
                 if std::fs::symlink_metadata(&to).is_err() && within(&self.root, &from) && within(&self.root, &to) {
+                    // Forgotten first: after a crash the copy must not look moved.
+                    self.forget_file(trees, path).await?;
                     std::fs::rename(&from, &to)?;
                     report.conflicts += 1;
                 }
@@ -813,6 +814,8 @@ impl Engine {
             Op::KeepAside { path, copy } => {
                 let (from, to) = (on_disk(&self.root, &trees.local, path), new_on_disk(&self.root, &trees.local, copy));
                 if std::fs::symlink_metadata(&to).is_err() && within(&self.root, &from) && within(&self.root, &to) {
+                    // Forgotten first: after a crash the copy must not look moved.
+                    self.forget_file(trees, path).await?;
                     std::fs::rename(&from, &to)?;
                     tracing::info!(%path, %copy, "kept aside: the shared folder is read-only for this user");
                     report.conflicts += 1;
@@ -827,6 +830,17 @@ impl Engine {
         Ok(())
     }
 
+    /// After a local item was set aside under a new name: the base forgets which file
+    /// was at `path`, so the copy is taken for the new item it is, not for the synced
+    /// one moved and edited.
+    async fn forget_file(&self, trees: &Trees, path: &RemotePath) -> Result<(), SyncError> {
+        if let Some((_, b)) = trees.synced.get(&key(path)) {
+            let entry = Entry { ino: None, born: None, ..b.clone() };
+            self.state.record(path, Some(&entry)).await?;
+        }
+        Ok(())
+    }
+
     /// Records a path of the base, with the server's node id and the local file id the
     /// round saw there when the step did not learn them itself.
     async fn record(&self, trees: &Trees, path: &RemotePath, mut entry: Entry) -> Result<(), SyncError> {
@@ -835,8 +849,10 @@ impl Engine {
         if entry.id.is_none() {
             entry.id = trees.remote.get(&k).and_then(|(_, e)| e.id);
         }
-        if entry.ino.is_none() {
-            entry.ino = trees.local.get(&k).and_then(|(_, e)| e.ino);
+        if entry.ino.is_none()
+            && let Some((_, l)) = trees.local.get(&k)
+        {
+            (entry.ino, entry.born) = (l.ino, l.born);
         }
         Ok(self.state.record(path, Some(&entry)).await?)
     }

@@ -16,7 +16,7 @@
 //!
 //! Moves come first. An item the base knows that one side now has at another path
 //! (the server says so by its node id, the disk by its file id and, for a file, the same
-//! bytes) while the other side still has it where it was, is moved on that other side
+//! bytes or the same birth time: a file moved and edited keeps its history) while the other side still has it where it was, is moved on that other side
 //! too: a renamed folder of ten thousand files is one move, not ten thousand deletes and
 //! uploads. A case-only rename is a move within one key. Paths touched by a move wait
 //! for the next round, when the base has followed it.
@@ -50,6 +50,9 @@ pub struct Entry {
     pub id: Option<i64>,
     /// The local file id, the inode (local and synced trees): follows local moves.
     pub ino: Option<u64>,
+    /// When the local file was made, where the disk says (local and synced trees): an
+    /// inode with the same birth time is the same file, not one that reused the number.
+    pub born: Option<i64>,
     /// Executable or a symbolic link (files only): part of what a file is, like its
     /// bytes.
     pub mode: FileMode,
@@ -57,11 +60,11 @@ pub struct Entry {
 
 impl Entry {
     pub fn folder() -> Self {
-        Self { kind: Kind::Folder, content: None, rev: None, id: None, ino: None, mode: FileMode::Regular }
+        Self { kind: Kind::Folder, content: None, rev: None, id: None, ino: None, born: None, mode: FileMode::Regular }
     }
 
     pub fn file(content: ContentHash, rev: Option<i64>) -> Self {
-        Self { kind: Kind::File, content: Some(content), rev, id: None, ino: None, mode: FileMode::Regular }
+        Self { kind: Kind::File, content: Some(content), rev, id: None, ino: None, born: None, mode: FileMode::Regular }
     }
 
     pub fn with_id(self, id: Option<i64>) -> Self {
@@ -70,6 +73,17 @@ impl Entry {
 
     pub fn with_ino(self, ino: Option<u64>) -> Self {
         Self { ino, ..self }
+    }
+
+    /// The local file's id and birth time, from its stamp.
+    pub fn with_stamp(self, stamp: Option<crate::sync::scan::Stamp>) -> Self {
+        Self { ino: stamp.map(|s| s.inode), born: stamp.and_then(|s| s.born), ..self }
+    }
+
+    /// The very same file on disk as `other`: the same inode, made at the same moment (an
+    /// inode alone may have been given to a new file after the old one was deleted).
+    pub fn same_file(&self, other: &Entry) -> bool {
+        self.ino.is_some() && self.ino == other.ino && self.born.is_some() && self.born == other.born
     }
 
     pub fn with_mode(self, mode: FileMode) -> Self {
@@ -467,7 +481,9 @@ fn moves(trees: &Trees) -> (Vec<Op>, Vec<String>) {
             && let Some((lp, l)) = trees.local.get(lk)
             && moved(lp, bp)
             && l.kind == b.kind
-            && (l.kind == Kind::Folder || l.content == b.content)
+            // A file moved and edited is still the same file (its history follows it);
+            // without a birth time to tell, only the same bytes say so.
+            && (l.kind == Kind::Folder || l.content == b.content || l.same_file(b))
             && let Some((rp, r)) = trees.remote.get(bk)
             && !moved(rp, bp)
             && r.kind == b.kind

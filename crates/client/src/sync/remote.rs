@@ -31,7 +31,15 @@ pub struct RemoteNode {
 impl RemoteNode {
     /// The planner's entry for this node.
     pub fn entry(&self) -> Entry {
-        Entry { kind: self.kind, content: self.content, rev: self.rev, id: Some(self.id), ino: None, mode: self.mode }
+        Entry {
+            kind: self.kind,
+            content: self.content,
+            rev: self.rev,
+            id: Some(self.id),
+            ino: None,
+            born: None,
+            mode: self.mode,
+        }
     }
 
     /// The account's root folder (it never appears in the journal itself).

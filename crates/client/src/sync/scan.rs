@@ -47,6 +47,9 @@ pub struct Stamp {
     pub size: u64,
     pub mtime_ns: i128,
     pub inode: u64,
+    /// When the file was made (ns since the epoch), where the disk keeps it: with the
+    /// inode, it tells the very same file from a new one that got a freed inode.
+    pub born: Option<i64>,
 }
 
 /// Stamp and content of each file of the last scan, by key.
@@ -152,7 +155,12 @@ pub fn stamp_of(meta: &fs::Metadata) -> Stamp {
     let inode = std::os::unix::fs::MetadataExt::ino(meta);
     #[cfg(not(unix))]
     let inode = 0;
-    Stamp { size: meta.len(), mtime_ns, inode }
+    let born = meta
+        .created()
+        .ok()
+        .and_then(|t| t.duration_since(SystemTime::UNIX_EPOCH).ok())
+        .and_then(|d| i64::try_from(d.as_nanos()).ok());
+    Stamp { size: meta.len(), mtime_ns, inode, born }
 }
 
 /// A file's chunk list and content identity, as an upload computes them.
@@ -251,14 +259,14 @@ pub fn scan(
                         let (stamp, k) = (stamp_of(&meta), key(&path));
                         let content = Manifest::new(link_chunks(&target)).content_hash();
                         out.stamps.insert(k.clone(), (stamp, content));
-                        let entry = Entry::file(content, None).with_ino(Some(stamp.inode)).with_mode(FileMode::Symlink);
+                        let entry = Entry::file(content, None).with_stamp(Some(stamp)).with_mode(FileMode::Symlink);
                         out.tree.insert(k, (path, entry));
                     }
                     Ok(_) => out.skipped.push((rel_path, Skipped::Symlink)),
                     Err(e) => out.skipped.push((rel_path, Skipped::Unreadable(e.to_string()))),
                 }
             } else if file_type.is_dir() {
-                out.tree.insert(key(&path), (path.clone(), Entry::folder().with_ino(Some(stamp_of(&meta).inode))));
+                out.tree.insert(key(&path), (path.clone(), Entry::folder().with_stamp(Some(stamp_of(&meta)))));
                 stack.push((entry.path(), path, rel_path));
             } else if file_type.is_file() {
                 let stamp = stamp_of(&meta);
@@ -294,7 +302,7 @@ pub fn scan(
                 match (content, known) {
                     (Ok(content), _) => {
                         out.stamps.insert(k.clone(), (stamp, content));
-                        let entry = Entry::file(content, None).with_ino(Some(stamp.inode)).with_mode(mode_of(&meta));
+                        let entry = Entry::file(content, None).with_stamp(Some(stamp)).with_mode(mode_of(&meta));
                         out.tree.insert(k, (path, entry));
                     }
                     // Not readable now, but known: it stays as it was (a file being
@@ -302,7 +310,7 @@ pub fn scan(
                     (Err(why), Some((old, content))) => {
                         out.skipped.push((rel_path, why));
                         out.stamps.insert(k.clone(), (old, content));
-                        let entry = Entry::file(content, None).with_ino(Some(old.inode)).with_mode(mode_of(&meta));
+                        let entry = Entry::file(content, None).with_stamp(Some(old)).with_mode(mode_of(&meta));
                         out.tree.insert(k, (path, entry));
                     }
                     (Err(why), None) => out.skipped.push((rel_path, why)),

@@ -129,6 +129,9 @@ impl SyncState {
             ("synced", "mode"),
             ("remote_nodes", "mode"),
             ("placements", "mode"),
+            ("synced", "born"),
+            ("placements", "born"),
+            ("stamps", "born"),
         ] {
             let columns: Vec<String> =
                 sqlx::query(AssertSqlSafe(format!("SELECT name FROM pragma_table_info('{table}')")))
@@ -148,7 +151,7 @@ impl SyncState {
 
     pub async fn load(&self) -> Result<Loaded, StateError> {
         let mut out = Loaded::default();
-        for r in sqlx::query("SELECT k, path, is_folder, content, rev, node_id, ino, mode FROM synced")
+        for r in sqlx::query("SELECT k, path, is_folder, content, rev, node_id, ino, born, mode FROM synced")
             .fetch_all(&self.pool)
             .await?
         {
@@ -161,16 +164,19 @@ impl SyncState {
                 rev: r.try_get("rev")?,
                 id: r.try_get("node_id")?,
                 ino: r.try_get::<Option<i64>, _>("ino")?.map(|i| i as u64),
+                born: r.try_get("born")?,
                 mode: mode_of(r.try_get("mode")?),
             };
             out.synced.insert(r.try_get("k")?, (path, entry));
         }
-        for r in sqlx::query("SELECT k, size, mtime_ns, inode, content FROM stamps").fetch_all(&self.pool).await? {
+        for r in sqlx::query("SELECT k, size, mtime_ns, inode, content, born FROM stamps").fetch_all(&self.pool).await?
+        {
             let mtime: String = r.try_get("mtime_ns")?;
             let stamp = Stamp {
                 size: r.try_get::<i64, _>("size")? as u64,
                 mtime_ns: mtime.parse().map_err(|_| StateError::Damaged("stamp time".into()))?,
                 inode: r.try_get::<i64, _>("inode")? as u64,
+                born: r.try_get("born")?,
             };
             let content = hash_of(r.try_get("content")?).ok_or_else(|| StateError::Damaged("stamp content".into()))?;
             out.stamps.insert(r.try_get("k")?, (stamp, content));
@@ -248,11 +254,11 @@ impl SyncState {
         match entry {
             Some(e) => {
                 sqlx::query(
-                    "INSERT INTO synced (k, path, is_folder, content, rev, node_id, ino, mode) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
+                    "INSERT INTO synced (k, path, is_folder, content, rev, node_id, ino, mode, born) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
                      ON CONFLICT (k) DO UPDATE SET path = excluded.path, is_folder = excluded.is_folder, \
                      content = excluded.content, rev = excluded.rev, node_id = excluded.node_id, ino = excluded.ino, \
-                     mode = excluded.mode",
+                     mode = excluded.mode, born = excluded.born",
                 )
                 .bind(key(path))
                 .bind(path.to_string())
@@ -262,6 +268,7 @@ impl SyncState {
                 .bind(e.id)
                 .bind(e.ino.map(|i| i as i64))
                 .bind(e.mode.code())
+                .bind(e.born)
                 .execute(&mut *tx)
                 .await?;
             }
@@ -281,10 +288,11 @@ impl SyncState {
     /// start if a crash comes first.
     pub async fn note_placement(&self, path: &RemotePath, entry: &Entry, tmp: &str) -> Result<(), StateError> {
         sqlx::query(
-            "INSERT INTO placements (k, path, content, rev, node_id, ino, tmp, mode) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
+            "INSERT INTO placements (k, path, content, rev, node_id, ino, tmp, mode, born) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
              ON CONFLICT (k) DO UPDATE SET path = excluded.path, content = excluded.content, rev = excluded.rev, \
-             node_id = excluded.node_id, ino = excluded.ino, tmp = excluded.tmp, mode = excluded.mode",
+             node_id = excluded.node_id, ino = excluded.ino, tmp = excluded.tmp, mode = excluded.mode, \
+             born = excluded.born",
         )
         .bind(key(path))
         .bind(path.to_string())
@@ -294,6 +302,7 @@ impl SyncState {
         .bind(entry.ino.map(|i| i as i64))
         .bind(tmp.to_owned())
         .bind(entry.mode.code())
+        .bind(entry.born)
         .execute(&self.pool)
         .await?;
         Ok(())
@@ -303,7 +312,7 @@ impl SyncState {
     /// place, so it is the base (whatever happened to the file since is a local change);
     /// one whose temporary file is still there never happened.
     pub async fn recover_placements(&self, tmp_dir: &Path) -> Result<(), StateError> {
-        let rows = sqlx::query("SELECT k, path, content, rev, node_id, ino, tmp, mode FROM placements")
+        let rows = sqlx::query("SELECT k, path, content, rev, node_id, ino, tmp, mode, born FROM placements")
             .fetch_all(&self.pool)
             .await?;
         for r in rows {
@@ -316,6 +325,7 @@ impl SyncState {
                     .with_id(r.try_get("node_id")?)
                     .with_ino(r.try_get::<Option<i64>, _>("ino")?.map(|i| i as u64))
                     .with_mode(mode_of(r.try_get("mode")?));
+                let entry = Entry { born: r.try_get("born")?, ..entry };
                 self.record(&path, Some(&entry)).await?;
             }
             sqlx::query("DELETE FROM placements WHERE k = $1")
@@ -715,15 +725,16 @@ async fn upsert_stamp(
     content: ContentHash,
 ) -> Result<(), StateError> {
     sqlx::query(
-        "INSERT INTO stamps (k, size, mtime_ns, inode, content) VALUES ($1, $2, $3, $4, $5) \
+        "INSERT INTO stamps (k, size, mtime_ns, inode, content, born) VALUES ($1, $2, $3, $4, $5, $6) \
          ON CONFLICT (k) DO UPDATE SET size = excluded.size, mtime_ns = excluded.mtime_ns, \
-         inode = excluded.inode, content = excluded.content",
+         inode = excluded.inode, content = excluded.content, born = excluded.born",
     )
     .bind(k.to_owned())
     .bind(stamp.size as i64)
     .bind(stamp.mtime_ns.to_string())
     .bind(stamp.inode as i64)
     .bind(content.as_bytes().to_vec())
+    .bind(stamp.born)
     .execute(&mut *tx)
     .await?;
     Ok(())
@@ -770,8 +781,10 @@ mod tests {
         state.record(&p, Some(&Entry::file(ContentHash([3; 32]), Some(3)))).await.expect("record");
         state.record(&RemotePath::parse("/gone").expect("path"), None).await.expect("record none");
         let mut stamps = HashMap::new();
-        stamps
-            .insert(key(&p), (Stamp { size: 1, mtime_ns: 1_700_000_000_123_456_789, inode: 42 }, ContentHash([7; 32])));
+        stamps.insert(
+            key(&p),
+            (Stamp { size: 1, mtime_ns: 1_700_000_000_123_456_789, inode: 42, born: Some(9) }, ContentHash([7; 32])),
+        );
         state.save_stamps(&HashMap::new(), &stamps, &HashMap::new()).await.expect("stamps");
         state.close().await;
 

@@ -142,8 +142,7 @@ impl Engine {
         // Uploaded as the revision after the server's; if the server moved on again, the
         // next round merges once more.
         if let Some((rev, id)) = self.upload_one(&target, path, (content, local.mode), ours_rev).await? {
-            let entry =
-                Entry::file(content, rev).with_id(Some(id)).with_ino(stamp.map(|s| s.inode)).with_mode(local.mode);
+            let entry = Entry::file(content, rev).with_id(Some(id)).with_stamp(stamp).with_mode(local.mode);
             self.record(trees, path, entry).await?;
         }
         Ok(true)
@@ -200,7 +199,7 @@ impl Engine {
         node: Option<&RemoteNode>,
         local: &Tree,
         stamps: &HashMap<String, Stamp>,
-    ) -> Result<Option<u64>, SyncError> {
+    ) -> Result<Option<Stamp>, SyncError> {
         let (Some(rev), Some(content)) = (planned.rev, planned.content) else { return Ok(None) };
         let target = on_disk(&self.root, local, path);
         let tmp_dir = self.root.join(STATE_DIR).join("tmp");
@@ -290,7 +289,7 @@ impl Engine {
         // base is recorded is recovered at the next start from the placement noted here,
         // so a file deleted meanwhile is not taken for new on the server.
         let stamp = stamp_now(&tmp);
-        let entry = planned.clone().with_ino(stamp.map(|s| s.inode));
+        let entry = planned.clone().with_stamp(stamp);
         let tmp_name = tmp.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
         self.state.note_placement(path, &entry, &tmp_name).await?;
         std::fs::rename(&tmp, &target)?;
@@ -300,7 +299,7 @@ impl Engine {
         if let Some(stamp) = stamp {
             self.state.put_file(&k, stamp, content, &chunks).await?;
         }
-        Ok(stamp.map(|s| s.inode))
+        Ok(stamp)
     }
 
     /// Writes a file from its chunk list into `tmp`: chunks this device already has (in

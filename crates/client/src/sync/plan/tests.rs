@@ -93,7 +93,8 @@ fn within(path: &RemotePath, folder: &RemotePath) -> bool {
 /// A new item's ids: a node id where the server made it, a file id where a disk did.
 fn fresh(e: Entry, uid: &mut u64) -> Entry {
     *uid += 1;
-    e.with_id(Some(*uid as i64)).with_ino(Some(*uid))
+    let born = Some(*uid as i64);
+    Entry { born, ..e.with_id(Some(*uid as i64)).with_ino(Some(*uid)) }
 }
 
 /// One random edit of a tree: create, overwrite, delete, rename or move.
@@ -154,7 +155,10 @@ fn edit(tree: &mut Tree, rng: &mut Rng, next_content: &mut u64) {
                 let old = tree[&key(&p)].1.clone();
                 // Written in place (same ids) or saved as a new file over the old one.
                 let e = if rng.below(2) == 0 {
-                    Entry::file(content(*next_content), None).with_id(old.id).with_ino(old.ino)
+                    Entry {
+                        born: old.born,
+                        ..Entry::file(content(*next_content), None).with_id(old.id).with_ino(old.ino)
+                    }
                 } else {
                     fresh(Entry::file(content(*next_content), None), next_content)
                 };
@@ -218,8 +222,9 @@ impl World {
                 });
                 let e = Entry::file(*content, Some(self.next_rev)).with_id(Some(id)).with_mode(*mode);
                 insert(&mut t.remote, path, e.clone());
-                let ino = t.local.get(&key(path)).and_then(|(_, l)| l.ino);
-                insert(&mut t.synced, path, e.with_ino(ino));
+                let here = t.local.get(&key(path)).map(|(_, l)| l.clone());
+                let (ino, born) = here.map_or((None, None), |l| (l.ino, l.born));
+                insert(&mut t.synced, path, Entry { born, ..e.with_ino(ino) });
             }
             Op::CreateRemoteFolder { path } => {
                 if t.remote.contains_key(&key(path)) || under_a_file(&t.remote, path) {
@@ -228,8 +233,9 @@ impl World {
                 ensure_parents(&mut t.remote, path, &mut self.next_uid);
                 let e = fresh(Entry::folder(), &mut self.next_uid);
                 insert(&mut t.remote, path, e.clone());
-                let ino = t.local.get(&key(path)).and_then(|(_, l)| l.ino);
-                insert(&mut t.synced, path, e.with_ino(ino));
+                let here = t.local.get(&key(path)).map(|(_, l)| l.clone());
+                let (ino, born) = here.map_or((None, None), |l| (l.ino, l.born));
+                insert(&mut t.synced, path, Entry { born, ..e.with_ino(ino) });
             }
             Op::DeleteRemote { path, .. } => {
                 remove_subtree(&mut t.remote, path);
@@ -292,6 +298,11 @@ impl World {
             Op::MoveLocalAside { path, copy } | Op::KeepAside { path, copy } => {
                 if t.local.contains_key(&key(path)) && !t.local.contains_key(&key(copy)) {
                     move_subtree(&mut t.local, path, copy);
+                    // The copy is a new item, not the synced one moved: the base forgets
+                    // which file it was.
+                    if let Some((_, b)) = t.synced.get_mut(&key(path)) {
+                        (b.ino, b.born) = (None, None);
+                    }
                 }
             }
             Op::MoveRemote { from, to } => apply_move(&mut t.remote, &mut t.synced, from, to, &mut self.next_uid),
@@ -300,8 +311,9 @@ impl World {
                 Some(e) => {
                     let k = key(path);
                     let id = e.id.or_else(|| t.remote.get(&k).and_then(|(_, r)| r.id));
-                    let ino = e.ino.or_else(|| t.local.get(&k).and_then(|(_, l)| l.ino));
-                    insert(&mut t.synced, path, e.clone().with_id(id).with_ino(ino));
+                    let here = t.local.get(&k).map(|(_, l)| (l.ino, l.born));
+                    let (ino, born) = if e.ino.is_some() { (e.ino, e.born) } else { here.unwrap_or_default() };
+                    insert(&mut t.synced, path, Entry { born, ..e.clone().with_id(id).with_ino(ino) });
                 }
                 None => {
                     t.synced.remove(&key(path));
@@ -497,6 +509,37 @@ fn a_folder_renamed_while_a_file_moves_into_it_goes_as_one_move() {
     let remote: Tree = base.iter().map(|(k, (p, e))| (k.clone(), (p.clone(), e.clone().with_ino(None)))).collect();
     let trees = Trees { remote, local, synced: base };
     assert_eq!(plan(&trees, "laptop", "2026-12-01"), vec![Op::MoveRemote { from: old, to: new }]);
+}
+
+#[test]
+fn a_file_moved_and_edited_is_a_move_when_it_is_the_same_file() {
+    let (from, to) = (path_of(&["Drafts", "plan.txt"]), path_of(&["plan-final.txt"]));
+    let drafts = Entry::folder().with_id(Some(1)).with_ino(Some(11));
+    let before = Entry { born: Some(500), ..Entry::file(content(1), Some(5)).with_id(Some(2)).with_ino(Some(12)) };
+    let trees_with = |now: Entry| {
+        let mut t = Trees::default();
+        insert(&mut t.synced, &path_of(&["Drafts"]), drafts.clone());
+        insert(&mut t.synced, &from, before.clone());
+        insert(&mut t.local, &path_of(&["Drafts"]), drafts.clone().with_id(None));
+        insert(&mut t.local, &to, now);
+        t.remote = t.synced.iter().map(|(k, (p, e))| (k.clone(), (p.clone(), e.clone().with_ino(None)))).collect();
+        t
+    };
+    // The same inode, made at the same moment, other bytes: moved (its history follows),
+    // and uploaded as its next version in the following round.
+    let edited = Entry { born: Some(500), ..Entry::file(content(2), None).with_ino(Some(12)) };
+    let ops = plan(&trees_with(edited), "laptop", "2026-12-07");
+    assert_eq!(ops, vec![Op::MoveRemote { from: from.clone(), to: to.clone() }]);
+    // The inode number reused by a new file (another birth time): not the same file, so
+    // the old one is deleted and the new one uploaded.
+    let reused = Entry { born: Some(900), ..Entry::file(content(2), None).with_ino(Some(12)) };
+    let ops = plan(&trees_with(reused), "laptop", "2026-12-07");
+    assert!(!ops.iter().any(|op| matches!(op, Op::MoveRemote { .. })), "{ops:?}");
+    assert!(ops.contains(&Op::DeleteRemote { path: from.clone(), if_rev: Some(5) }), "{ops:?}");
+    // No birth time to tell (a disk that keeps none): only the same bytes make a move.
+    let unknown = Entry::file(content(2), None).with_ino(Some(12));
+    let ops = plan(&trees_with(unknown), "laptop", "2026-12-07");
+    assert!(!ops.iter().any(|op| matches!(op, Op::MoveRemote { .. })), "{ops:?}");
 }
 
 #[test]
