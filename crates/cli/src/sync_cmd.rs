@@ -364,6 +364,7 @@ pub async fn status(dir: Option<PathBuf>, json: bool) -> Result<u8> {
     for (p, why) in &st.not_synced {
         println!("not synced: {p}: {why}");
     }
+    println!("disk: {}", st.disk);
     for (what, why) in &st.failed {
         println!("failed, will retry: {what}: {why}");
     }

@@ -21,6 +21,9 @@
 //! (d) symbolic links (to files here, to a folder outside, to nothing) sync as links and
 //!     are never followed: nothing outside the synced folders is read or written.
 //!
+//! In the one-user scenarios a device's folder is sometimes wiped (replaced by an empty
+//! one, or emptied): its sync must refuse and change nothing on the server.
+//!
 //! In a quarter of the scenarios one device's disk follows Windows' name rules: it
 //! holds what it can of the tree and never deletes or renames the rest on the server.
 //!
@@ -115,6 +118,8 @@ struct Sim {
     log: Vec<String>,
     /// A folder outside every synced folder that links lead to: never read or written.
     outside: PathBuf,
+    /// The server's database, to see that a refused sync changed nothing there.
+    server_db: PathBuf,
 }
 
 /// Every item below `dir` (not the engine's own folder): relative path → bytes (`None`
@@ -412,6 +417,53 @@ impl Sim {
         }
     }
 
+    /// How far the server's journals have gone (nothing changed if this stays).
+    async fn server_changes(&self) -> i64 {
+        let db = sqlx::SqlitePool::connect(&format!("sqlite://{}", self.server_db.display())).await.expect("db");
+        let seq: i64 =
+            sqlx::query_scalar("SELECT COALESCE(SUM(seq), 0) FROM namespaces").fetch_one(&db).await.expect("seq");
+        db.close().await;
+        seq
+    }
+
+    /// The folder wiped under a device: replaced by an empty one (a disk no longer
+    /// mounted) or emptied at once (a mistaken `rm -rf`). Its sync refuses and changes
+    /// nothing on the server; then the files are put back.
+    async fn wipe(&mut self, d: usize) {
+        let dir = self.devices[d].dir.clone();
+        if tree_of(&dir).is_empty() {
+            return;
+        }
+        let aside = dir.with_extension("aside");
+        let replaced = self.rng.below(2) == 0;
+        let names: Vec<_> = fs::read_dir(&dir).expect("read_dir").flatten().map(|e| e.file_name()).collect();
+        let moved: Vec<_> = names.into_iter().filter(|n| replaced || n != ".coffer").collect();
+        fs::create_dir_all(&aside).expect("aside");
+        for n in &moved {
+            fs::rename(dir.join(n), aside.join(n)).expect("move aside");
+        }
+        let before = self.server_changes().await;
+        let name = self.devices[d].name.clone();
+        let engine = self.devices[d].engine.as_mut().expect("engine open");
+        let result = engine.sync_until_idle("2026-11-25").await;
+        let log = self.log.join("\n");
+        assert!(
+            matches!(result, Err(SyncError::FolderEmptied(..) | SyncError::FolderGone(..))),
+            "seed {}: {name}'s wiped folder was synced: {result:?}\n{log}",
+            self.seed
+        );
+        assert_eq!(self.server_changes().await, before, "seed {}: a wipe reached the server\n{log}", self.seed);
+        for n in &moved {
+            if replaced && fs::symlink_metadata(dir.join(n)).is_ok() {
+                let _ = fs::remove_dir_all(dir.join(n));
+            }
+            fs::rename(aside.join(n), dir.join(n)).expect("put back");
+        }
+        fs::remove_dir(&aside).expect("aside emptied");
+        let how = if replaced { "replaced by an empty folder" } else { "emptied" };
+        self.say(format!("{name}: folder {how}, sync refused, files put back"));
+    }
+
     /// The owner shares the folder with the second user, changes their role, or removes
     /// them, as the server would whatever the devices are doing.
     async fn share_event(&mut self) {
@@ -597,6 +649,7 @@ async fn run(seed: u64) {
         synced_deletes: Vec::new(),
         log: Vec::new(),
         outside: scratch.path().join("outside"),
+        server_db: scratch.path().join("server/meta.db"),
     };
     fs::create_dir_all(&sim.outside).expect("outside");
     fs::write(sim.outside.join("secret.txt"), b"outside every synced folder\n").expect("secret");
@@ -658,6 +711,7 @@ async fn run(seed: u64) {
                 sim.say(format!("{name}: {}", if online { "back online" } else { "offline" }));
             }
             10 if two_users => sim.share_event().await,
+            10 if sim.devices[d].online => sim.wipe(d).await,
             _ => {}
         }
     }

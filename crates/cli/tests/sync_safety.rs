@@ -395,6 +395,11 @@ fn links_stay_links_and_programs_stay_programs() {
     assert_eq!(mode_bits(&b.join("notes.txt")) & 0o111, 0, "an ordinary file is not made executable");
     assert_eq!(mtime_ms(&b.join("notes.txt")), mtime_ms(&a.join("notes.txt")), "the modification time travels");
     assert_eq!(local_tree(&a), local_tree(&b));
+    // The disk's name rules were probed (this test's disk is an ordinary Linux one).
+    if cfg!(target_os = "linux") {
+        let status = laptop.ok(&["status", dir_arg(&a), "--json"]).json();
+        assert_eq!(status["disk"], "case-sensitive", "{status:#}");
+    }
 
     // The server holds a link's target text, never the bytes it leads to; nothing below a
     // linked folder was synced.

@@ -95,6 +95,8 @@ pub struct SyncStatus {
     pub failed: Vec<(String, String)>,
     /// Syncing is paused (`coffer pause`).
     pub paused: bool,
+    /// How the disk under the folder treats names, as probed ("case-sensitive", ...).
+    pub disk: String,
     /// When the last sync ended (ms since the epoch), and its error if it failed.
     pub last_sync_at: Option<i64>,
     pub last_error: Option<String>,
@@ -252,6 +254,8 @@ const HELD_DELETES: &str = "held_deletes";
 const CONFIRMED_DELETES: &str = "confirmed_deletes";
 /// The steps the last sync could not carry out.
 const LAST_FAILED: &str = "last_failed";
+/// How the disk treats names, as last probed.
+const FS_RULES: &str = "fs_rules";
 
 fn local_path(root: &Path, path: &RemotePath) -> PathBuf {
     path.names().iter().fold(root.to_path_buf(), |p, n| p.join(n.as_str()))
@@ -318,7 +322,9 @@ impl Engine {
             let _ = std::fs::remove_file(entry.path());
         }
         let mut engine = Self::with_state(client, root, state, device);
+        // Kept for `coffer status`, which looks without writing anything.
         engine.fs_rules = FsRules::probe(&root.join(STATE_DIR).join("probe"))?;
+        engine.state.set_meta_json(FS_RULES, &engine.fs_rules).await?;
         Ok(engine)
     }
 
@@ -345,7 +351,9 @@ impl Engine {
             return Ok(None);
         }
         let state = SyncState::open(&root.join(STATE_DIR)).await?;
-        Ok(Some(Self::with_state(client, root, state, "")))
+        let mut engine = Self::with_state(client, root, state, "");
+        engine.fs_rules = engine.state.meta_json(FS_RULES).await?.unwrap_or_default();
+        Ok(Some(engine))
     }
 
     /// Where the folder stands: what a sync would do now (nothing is changed to find
@@ -363,6 +371,7 @@ impl Engine {
         let mut status = SyncStatus {
             held_deletes,
             paused: self.paused().await?,
+            disk: self.fs_rules.describe(),
             folder: self.root.display().to_string(),
             excluded,
             detached,

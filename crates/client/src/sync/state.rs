@@ -317,7 +317,8 @@ impl SyncState {
             .await?;
         for r in rows {
             let tmp: String = r.try_get("tmp")?;
-            if !tmp_dir.join(&tmp).exists() {
+            // (A link is looked at itself: one that leads nowhere is still there.)
+            if std::fs::symlink_metadata(tmp_dir.join(&tmp)).is_err() {
                 let path: String = r.try_get("path")?;
                 let path = RemotePath::parse(&path).map_err(|e| StateError::Damaged(format!("path {path:?}: {e}")))?;
                 let content = hash_of(r.try_get("content")?).ok_or_else(|| StateError::Damaged("placement".into()))?;
@@ -440,7 +441,9 @@ impl SyncState {
         for m in self.noted_moves(true).await? {
             let (Some(source), Some(target)) = (&m.source, &m.target) else { continue };
             let (source, target) = (root.join(source), root.join(target));
-            let moved = source != target && std::fs::symlink_metadata(&source).is_err() && target.exists();
+            let moved = source != target
+                && std::fs::symlink_metadata(&source).is_err()
+                && std::fs::symlink_metadata(&target).is_ok();
             if moved {
                 self.record_move(&m.from, &m.to).await?;
             }

@@ -32,7 +32,7 @@ pub(super) fn spelled_on_disk(root: &Path, path: &RemotePath) -> Option<RemotePa
     for name in path.names() {
         let here = local_path(root, &found);
         let exact = here.join(name.as_str());
-        let next = if exact.exists() {
+        let next = if std::fs::symlink_metadata(&exact).is_ok() {
             name.clone()
         } else {
             let want = name.collision_key();
@@ -86,7 +86,7 @@ impl Engine {
                 };
                 let candidate =
                     parent.join(coffer_core::Name::new(&candidate).map_err(|e| std::io::Error::other(e.to_string()))?);
-                if !local_path(&self.root, &candidate).exists() {
+                if std::fs::symlink_metadata(local_path(&self.root, &candidate)).is_err() {
                     break candidate;
                 }
                 n += 1;
