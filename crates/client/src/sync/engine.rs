@@ -22,7 +22,7 @@ use super::names::{FsRules, leave_out_unholdable};
 use super::plan::{Entry, Kind, Op, Tree, Trees, fence_shared, key, plan};
 use super::remote::RemoteTree;
 use super::scan::{Ignore, SETTLE_TIME, STATE_DIR, Skipped, Stamp, scan, stamp_of};
-use super::state::{MoveSide, StateError, SyncState};
+use super::state::{CASE_RENAME_STEP, MoveSide, StateError, SyncState};
 use crate::api::Client;
 use crate::error::ClientError;
 
@@ -300,6 +300,13 @@ fn within(root: &Path, path: &Path) -> bool {
         }
     }
     true
+}
+
+/// Whether `path`'s folder lists an item spelled exactly as its last name (a lookup on a
+/// case-insensitive disk finds other spellings too).
+pub(crate) fn listed_exactly(path: &Path) -> bool {
+    let (Some(dir), Some(name)) = (path.parent(), path.file_name()) else { return false };
+    std::fs::read_dir(dir).is_ok_and(|rd| rd.flatten().any(|e| e.file_name() == name))
 }
 
 fn stamp_now(path: &Path) -> Option<Stamp> {
@@ -726,10 +733,15 @@ impl Engine {
                 // Already there (a move made before a crash): only the record is missing.
                 if source != target {
                     // Never over something: only onto nothing, or onto the item itself (a
-                    // case-only rename on a case-insensitive disk).
-                    if let Ok(there) = std::fs::symlink_metadata(&target)
-                        && stamp_of(&there).inode != stamp_of(&meta).inode
-                    {
+                    // case-only rename on a case-insensitive disk, which may even give the
+                    // name another file id: there the exact spelling is what counts).
+                    let case_only = key(from) == key(to);
+                    let taken = match std::fs::symlink_metadata(&target) {
+                        Ok(_) if case_only => listed_exactly(&target),
+                        Ok(there) => stamp_of(&there).inode != stamp_of(&meta).inode,
+                        Err(_) => false,
+                    };
+                    if taken {
                         return Ok(());
                     }
                     if let Some(parent) = target.parent() {
@@ -739,7 +751,15 @@ impl Engine {
                     let relative = |p: &Path| p.strip_prefix(&self.root).unwrap_or(p).to_string_lossy().into_owned();
                     let side = MoveSide::Local { source: relative(&source), target: relative(&target) };
                     self.state.note_move(from, to, side).await?;
-                    std::fs::rename(&source, &target)?;
+                    if case_only {
+                        // Through another name: some case-insensitive disks keep the old
+                        // spelling when asked to rename to the same name in another case.
+                        let step = target.with_file_name(CASE_RENAME_STEP);
+                        std::fs::rename(&source, &step)?;
+                        std::fs::rename(&step, &target)?;
+                    } else {
+                        std::fs::rename(&source, &target)?;
+                    }
                     for dir in [source.parent(), target.parent()].into_iter().flatten() {
                         std::fs::File::open(dir)?.sync_all()?;
                     }

@@ -460,7 +460,9 @@ fn moves(trees: &Trees) -> (Vec<Op>, Vec<String>) {
             && r.kind == b.kind
             && let Some((_, l)) = trees.local.get(bk)
             && l.kind == b.kind
-            && (l.ino.is_none() || b.ino.is_none() || l.ino == b.ino)
+            // (A case-only rename: the item at the key is the one renamed, whatever its
+            // file id; some disks give a file a new one when it is renamed.)
+            && (l.ino.is_none() || b.ino.is_none() || l.ino == b.ino || *rk == bk)
             && (*rk == bk || !trees.local.contains_key(*rk))
             && !under_file(&trees.local, rp)
         {
@@ -469,13 +471,10 @@ fn moves(trees: &Trees) -> (Vec<Op>, Vec<String>) {
         }
         // Moved on disk: the same file id elsewhere (a file with the same bytes), or a
         // case-only rename; the server still has it where it was and nothing where it went.
+        // (A case-only rename with the same bytes is one whatever the file id: some disks
+        // give a renamed file a new one.)
         let moved_here = b.ino.and_then(|ino| local_by_ino.get(&ino).copied().flatten()).or_else(|| {
-            let same_item = |l: &Entry| l.ino.is_none() || b.ino.is_none() || l.ino == b.ino;
-            trees
-                .local
-                .get_key_value(bk)
-                .filter(|(_, (lp, l))| moved(lp, bp) && l.same_as(b) && same_item(l))
-                .map(|(k, _)| k)
+            trees.local.get_key_value(bk).filter(|(_, (lp, l))| moved(lp, bp) && l.same_as(b)).map(|(k, _)| k)
         });
         if let Some(lk) = moved_here
             && let Some((lp, l)) = trees.local.get(lk)

@@ -159,7 +159,8 @@ pub fn stamp_of(meta: &fs::Metadata) -> Stamp {
         .created()
         .ok()
         .and_then(|t| t.duration_since(SystemTime::UNIX_EPOCH).ok())
-        .and_then(|d| i64::try_from(d.as_nanos()).ok());
+        .and_then(|d| i64::try_from(d.as_nanos()).ok())
+        .filter(|&ns| ns > 0); // Some disks say 0 for "unknown".
     Stamp { size: meta.len(), mtime_ns, inode, born }
 }
 

@@ -22,6 +22,7 @@ use coffer_core::{ChunkHash, ChunkRef, ContentHash, RemotePath};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{AssertSqlSafe, Row, SqlitePool};
 
+use super::engine::listed_exactly;
 use super::plan::{Entry, Kind, Tree, key};
 use super::remote::{RemoteNode, RemoteTree};
 use super::scan::Stamp;
@@ -62,6 +63,9 @@ CREATE TABLE IF NOT EXISTS remote_nodes (
     rev INTEGER, content BLOB, trashed INTEGER NOT NULL, mtime INTEGER, size INTEGER
 );
 "#;
+
+/// The name a case-only rename on disk passes through (in the item's folder).
+pub const CASE_RENAME_STEP: &str = ".coffer-case-rename";
 
 /// Which side a noted move is made on.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -441,9 +445,19 @@ impl SyncState {
         for m in self.noted_moves(true).await? {
             let (Some(source), Some(target)) = (&m.source, &m.target) else { continue };
             let (source, target) = (root.join(source), root.join(target));
-            let moved = source != target
-                && std::fs::symlink_metadata(&source).is_err()
-                && std::fs::symlink_metadata(&target).is_ok();
+            let moved = if key(&m.from) == key(&m.to) {
+                // A case-only rename, made through a step name: finish it if it stopped
+                // there. Only the exact spelling listed tells where it is.
+                let step = target.with_file_name(CASE_RENAME_STEP);
+                if !listed_exactly(&target) && std::fs::symlink_metadata(&step).is_ok() {
+                    let _ = std::fs::rename(&step, &target);
+                }
+                source != target && listed_exactly(&target) && !listed_exactly(&source)
+            } else {
+                source != target
+                    && std::fs::symlink_metadata(&source).is_err()
+                    && std::fs::symlink_metadata(&target).is_ok()
+            };
             if moved {
                 self.record_move(&m.from, &m.to).await?;
             }
