@@ -1,6 +1,7 @@
 // The web app in headless Chromium against a real server: what a user does in a browser,
 // from the first admin's setup to sharing, public links and live updates.
 
+import { createHmac } from "node:crypto";
 import { mkdtempSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
@@ -269,6 +270,41 @@ test("a public link opens in a fresh browser with no account", async ({ page, br
   // The visitor is not signed in to anything.
   expect((await v.request.get(server.url + "/api/v1/auth/whoami")).status()).toBe(401);
   await visitor.close();
+});
+
+/** The authenticator app: RFC 6238 (SHA-1, 6 digits, 30 s) for the step holding `atSecs`. */
+function appCode(secret: string, atSecs: number): string {
+  const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+  let bits = "";
+  for (const c of secret.replace(/=+$/, "")) bits += alphabet.indexOf(c).toString(2).padStart(5, "0");
+  const key = Buffer.from((bits.match(/.{8}/g) ?? []).map((b) => parseInt(b, 2)));
+  const counter = Buffer.alloc(8);
+  counter.writeBigUInt64BE(BigInt(Math.floor(atSecs / 30)));
+  const mac = createHmac("sha1", key).update(counter).digest();
+  const at = mac[mac.length - 1] & 0xf;
+  return ((mac.readUInt32BE(at) & 0x7fffffff) % 1_000_000).toString().padStart(6, "0");
+}
+
+test("an account with two-factor sign-in asks for the app's code in the browser", async ({ page }) => {
+  server.addUser("carol");
+  const cli = server.cli("carol");
+  const setup = JSON.parse(cli.run(["2fa", "enable", "--json"])) as { secret: string };
+  const now = Math.floor(Date.now() / 1000);
+  cli.run(["2fa", "confirm", appCode(setup.secret, now)]);
+
+  await page.goto(server.url + "/");
+  await page.getByLabel("User name").fill("carol");
+  await page.getByLabel("Password", { exact: true }).fill(PASSWORD);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  const code = page.getByLabel("Code");
+  await expect(code).toBeVisible();
+  await expect(page.getByRole("grid", { name: "Files" })).toBeHidden();
+  await code.fill("000000");
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await expect(page.getByRole("alert")).toBeVisible();
+  await code.fill(appCode(setup.secret, now + 30));
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await expect(page.getByRole("grid", { name: "Files" })).toBeVisible();
 });
 
 test("the main pages have no serious or critical accessibility violations", async ({ browser }) => {

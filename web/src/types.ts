@@ -55,6 +55,8 @@ export interface SetupRequest {
 }
 
 export interface SessionRequest {
+  /** The authenticator app's code or a recovery code, for two-factor sign-in. */
+  code?: string;
   user: string;
   password: string;
 }

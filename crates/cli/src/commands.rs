@@ -32,11 +32,19 @@ pub async fn run(cli: Cli) -> Result<u8> {
             }
             Ok(0)
         }
-        Command::Login { url, user, device } => {
+        Command::Login { url, user, device, code } => {
             let password = read_password(&format!("Password for {user}: "))?;
             let device = device.unwrap_or_else(default_device_name);
             let url = url.trim_end_matches('/').to_owned();
-            let resp = Client::new(&url, None)?.login(&user, &password, &device).await?;
+            let client = Client::new(&url, None)?;
+            let resp = match client.login(&user, &password, &device, code.as_deref()).await {
+                // The account has two-factor sign-in and no code was given: ask for one.
+                Err(e) if e.code() == Some(ErrorCode::TwoFactorRequired) && code.is_none() => {
+                    let code = read_password("Code from your authenticator app (or a recovery code): ")?;
+                    client.login(&user, &password, &device, Some(&code)).await?
+                }
+                other => other?,
+            };
             // Signing in again to the same account keeps what is known of its synced
             // folders.
             let earlier = profile::load().ok().filter(|p| p.server == url && p.user == resp.user.name);
@@ -137,6 +145,7 @@ pub async fn run(cli: Cli) -> Result<u8> {
         }
         Command::Restore { path, at, dry_run } => crate::history_cmd::restore_at(&path, &at, dry_run, json).await,
         Command::Conflicts(cmd) => crate::history_cmd::conflicts(cmd, json).await,
+        Command::TwoFactor(cmd) => crate::account_cmd::two_factor(cmd, json).await,
         Command::Trash(cmd) => crate::history_cmd::trash(cmd, json).await,
         Command::Versions(cmd) => crate::history_cmd::versions(cmd, json).await,
         Command::Share(args) => crate::share_cmd::share(args, json).await,

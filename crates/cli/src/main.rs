@@ -2,6 +2,7 @@
 //! from `coffer_server` and `coffer_service`; everything that talks to a server goes
 //! through `coffer_client`.
 
+mod account_cmd;
 mod commands;
 mod history_cmd;
 mod output;
@@ -56,6 +57,9 @@ pub enum Command {
         user: String,
     },
     /// Sign this device in; the password is read from stdin when it is not a terminal.
+    #[command(
+        after_help = "Examples:\n  coffer login https://files.example.org --user alice\n  coffer login https://files.example.org --user alice --code 123456\n\nThe password is asked for (or read from standard input when it is not a terminal).\nAn account with two-factor sign-in also needs a code from its authenticator app, or one\nof its recovery codes: given with --code, or asked for after the password."
+    )]
     Login {
         url: String,
         #[arg(long)]
@@ -63,7 +67,17 @@ pub enum Command {
         /// A name for this device (default: the host name).
         #[arg(long)]
         device: Option<String>,
+        /// The authenticator app's current code, or a recovery code (two-factor sign-in).
+        #[arg(long)]
+        code: Option<String>,
     },
+    /// Two-factor sign-in with an authenticator app: status, enable, confirm, disable.
+    #[command(
+        name = "2fa",
+        subcommand,
+        after_help = "Examples:\n  coffer 2fa enable          # prints the otpauth URI and a QR code for the app\n  coffer 2fa confirm 123456  # the app's first code turns it on; prints 10 recovery codes\n  coffer 2fa status\n  coffer 2fa disable         # asks for the password and a code\n\nOnce on, every password sign-in (coffer login, the web app) also needs the app's\ncurrent code, or one of the recovery codes (each works once). Keep the recovery codes\nsomewhere safe: they are shown only once."
+    )]
+    TwoFactor(TwoFactorCommand),
     /// Sign this device out and forget its token.
     Logout,
     /// Show who this device is signed in as.
@@ -359,6 +373,22 @@ pub enum TrashCommand {
         path: Option<String>,
         #[arg(long)]
         all: bool,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum TwoFactorCommand {
+    /// Whether two-factor sign-in is on, and how many recovery codes are left.
+    Status,
+    /// Start setting it up: a new secret for the authenticator app (as a QR code and an
+    /// otpauth URI). Nothing changes until `coffer 2fa confirm`.
+    Enable,
+    /// Turn it on with the app's first code; prints ten single-use recovery codes.
+    Confirm { code: String },
+    /// Turn it off: asks for the password; the code is asked for unless given.
+    Disable {
+        #[arg(long)]
+        code: Option<String>,
     },
 }
 

@@ -11,7 +11,8 @@ use coffer_core::Cursor;
 use common::{PASSWORD, Server};
 
 async fn signed_in(server: &Server, user: &str) -> Client {
-    let login = Client::new(&server.url, None).expect("client").login(user, PASSWORD, "watcher").await.expect("login");
+    let login =
+        Client::new(&server.url, None).expect("client").login(user, PASSWORD, "watcher", None).await.expect("login");
     Client::new(&server.url, Some(login.token)).expect("client")
 }
 

@@ -11,9 +11,10 @@ use coffer_core::wire::{
     CommentEditRequest, CommentInfo, CommentRequest, CommentsResponse, CommitRequest, CommitResponse, CursorResponse,
     DeltaResponse, DeviceInfo, FileShareRequest, FileSharesResponse, FileUnshareRequest, HealthResponse, ListResponse,
     LoginRequest, LoginResponse, LongPollResponse, ManifestResponse, MkdirRequest, MoveRequest, NodeInfo, PathRequest,
-    PurgeResponse, RestoreAtRequest, RestoreAtResponse, SetupRequest, ShareRequest, SharedFileInfo, SharedFolderInfo,
-    SharesResponse, TrashListResponse, TrashPurgeRequest, TrashRestoreRequest, UnshareRequest, UploadRequest,
-    UploadResponse, UserInfo, VersionRestoreRequest, VersionsResponse,
+    PurgeResponse, RecoveryCodes, RestoreAtRequest, RestoreAtResponse, SetupRequest, ShareRequest, SharedFileInfo,
+    SharedFolderInfo, SharesResponse, TrashListResponse, TrashPurgeRequest, TrashRestoreRequest, TwoFactorCodeRequest,
+    TwoFactorDisableRequest, TwoFactorSetup, TwoFactorStatus, UnshareRequest, UploadRequest, UploadResponse, UserInfo,
+    VersionRestoreRequest, VersionsResponse,
 };
 use coffer_core::{ChunkHash, ErrorCode};
 use reqwest::{Method, RequestBuilder, Url};
@@ -179,10 +180,48 @@ impl Client {
         self.json_call(Method::POST, &["api", "v1", "setup"], &body, Retry::Unsafe).await
     }
 
-    /// `POST /api/v1/auth/login`: registers a device and returns its token.
-    pub async fn login(&self, user: &str, password: &str, device: &str) -> Result<LoginResponse, ClientError> {
-        let body = LoginRequest { user: user.into(), password: password.into(), device: device.into() };
+    /// `POST /api/v1/auth/login`: registers a device and returns its token. `code`: the
+    /// authenticator app's code (or a recovery code) where the account needs one (else
+    /// the error's code is `two_factor_required`).
+    pub async fn login(
+        &self,
+        user: &str,
+        password: &str,
+        device: &str,
+        code: Option<&str>,
+    ) -> Result<LoginResponse, ClientError> {
+        let body = LoginRequest {
+            user: user.into(),
+            password: password.into(),
+            device: device.into(),
+            code: code.map(str::to_owned),
+        };
         self.json_call(Method::POST, &["api", "v1", "auth", "login"], &body, Retry::Unsafe).await
+    }
+
+    /// `GET /api/v1/account/2fa`.
+    pub async fn two_factor(&self) -> Result<TwoFactorStatus, ClientError> {
+        self.get_json(&["api", "v1", "account", "2fa"], &[]).await
+    }
+
+    /// `POST /api/v1/account/2fa/enable`: a new secret, pending until confirmed.
+    pub async fn two_factor_enable(&self) -> Result<TwoFactorSetup, ClientError> {
+        self.json_call(Method::POST, &["api", "v1", "account", "2fa", "enable"], &serde_json::json!({}), Retry::Unsafe)
+            .await
+    }
+
+    /// `POST /api/v1/account/2fa/confirm`: turns it on; the recovery codes, once.
+    pub async fn two_factor_confirm(&self, code: &str) -> Result<RecoveryCodes, ClientError> {
+        let body = TwoFactorCodeRequest { code: code.into() };
+        self.json_call(Method::POST, &["api", "v1", "account", "2fa", "confirm"], &body, Retry::Unsafe).await
+    }
+
+    /// `POST /api/v1/account/2fa/disable`.
+    pub async fn two_factor_disable(&self, password: &str, code: &str) -> Result<(), ClientError> {
+        let body = TwoFactorDisableRequest { password: password.into(), code: code.into() };
+        let url = self.url(&["api", "v1", "account", "2fa", "disable"])?;
+        self.send(Retry::Unsafe, |h| h.post(url.clone()).json(&body).timeout(JSON_TIMEOUT)).await?;
+        Ok(())
     }
 
     /// `POST /api/v1/auth/logout`: revokes this client's token.

@@ -41,6 +41,9 @@ pub enum ErrorCode {
     LinkExhausted,
     /// A public link has a password and the request did not carry its key (or the
     /// password given is wrong).
+    /// The password was right; the account also needs a code from its authenticator
+    /// app (or a recovery code): sign in again with `code`.
+    TwoFactorRequired,
     PasswordRequired,
     /// A public link lets its visitors look but not download.
     DownloadDisabled,
@@ -100,6 +103,7 @@ impl ErrorCode {
             Self::LinkRevoked => "link_revoked",
             Self::LinkExhausted => "link_exhausted",
             Self::PasswordRequired => "password_required",
+            Self::TwoFactorRequired => "two_factor_required",
             Self::CsrfFailed => "csrf_failed",
             Self::NoThumbnail => "no_thumbnail",
             Self::DownloadDisabled => "download_disabled",

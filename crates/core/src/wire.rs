@@ -44,6 +44,49 @@ pub struct LoginRequest {
     pub password: String,
     /// A label for this device ("laptop"); shown in the device list.
     pub device: String,
+    /// With two-factor sign-in on: the authenticator app's current code, or an unused
+    /// recovery code. Without it such an account is refused with `two_factor_required`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
+}
+
+/// Two-factor sign-in of the caller's account: `GET /api/v1/account/2fa`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TwoFactorStatus {
+    /// Every password sign-in needs a code.
+    pub enabled: bool,
+    /// A setup was started and waits for its first code.
+    pub pending: bool,
+    /// Recovery codes not used yet.
+    pub recovery_codes_left: u32,
+}
+
+/// A started setup: the secret for the authenticator app, as a URI (what its QR code
+/// holds), as text to type, and as an SVG QR code. Pending until a code confirms it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TwoFactorSetup {
+    pub otpauth_uri: String,
+    pub secret: String,
+    pub qr_svg: String,
+}
+
+/// A code from the authenticator app (or a recovery code where one is accepted).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TwoFactorCodeRequest {
+    pub code: String,
+}
+
+/// Turning two-factor sign-in off takes the password and a code.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TwoFactorDisableRequest {
+    pub password: String,
+    pub code: String,
+}
+
+/// Single-use recovery codes, shown once (the server keeps only their hashes).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RecoveryCodes {
+    pub codes: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -126,6 +169,9 @@ pub struct SetupStatus {
 pub struct SessionRequest {
     pub user: String,
     pub password: String,
+    /// See [`LoginRequest::code`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

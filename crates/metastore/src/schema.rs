@@ -11,6 +11,7 @@ pub(crate) const MIGRATIONS: &[(i64, &str, &str)] = &[
     (6, V6, V6),
     (7, V7, V7),
     (8, V8, V8),
+    (9, V9, V9),
 ];
 
 /// Limits on everything a user makes the server keep: old versions count towards the
@@ -139,6 +140,25 @@ ALTER TABLE nodes ADD COLUMN mode BIGINT NOT NULL DEFAULT 0;
 ALTER TABLE journal ADD COLUMN mode BIGINT NOT NULL DEFAULT 0;
 ALTER TABLE revisions ADD COLUMN mode BIGINT NOT NULL DEFAULT 0;
 ALTER TABLE revisions ADD COLUMN mtime BIGINT;
+"#;
+
+/// Two-factor sign-in: each user's TOTP secret (pending until confirmed) with the last
+/// time step accepted, and single-use recovery codes kept as hashes (hex).
+const V9: &str = r#"
+CREATE TABLE two_factor (
+    user_id BIGINT PRIMARY KEY,
+    secret TEXT NOT NULL,
+    enabled_at BIGINT,
+    last_step BIGINT NOT NULL DEFAULT 0,
+    created_at BIGINT NOT NULL
+);
+CREATE TABLE recovery_codes (
+    user_id BIGINT NOT NULL,
+    code_hash TEXT NOT NULL,
+    created_at BIGINT NOT NULL,
+    used_at BIGINT,
+    PRIMARY KEY (user_id, code_hash)
+);
 "#;
 
 const V1_SQLITE: &str = r#"

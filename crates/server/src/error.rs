@@ -28,7 +28,9 @@ pub fn status_of(code: ErrorCode) -> StatusCode {
         ErrorCode::BadRequest | ErrorCode::InvalidName | ErrorCode::InvalidHash | ErrorCode::InvalidCursor => {
             StatusCode::BAD_REQUEST
         }
-        ErrorCode::Unauthorized | ErrorCode::PasswordRequired => StatusCode::UNAUTHORIZED,
+        ErrorCode::Unauthorized | ErrorCode::PasswordRequired | ErrorCode::TwoFactorRequired => {
+            StatusCode::UNAUTHORIZED
+        }
         ErrorCode::LinkExpired | ErrorCode::LinkRevoked | ErrorCode::LinkExhausted => StatusCode::GONE,
         ErrorCode::DownloadDisabled => StatusCode::FORBIDDEN,
         ErrorCode::Forbidden | ErrorCode::ReadOnly | ErrorCode::SetupUnavailable | ErrorCode::CsrfFailed => {

@@ -156,6 +156,11 @@ const TABLE: &[(&str, &str, [u16; 14])] = &[
     ("get", "/s/{token}", [SKIP, SKIP, SKIP, SKIP, SKIP, SKIP, 404, SKIP, 200, 200, 401, 410, 410, 410]),
     ("delete", "/api/v1/links/{id}", [200, 404, 404, 404, 404, 404, 401, 401, 401, 401, 401, 401, 401, 401]),
     ("delete", "/api/v1/devices/{id}", [204, 204, 204, 204, 204, 204, 401, 401, 401, 401, 401, 401, 401, 401]),
+    // Each user's own account: a setup started, a wrong code and a wrong password refused.
+    ("get", "/api/v1/account/2fa", [200, 200, 200, 200, 200, 200, 401, 401, 401, 401, 401, 401, 401, 401]),
+    ("post", "/api/v1/account/2fa/enable", [200, 200, 200, 200, 200, 200, 401, 401, 401, 401, 401, 401, 401, 401]),
+    ("post", "/api/v1/account/2fa/confirm", [401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401]),
+    ("post", "/api/v1/account/2fa/disable", [401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401]),
     // Per file: a viewer's file into the shared folder is refused; a non-member's path
     // is in their own tree (a folder of their own is made there, so from here on their
     // /Team is their own).
@@ -394,6 +399,10 @@ fn request(f: &Fixture, who: Who, method: &str, template: &str) -> (String, Opti
             (template.into(), Some(json!({"user": "olive", "password": "not it", "device": "x"})), None)
         }
         ("post", "/api/v1/session") => (template.into(), Some(json!({"user": "olive", "password": "not it"})), None),
+        ("post", "/api/v1/account/2fa/confirm") => (template.into(), Some(json!({"code": "000000"})), None),
+        ("post", "/api/v1/account/2fa/disable") => {
+            (template.into(), Some(json!({"password": "not it", "code": "000000"})), None)
+        }
         ("get", "/api/v1/fs/zip") => (format!("{template}?path=/Team"), None, None),
         ("get", "/api/v1/fs/stat")
         | ("get", "/api/v1/fs/content")

@@ -142,6 +142,7 @@ const FIELDS: &[&str] = &[
     "body",
     "at",
     "dry_run",
+    "code",
     "bogus",
 ];
 

@@ -16,6 +16,15 @@ use crate::limits::Attempt;
 use crate::{Result, Service, ServiceError, now_ms};
 
 const SETUP_TOKEN_KEY: &str = "setup_token_hash";
+
+/// What a person signs in with: the user name, the password and, for an account with
+/// two-factor sign-in, a code.
+#[derive(Debug, Clone, Copy)]
+pub struct SignIn<'a> {
+    pub name: &'a str,
+    pub password: &'a str,
+    pub code: Option<&'a str>,
+}
 const MAX_PASSWORD_BYTES: usize = 1024;
 const MIN_PASSWORD_CHARS: usize = 8;
 const MAX_USER_NAME: usize = 64;
@@ -173,6 +182,22 @@ impl Service {
         password: &str,
         hash: Option<String>,
     ) -> Result<bool> {
+        let ok = self.check_password_alone(attempt, password, hash).await?;
+        if ok {
+            self.inner.passwords.succeeded(attempt);
+        }
+        Ok(ok)
+    }
+
+    /// [`Service::check_password`] without forgetting the account's failures when the
+    /// password is right: for a sign-in that still needs its second factor (a wrong code
+    /// then counts as a failure like a wrong password).
+    pub(crate) async fn check_password_alone(
+        &self,
+        attempt: &Attempt<'_>,
+        password: &str,
+        hash: Option<String>,
+    ) -> Result<bool> {
         let gate = &self.inner.passwords;
         gate.admit(attempt)?;
         let password = password.to_owned();
@@ -183,9 +208,7 @@ impl Service {
                 verify_argon2(password.as_bytes(), &hash) && known
             })
             .await?;
-        if ok {
-            gate.succeeded(attempt);
-        } else {
+        if !ok {
             gate.failed(attempt);
             tracing::warn!(account = attempt.account, address = ?attempt.address, "wrong password");
         }
@@ -281,6 +304,12 @@ impl Service {
     /// Checks a password and issues a token for a new device. `from` is the client's
     /// address, for the guessing back-off.
     pub async fn login(&self, name: &str, password: &str, device: &str, from: Option<IpAddr>) -> Result<LoginResponse> {
+        self.sign_in(&SignIn { name, password, code: None }, device, from).await
+    }
+
+    /// Signs a device in (a password, and a code where two-factor sign-in is on) and
+    /// makes its token.
+    pub async fn sign_in(&self, sign_in: &SignIn<'_>, device: &str, from: Option<IpAddr>) -> Result<LoginResponse> {
         let device = device.trim();
         if device.is_empty() || device.len() > MAX_DEVICE_NAME || device.chars().any(char::is_control) {
             return Err(ServiceError::new(
@@ -288,7 +317,7 @@ impl Service {
                 format!("a device name is 1 to {MAX_DEVICE_NAME} bytes"),
             ));
         }
-        let user = self.verify_sign_in(name, password, from).await?;
+        let user = self.verify_sign_in(sign_in, from).await?;
         let token = random_token();
         let mut tx = self.meta().write().await?;
         let dev = tx.create_device(user.id, device, DeviceKind::Device, &token_hash(&token), None, now_ms()).await?;
@@ -302,12 +331,11 @@ impl Service {
     /// what the page may see.
     pub async fn start_session(
         &self,
-        name: &str,
-        password: &str,
+        sign_in: &SignIn<'_>,
         user_agent: &str,
         from: Option<IpAddr>,
     ) -> Result<(String, coffer_core::wire::BrowserSession)> {
-        let user = self.verify_sign_in(name, password, from).await?;
+        let user = self.verify_sign_in(sign_in, from).await?;
         let token = random_token();
         let now = now_ms();
         let mut tx = self.meta().write().await?;
@@ -354,7 +382,9 @@ impl Service {
 
     /// The user whose name and password these are; every failure is the same
     /// `unauthorized`, after the same work, and counts towards the guessing back-off.
-    async fn verify_sign_in(&self, name: &str, password: &str, from: Option<IpAddr>) -> Result<UserRecord> {
+    /// Checks a sign-in: the password, then, where two-factor sign-in is on, the code.
+    async fn verify_sign_in(&self, sign_in: &SignIn<'_>, from: Option<IpAddr>) -> Result<UserRecord> {
+        let SignIn { name, password, code } = *sign_in;
         let denied = || ServiceError::new(ErrorCode::Unauthorized, "wrong user name or password");
         if password.len() > MAX_PASSWORD_BYTES || name.len() > MAX_USER_NAME {
             return Err(denied());
@@ -364,11 +394,15 @@ impl Service {
             tx.user_by_name(name).await?
         };
         let hash = user.as_ref().map(|u| u.password_hash.clone());
-        let ok = self.check_password(&Attempt { account: name, address: from }, password, hash).await?;
-        match user {
-            Some(u) if ok => Ok(u),
-            _ => Err(denied()),
-        }
+        let attempt = Attempt { account: name, address: from };
+        let ok = self.check_password_alone(&attempt, password, hash).await?;
+        let user = match user {
+            Some(u) if ok => u,
+            _ => return Err(denied()),
+        };
+        self.second_factor(&user, code, &attempt).await?;
+        self.inner.passwords.succeeded(&attempt);
+        Ok(user)
     }
 
     /// Resolves a bearer token to its caller. Unknown, revoked and expired tokens are

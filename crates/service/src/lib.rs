@@ -25,6 +25,7 @@ mod rewind;
 mod sharing;
 mod thumbs;
 mod tree;
+mod two_factor;
 mod upload;
 mod walk;
 
@@ -35,7 +36,7 @@ use coffer_blobstore::BlobStore;
 use coffer_metastore::MetaStore;
 
 pub use access::{Admin, Caller, Credential};
-pub use accounts::{SESSION_LIFETIME_MS, csrf_matches, session_csrf};
+pub use accounts::{SESSION_LIFETIME_MS, SignIn, csrf_matches, session_csrf};
 pub use coffer_core::ErrorCode;
 pub use content::ContentStream;
 pub use error::ServiceError;

@@ -84,6 +84,9 @@ function AuthFrame(props: { title: string; children: preact.ComponentChildren; s
 export function SignInPage(props: { message?: string }) {
   const [user, setUser] = useState("");
   const [password, setPassword] = useState("");
+  const [code, setCode] = useState("");
+  // The account signs in with a second factor: the code field is shown.
+  const [needCode, setNeedCode] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
 
@@ -93,12 +96,20 @@ export function SignInPage(props: { message?: string }) {
       setError("Enter your user name and password.");
       return;
     }
+    if (needCode && !code.trim()) {
+      setError("Enter the code from your authenticator app, or a recovery code.");
+      return;
+    }
     setBusy(true);
     setError(null);
     try {
-      await signIn(user.trim(), password);
+      await signIn(user.trim(), password, needCode ? code.trim() : undefined);
     } catch (err) {
-      setError(errorText(err));
+      if (err instanceof ApiError && err.code === "two_factor_required") {
+        setNeedCode(true);
+      } else {
+        setError(errorText(err));
+      }
       setBusy(false);
     }
   };
@@ -109,6 +120,17 @@ export function SignInPage(props: { message?: string }) {
         {props.message && !error && <p class="notice">{props.message}</p>}
         <Field label="User name" value={user} onInput={setUser} autoComplete="username" autoFocus invalid={!!error} />
         <Field label="Password" type="password" value={password} onInput={setPassword} autoComplete="current-password" invalid={!!error} />
+        {needCode && (
+          <Field
+            label="Code"
+            value={code}
+            onInput={setCode}
+            autoComplete="one-time-code"
+            autoFocus
+            hint="The 6-digit code from your authenticator app, or one of your recovery codes."
+            invalid={!!error}
+          />
+        )}
         {error && (
           <p class="form-error" role="alert">
             {error}

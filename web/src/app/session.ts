@@ -43,8 +43,10 @@ export async function restoreSession(): Promise<void> {
   }
 }
 
-export async function signIn(user: string, password: string): Promise<void> {
-  signedIn(await apiJson<BrowserSession>("/api/v1/session", { user, password }));
+/** Signs in; `code` is the authenticator app's code (or a recovery code) for an account
+ * with two-factor sign-in (without it such an account answers `two_factor_required`). */
+export async function signIn(user: string, password: string, code?: string): Promise<void> {
+  signedIn(await apiJson<BrowserSession>("/api/v1/session", code ? { user, password, code } : { user, password }));
 }
 
 export async function signOut(): Promise<void> {

@@ -8,6 +8,7 @@ mod journal;
 mod links;
 mod sharing;
 mod tree;
+mod two_factor;
 
 pub use accounts::{DeviceRecord, UserRecord};
 pub use comments::CommentRecord;
@@ -16,6 +17,7 @@ pub use links::{LinkRecord, NewLink};
 pub use sharing::MemberRecord;
 pub(crate) use tree::select_nodes_sql;
 pub use tree::{FileHead, NewFile, NewNode, NodeRecord, RevisionRecord};
+pub use two_factor::TwoFactorRecord;
 
 /// Largest number of values in one `IN (...)` list (SQLite allows 32,766 variables,
 /// PostgreSQL 65,535; smaller lists keep statements cheap to plan).

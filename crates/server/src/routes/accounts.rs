@@ -5,8 +5,12 @@ use axum::extract::State;
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use coffer_core::wire::{DeviceInfo, LoginRequest, LoginResponse, SessionRequest, SetupRequest, SetupStatus, UserInfo};
+use coffer_core::wire::{
+    DeviceInfo, LoginRequest, LoginResponse, RecoveryCodes, SessionRequest, SetupRequest, SetupStatus,
+    TwoFactorCodeRequest, TwoFactorDisableRequest, TwoFactorSetup, TwoFactorStatus, UserInfo,
+};
 use coffer_core::{DeviceId, ErrorCode};
+use coffer_service::SignIn;
 
 use crate::AppState;
 use crate::error::{ApiError, ApiResult};
@@ -25,7 +29,8 @@ pub async fn login(
     ClientAddr(from): ClientAddr,
     ApiJson(req): ApiJson<LoginRequest>,
 ) -> ApiResult<Json<LoginResponse>> {
-    Ok(Json(s.service.login(&req.user, &req.password, &req.device, from).await?))
+    let sign_in = SignIn { name: &req.user, password: &req.password, code: req.code.as_deref() };
+    Ok(Json(s.service.sign_in(&sign_in, &req.device, from).await?))
 }
 
 pub async fn logout(State(s): State<AppState>, Auth(caller): Auth) -> ApiResult<StatusCode> {
@@ -50,6 +55,37 @@ pub async fn revoke_device(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// Whether the caller's account signs in with a second factor.
+pub async fn two_factor(State(s): State<AppState>, Auth(caller): Auth) -> ApiResult<Json<TwoFactorStatus>> {
+    Ok(Json(s.service.two_factor_status(&caller).await?))
+}
+
+/// Starts setting up two-factor sign-in (pending until confirmed by a first code).
+pub async fn two_factor_enable(State(s): State<AppState>, Auth(caller): Auth) -> ApiResult<Response> {
+    let setup: TwoFactorSetup = s.service.two_factor_begin(&caller).await?;
+    Ok(([(header::CACHE_CONTROL, HeaderValue::from_static("no-store"))], Json(setup)).into_response())
+}
+
+/// Turns two-factor sign-in on; the answer holds the recovery codes, shown once.
+pub async fn two_factor_confirm(
+    State(s): State<AppState>,
+    Auth(caller): Auth,
+    ApiJson(req): ApiJson<TwoFactorCodeRequest>,
+) -> ApiResult<Response> {
+    let codes: RecoveryCodes = s.service.two_factor_confirm(&caller, &req.code).await?;
+    Ok(([(header::CACHE_CONTROL, HeaderValue::from_static("no-store"))], Json(codes)).into_response())
+}
+
+/// Turns two-factor sign-in off (the password and a code).
+pub async fn two_factor_disable(
+    State(s): State<AppState>,
+    Auth(caller): Auth,
+    ApiJson(req): ApiJson<TwoFactorDisableRequest>,
+) -> ApiResult<StatusCode> {
+    s.service.two_factor_disable(&caller, &req.password, &req.code).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
 /// Whether the first admin still has to be created (the web app then shows the setup form).
 pub async fn setup_status(State(s): State<AppState>) -> ApiResult<Json<SetupStatus>> {
     Ok(Json(s.service.setup_status().await?))
@@ -67,7 +103,8 @@ pub async fn start_session(
     // an account of the other site's choosing) is refused all the same.
     check_browser_request(&parts, None)?;
     let agent = parts.headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()).unwrap_or("");
-    let (token, session) = s.service.start_session(&req.user, &req.password, agent, from).await?;
+    let sign_in = SignIn { name: &req.user, password: &req.password, code: req.code.as_deref() };
+    let (token, session) = s.service.start_session(&sign_in, agent, from).await?;
     let max_age = coffer_service::SESSION_LIFETIME_MS / 1000;
     let cookie = session_cookie(&parts, &s, &token, max_age)?;
     Ok(([(header::SET_COOKIE, cookie), (header::CACHE_CONTROL, HeaderValue::from_static("no-store"))], Json(session))

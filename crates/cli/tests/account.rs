@@ -1,0 +1,79 @@
+//! Account security with the real binary and server: two-factor sign-in set up, used and
+//! turned off from the CLI, as the README and `coffer 2fa --help` describe it.
+
+mod common;
+
+use common::{Client, PASSWORD, Server};
+
+/// The authenticator app: the code for the step holding `at_secs`.
+fn app_code(secret: &str, at_secs: u64) -> String {
+    let secret = totp_rs::Secret::try_from_base32(secret).expect("base32 secret");
+    let totp = totp_rs::Builder::new()
+        .with_algorithm(totp_rs::Algorithm::SHA1)
+        .with_digits(6)
+        .with_skew(1)
+        .with_step_duration(30)
+        .with_secret(secret)
+        .with_account_name("alice")
+        .build()
+        .expect("totp");
+    totp.generate(at_secs).to_string()
+}
+
+fn now_secs() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).expect("after 1970").as_secs()
+}
+
+#[test]
+fn two_factor_sign_in_from_the_cli() {
+    let data = tempfile::tempdir().expect("tempdir");
+    let server = Server::start(data.path(), None);
+    server.add_user("alice", &[]);
+    let alice = Client::login(&server, "alice");
+
+    assert!(alice.ok(&["2fa", "status"]).stdout.contains("off"));
+    let setup = alice.ok(&["2fa", "enable", "--json"]).json();
+    let secret = setup["secret"].as_str().expect("secret").to_owned();
+    assert!(setup["otpauth_uri"].as_str().is_some_and(|u| u.starts_with("otpauth://totp/")));
+    let text = alice.ok(&["2fa", "enable"]).stdout;
+    assert!(text.contains("coffer 2fa confirm"), "{text}");
+    // Enabling again started over with a new secret: only that one counts.
+    let secret = {
+        let again = alice.ok(&["2fa", "status", "--json"]).json();
+        assert_eq!(again["pending"], true);
+        let fresh = alice.ok(&["2fa", "enable", "--json"]).json();
+        assert_ne!(fresh["secret"].as_str(), Some(secret.as_str()));
+        fresh["secret"].as_str().expect("secret").to_owned()
+    };
+    let wrong = alice.run(&["2fa", "confirm", "000000"]);
+    assert_ne!(wrong.code, 0, "a wrong first code does not turn it on");
+    let codes = alice.ok(&["2fa", "confirm", &app_code(&secret, now_secs()), "--json"]).json();
+    let codes: Vec<String> =
+        codes["codes"].as_array().expect("codes").iter().map(|c| c.as_str().expect("code").to_owned()).collect();
+    assert_eq!(codes.len(), 10);
+    assert!(alice.ok(&["2fa", "status"]).stdout.contains("on (10 recovery code(s) left)"));
+
+    // Signing in now needs a code: refused without one (nothing to ask on a pipe), taken
+    // with --code, or typed after the password when asked.
+    let laptop = Client { config: tempfile::tempdir().expect("tempdir") };
+    let login = |c: &Client, extra: &[&str], stdin: &str| {
+        let mut args = vec!["login", server.url.as_str(), "--user", "alice"];
+        args.extend_from_slice(extra);
+        c.run_stdin(&args, stdin)
+    };
+    let refused = login(&laptop, &[], &format!("{PASSWORD}\n"));
+    assert_ne!(refused.code, 0, "{}", refused.stdout);
+    let next = app_code(&secret, now_secs() + 30);
+    assert_eq!(login(&laptop, &["--code", &next], &format!("{PASSWORD}\n")).code, 0);
+    assert!(laptop.ok(&["whoami"]).stdout.contains("alice"));
+    let reused = login(&laptop, &["--code", &next], &format!("{PASSWORD}\n"));
+    assert_ne!(reused.code, 0, "a code works once");
+    let asked = login(&laptop, &[], &format!("{PASSWORD}\n{}\n", codes[0]));
+    assert_eq!(asked.code, 0, "the recovery code typed when asked: {}", asked.stderr);
+    assert!(alice.ok(&["2fa", "status"]).stdout.contains("9 recovery code(s) left"));
+
+    // Off again with the password and a code; then a password is enough.
+    let off = alice.run_stdin(&["2fa", "disable", "--code", &codes[1]], &format!("{PASSWORD}\n"));
+    assert_eq!(off.code, 0, "{}", off.stderr);
+    assert_eq!(login(&laptop, &[], &format!("{PASSWORD}\n")).code, 0);
+}

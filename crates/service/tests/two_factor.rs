@@ -1,0 +1,124 @@
+//! Two-factor sign-in on every engine: set up in two steps, then every password sign-in
+//! (devices and web app sessions) needs a fresh code or a recovery code, each used once;
+//! wrong codes back off like wrong passwords; turning it off takes both factors.
+
+mod common;
+
+use coffer_core::ErrorCode;
+use coffer_service::{PasswordLimits, ServiceConfig, SignIn};
+
+/// The authenticator app: the code for the step holding `at_secs`.
+fn app_code(secret: &str, at_secs: u64) -> String {
+    let secret = totp_rs::Secret::try_from_base32(secret).expect("base32 secret");
+    let totp = totp_rs::Builder::new()
+        .with_algorithm(totp_rs::Algorithm::SHA1)
+        .with_digits(6)
+        .with_skew(1)
+        .with_step_duration(30)
+        .with_secret(secret)
+        .with_account_name("alice")
+        .build()
+        .expect("totp");
+    totp.generate(at_secs).to_string()
+}
+
+fn now_secs() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).expect("after 1970").as_secs()
+}
+
+const PASSWORD: &str = "a long password";
+
+#[tokio::test]
+async fn two_factor_sign_in_on_every_engine() {
+    let config = ServiceConfig {
+        passwords: PasswordLimits { account_free_failures: 5, ..PasswordLimits::default() },
+        ..ServiceConfig::default()
+    };
+    for env in common::envs(config).await {
+        let s = &env.service;
+        let alice = common::caller(s, "alice").await;
+        let with = |code: Option<&'static str>| SignIn { name: "alice", password: PASSWORD, code };
+        let sign_in = |code: Option<String>| async move {
+            let code = code.as_deref();
+            s.sign_in(&SignIn { name: "alice", password: PASSWORD, code }, "laptop", None).await
+        };
+
+        // Started, not confirmed: sign-ins are unchanged.
+        let setup = s.two_factor_begin(&alice).await.expect("begin");
+        assert!(setup.otpauth_uri.starts_with("otpauth://totp/Coffer:alice?"), "{}", setup.otpauth_uri);
+        assert!(setup.otpauth_uri.contains(&format!("secret={}", setup.secret)));
+        assert!(setup.qr_svg.starts_with("<?xml") && setup.qr_svg.contains("<svg"), "an SVG QR code");
+        let st = s.two_factor_status(&alice).await.expect("status");
+        assert!(st.pending && !st.enabled);
+        s.sign_in(&with(None), "laptop", None).await.expect("no code needed yet");
+
+        // A wrong first code does not turn it on; the app's code does.
+        let wrong = s.two_factor_confirm(&alice, "000000").await.expect_err("wrong code");
+        assert_eq!(wrong.code, ErrorCode::Unauthorized);
+        let codes = s.two_factor_confirm(&alice, &app_code(&setup.secret, now_secs())).await.expect("confirm").codes;
+        assert_eq!(codes.len(), 10);
+        let st = s.two_factor_status(&alice).await.expect("status");
+        assert!(st.enabled && !st.pending && st.recovery_codes_left == 10);
+        let again = s.two_factor_begin(&alice).await.expect_err("already on");
+        assert_eq!(again.code, ErrorCode::AlreadyExists);
+
+        // Now a password alone is not enough, for devices and browsers alike.
+        let e = s.sign_in(&with(None), "laptop", None).await.expect_err("code needed");
+        assert_eq!(e.code, ErrorCode::TwoFactorRequired);
+        let e = s.start_session(&with(None), "Firefox", None).await.expect_err("code needed");
+        assert_eq!(e.code, ErrorCode::TwoFactorRequired);
+        let e = s.sign_in(&SignIn { name: "alice", password: "not it", code: None }, "x", None).await;
+        assert_eq!(e.expect_err("wrong password").code, ErrorCode::Unauthorized, "the password still comes first");
+
+        // The next step's code works once (the confirmation took this step's).
+        let next = app_code(&setup.secret, now_secs() + 30);
+        sign_in(Some(next.clone())).await.expect("a fresh code");
+        let replay = sign_in(Some(next)).await.expect_err("a code works once");
+        assert_eq!(replay.code, ErrorCode::Unauthorized);
+
+        // A recovery code works once too, in any case and with spaces for dashes.
+        let typed = codes[0].to_uppercase().replace('-', " ");
+        sign_in(Some(typed.clone())).await.expect("a recovery code");
+        assert_eq!(sign_in(Some(typed)).await.expect_err("used").code, ErrorCode::Unauthorized);
+        assert_eq!(s.two_factor_status(&alice).await.expect("status").recovery_codes_left, 9);
+
+        // Guessing codes backs off like guessing passwords.
+        let mut limited = false;
+        for _ in 0..12 {
+            match sign_in(Some("123456".into())).await {
+                Err(e) if e.code == ErrorCode::RateLimited => {
+                    limited = true;
+                    break;
+                }
+                Err(e) => assert_eq!(e.code, ErrorCode::Unauthorized),
+                Ok(_) => {} // One in a million: the guess was the code.
+            }
+        }
+        assert!(limited, "wrong codes are rate-limited");
+    }
+}
+
+#[tokio::test]
+async fn turning_two_factor_off_takes_the_password_and_a_code() {
+    for env in common::envs(ServiceConfig::default()).await {
+        let s = &env.service;
+        let alice = common::caller(s, "alice").await;
+        let setup = s.two_factor_begin(&alice).await.expect("begin");
+        let codes = s.two_factor_confirm(&alice, &app_code(&setup.secret, now_secs())).await.expect("confirm").codes;
+
+        let e = s.two_factor_disable(&alice, "not it", &codes[1]).await.expect_err("wrong password");
+        assert_eq!(e.code, ErrorCode::Unauthorized);
+        let e = s.two_factor_disable(&alice, PASSWORD, "999999").await.expect_err("wrong code");
+        assert_eq!(e.code, ErrorCode::Unauthorized);
+        s.two_factor_disable(&alice, PASSWORD, &codes[1]).await.expect("both factors");
+        let st = s.two_factor_status(&alice).await.expect("status");
+        assert!(!st.enabled && !st.pending && st.recovery_codes_left == 0, "codes gone with it");
+        let plain = SignIn { name: "alice", password: PASSWORD, code: None };
+        s.sign_in(&plain, "laptop", None).await.expect("a password is enough again");
+
+        // A pending setup is dropped with the password alone.
+        s.two_factor_begin(&alice).await.expect("begin");
+        s.two_factor_disable(&alice, PASSWORD, "").await.expect("pending dropped");
+        assert!(!s.two_factor_status(&alice).await.expect("status").pending);
+    }
+}
