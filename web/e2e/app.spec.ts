@@ -290,7 +290,7 @@ test("an account with two-factor sign-in asks for the app's code in the browser"
   const cli = server.cli("carol");
   const setup = JSON.parse(cli.run(["2fa", "enable", "--json"])) as { secret: string };
   const now = Math.floor(Date.now() / 1000);
-  cli.run(["2fa", "confirm", appCode(setup.secret, now)]);
+  const recovery = JSON.parse(cli.run(["2fa", "confirm", appCode(setup.secret, now), "--json"])) as { codes: string[] };
 
   await page.goto(server.url + "/");
   await page.getByLabel("User name").fill("carol");
@@ -305,6 +305,30 @@ test("an account with two-factor sign-in asks for the app's code in the browser"
   await code.fill(appCode(setup.secret, now + 30));
   await page.getByRole("button", { name: "Sign in" }).click();
   await expect(page.getByRole("grid", { name: "Files" })).toBeVisible();
+
+  // On the devices page: turned off with the password and a code, then on again with a
+  // new app (QR code and key), which shows ten recovery codes once.
+  await page.goto(server.url + "/devices");
+  const card = page.locator("section", { has: page.getByRole("heading", { name: "Two-factor sign-in" }) });
+  await expect(card.getByText("On.")).toBeVisible();
+  await card.getByRole("button", { name: "Turn off…" }).click();
+  await card.getByLabel("Password").fill(PASSWORD);
+  await card.getByLabel("Code from the app, or a recovery code").fill("000000");
+  await card.getByRole("button", { name: "Turn off", exact: true }).click();
+  await expect(card.getByText(/wrong or already used code/i)).toBeVisible();
+  await expect(page.getByRole("grid", { name: "Files" })).toBeHidden(); // still here, still signed in
+  // (The app's next code was used to sign in; a recovery code stands in.)
+  await card.getByLabel("Code from the app, or a recovery code").fill(recovery.codes[0]);
+  await card.getByRole("button", { name: "Turn off", exact: true }).click();
+  await expect(card.getByText(/^Off\./)).toBeVisible();
+  await card.getByRole("button", { name: "Turn on…" }).click();
+  await expect(card.getByRole("img", { name: "QR code for the authenticator app" })).toBeVisible();
+  const key = (await card.locator("code.cp-key").textContent()) ?? "";
+  await card.getByLabel("Code from the app").fill(appCode(key, Math.floor(Date.now() / 1000)));
+  await card.getByRole("button", { name: "Turn on", exact: true }).click();
+  await expect(card.getByRole("listitem")).toHaveCount(10);
+  await expect(card.getByText("10 recovery code(s) left.")).toBeVisible();
+  await page.screenshot({ path: test.info().outputPath("two-factor-on.png") });
 });
 
 test("the main pages have no serious or critical accessibility violations", async ({ browser }) => {

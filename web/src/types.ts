@@ -299,3 +299,22 @@ export interface SharedFileInfo {
 export interface FileSharesResponse {
   files: SharedFileInfo[];
 }
+
+/** Two-factor sign-in of the signed-in account. */
+export interface TwoFactorStatus {
+  enabled: boolean;
+  pending: boolean;
+  recovery_codes_left: number;
+}
+
+/** A started two-factor setup: the secret as an otpauth URI, as text and as an SVG QR code. */
+export interface TwoFactorSetup {
+  otpauth_uri: string;
+  secret: string;
+  qr_svg: string;
+}
+
+/** Single-use recovery codes, shown once. */
+export interface RecoveryCodes {
+  codes: string[];
+}

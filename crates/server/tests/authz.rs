@@ -159,8 +159,8 @@ const TABLE: &[(&str, &str, [u16; 14])] = &[
     // Each user's own account: a setup started, a wrong code and a wrong password refused.
     ("get", "/api/v1/account/2fa", [200, 200, 200, 200, 200, 200, 401, 401, 401, 401, 401, 401, 401, 401]),
     ("post", "/api/v1/account/2fa/enable", [200, 200, 200, 200, 200, 200, 401, 401, 401, 401, 401, 401, 401, 401]),
-    ("post", "/api/v1/account/2fa/confirm", [401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401]),
-    ("post", "/api/v1/account/2fa/disable", [401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401]),
+    ("post", "/api/v1/account/2fa/confirm", [400, 400, 400, 400, 400, 400, 401, 401, 401, 401, 401, 401, 401, 401]),
+    ("post", "/api/v1/account/2fa/disable", [403, 403, 403, 403, 403, 403, 401, 401, 401, 401, 401, 401, 401, 401]),
     // Per file: a viewer's file into the shared folder is refused; a non-member's path
     // is in their own tree (a folder of their own is made there, so from here on their
     // /Team is their own).

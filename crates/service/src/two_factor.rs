@@ -115,8 +115,9 @@ impl Service {
             return Err(ServiceError::new(ErrorCode::AlreadyExists, "two-factor sign-in is already on"));
         }
         let step = as_totp_code(code).and_then(|c| totp(&record.secret, caller.user_name()).ok()?.check_current(&c));
+        // (Not `unauthorized`: the caller is signed in, only the code is wrong.)
         let Some(step) = step else {
-            return Err(ServiceError::new(ErrorCode::Unauthorized, "that code is not the app's current one"));
+            return Err(ServiceError::new(ErrorCode::BadRequest, "that code is not the app's current one"));
         };
         let now = now_ms();
         tx.take_totp_step(caller.user_id(), step as i64).await?;
@@ -137,15 +138,21 @@ impl Service {
             tx.user_by_id(caller.user_id()).await?.ok_or_else(|| ServiceError::not_found("user"))?
         };
         let attempt = Attempt { account: &user.name, address: None };
+        // A wrong factor here is `forbidden`, not `unauthorized`: the caller stays signed in.
         if !self.check_password_alone(&attempt, password, Some(user.password_hash.clone())).await? {
-            return Err(ServiceError::new(ErrorCode::Unauthorized, "wrong password"));
+            return Err(ServiceError::new(ErrorCode::Forbidden, "wrong password"));
         }
         let pending = {
             let mut tx = self.meta().read().await?;
             tx.two_factor(user.id).await?.is_some_and(|r| r.enabled_at.is_none())
         };
         if !pending {
-            self.second_factor(&user, Some(code), &attempt).await?;
+            self.second_factor(&user, Some(code), &attempt).await.map_err(|e| match e.code {
+                ErrorCode::Unauthorized | ErrorCode::TwoFactorRequired => {
+                    ServiceError::new(ErrorCode::Forbidden, "wrong or already used code")
+                }
+                _ => e,
+            })?;
         }
         let mut tx = self.meta().write().await?;
         tx.delete_two_factor(user.id).await?;

@@ -54,7 +54,7 @@ async fn two_factor_sign_in_on_every_engine() {
 
         // A wrong first code does not turn it on; the app's code does.
         let wrong = s.two_factor_confirm(&alice, "000000").await.expect_err("wrong code");
-        assert_eq!(wrong.code, ErrorCode::Unauthorized);
+        assert_eq!(wrong.code, ErrorCode::BadRequest, "the caller stays signed in");
         let codes = s.two_factor_confirm(&alice, &app_code(&setup.secret, now_secs())).await.expect("confirm").codes;
         assert_eq!(codes.len(), 10);
         let st = s.two_factor_status(&alice).await.expect("status");
@@ -107,9 +107,9 @@ async fn turning_two_factor_off_takes_the_password_and_a_code() {
         let codes = s.two_factor_confirm(&alice, &app_code(&setup.secret, now_secs())).await.expect("confirm").codes;
 
         let e = s.two_factor_disable(&alice, "not it", &codes[1]).await.expect_err("wrong password");
-        assert_eq!(e.code, ErrorCode::Unauthorized);
+        assert_eq!(e.code, ErrorCode::Forbidden, "the caller stays signed in");
         let e = s.two_factor_disable(&alice, PASSWORD, "999999").await.expect_err("wrong code");
-        assert_eq!(e.code, ErrorCode::Unauthorized);
+        assert_eq!(e.code, ErrorCode::Forbidden);
         s.two_factor_disable(&alice, PASSWORD, &codes[1]).await.expect("both factors");
         let st = s.two_factor_status(&alice).await.expect("status");
         assert!(!st.enabled && !st.pending && st.recovery_codes_left == 0, "codes gone with it");

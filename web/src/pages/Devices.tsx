@@ -9,6 +9,7 @@ import { Spinner } from "../panels/FileView";
 import { useLoad, useStatus } from "../panels/hooks";
 import { ErrorNote } from "../panels/util";
 import "../panels/panels.css";
+import { TwoFactorSection } from "./TwoFactor";
 
 export function DevicesPage() {
   const user = useLoad(
@@ -56,7 +57,9 @@ export function DevicesPage() {
     <div class="cp-page">
       <header class="cp-page-head">
         <h1 class="cp-page-title">Devices</h1>
-        <p class="cp-muted">Computers and browsers signed in to your account. Revoke any you don't recognize.</p>
+        <p class="cp-muted">
+          Computers and browsers signed in to your account, and how you sign in. Revoke any you don't recognize.
+        </p>
       </header>
 
       <section class="cp-card cp-quota" aria-labelledby="cp-quota-h">
@@ -71,6 +74,8 @@ export function DevicesPage() {
           <Spinner label="Loading storage" />
         )}
       </section>
+
+      <TwoFactorSection />
 
       <ErrorNote error={devices.error ?? error} />
       <p class="cp-status" role="status">
