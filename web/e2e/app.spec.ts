@@ -331,6 +331,35 @@ test("an account with two-factor sign-in asks for the app's code in the browser"
   await page.screenshot({ path: test.info().outputPath("two-factor-on.png") });
 });
 
+test("signing out everywhere else, and a new password", async ({ page, browser }) => {
+  server.addUser("dave");
+  const cli = server.cli("dave");
+  cli.run(["whoami"]); // the CLI signs in: a second sign-in of the account
+  await signIn(page, server, "dave");
+  await page.goto(server.url + "/devices");
+  page.once("dialog", (d) => void d.accept());
+  await page.getByRole("button", { name: "Sign out everywhere else" }).click();
+  await expect(page.getByText("Signed out 1 other device(s) and browser(s).")).toBeVisible();
+  expect(() => cli.run(["whoami"])).toThrow(); // its token was revoked
+
+  const card = page.locator("section", { has: page.getByRole("heading", { name: "Password" }) });
+  await card.getByLabel("Current password").fill(PASSWORD);
+  await card.getByLabel("New password", { exact: true }).fill("a brand new password");
+  await card.getByLabel("New password again").fill("a brand new password");
+  await card.getByRole("button", { name: "Change password" }).click();
+  await expect(card.getByText(/Password changed\./)).toBeVisible();
+  await expect(page.getByRole("heading", { name: "Devices", exact: true })).toBeVisible(); // still signed in
+
+  const other = await browser.newContext();
+  const p2 = await other.newPage();
+  await p2.goto(server.url + "/");
+  await p2.getByLabel("User name").fill("dave");
+  await p2.getByLabel("Password", { exact: true }).fill("a brand new password");
+  await p2.getByRole("button", { name: "Sign in" }).click();
+  await expect(p2.getByRole("grid", { name: "Files" })).toBeVisible();
+  await other.close();
+});
+
 test("the main pages have no serious or critical accessibility violations", async ({ browser }) => {
   // axe-core is put into the page by the test: the app's policy forbids that, rightly.
   const context = await browser.newContext({ bypassCSP: true });

@@ -318,3 +318,8 @@ export interface TwoFactorSetup {
 export interface RecoveryCodes {
   codes: string[];
 }
+
+/** How many sign-ins a "sign out everywhere else" or a password change revoked. */
+export interface RevokedResponse {
+  revoked: number;
+}

@@ -1,10 +1,12 @@
-//! The account's own security: two-factor sign-in.
+//! The account's own security: two-factor sign-in, the password.
 
 use anyhow::Result;
 
-use crate::TwoFactorCommand;
+use std::io::IsTerminal;
+
 use crate::commands::client;
 use crate::output::{print_json, read_password};
+use crate::{PasswordCommand, TwoFactorCommand};
 
 /// The otpauth URI as a QR code drawn with Unicode half blocks, for a terminal.
 fn terminal_qr(uri: &str) -> Option<String> {
@@ -71,6 +73,26 @@ pub(crate) async fn two_factor(cmd: TwoFactorCommand, json: bool) -> Result<u8> 
                 print_json(&serde_json::json!({"enabled": false}))?;
             } else {
                 println!("two-factor sign-in is off");
+            }
+        }
+    }
+    Ok(0)
+}
+
+pub(crate) async fn password(cmd: PasswordCommand, json: bool) -> Result<u8> {
+    let c = client()?;
+    match cmd {
+        PasswordCommand::Change => {
+            let current = read_password("Current password: ")?;
+            let new = read_password("New password: ")?;
+            if std::io::stdin().is_terminal() && read_password("New password again: ")? != new {
+                anyhow::bail!("the new passwords do not match");
+            }
+            let n = c.change_password(&current, &new).await?.revoked;
+            if json {
+                print_json(&serde_json::json!({"changed": true, "revoked": n}))?;
+            } else {
+                println!("password changed; {n} other device(s) and browser(s) signed out");
             }
         }
     }

@@ -146,6 +146,7 @@ pub async fn run(cli: Cli) -> Result<u8> {
         Command::Restore { path, at, dry_run } => crate::history_cmd::restore_at(&path, &at, dry_run, json).await,
         Command::Conflicts(cmd) => crate::history_cmd::conflicts(cmd, json).await,
         Command::TwoFactor(cmd) => crate::account_cmd::two_factor(cmd, json).await,
+        Command::Password(cmd) => crate::account_cmd::password(cmd, json).await,
         Command::Trash(cmd) => crate::history_cmd::trash(cmd, json).await,
         Command::Versions(cmd) => crate::history_cmd::versions(cmd, json).await,
         Command::Share(args) => crate::share_cmd::share(args, json).await,
@@ -165,12 +166,20 @@ pub async fn run(cli: Cli) -> Result<u8> {
                         }
                     }
                 }
-                DevicesCommand::Revoke { id } => {
+                DevicesCommand::Revoke { id: Some(id), .. } => {
                     c.revoke_device(id).await?;
                     if json {
                         print_json(&serde_json::json!({"revoked": id}))?
                     } else {
                         println!("revoked device {id}")
+                    }
+                }
+                DevicesCommand::Revoke { id: None, .. } => {
+                    let n = c.revoke_other_devices().await?.revoked;
+                    if json {
+                        print_json(&serde_json::json!({"revoked": n}))?
+                    } else {
+                        println!("signed out {n} other device(s) and browser(s)")
                     }
                 }
             }

@@ -169,9 +169,20 @@ pub enum Command {
     /// Version history: list, download, restore.
     #[command(subcommand)]
     Versions(VersionsCommand),
-    /// This account's devices.
-    #[command(subcommand)]
+    /// This account's devices and browser sign-ins (also `coffer sessions`): list, revoke
+    /// one, or sign out everywhere else.
+    #[command(
+        subcommand,
+        visible_alias = "sessions",
+        after_help = "Examples:\n  coffer devices ls\n  coffer devices revoke 12          # that device must sign in again\n  coffer devices revoke --others    # sign out everywhere but here"
+    )]
     Devices(DevicesCommand),
+    /// This account's password.
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  coffer password change\n\nAsks for the current password and the new one (twice on a terminal; from standard input\nthey are the first two lines). Every other device and browser is signed out with it."
+    )]
+    Password(PasswordCommand),
     /// Share a folder with other users, list shared folders, remove members, leave.
     #[command(
         args_conflicts_with_subcommands = true,
@@ -506,10 +517,22 @@ pub enum CommentCommand {
 
 #[derive(Subcommand)]
 pub enum DevicesCommand {
-    /// List devices signed in to this account.
+    /// List devices and browsers signed in to this account.
     Ls,
-    /// Revoke a device's token.
-    Revoke { id: i64 },
+    /// Revoke a device's or browser's sign-in (its token stops working at once).
+    Revoke {
+        #[arg(required_unless_present = "others")]
+        id: Option<i64>,
+        /// Every other device and browser of the account (this one stays signed in).
+        #[arg(long, conflicts_with = "id")]
+        others: bool,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum PasswordCommand {
+    /// Change the password; every other device and browser is signed out.
+    Change,
 }
 
 fn main() -> ExitCode {

@@ -1,5 +1,6 @@
 //! Account security with the real binary and server: two-factor sign-in set up, used and
-//! turned off from the CLI, as the README and `coffer 2fa --help` describe it.
+//! turned off from the CLI, signing out everywhere else and changing the password, as the
+//! README and `--help` describe them.
 
 mod common;
 
@@ -76,4 +77,33 @@ fn two_factor_sign_in_from_the_cli() {
     let off = alice.run_stdin(&["2fa", "disable", "--code", &codes[1]], &format!("{PASSWORD}\n"));
     assert_eq!(off.code, 0, "{}", off.stderr);
     assert_eq!(login(&laptop, &[], &format!("{PASSWORD}\n")).code, 0);
+}
+
+#[test]
+fn signing_out_elsewhere_and_changing_the_password() {
+    let data = tempfile::tempdir().expect("tempdir");
+    let server = Server::start(data.path(), None);
+    server.add_user("alice", &[]);
+    let (laptop, phone, tablet) =
+        (Client::login(&server, "alice"), Client::login(&server, "alice"), Client::login(&server, "alice"));
+    let listed = laptop.ok(&["sessions", "ls", "--json"]).json();
+    assert_eq!(listed.as_array().map(Vec::len), Some(3), "{listed:#}");
+
+    let out = laptop.ok(&["devices", "revoke", "--others", "--json"]).json();
+    assert_eq!(out["revoked"], 2);
+    assert_ne!(phone.run(&["whoami"]).code, 0, "the phone is signed out");
+    assert_ne!(tablet.run(&["whoami"]).code, 0, "the tablet too");
+    laptop.ok(&["whoami"]);
+
+    let again = Client::login(&server, "alice");
+    let wrong = laptop.run_stdin(&["password", "change"], "not it\na new long password\n");
+    assert_ne!(wrong.code, 0);
+    let changed = laptop.run_stdin(&["password", "change", "--json"], &format!("{PASSWORD}\na new long password\n"));
+    assert_eq!(changed.code, 0, "{}", changed.stderr);
+    assert_eq!(changed.json()["revoked"], 1);
+    assert_ne!(again.run(&["whoami"]).code, 0, "signed out by the new password");
+    laptop.ok(&["whoami"]);
+    let fresh = Client { config: tempfile::tempdir().expect("tempdir") };
+    let login = fresh.run_stdin(&["login", &server.url, "--user", "alice"], "a new long password\n");
+    assert_eq!(login.code, 0, "{}", login.stderr);
 }

@@ -10,11 +10,11 @@ use bytes::Bytes;
 use coffer_core::wire::{
     CommentEditRequest, CommentInfo, CommentRequest, CommentsResponse, CommitRequest, CommitResponse, CursorResponse,
     DeltaResponse, DeviceInfo, FileShareRequest, FileSharesResponse, FileUnshareRequest, HealthResponse, ListResponse,
-    LoginRequest, LoginResponse, LongPollResponse, ManifestResponse, MkdirRequest, MoveRequest, NodeInfo, PathRequest,
-    PurgeResponse, RecoveryCodes, RestoreAtRequest, RestoreAtResponse, SetupRequest, ShareRequest, SharedFileInfo,
-    SharedFolderInfo, SharesResponse, TrashListResponse, TrashPurgeRequest, TrashRestoreRequest, TwoFactorCodeRequest,
-    TwoFactorDisableRequest, TwoFactorSetup, TwoFactorStatus, UnshareRequest, UploadRequest, UploadResponse, UserInfo,
-    VersionRestoreRequest, VersionsResponse,
+    LoginRequest, LoginResponse, LongPollResponse, ManifestResponse, MkdirRequest, MoveRequest, NodeInfo,
+    PasswordChangeRequest, PathRequest, PurgeResponse, RecoveryCodes, RestoreAtRequest, RestoreAtResponse,
+    RevokedResponse, SetupRequest, ShareRequest, SharedFileInfo, SharedFolderInfo, SharesResponse, TrashListResponse,
+    TrashPurgeRequest, TrashRestoreRequest, TwoFactorCodeRequest, TwoFactorDisableRequest, TwoFactorSetup,
+    TwoFactorStatus, UnshareRequest, UploadRequest, UploadResponse, UserInfo, VersionRestoreRequest, VersionsResponse,
 };
 use coffer_core::{ChunkHash, ErrorCode};
 use reqwest::{Method, RequestBuilder, Url};
@@ -197,6 +197,18 @@ impl Client {
             code: code.map(str::to_owned),
         };
         self.json_call(Method::POST, &["api", "v1", "auth", "login"], &body, Retry::Unsafe).await
+    }
+
+    /// `POST /api/v1/devices/revoke-others`: signs out every other device and browser.
+    pub async fn revoke_other_devices(&self) -> Result<RevokedResponse, ClientError> {
+        self.json_call(Method::POST, &["api", "v1", "devices", "revoke-others"], &serde_json::json!({}), Retry::Unsafe)
+            .await
+    }
+
+    /// `POST /api/v1/account/password`: a new password; every other sign-in is revoked.
+    pub async fn change_password(&self, current: &str, new: &str) -> Result<RevokedResponse, ClientError> {
+        let body = PasswordChangeRequest { current: current.into(), new: new.into() };
+        self.json_call(Method::POST, &["api", "v1", "account", "password"], &body, Retry::Unsafe).await
     }
 
     /// `GET /api/v1/account/2fa`.

@@ -83,6 +83,20 @@ pub struct TwoFactorDisableRequest {
     pub code: String,
 }
 
+/// A new password: `POST /api/v1/account/password`. Every other credential of the
+/// account is revoked with it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PasswordChangeRequest {
+    pub current: String,
+    pub new: String,
+}
+
+/// How many credentials (devices, browser sign-ins) were revoked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RevokedResponse {
+    pub revoked: u64,
+}
+
 /// Single-use recovery codes, shown once (the server keeps only their hashes).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct RecoveryCodes {

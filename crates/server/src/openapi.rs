@@ -32,6 +32,22 @@ pub(crate) const OPERATIONS: &[Operation] = &[
     ("get", "/api/v1/auth/whoami", "The signed-in user", None, "UserInfo", true),
     ("get", "/api/v1/devices", "The user's devices", None, "DeviceInfo[]", true),
     ("delete", "/api/v1/devices/{id}", "Revoke a device", None, "", true),
+    (
+        "post",
+        "/api/v1/devices/revoke-others",
+        "Sign out every other device and browser of the account",
+        None,
+        "RevokedResponse",
+        true,
+    ),
+    (
+        "post",
+        "/api/v1/account/password",
+        "Change the password (the current one is needed); every other device and browser is signed out",
+        Some("PasswordChangeRequest"),
+        "RevokedResponse",
+        true,
+    ),
     ("get", "/api/v1/account/2fa", "Whether the account signs in with a second factor", None, "TwoFactorStatus", true),
     (
         "post",

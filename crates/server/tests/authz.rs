@@ -168,6 +168,10 @@ const TABLE: &[(&str, &str, [u16; 14])] = &[
     // Members leave (the owner cannot, nor can anyone leave a folder that is not shared);
     // then everyone signs out.
     ("post", "/api/v1/shares/leave", [400, 204, 204, 204, 400, 400, 401, 401, 401, 401, 401, 401, 401, 401]),
+    // A wrong current password changes nothing; each user signs out their other devices
+    // (the one asking stays signed in); then everyone signs out.
+    ("post", "/api/v1/account/password", [403, 403, 403, 403, 403, 403, 401, 401, 401, 401, 401, 401, 401, 401]),
+    ("post", "/api/v1/devices/revoke-others", [200, 200, 200, 200, 200, 200, 401, 401, 401, 401, 401, 401, 401, 401]),
     ("post", "/api/v1/auth/logout", [204, 204, 204, 204, 204, 204, 401, 401, 401, 401, 401, 401, 401, 401]),
 ];
 
@@ -400,6 +404,9 @@ fn request(f: &Fixture, who: Who, method: &str, template: &str) -> (String, Opti
         }
         ("post", "/api/v1/session") => (template.into(), Some(json!({"user": "olive", "password": "not it"})), None),
         ("post", "/api/v1/account/2fa/confirm") => (template.into(), Some(json!({"code": "000000"})), None),
+        ("post", "/api/v1/account/password") => {
+            (template.into(), Some(json!({"current": "not it", "new": "another long password"})), None)
+        }
         ("post", "/api/v1/account/2fa/disable") => {
             (template.into(), Some(json!({"password": "not it", "code": "000000"})), None)
         }

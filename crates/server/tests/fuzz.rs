@@ -143,6 +143,8 @@ const FIELDS: &[&str] = &[
     "at",
     "dry_run",
     "code",
+    "current",
+    "new",
     "bogus",
 ];
 

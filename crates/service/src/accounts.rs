@@ -457,6 +457,48 @@ impl Service {
         Ok(tx.list_devices(caller.user_id()).await?.iter().map(|d| device_info(d, caller.device_id())).collect())
     }
 
+    /// "Sign out everywhere else": revokes every credential of the caller's account but
+    /// the one making the request. Returns how many.
+    pub async fn revoke_other_devices(&self, caller: &Caller) -> Result<u64> {
+        let Some(keep) = caller.device_id() else {
+            return Err(ServiceError::new(ErrorCode::Forbidden, "only a signed-in device or browser can do this"));
+        };
+        let mut tx = self.meta().write().await?;
+        let n = tx.revoke_devices_but(caller.user_id(), keep, now_ms()).await?;
+        tx.commit().await?;
+        tracing::info!(user = caller.user_name(), revoked = n, "signed out everywhere else");
+        Ok(n)
+    }
+
+    /// Changes the caller's password (the current one is needed) and revokes every other
+    /// credential of the account: a stolen token dies with the old password. Returns how
+    /// many were revoked.
+    pub async fn change_password(&self, caller: &Caller, current: &str, new: &str) -> Result<u64> {
+        let Some(keep) = caller.device_id() else {
+            return Err(ServiceError::new(ErrorCode::Forbidden, "only a signed-in device or browser can do this"));
+        };
+        validate_password(new)?;
+        let user = {
+            let mut tx = self.meta().read().await?;
+            tx.user_by_id(caller.user_id()).await?.ok_or_else(|| ServiceError::not_found("user"))?
+        };
+        // A wrong current password is `forbidden`, not `unauthorized`: the caller stays
+        // signed in.
+        let attempt = Attempt { account: &user.name, address: None };
+        if current.len() > MAX_PASSWORD_BYTES
+            || !self.check_password(&attempt, current, Some(user.password_hash)).await?
+        {
+            return Err(ServiceError::new(ErrorCode::Forbidden, "the current password is wrong"));
+        }
+        let hash = self.hash_password(new.to_owned()).await?;
+        let mut tx = self.meta().write().await?;
+        tx.set_password_hash(user.id, &hash).await?;
+        let n = tx.revoke_devices_but(user.id, keep, now_ms()).await?;
+        tx.commit().await?;
+        tracing::info!(user = %user.name, revoked = n, "password changed; other sign-ins revoked");
+        Ok(n)
+    }
+
     /// Revokes one of the caller's devices; another user's device is not found.
     pub async fn revoke_device(&self, caller: &Caller, device_id: DeviceId) -> Result<()> {
         let mut tx = self.meta().write().await?;

@@ -3,12 +3,13 @@
 import { useState } from "preact/hooks";
 import { apiFetch, apiJson } from "../api";
 import { formatDate, formatSize } from "../format";
-import type { DeviceInfo, UserInfo } from "../types";
+import type { DeviceInfo, RevokedResponse, UserInfo } from "../types";
 import { IconBrowser, IconDevice } from "../app/icons";
 import { Spinner } from "../panels/FileView";
 import { useLoad, useStatus } from "../panels/hooks";
 import { ErrorNote } from "../panels/util";
 import "../panels/panels.css";
+import { PasswordSection } from "./Password";
 import { TwoFactorSection } from "./TwoFactor";
 
 export function DevicesPage() {
@@ -49,6 +50,19 @@ export function DevicesPage() {
     }
   };
 
+  const signOutOthers = async () => {
+    if (!confirm("Sign out every other device and browser? They will need to sign in again.")) return;
+    setError(null);
+    try {
+      const r = await apiJson<RevokedResponse>("/api/v1/devices/revoke-others", {});
+      devices.setData((devices.data ?? []).filter((x) => x.current));
+      setStatus(`Signed out ${r.revoked} other device(s) and browser(s).`);
+    } catch (e) {
+      setError(e);
+    }
+  };
+  const keepOnlyThis = () => devices.setData((devices.data ?? []).filter((x) => x.current));
+
   const list = devices.data;
   const clients = list?.filter((d) => d.kind === "device") ?? [];
   const browsers = list?.filter((d) => d.kind === "browser") ?? [];
@@ -76,11 +90,17 @@ export function DevicesPage() {
       </section>
 
       <TwoFactorSection />
+      <PasswordSection onSignedOutOthers={keepOnlyThis} />
 
       <ErrorNote error={devices.error ?? error} />
       <p class="cp-status" role="status">
         {status}
       </p>
+      {list && list.length > 1 && (
+        <button type="button" class="btn" onClick={signOutOthers}>
+          Sign out everywhere else
+        </button>
+      )}
       {devices.loading && !list && <Spinner label="Loading devices" />}
       {list && (
         <>

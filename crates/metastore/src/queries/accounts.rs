@@ -207,6 +207,20 @@ impl Tx {
         Ok(())
     }
 
+    /// Revokes every live credential of the user but `keep`; returns how many.
+    pub async fn revoke_devices_but(&mut self, user_id: UserId, keep: DeviceId, now: i64) -> Result<u64, MetaError> {
+        self.exec(
+            "UPDATE devices SET revoked_at = $1 WHERE user_id = $2 AND id <> $3 AND revoked_at IS NULL",
+            args![now, user_id, keep],
+        )
+        .await
+    }
+
+    pub async fn set_password_hash(&mut self, user_id: UserId, hash: &str) -> Result<(), MetaError> {
+        self.exec("UPDATE users SET password_hash = $1 WHERE id = $2", args![hash, user_id]).await?;
+        Ok(())
+    }
+
     /// Revokes one of the user's devices; false when the user has no such live device.
     pub async fn revoke_device(&mut self, user_id: UserId, device_id: DeviceId, now: i64) -> Result<bool, MetaError> {
         Ok(self

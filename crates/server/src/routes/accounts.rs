@@ -6,8 +6,9 @@ use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use coffer_core::wire::{
-    DeviceInfo, LoginRequest, LoginResponse, RecoveryCodes, SessionRequest, SetupRequest, SetupStatus,
-    TwoFactorCodeRequest, TwoFactorDisableRequest, TwoFactorSetup, TwoFactorStatus, UserInfo,
+    DeviceInfo, LoginRequest, LoginResponse, PasswordChangeRequest, RecoveryCodes, RevokedResponse, SessionRequest,
+    SetupRequest, SetupStatus, TwoFactorCodeRequest, TwoFactorDisableRequest, TwoFactorSetup, TwoFactorStatus,
+    UserInfo,
 };
 use coffer_core::{DeviceId, ErrorCode};
 use coffer_service::SignIn;
@@ -53,6 +54,20 @@ pub async fn revoke_device(
 ) -> ApiResult<StatusCode> {
     s.service.revoke_device(&caller, DeviceId(id)).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// Signs out every other device and browser of the account.
+pub async fn revoke_other_devices(State(s): State<AppState>, Auth(caller): Auth) -> ApiResult<Json<RevokedResponse>> {
+    Ok(Json(RevokedResponse { revoked: s.service.revoke_other_devices(&caller).await? }))
+}
+
+/// Changes the password; every other device and browser is signed out.
+pub async fn change_password(
+    State(s): State<AppState>,
+    Auth(caller): Auth,
+    ApiJson(req): ApiJson<PasswordChangeRequest>,
+) -> ApiResult<Json<RevokedResponse>> {
+    Ok(Json(RevokedResponse { revoked: s.service.change_password(&caller, &req.current, &req.new).await? }))
 }
 
 /// Whether the caller's account signs in with a second factor.

@@ -49,6 +49,8 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/auth/logout", post(accounts::logout))
         .route("/api/v1/auth/whoami", get(accounts::whoami))
         .route("/api/v1/devices", get(accounts::devices))
+        .route("/api/v1/devices/revoke-others", post(accounts::revoke_other_devices))
+        .route("/api/v1/account/password", post(accounts::change_password))
         .route("/api/v1/account/2fa", get(accounts::two_factor))
         .route("/api/v1/account/2fa/enable", post(accounts::two_factor_enable))
         .route("/api/v1/account/2fa/confirm", post(accounts::two_factor_confirm))

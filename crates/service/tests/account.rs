@@ -1,6 +1,8 @@
-//! Two-factor sign-in on every engine: set up in two steps, then every password sign-in
-//! (devices and web app sessions) needs a fresh code or a recovery code, each used once;
-//! wrong codes back off like wrong passwords; turning it off takes both factors.
+//! Account security on every engine. Two-factor sign-in: set up in two steps, then every
+//! password sign-in (devices and web app sessions) needs a fresh code or a recovery code,
+//! each used once; wrong codes back off like wrong passwords; turning it off takes both
+//! factors. Signing out everywhere else, and a password change that revokes every other
+//! credential.
 
 mod common;
 
@@ -120,5 +122,39 @@ async fn turning_two_factor_off_takes_the_password_and_a_code() {
         s.two_factor_begin(&alice).await.expect("begin");
         s.two_factor_disable(&alice, PASSWORD, "").await.expect("pending dropped");
         assert!(!s.two_factor_status(&alice).await.expect("status").pending);
+    }
+}
+
+#[tokio::test]
+async fn signing_out_everywhere_else_and_a_new_password_revoke_the_other_credentials() {
+    for env in common::envs(ServiceConfig::default()).await {
+        let s = &env.service;
+        let here = common::caller(s, "alice").await;
+        let phone = s.login("alice", PASSWORD, "phone", None).await.expect("phone").token;
+        let (browser, _) = s
+            .start_session(&SignIn { name: "alice", password: PASSWORD, code: None }, "Firefox", None)
+            .await
+            .expect("browser");
+        let bob = common::caller(s, "bob").await;
+
+        assert_eq!(s.revoke_other_devices(&here).await.expect("revoke others"), 2);
+        for token in [&phone, &browser] {
+            assert_eq!(s.authenticate(token).await.expect_err("revoked").code, ErrorCode::Unauthorized);
+        }
+        s.whoami(&here).await.expect("the one asking stays signed in");
+        s.whoami(&bob).await.expect("another user's sign-ins are untouched");
+
+        // A new password: the current one is needed, and every other sign-in dies with it.
+        let laptop = s.login("alice", PASSWORD, "laptop", None).await.expect("laptop").token;
+        let e = s.change_password(&here, "not it", "a new long password").await.expect_err("wrong current");
+        assert_eq!(e.code, ErrorCode::Forbidden, "the caller stays signed in");
+        let e = s.change_password(&here, PASSWORD, "short").await.expect_err("too short");
+        assert_eq!(e.code, ErrorCode::BadRequest);
+        assert_eq!(s.change_password(&here, PASSWORD, "a new long password").await.expect("changed"), 1);
+        assert_eq!(s.authenticate(&laptop).await.expect_err("revoked").code, ErrorCode::Unauthorized);
+        s.whoami(&here).await.expect("still signed in here");
+        let old = s.login("alice", PASSWORD, "x", None).await.expect_err("the old password");
+        assert_eq!(old.code, ErrorCode::Unauthorized);
+        s.login("alice", "a new long password", "x", None).await.expect("the new password");
     }
 }
