@@ -19,7 +19,8 @@ function errorText(e: unknown): string {
   return errorMessage(e);
 }
 
-function Field(props: {
+/** A labelled text or password input of the sign-in and account forms. */
+export function Field(props: {
   label: string;
   type?: "text" | "password";
   value: string;

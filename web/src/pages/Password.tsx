@@ -1,26 +1,11 @@
 // The account's password: changed with the current one; every other device and browser
 // is signed out with it.
 
-import { useId, useState } from "preact/hooks";
+import { useState } from "preact/hooks";
 import { apiJson } from "../api";
 import type { RevokedResponse } from "../types";
 import { ErrorNote } from "../panels/util";
-
-function PasswordInput(props: { label: string; value: string; onInput: (v: string) => void; autoComplete: string }) {
-  const id = useId();
-  return (
-    <div class="field">
-      <label for={id}>{props.label}</label>
-      <input
-        id={id}
-        type="password"
-        value={props.value}
-        autoComplete={props.autoComplete}
-        onInput={(e) => props.onInput((e.target as HTMLInputElement).value)}
-      />
-    </div>
-  );
-}
+import { Field } from "../app/auth";
 
 export function PasswordSection(props: { onSignedOutOthers: () => void }) {
   const [current, setCurrent] = useState("");
@@ -63,9 +48,9 @@ export function PasswordSection(props: { onSignedOutOthers: () => void }) {
         {status}
       </p>
       <form class="auth-form" onSubmit={submit} noValidate>
-        <PasswordInput label="Current password" value={current} onInput={setCurrent} autoComplete="current-password" />
-        <PasswordInput label="New password" value={next} onInput={setNext} autoComplete="new-password" />
-        <PasswordInput label="New password again" value={repeat} onInput={setRepeat} autoComplete="new-password" />
+        <Field type="password" label="Current password" value={current} onInput={setCurrent} autoComplete="current-password" />
+        <Field type="password" label="New password" value={next} onInput={setNext} autoComplete="new-password" />
+        <Field type="password" label="New password again" value={repeat} onInput={setRepeat} autoComplete="new-password" />
         <button type="submit" class="btn btn-primary" disabled={busy || !current || !next || !repeat}>
           Change password
         </button>

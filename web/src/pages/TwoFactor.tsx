@@ -1,12 +1,13 @@
 // Two-factor sign-in: turn it on with an authenticator app (QR code, then a first code,
 // then the recovery codes, shown once) and off again (password and a code).
 
-import { useEffect, useId, useState } from "preact/hooks";
+import { useEffect, useState } from "preact/hooks";
 import { apiJson } from "../api";
 import type { RecoveryCodes, TwoFactorSetup, TwoFactorStatus } from "../types";
 import { Spinner } from "../panels/FileView";
 import { useLoad } from "../panels/hooks";
 import { ErrorNote } from "../panels/util";
+import { Field } from "../app/auth";
 
 /** An image of a server-made SVG, without putting its markup in the page. */
 function SvgImage(props: { svg: string; alt: string }) {
@@ -17,24 +18,6 @@ function SvgImage(props: { svg: string; alt: string }) {
     return () => URL.revokeObjectURL(u);
   }, [props.svg]);
   return url ? <img class="cp-qr" src={url} alt={props.alt} width={200} height={200} /> : null;
-}
-
-function CodeInput(props: { label: string; value: string; onInput: (v: string) => void; type?: "password" }) {
-  const id = useId();
-  return (
-    <div class="field">
-      <label for={id}>{props.label}</label>
-      <input
-        id={id}
-        {...({ type: props.type ?? "text" } as { type: "text" })}
-        value={props.value}
-        autoComplete={props.type === "password" ? "current-password" : "one-time-code"}
-        spellcheck={false}
-        autoCapitalize="off"
-        onInput={(e) => props.onInput((e.target as HTMLInputElement).value)}
-      />
-    </div>
-  );
 }
 
 export function TwoFactorSection() {
@@ -123,7 +106,7 @@ export function TwoFactorSection() {
           <p>
             <code class="cp-key">{setup.secret}</code>
           </p>
-          <CodeInput label="Code from the app" value={code} onInput={setCode} />
+          <Field label="Code from the app" value={code} onInput={setCode} autoComplete="one-time-code" />
           <button type="submit" class="btn btn-primary" disabled={busy || !code.trim()}>
             Turn on
           </button>
@@ -141,8 +124,13 @@ export function TwoFactorSection() {
       )}
       {st?.enabled && turningOff && (
         <form class="auth-form" onSubmit={disable} noValidate>
-          <CodeInput label="Password" type="password" value={password} onInput={setPassword} />
-          <CodeInput label="Code from the app, or a recovery code" value={code} onInput={setCode} />
+          <Field label="Password" type="password" value={password} onInput={setPassword} autoComplete="current-password" />
+          <Field
+            label="Code from the app, or a recovery code"
+            value={code}
+            onInput={setCode}
+            autoComplete="one-time-code"
+          />
           <button type="submit" class="btn btn-primary" disabled={busy || !password || !code.trim()}>
             Turn off
           </button>
