@@ -34,6 +34,8 @@ export interface DeviceInfo {
   kind: DeviceKind;
   created_at: number;
   last_seen_at: number;
+  /** The address it was last used from, when known. */
+  last_address?: string;
   /** True for the device (or browser sign-in) that made the request. */
   current: boolean;
 }

@@ -162,7 +162,8 @@ pub async fn run(cli: Cli) -> Result<u8> {
                     } else {
                         for d in devices {
                             let mark = if d.current { "*" } else { " " };
-                            println!("{mark} {:>5}  {}  last seen {}", d.id, d.name, format_time(d.last_seen_at));
+                            let from = d.last_address.as_deref().map(|a| format!(" from {a}")).unwrap_or_default();
+                            println!("{mark} {:>5}  {}  last seen {}{from}", d.id, d.name, format_time(d.last_seen_at));
                         }
                     }
                 }

@@ -130,6 +130,9 @@ pub struct DeviceInfo {
     pub kind: DeviceKind,
     pub created_at: i64,
     pub last_seen_at: i64,
+    /// The address it was last used from, when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_address: Option<String>,
     /// True for the device whose token made this request.
     pub current: bool,
 }

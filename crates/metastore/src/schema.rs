@@ -12,6 +12,7 @@ pub(crate) const MIGRATIONS: &[(i64, &str, &str)] = &[
     (7, V7, V7),
     (8, V8, V8),
     (9, V9, V9),
+    (10, V10, V10),
 ];
 
 /// Limits on everything a user makes the server keep: old versions count towards the
@@ -159,6 +160,11 @@ CREATE TABLE recovery_codes (
     used_at BIGINT,
     PRIMARY KEY (user_id, code_hash)
 );
+"#;
+
+/// Where each credential was last used from (the client's address), for the devices list.
+const V10: &str = r#"
+ALTER TABLE devices ADD COLUMN last_address TEXT;
 "#;
 
 const V1_SQLITE: &str = r#"

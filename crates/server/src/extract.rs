@@ -110,7 +110,8 @@ impl FromRequestParts<AppState> for Auth {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         if let Some(token) = bearer_token(&parts.headers) {
-            return Ok(Self(state.service.authenticate(token).await?));
+            let from = client_addr(parts, state.http.trust_forwarded_for);
+            return Ok(Self(state.service.authenticate_from(token, from).await?));
         }
         Ok(Self(BrowserAuth::from_request_parts(parts, state).await?.caller))
     }
@@ -135,7 +136,8 @@ impl FromRequestParts<AppState> for BrowserAuth {
             ApiError::new(ErrorCode::Unauthorized, "this needs 'Authorization: Bearer <token>' or a web app sign-in")
         })?;
         check_browser_request(parts, Some(token))?;
-        let caller = state.service.authenticate(token).await?;
+        let from = client_addr(parts, state.http.trust_forwarded_for);
+        let caller = state.service.authenticate_from(token, from).await?;
         if !matches!(caller.credential(), coffer_service::Credential::Session(_)) {
             // A client's token in a cookie: cookies are for web app sessions only.
             return Err(ApiError::new(ErrorCode::Unauthorized, "the session is invalid, revoked or expired"));

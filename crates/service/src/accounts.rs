@@ -408,6 +408,12 @@ impl Service {
     /// Resolves a bearer token to its caller. Unknown, revoked and expired tokens are
     /// all `unauthorized`, with no hint which.
     pub async fn authenticate(&self, token: &str) -> Result<Caller> {
+        self.authenticate_from(token, None).await
+    }
+
+    /// [`Service::authenticate`] for a request from `address`, which the devices list
+    /// then shows as where the credential was last used.
+    pub async fn authenticate_from(&self, token: &str, address: Option<IpAddr>) -> Result<Caller> {
         let denied = || ServiceError::new(ErrorCode::Unauthorized, "the token is invalid, revoked or expired");
         if token.is_empty() || token.len() > 256 {
             return Err(denied());
@@ -427,9 +433,11 @@ impl Service {
         {
             return Err(denied());
         }
-        if now - device.last_seen_at > TOUCH_INTERVAL_MS {
+        let address = address.map(|a| a.to_string());
+        let moved = address.is_some() && address != device.last_address;
+        if moved || now - device.last_seen_at > TOUCH_INTERVAL_MS {
             let mut tx = self.meta().write().await?;
-            tx.touch_device(device.id, now).await?;
+            tx.touch_device(device.id, now, address.as_deref()).await?;
             tx.commit().await?;
         }
         let credential = match device.kind {
@@ -517,6 +525,7 @@ fn device_info(d: &DeviceRecord, current: Option<DeviceId>) -> DeviceInfo {
         kind: d.kind,
         created_at: d.created_at,
         last_seen_at: d.last_seen_at,
+        last_address: d.last_address.clone(),
         current: Some(d.id) == current,
     }
 }

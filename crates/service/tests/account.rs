@@ -137,6 +137,13 @@ async fn signing_out_everywhere_else_and_a_new_password_revoke_the_other_credent
             .expect("browser");
         let bob = common::caller(s, "bob").await;
 
+        // Each credential is listed with where it was last used from.
+        let from: std::net::IpAddr = "203.0.113.7".parse().expect("address");
+        s.authenticate_from(&phone, Some(from)).await.expect("the phone");
+        let listed = s.list_devices(&here).await.expect("devices");
+        let seen = listed.iter().find(|d| d.name == "phone").and_then(|d| d.last_address.clone());
+        assert_eq!(seen.as_deref(), Some("203.0.113.7"), "{listed:?}");
+
         assert_eq!(s.revoke_other_devices(&here).await.expect("revoke others"), 2);
         for token in [&phone, &browser] {
             assert_eq!(s.authenticate(token).await.expect_err("revoked").code, ErrorCode::Unauthorized);

@@ -191,6 +191,7 @@ function DeviceSection(props: {
                   <p class="cp-muted cp-small">
                     <span class="cp-nowrap">Signed in {formatDate(d.created_at, true)}</span>{" "}
                     <span class="cp-nowrap">· Last seen {d.current ? "now" : formatDate(d.last_seen_at, true)}</span>
+                    {d.last_address && <span class="cp-nowrap"> · from {d.last_address}</span>}
                   </p>
                 </div>
                 <button

@@ -46,6 +46,8 @@ pub struct DeviceRecord {
     pub last_seen_at: i64,
     pub expires_at: Option<i64>,
     pub revoked_at: Option<i64>,
+    /// The address it was last used from, when known.
+    pub last_address: Option<String>,
 }
 
 impl DeviceRecord {
@@ -60,6 +62,7 @@ impl DeviceRecord {
             last_seen_at: r.i64("last_seen_at")?,
             expires_at: r.opt_i64("expires_at")?,
             revoked_at: r.opt_i64("revoked_at")?,
+            last_address: r.opt_text("last_address")?,
         })
     }
 }
@@ -76,7 +79,11 @@ macro_rules! select_users {
 
 macro_rules! select_devices {
     ($tail:literal) => {
-        concat!("SELECT id, user_id, name, kind, created_at, last_seen_at, expires_at, revoked_at FROM devices ", $tail)
+        concat!(
+            "SELECT id, user_id, name, kind, created_at, last_seen_at, expires_at, revoked_at, last_address \
+             FROM devices ",
+            $tail
+        )
     };
 }
 
@@ -180,7 +187,7 @@ impl Tx {
             .one(
                 "INSERT INTO devices (user_id, name, kind, token_hash, created_at, last_seen_at, expires_at) \
                  VALUES ($1, $2, $3, $4, $5, $5, $6) \
-                 RETURNING id, user_id, name, kind, created_at, last_seen_at, expires_at, revoked_at",
+                 RETURNING id, user_id, name, kind, created_at, last_seen_at, expires_at, revoked_at, last_address",
                 args![user_id, name, kind.as_str(), token_hash, now, expires_at],
             )
             .await?;
@@ -202,8 +209,13 @@ impl Tx {
             .collect()
     }
 
-    pub async fn touch_device(&mut self, id: DeviceId, now: i64) -> Result<(), MetaError> {
-        self.exec("UPDATE devices SET last_seen_at = $1 WHERE id = $2", args![now, id]).await?;
+    /// Records a credential's use: when, and from where (kept when unknown).
+    pub async fn touch_device(&mut self, id: DeviceId, now: i64, address: Option<&str>) -> Result<(), MetaError> {
+        self.exec(
+            "UPDATE devices SET last_seen_at = $1, last_address = COALESCE($2, last_address) WHERE id = $3",
+            args![now, address.map(str::to_owned), id],
+        )
+        .await?;
         Ok(())
     }
 
