@@ -339,7 +339,7 @@ test("signing out everywhere else, and a new password", async ({ page, browser }
   await page.goto(server.url + "/devices");
   page.once("dialog", (d) => void d.accept());
   await page.getByRole("button", { name: "Sign out everywhere else" }).click();
-  await expect(page.getByText("Signed out 1 other device(s) and browser(s).")).toBeVisible();
+  await expect(page.getByText("Signed out 1 other device(s), browser(s) and app password(s).")).toBeVisible();
   expect(() => cli.run(["whoami"])).toThrow(); // its token was revoked
 
   const card = page.locator("section", { has: page.getByRole("heading", { name: "Password" }) });
@@ -358,6 +358,39 @@ test("signing out everywhere else, and a new password", async ({ page, browser }
   await p2.getByRole("button", { name: "Sign in" }).click();
   await expect(p2.getByRole("grid", { name: "Files" })).toBeVisible();
   await other.close();
+});
+
+test("an app password is shown once, works over HTTP Basic, and is revoked from the devices page", async ({
+  page,
+  request,
+}) => {
+  server.addUser("erin");
+  await signIn(page, server, "erin");
+  await page.goto(server.url + "/devices");
+  const card = page.locator("section", { has: page.getByRole("heading", { name: "App passwords", exact: true }) }).first();
+  await card.getByLabel("App password name").fill("phone");
+  await card.getByLabel(/Read-only/).check();
+  await card.getByRole("button", { name: "Create app password" }).click();
+  const shown = card.getByTestId("app-password");
+  await expect(shown).toBeVisible();
+  const password = ((await shown.textContent()) ?? "").trim();
+  expect(password).toMatch(/^[a-z0-9]{6}(-[a-z0-9]{6}){4}$/);
+
+  const basic = "Basic " + Buffer.from(`erin:${password}`).toString("base64");
+  const stat = server.url + "/api/v1/fs/stat?path=/";
+  expect((await request.get(stat, { headers: { authorization: basic } })).status()).toBe(200);
+  const mkdir = await request.post(server.url + "/api/v1/fs/mkdir", {
+    headers: { authorization: basic },
+    data: { path: "/nope" },
+  });
+  expect(mkdir.status()).toBe(403); // read-only
+
+  const list = page.locator("section", { has: page.getByRole("heading", { name: /^App passwords \d/ }) });
+  await expect(list.getByText("Read-only")).toBeVisible();
+  page.once("dialog", (d) => void d.accept());
+  await list.getByRole("button", { name: "Revoke" }).click();
+  await expect(page.getByText("Revoked “phone”.")).toBeVisible();
+  expect((await request.get(stat, { headers: { authorization: basic } })).status()).toBe(401);
 });
 
 test("the main pages have no serious or critical accessibility violations", async ({ browser }) => {

@@ -3,7 +3,7 @@
 
 export type NodeKind = "file" | "folder";
 export type Role = "viewer" | "commenter" | "editor" | "owner";
-export type DeviceKind = "device" | "browser";
+export type DeviceKind = "device" | "browser" | "app_password";
 export type LinkState = "active" | "expired" | "revoked" | "exhausted" | "unavailable";
 export type ChangeKind = "created" | "modified" | "moved" | "trashed" | "restored" | "deleted";
 
@@ -32,6 +32,8 @@ export interface DeviceInfo {
   id: number;
   name: string;
   kind: DeviceKind;
+  /** An app password that may only read. */
+  read_only?: boolean;
   created_at: number;
   last_seen_at: number;
   /** The address it was last used from, when known. */
@@ -324,4 +326,13 @@ export interface RecoveryCodes {
 /** How many sign-ins a "sign out everywhere else" or a password change revoked. */
 export interface RevokedResponse {
   revoked: number;
+}
+
+/** A new app password, shown once: `POST /api/v1/app-passwords`. */
+export interface AppPasswordCreated {
+  id: number;
+  name: string;
+  read_only: boolean;
+  user: string;
+  password: string;
 }

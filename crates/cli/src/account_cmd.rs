@@ -1,12 +1,15 @@
-//! The account's own security: two-factor sign-in, the password.
+//! The account's own security: two-factor sign-in, the password, devices and sessions,
+//! app passwords.
 
 use anyhow::Result;
 
 use std::io::IsTerminal;
 
+use coffer_core::wire::{DeviceInfo, DeviceKind};
+
 use crate::commands::client;
-use crate::output::{print_json, read_password};
-use crate::{PasswordCommand, TwoFactorCommand};
+use crate::output::{format_time, print_json, read_password};
+use crate::{AppPasswordCommand, DevicesCommand, PasswordCommand, TwoFactorCommand};
 
 /// The otpauth URI as a QR code drawn with Unicode half blocks, for a terminal.
 fn terminal_qr(uri: &str) -> Option<String> {
@@ -94,6 +97,90 @@ pub(crate) async fn password(cmd: PasswordCommand, json: bool) -> Result<u8> {
             } else {
                 println!("password changed; {n} other device(s) and browser(s) signed out");
             }
+        }
+    }
+    Ok(0)
+}
+
+/// What a credential is, in words.
+fn kind_words(d: &DeviceInfo) -> &'static str {
+    match (d.kind, d.read_only) {
+        (DeviceKind::Device, _) => "device",
+        (DeviceKind::Browser, _) => "browser",
+        (DeviceKind::AppPassword, false) => "app password",
+        (DeviceKind::AppPassword, true) => "app password, read-only",
+    }
+}
+
+fn print_credentials(list: &[DeviceInfo]) {
+    for d in list {
+        let mark = if d.current { "*" } else { " " };
+        let from = d.last_address.as_deref().map(|a| format!(" from {a}")).unwrap_or_default();
+        println!(
+            "{mark} {:>5}  {} ({})  made {}, last seen {}{from}",
+            d.id,
+            d.name,
+            kind_words(d),
+            format_time(d.created_at),
+            format_time(d.last_seen_at)
+        );
+    }
+}
+
+pub(crate) async fn devices(cmd: DevicesCommand, json: bool) -> Result<u8> {
+    let c = client()?;
+    match cmd {
+        DevicesCommand::Ls => {
+            let devices = c.devices().await?;
+            if json {
+                print_json(&devices)?;
+            } else {
+                print_credentials(&devices);
+            }
+        }
+        DevicesCommand::Revoke { id: Some(id), .. } => {
+            c.revoke_device(id).await?;
+            if json { print_json(&serde_json::json!({"revoked": id}))? } else { println!("revoked {id}") }
+        }
+        DevicesCommand::Revoke { id: None, .. } => {
+            let n = c.revoke_other_devices().await?.revoked;
+            if json {
+                print_json(&serde_json::json!({"revoked": n}))?
+            } else {
+                println!("signed out {n} other device(s), browser(s) and app password(s)")
+            }
+        }
+    }
+    Ok(0)
+}
+
+pub(crate) async fn app_password(cmd: AppPasswordCommand, json: bool) -> Result<u8> {
+    let c = client()?;
+    match cmd {
+        AppPasswordCommand::Create { name, read_only } => {
+            let made = c.create_app_password(&name, read_only).await?;
+            if json {
+                print_json(&made)?;
+            } else {
+                let scope = if made.read_only { "read-only" } else { "all files" };
+                println!("app password {} \"{}\" ({scope}) for user {}:", made.id, made.name, made.user);
+                println!("  {}", made.password);
+                println!("It is shown only now. Give it to the app as the password of user {}.", made.user);
+            }
+        }
+        AppPasswordCommand::Ls => {
+            let list = c.app_passwords().await?;
+            if json {
+                print_json(&list)?;
+            } else if list.is_empty() {
+                println!("no app passwords (`coffer app-password create NAME` makes one)");
+            } else {
+                print_credentials(&list);
+            }
+        }
+        AppPasswordCommand::Rm { id } => {
+            c.revoke_app_password(id).await?;
+            if json { print_json(&serde_json::json!({"revoked": id}))? } else { println!("revoked app password {id}") }
         }
     }
     Ok(0)

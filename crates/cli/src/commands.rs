@@ -15,7 +15,7 @@ use tokio::io::AsyncWriteExt;
 
 use crate::output::{format_time, human, parse_size, print_json, read_password};
 use crate::profile::{self, Profile};
-use crate::{AdminCommand, AdminUserCommand, Cli, Command, DbArgs, DevicesCommand, EXIT_CONFLICT};
+use crate::{AdminCommand, AdminUserCommand, Cli, Command, DbArgs, EXIT_CONFLICT};
 
 pub async fn run(cli: Cli) -> Result<u8> {
     let json = cli.json;
@@ -152,40 +152,8 @@ pub async fn run(cli: Cli) -> Result<u8> {
         Command::Share(args) => crate::share_cmd::share(args, json).await,
         Command::Comment(cmd) => crate::share_cmd::comment(cmd, json).await,
         Command::Link(cmd) => crate::share_cmd::link(cmd, json).await,
-        Command::Devices(cmd) => {
-            let c = client()?;
-            match cmd {
-                DevicesCommand::Ls => {
-                    let devices = c.devices().await?;
-                    if json {
-                        print_json(&devices)?;
-                    } else {
-                        for d in devices {
-                            let mark = if d.current { "*" } else { " " };
-                            let from = d.last_address.as_deref().map(|a| format!(" from {a}")).unwrap_or_default();
-                            println!("{mark} {:>5}  {}  last seen {}{from}", d.id, d.name, format_time(d.last_seen_at));
-                        }
-                    }
-                }
-                DevicesCommand::Revoke { id: Some(id), .. } => {
-                    c.revoke_device(id).await?;
-                    if json {
-                        print_json(&serde_json::json!({"revoked": id}))?
-                    } else {
-                        println!("revoked device {id}")
-                    }
-                }
-                DevicesCommand::Revoke { id: None, .. } => {
-                    let n = c.revoke_other_devices().await?.revoked;
-                    if json {
-                        print_json(&serde_json::json!({"revoked": n}))?
-                    } else {
-                        println!("signed out {n} other device(s) and browser(s)")
-                    }
-                }
-            }
-            Ok(0)
-        }
+        Command::Devices(cmd) => crate::account_cmd::devices(cmd, json).await,
+        Command::AppPassword(cmd) => crate::account_cmd::app_password(cmd, json).await,
     }
 }
 

@@ -169,14 +169,20 @@ pub enum Command {
     /// Version history: list, download, restore.
     #[command(subcommand)]
     Versions(VersionsCommand),
-    /// This account's devices and browser sign-ins (also `coffer sessions`): list, revoke
-    /// one, or sign out everywhere else.
+    /// This account's devices, browser sign-ins and app passwords (also `coffer
+    /// sessions`): list, revoke one, or sign out everywhere else.
     #[command(
         subcommand,
         visible_alias = "sessions",
-        after_help = "Examples:\n  coffer devices ls\n  coffer devices revoke 12          # that device must sign in again\n  coffer devices revoke --others    # sign out everywhere but here"
+        after_help = "Examples:\n  coffer sessions ls\n  coffer sessions revoke 12          # that device must sign in again\n  coffer sessions revoke --others    # sign out everywhere but here\n\nA revoked credential stops working at once, and its open connections close."
     )]
     Devices(DevicesCommand),
+    /// App passwords for WebDAV clients and scripts: create, list, remove.
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  coffer app-password create \"phone\"                # prints it, once\n  coffer app-password create \"backup\" --read-only\n  coffer app-password ls\n  coffer app-password rm 14\n\nAn app password stands for the account without its password and without a two-factor\ncode: give it to a WebDAV client (as the password of your user name) or use it as\n'Authorization: Bearer <app password>'. A read-only one may list and download\neverything the account may, and change nothing. It cannot change the password,\ntwo-factor sign-in, app passwords or other sign-ins. Revoke one when the app or device\nis gone; a password change revokes them all."
+    )]
+    AppPassword(AppPasswordCommand),
     /// This account's password.
     #[command(
         subcommand,
@@ -517,9 +523,9 @@ pub enum CommentCommand {
 
 #[derive(Subcommand)]
 pub enum DevicesCommand {
-    /// List devices and browsers signed in to this account.
+    /// List devices, browsers and app passwords of this account.
     Ls,
-    /// Revoke a device's or browser's sign-in (its token stops working at once).
+    /// Revoke a device's or browser's sign-in or an app password (it stops working at once).
     Revoke {
         #[arg(required_unless_present = "others")]
         id: Option<i64>,
@@ -527,6 +533,22 @@ pub enum DevicesCommand {
         #[arg(long, conflicts_with = "id")]
         others: bool,
     },
+}
+
+#[derive(Subcommand)]
+pub enum AppPasswordCommand {
+    /// Make an app password; it is printed once.
+    Create {
+        /// What it is for ("phone", "backup script").
+        name: String,
+        /// It may only read: list and download, never change anything.
+        #[arg(long)]
+        read_only: bool,
+    },
+    /// List this account's app passwords.
+    Ls,
+    /// Revoke an app password (it stops working at once).
+    Rm { id: i64 },
 }
 
 #[derive(Subcommand)]

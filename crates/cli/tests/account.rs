@@ -1,6 +1,7 @@
 //! Account security with the real binary and server: two-factor sign-in set up, used and
-//! turned off from the CLI, signing out everywhere else and changing the password, as the
-//! README and `--help` describe them.
+//! turned off from the CLI, signing out everywhere else and changing the password, app
+//! passwords made, used over HTTP Basic and removed, as the README and `--help` describe
+//! them.
 
 mod common;
 
@@ -106,4 +107,56 @@ fn signing_out_elsewhere_and_changing_the_password() {
     let fresh = Client { config: tempfile::tempdir().expect("tempdir") };
     let login = fresh.run_stdin(&["login", &server.url, "--user", "alice"], "a new long password\n");
     assert_eq!(login.code, 0, "{}", login.stderr);
+}
+
+/// `GET url` with the given `Authorization` header: (status, body).
+fn get_with(url: &str, authorization: &str) -> (u16, String) {
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+    rt.block_on(async {
+        let resp = reqwest::Client::new().get(url).header("authorization", authorization).send().await.expect("send");
+        (resp.status().as_u16(), resp.text().await.unwrap_or_default())
+    })
+}
+
+fn basic(user: &str, password: &str) -> String {
+    use base64::Engine as _;
+    format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}")))
+}
+
+#[test]
+fn app_passwords_from_the_cli() {
+    let data = tempfile::tempdir().expect("tempdir");
+    let server = Server::start(data.path(), None);
+    server.add_user("alice", &[]);
+    let alice = Client::login(&server, "alice");
+    alice.ok(&["mkdir", "/Docs"]);
+
+    let text = alice.ok(&["app-password", "create", "phone"]).stdout;
+    assert!(text.contains("shown only now"), "{text}");
+    let made = alice.ok(&["app-password", "create", "backup", "--read-only", "--json"]).json();
+    let password = made["password"].as_str().expect("password").to_owned();
+    assert_eq!((made["user"].as_str(), made["read_only"].as_bool()), (Some("alice"), Some(true)));
+    let listed = alice.ok(&["app-password", "ls"]).stdout;
+    assert!(listed.contains("phone (app password)") && listed.contains("backup (app password, read-only)"), "{listed}");
+    assert!(alice.ok(&["sessions", "ls"]).stdout.contains("backup (app password, read-only)"));
+
+    // What a script or WebDAV client sends: HTTP Basic with the app password, or Bearer.
+    let stat = format!("{}/api/v1/fs/stat?path=/Docs", server.url);
+    assert_eq!(get_with(&stat, &basic("alice", &password)).0, 200);
+    assert_eq!(get_with(&stat, &format!("Bearer {password}")).0, 200);
+    let (status, body) = get_with(&stat, &basic("alice", PASSWORD));
+    assert_eq!(status, 401, "the account's password is not taken over Basic: {body}");
+    assert!(body.contains("unauthorized"), "{body}");
+    for garbage in ["Basic !!!", "Basic", "Digest x", "Basic Og=="] {
+        let (status, body) = get_with(&stat, garbage);
+        assert_eq!(status, 401, "{garbage}: {body}");
+    }
+
+    // Removed: refused from then on.
+    let id = made["id"].as_i64().expect("id").to_string();
+    assert!(alice.ok(&["app-password", "rm", &id]).stdout.contains("revoked"));
+    assert_eq!(get_with(&stat, &basic("alice", &password)).0, 401);
+    let gone = alice.run(&["app-password", "rm", &id]);
+    assert_ne!(gone.code, 0, "removing it twice is an error");
+    assert!(!alice.ok(&["app-password", "ls"]).stdout.contains("backup"));
 }

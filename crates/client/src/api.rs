@@ -256,6 +256,26 @@ impl Client {
         self.no_content(Method::DELETE, &["api", "v1", "devices", &id.to_string()], Retry::Unsafe).await
     }
 
+    /// `GET /api/v1/app-passwords`.
+    pub async fn app_passwords(&self) -> Result<Vec<DeviceInfo>, ClientError> {
+        self.get_json(&["api", "v1", "app-passwords"], &[]).await
+    }
+
+    /// `POST /api/v1/app-passwords`: a new app password, shown in this answer only.
+    pub async fn create_app_password(
+        &self,
+        name: &str,
+        read_only: bool,
+    ) -> Result<coffer_core::wire::AppPasswordCreated, ClientError> {
+        let body = coffer_core::wire::AppPasswordRequest { name: name.into(), read_only };
+        self.json_call(Method::POST, &["api", "v1", "app-passwords"], &body, Retry::Unsafe).await
+    }
+
+    /// `DELETE /api/v1/app-passwords/{id}`.
+    pub async fn revoke_app_password(&self, id: i64) -> Result<(), ClientError> {
+        self.no_content(Method::DELETE, &["api", "v1", "app-passwords", &id.to_string()], Retry::Unsafe).await
+    }
+
     /// `GET /api/v1/fs/stat?path=P`.
     pub async fn stat(&self, path: &str) -> Result<NodeInfo, ClientError> {
         self.get_json(&["api", "v1", "fs", "stat"], &[("path", Some(path.into()))]).await

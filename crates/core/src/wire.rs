@@ -75,9 +75,13 @@ pub struct UserInfo {
 pub struct DeviceInfo {
     pub id: i64,
     pub name: String,
-    /// A signed-in client (`device`) or a web app sign-in (`browser`).
+    /// A signed-in client (`device`), a web app sign-in (`browser`) or an app password
+    /// (`app_password`).
     #[serde(default)]
     pub kind: DeviceKind,
+    /// An app password that may only read.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub read_only: bool,
     pub created_at: i64,
     pub last_seen_at: i64,
     /// The address it was last used from, when known.
@@ -96,6 +100,10 @@ pub enum DeviceKind {
     Device,
     /// A web app sign-in (a cookie session with a CSRF token).
     Browser,
+    /// An app password: made by a signed-in user for a WebDAV client or a script, used
+    /// as a bearer token or with HTTP Basic; never asks for a second factor, may not
+    /// manage the account's security.
+    AppPassword,
 }
 
 impl DeviceKind {
@@ -103,6 +111,7 @@ impl DeviceKind {
         match self {
             Self::Device => "device",
             Self::Browser => "browser",
+            Self::AppPassword => "app_password",
         }
     }
 
@@ -110,6 +119,7 @@ impl DeviceKind {
         match s {
             "device" => Some(Self::Device),
             "browser" => Some(Self::Browser),
+            "app_password" => Some(Self::AppPassword),
             _ => None,
         }
     }

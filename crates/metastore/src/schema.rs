@@ -13,6 +13,7 @@ pub(crate) const MIGRATIONS: &[(i64, &str, &str)] = &[
     (8, V8, V8),
     (9, V9, V9),
     (10, V10, V10),
+    (11, V11, V11),
 ];
 
 /// Limits on everything a user makes the server keep: old versions count towards the
@@ -165,6 +166,12 @@ CREATE TABLE recovery_codes (
 /// Where each credential was last used from (the client's address), for the devices list.
 const V10: &str = r#"
 ALTER TABLE devices ADD COLUMN last_address TEXT;
+"#;
+
+/// App passwords are credentials too (kind `app_password`); a read-only one may only
+/// read, whatever its account may do.
+const V11: &str = r#"
+ALTER TABLE devices ADD COLUMN read_only BIGINT NOT NULL DEFAULT 0;
 "#;
 
 const V1_SQLITE: &str = r#"

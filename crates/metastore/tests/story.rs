@@ -36,7 +36,17 @@ async fn story(store: &MetaStore) {
 
     // Devices and token lookup.
     let dev = tx
-        .create_device(alice.id, "laptop", coffer_core::wire::DeviceKind::Device, b"token-hash", None, now)
+        .create_device(
+            &coffer_metastore::NewCredential {
+                user_id: alice.id,
+                name: "laptop",
+                kind: coffer_core::wire::DeviceKind::Device,
+                read_only: false,
+                token_hash: b"token-hash",
+                expires_at: None,
+            },
+            now,
+        )
         .await
         .expect("device");
     assert_eq!(tx.device_by_token_hash(b"token-hash").await.expect("lookup").expect("found").id, dev.id);

@@ -101,7 +101,33 @@ pub(crate) fn bearer_token(headers: &axum::http::HeaderMap) -> Option<&str> {
     scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
 }
 
-/// The authenticated caller: a client's `Authorization: Bearer <token>`, or a web app
+/// The user name and password of an `Authorization: Basic` header (the scheme in any
+/// case); `None` for another scheme or a value that is not base64 of UTF-8 `user:pass`.
+pub(crate) fn basic_credentials(headers: &axum::http::HeaderMap) -> Option<(String, String)> {
+    use base64::Engine as _;
+    let value = headers.get(axum::http::header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, encoded) = value.trim_start().split_once(' ')?;
+    if !scheme.eq_ignore_ascii_case("basic") {
+        return None;
+    }
+    let decoded = base64::engine::general_purpose::STANDARD.decode(encoded.trim()).ok()?;
+    let text = String::from_utf8(decoded).ok()?;
+    let (user, password) = text.split_once(':')?;
+    Some((user.to_owned(), password.to_owned()))
+}
+
+/// The secret a request's credential is checked by again later (a notify socket's
+/// re-checks): a bearer token, an app password sent with Basic, or the session cookie.
+pub(crate) fn credential_secret(headers: &axum::http::HeaderMap) -> String {
+    bearer_token(headers)
+        .map(str::to_owned)
+        .or_else(|| basic_credentials(headers).map(|(_, password)| password))
+        .or_else(|| cookie(headers, SESSION_COOKIE).map(str::to_owned))
+        .unwrap_or_default()
+}
+
+/// The authenticated caller: a client's `Authorization: Bearer <token>` (a device token
+/// or an app password), `Authorization: Basic` with an app password, or a web app
 /// sign-in's cookie (then with the checks of [`check_browser_request`]).
 pub struct Auth(pub Caller);
 
@@ -109,9 +135,18 @@ impl FromRequestParts<AppState> for Auth {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let from = client_addr(parts, state.http.trust_forwarded_for);
         if let Some(token) = bearer_token(&parts.headers) {
-            let from = client_addr(parts, state.http.trust_forwarded_for);
             return Ok(Self(state.service.authenticate_from(token, from).await?));
+        }
+        if let Some((user, password)) = basic_credentials(&parts.headers) {
+            return Ok(Self(state.service.authenticate_basic(&user, &password, from).await?));
+        }
+        if parts.headers.contains_key(axum::http::header::AUTHORIZATION) {
+            return Err(ApiError::new(
+                ErrorCode::Unauthorized,
+                "the Authorization header is neither 'Bearer <token>' nor Basic with an app password",
+            ));
         }
         Ok(Self(BrowserAuth::from_request_parts(parts, state).await?.caller))
     }

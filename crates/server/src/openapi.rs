@@ -31,7 +31,17 @@ pub(crate) const OPERATIONS: &[Operation] = &[
     ("post", "/api/v1/auth/logout", "Revoke this device's token", None, "", true),
     ("get", "/api/v1/auth/whoami", "The signed-in user", None, "UserInfo", true),
     ("get", "/api/v1/devices", "The user's devices", None, "DeviceInfo[]", true),
-    ("delete", "/api/v1/devices/{id}", "Revoke a device", None, "", true),
+    ("delete", "/api/v1/devices/{id}", "Revoke a device, browser sign-in or app password", None, "", true),
+    ("get", "/api/v1/app-passwords", "The account's app passwords", None, "DeviceInfo[]", true),
+    (
+        "post",
+        "/api/v1/app-passwords",
+        "Make an app password (all files, or read-only) for a WebDAV client or script; shown once",
+        Some("AppPasswordRequest"),
+        "AppPasswordCreated",
+        true,
+    ),
+    ("delete", "/api/v1/app-passwords/{id}", "Revoke an app password", None, "", true),
     (
         "post",
         "/api/v1/devices/revoke-others",
@@ -282,9 +292,10 @@ pub(crate) fn document() -> String {
             op["requestBody"]["required"] = json!(true);
         }
         if *auth {
-            // A client's bearer token, or a browser's session cookie (with X-Coffer-CSRF on
+            // A client's bearer token (a device token or an app password), HTTP Basic with
+            // an app password, or a browser's session cookie (with X-Coffer-CSRF on
             // anything but GET and HEAD).
-            op["security"] = json!([{"bearer": []}, {"session": []}]);
+            op["security"] = json!([{"bearer": []}, {"basic": []}, {"session": []}]);
         }
         let params: Vec<Value> = path
             .split('/')
@@ -319,6 +330,7 @@ pub(crate) fn document() -> String {
             "schemas": schemas,
             "securitySchemes": {
                 "bearer": {"type": "http", "scheme": "bearer"},
+                "basic": {"type": "http", "scheme": "basic", "description": "user name and an app password"},
                 "session": {"type": "apiKey", "in": "cookie", "name": "coffer_session"}
             }
         }

@@ -1,7 +1,9 @@
 //! The authorization matrix: every documented REST operation against a shared folder,
 //! called by each kind of principal (owner, editor, commenter, viewer, a user who is
-//! not a member, a removed member, an anonymous caller, a revoked device, and visitors
-//! of public links that work, need a password, expired, were used up or revoked), with
+//! not a member, a removed member, an anonymous caller, a revoked device, visitors
+//! of public links that work, need a password, expired, were used up or revoked, editors
+//! calling with a full and a read-only app password and with a web app session, and a
+//! revoked web app session), with
 //! the status each must get, all written in one table. An operation in the OpenAPI document
 //! without its row fails the test. Foreign ids (another user's upload session, a
 //! shared folder's items for a non-member) are "not found", never someone else's data.
@@ -34,9 +36,15 @@ enum Who {
     LinkExpired,
     LinkExhausted,
     LinkRevoked,
+    /// Editors of the shared folder calling with an app password (all files; read-only)
+    /// and with a web app session (cookie and CSRF header); a revoked web app session.
+    AppFull,
+    AppReadOnly,
+    Session,
+    RevokedSession,
 }
 
-const WHO: [Who; 14] = [
+const WHO: [Who; 18] = [
     Who::Owner,
     Who::Editor,
     Who::Commenter,
@@ -51,128 +59,114 @@ const WHO: [Who; 14] = [
     Who::LinkExpired,
     Who::LinkExhausted,
     Who::LinkRevoked,
+    Who::AppFull,
+    Who::AppReadOnly,
+    Who::Session,
+    Who::RevokedSession,
 ];
 
 const LINKS: [Who; 6] =
     [Who::LinkOpen, Who::LinkKeyed, Who::LinkWrongPassword, Who::LinkExpired, Who::LinkExhausted, Who::LinkRevoked];
 
 /// Skip: this principal is not asked (the call would only repeat another's).
-const SKIP: u16 = 0;
+const ____: u16 = 0;
 
 /// (method, documented path, expected status for each of [`WHO`]), in the order run.
 /// Writes use each principal's own targets, so one cell never spoils another.
-const TABLE: &[(&str, &str, [u16; 14])] = &[
-    ("get", "/healthz", [200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200]),
-    ("get", "/metrics", [200, SKIP, SKIP, SKIP, SKIP, SKIP, 200, SKIP, SKIP, SKIP, SKIP, SKIP, SKIP, SKIP]),
-    ("get", "/api/v1/openapi.json", [200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200]),
-    ("post", "/api/v1/setup", [SKIP, SKIP, SKIP, SKIP, SKIP, SKIP, 403, SKIP, SKIP, SKIP, SKIP, SKIP, SKIP, SKIP]),
-    ("post", "/api/v1/auth/login", [SKIP, SKIP, SKIP, SKIP, SKIP, SKIP, 401, SKIP, SKIP, SKIP, SKIP, SKIP, SKIP, SKIP]),
-    ("get", "/api/v1/auth/whoami", [200, 200, 200, 200, 200, 200, 401, 401, 401, 401, 401, 401, 401, 401]),
-    ("get", "/api/v1/devices", [200, 200, 200, 200, 200, 200, 401, 401, 401, 401, 401, 401, 401, 401]),
-    ("get", "/api/v1/fs/stat", [200, 200, 200, 200, 404, 404, 401, 401, 401, 401, 401, 401, 401, 401]),
-    ("get", "/api/v1/nodes/{id}", [200, 200, 200, 200, 404, 404, 401, 401, 401, 401, 401, 401, 401, 401]),
-    ("get", "/api/v1/fs/list", [200, 200, 200, 200, 404, 404, 401, 401, 401, 401, 401, 401, 401, 401]),
-    ("get", "/api/v1/fs/content", [200, 200, 200, 200, 404, 404, 401, 401, 401, 401, 401, 401, 401, 401]),
+#[rustfmt::skip]
+const TABLE: &[(&str, &str, [u16; 18])] = &[
+    ("get", "/healthz", [200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200]),
+    ("get", "/metrics", [200, ____, ____, ____, ____, ____, 200, ____, ____, ____, ____, ____, ____, ____, ____, ____, ____, ____]),
+    ("get", "/api/v1/openapi.json", [200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200]),
+    ("post", "/api/v1/setup", [____, ____, ____, ____, ____, ____, 403, ____, ____, ____, ____, ____, ____, ____, ____, ____, ____, ____]),
+    ("post", "/api/v1/auth/login", [____, ____, ____, ____, ____, ____, 401, ____, ____, ____, ____, ____, ____, ____, ____, ____, ____, ____]),
+    ("get", "/api/v1/auth/whoami", [200, 200, 200, 200, 200, 200, 401, 401, 401, 401, 401, 401, 401, 401, 200, 200, 200, 401]),
+    ("get", "/api/v1/devices", [200, 200, 200, 200, 200, 200, 401, 401, 401, 401, 401, 401, 401, 401, 200, 200, 200, 401]),
+    ("get", "/api/v1/fs/stat", [200, 200, 200, 200, 404, 404, 401, 401, 401, 401, 401, 401, 401, 401, 200, 200, 200, 401]),
+    ("get", "/api/v1/nodes/{id}", [200, 200, 200, 200, 404, 404, 401, 401, 401, 401, 401, 401, 401, 401, 200, 200, 200, 401]),
+    ("get", "/api/v1/fs/list", [200, 200, 200, 200, 404, 404, 401, 401, 401, 401, 401, 401, 401, 401, 200, 200, 200, 401]),
+    ("get", "/api/v1/fs/content", [200, 200, 200, 200, 404, 404, 401, 401, 401, 401, 401, 401, 401, 401, 200, 200, 200, 401]),
     // Not an image: every reader learns so, nobody else learns the file is there.
-    ("get", "/api/v1/fs/thumbnail", [415, 415, 415, 415, 404, 404, 401, 401, 401, 401, 401, 401, 401, 401]),
-    ("get", "/api/v1/fs/zip", [200, 200, 200, 200, 404, 404, 401, 401, 401, 401, 401, 401, 401, 401]),
-    ("get", "/api/v1/setup", [200, SKIP, SKIP, SKIP, SKIP, SKIP, 200, SKIP, 200, SKIP, SKIP, SKIP, SKIP, SKIP]),
-    ("post", "/api/v1/session", [SKIP, SKIP, SKIP, SKIP, SKIP, SKIP, 401, SKIP, SKIP, SKIP, SKIP, SKIP, SKIP, SKIP]),
+    ("get", "/api/v1/fs/thumbnail", [415, 415, 415, 415, 404, 404, 401, 401, 401, 401, 401, 401, 401, 401, 415, 415, 415, 401]),
+    ("get", "/api/v1/fs/zip", [200, 200, 200, 200, 404, 404, 401, 401, 401, 401, 401, 401, 401, 401, 200, 200, 200, 401]),
+    ("get", "/api/v1/setup", [200, ____, ____, ____, ____, ____, 200, ____, 200, ____, ____, ____, ____, ____, ____, ____, ____, ____]),
+    ("post", "/api/v1/session", [____, ____, ____, ____, ____, ____, 401, ____, ____, ____, ____, ____, ____, ____, ____, ____, ____, ____]),
     // A browser session is a cookie: bearer tokens (and link tokens) never open it.
-    ("get", "/api/v1/session", [401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401]),
-    ("delete", "/api/v1/session", [401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401]),
-    ("get", "/api/v1/revisions/{rev}/content", [200, 200, 200, 200, 404, 404, 401, 401, 401, 401, 401, 401, 401, 401]),
-    ("get", "/api/v1/revisions/{rev}/manifest", [200, 200, 200, 200, 404, 404, 401, 401, 401, 401, 401, 401, 401, 401]),
+    ("get", "/api/v1/session", [401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 200, 401]),
+    ("delete", "/api/v1/session", [401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, ____, 401]),
+    ("get", "/api/v1/revisions/{rev}/content", [200, 200, 200, 200, 404, 404, 401, 401, 401, 401, 401, 401, 401, 401, 200, 200, 200, 401]),
+    ("get", "/api/v1/revisions/{rev}/manifest", [200, 200, 200, 200, 404, 404, 401, 401, 401, 401, 401, 401, 401, 401, 200, 200, 200, 401]),
     // A removed member held the file once: its chunks stay theirs to fetch.
-    ("get", "/api/v1/chunks/{hash}", [200, 200, 200, 200, 404, 200, 401, 401, 401, 401, 401, 401, 401, 401]),
-    ("get", "/api/v1/versions", [200, 200, 200, 200, 404, 404, 401, 401, 401, 401, 401, 401, 401, 401]),
-    ("post", "/api/v1/fs/mkdir", [200, 200, 403, 403, 404, 404, 401, 401, 401, 401, 401, 401, 401, 401]),
-    ("post", "/api/v1/fs/move", [200, 200, 403, 403, 404, 404, 401, 401, 401, 401, 401, 401, 401, 401]),
-    ("post", "/api/v1/fs/delete", [200, 200, 403, 403, 404, 404, 401, 401, 401, 401, 401, 401, 401, 401]),
-    ("post", "/api/v1/fs/restore", [200, 200, 403, 403, 404, 404, 401, 401, 401, 401, 401, 401, 401, 401]),
-    ("post", "/api/v1/versions/restore", [200, 200, 403, 403, 404, 404, 401, 401, 401, 401, 401, 401, 401, 401]),
-    ("get", "/api/v1/trash", [200, 200, 200, 200, 200, 200, 401, 401, 401, 401, 401, 401, 401, 401]),
-    ("post", "/api/v1/trash/restore", [200, 200, 403, 403, 404, 404, 401, 401, 401, 401, 401, 401, 401, 401]),
-    ("post", "/api/v1/trash/purge", [200, 200, 403, 403, 404, 404, 401, 401, 401, 401, 401, 401, 401, 401]),
+    ("get", "/api/v1/chunks/{hash}", [200, 200, 200, 200, 404, 200, 401, 401, 401, 401, 401, 401, 401, 401, 200, 200, 200, 401]),
+    ("get", "/api/v1/versions", [200, 200, 200, 200, 404, 404, 401, 401, 401, 401, 401, 401, 401, 401, 200, 200, 200, 401]),
+    ("post", "/api/v1/fs/mkdir", [200, 200, 403, 403, 404, 404, 401, 401, 401, 401, 401, 401, 401, 401, 200, 403, 200, 401]),
+    ("post", "/api/v1/fs/move", [200, 200, 403, 403, 404, 404, 401, 401, 401, 401, 401, 401, 401, 401, 200, 403, 200, 401]),
+    ("post", "/api/v1/fs/delete", [200, 200, 403, 403, 404, 404, 401, 401, 401, 401, 401, 401, 401, 401, 200, 403, 200, 401]),
+    ("post", "/api/v1/fs/restore", [200, 200, 403, 403, 404, 404, 401, 401, 401, 401, 401, 401, 401, 401, 200, 403, 200, 401]),
+    ("post", "/api/v1/versions/restore", [200, 200, 403, 403, 404, 404, 401, 401, 401, 401, 401, 401, 401, 401, 200, 403, 200, 401]),
+    ("get", "/api/v1/trash", [200, 200, 200, 200, 200, 200, 401, 401, 401, 401, 401, 401, 401, 401, 200, 200, 200, 401]),
+    ("post", "/api/v1/trash/restore", [200, 200, 403, 403, 404, 404, 401, 401, 401, 401, 401, 401, 401, 401, 200, 403, 200, 401]),
+    ("post", "/api/v1/trash/purge", [200, 200, 403, 403, 404, 404, 401, 401, 401, 401, 401, 401, 401, 401, 200, 403, 200, 401]),
     // Another user's upload session is "not found" to everyone but its user.
-    ("post", "/api/v1/uploads", [200, 200, 200, 200, 200, 200, 401, 401, 401, 401, 401, 401, 401, 401]),
-    (
-        "put",
-        "/api/v1/uploads/{id}/chunks/{hash}",
-        [204, 404, 404, 404, 404, 404, 401, 401, 401, 401, 401, 401, 401, 401],
-    ),
-    ("post", "/api/v1/uploads/{id}/chunks", [204, 404, 404, 404, 404, 404, 401, 401, 401, 401, 401, 401, 401, 401]),
-    ("delete", "/api/v1/uploads/{id}", [204, 404, 404, 404, 404, 404, 401, 401, 401, 401, 401, 401, 401, 401]),
-    ("get", "/api/v1/journal/delta", [200, 200, 200, 200, 200, 200, 401, 401, 401, 401, 401, 401, 401, 401]),
-    ("get", "/api/v1/journal/latest", [200, 200, 200, 200, 200, 200, 401, 401, 401, 401, 401, 401, 401, 401]),
-    ("get", "/api/v1/journal/longpoll", [200, 200, 200, 200, 200, 200, 401, 401, 401, 401, 401, 401, 401, 401]),
+    ("post", "/api/v1/uploads", [200, 200, 200, 200, 200, 200, 401, 401, 401, 401, 401, 401, 401, 401, 200, 403, 200, 401]),
+    ("put", "/api/v1/uploads/{id}/chunks/{hash}", [204, 404, 404, 404, 404, 404, 401, 401, 401, 401, 401, 401, 401, 401, 404, 403, 404, 401]),
+    ("post", "/api/v1/uploads/{id}/chunks", [204, 404, 404, 404, 404, 404, 401, 401, 401, 401, 401, 401, 401, 401, 404, 403, 404, 401]),
+    ("delete", "/api/v1/uploads/{id}", [204, 404, 404, 404, 404, 404, 401, 401, 401, 401, 401, 401, 401, 401, 404, 404, 404, 401]),
+    ("get", "/api/v1/journal/delta", [200, 200, 200, 200, 200, 200, 401, 401, 401, 401, 401, 401, 401, 401, 200, 200, 200, 401]),
+    ("get", "/api/v1/journal/latest", [200, 200, 200, 200, 200, 200, 401, 401, 401, 401, 401, 401, 401, 401, 200, 200, 200, 401]),
+    ("get", "/api/v1/journal/longpoll", [200, 200, 200, 200, 200, 200, 401, 401, 401, 401, 401, 401, 401, 401, 200, 200, 200, 401]),
     // Without a WebSocket upgrade: a clear 400 once signed in.
-    ("get", "/api/v1/notify", [400, 400, 400, 400, 400, 400, 401, 401, 401, 401, 401, 401, 401, 401]),
-    ("get", "/api/v1/shares", [200, 200, 200, 200, 200, 200, 401, 401, 401, 401, 401, 401, 401, 401]),
-    ("post", "/api/v1/shares", [200, 403, 403, 403, 404, 404, 401, 401, 401, 401, 401, 401, 401, 401]),
-    ("post", "/api/v1/shares/remove", [200, 403, 403, 403, 404, 404, 401, 401, 401, 401, 401, 401, 401, 401]),
+    ("get", "/api/v1/notify", [400, 400, 400, 400, 400, 400, 401, 401, 401, 401, 401, 401, 401, 401, 400, 400, 400, 401]),
+    ("get", "/api/v1/shares", [200, 200, 200, 200, 200, 200, 401, 401, 401, 401, 401, 401, 401, 401, 200, 200, 200, 401]),
+    ("post", "/api/v1/shares", [200, 403, 403, 403, 404, 404, 401, 401, 401, 401, 401, 401, 401, 401, 403, 403, 403, 401]),
+    ("post", "/api/v1/shares/remove", [200, 403, 403, 403, 404, 404, 401, 401, 401, 401, 401, 401, 401, 401, 403, 403, 403, 401]),
     // Commenters and up comment; readers read; an author edits their own (the owner's
     // comment here); the owner deletes any, others only their own (eddie's comment here).
-    ("post", "/api/v1/comments", [200, 200, 200, 403, 404, 404, 401, 401, 401, 401, 401, 401, 401, 401]),
-    ("get", "/api/v1/comments", [200, 200, 200, 200, 404, 404, 401, 401, 401, 401, 401, 401, 401, 401]),
-    ("put", "/api/v1/comments/{id}", [200, 403, 403, 403, 404, 404, 401, 401, 401, 401, 401, 401, 401, 401]),
-    ("delete", "/api/v1/comments/{id}", [204, 204, 403, 403, 404, 404, 401, 401, 401, 401, 401, 401, 401, 401]),
+    ("post", "/api/v1/comments", [200, 200, 200, 403, 404, 404, 401, 401, 401, 401, 401, 401, 401, 401, 200, 403, 200, 401]),
+    ("get", "/api/v1/comments", [200, 200, 200, 200, 404, 404, 401, 401, 401, 401, 401, 401, 401, 401, 200, 200, 200, 401]),
+    ("put", "/api/v1/comments/{id}", [200, 403, 403, 403, 404, 404, 401, 401, 401, 401, 401, 401, 401, 401, 403, 403, 403, 401]),
+    ("delete", "/api/v1/comments/{id}", [204, 204, 403, 403, 404, 404, 401, 401, 401, 401, 401, 401, 401, 401, 403, 403, 403, 401]),
     // Files shared with single users: the owner shares /Team/solo.txt with zed; only
     // the owner (or zed) ends that share.
-    ("post", "/api/v1/file-shares", [200, 403, 403, 403, 404, 404, 401, 401, 401, 401, 401, 401, 401, 401]),
-    ("get", "/api/v1/file-shares", [200, 200, 200, 200, 200, 200, 401, 401, 401, 401, 401, 401, 401, 401]),
-    ("post", "/api/v1/file-shares/remove", [204, 403, 403, 403, 404, 404, 401, 401, 401, 401, 401, 401, 401, 401]),
+    ("post", "/api/v1/file-shares", [200, 403, 403, 403, 404, 404, 401, 401, 401, 401, 401, 401, 401, 401, 403, 403, 403, 401]),
+    ("get", "/api/v1/file-shares", [200, 200, 200, 200, 200, 200, 401, 401, 401, 401, 401, 401, 401, 401, 200, 200, 200, 401]),
+    ("post", "/api/v1/file-shares/remove", [204, 403, 403, 403, 404, 404, 401, 401, 401, 401, 401, 401, 401, 401, 403, 403, 403, 401]),
     // Public links: their owner makes and revokes them (another user's link is not
     // found); anyone with a working link sees and downloads through it; the anonymous
     // caller here guesses a token.
-    ("post", "/api/v1/links", [200, 403, 403, 403, 404, 404, 401, 401, 401, 401, 401, 401, 401, 401]),
-    ("get", "/api/v1/links", [200, 200, 200, 200, 200, 200, 401, 401, 401, 401, 401, 401, 401, 401]),
-    ("get", "/api/v1/public/{token}", [SKIP, SKIP, SKIP, SKIP, SKIP, SKIP, 404, SKIP, 200, 200, 401, 410, 410, 410]),
-    (
-        "post",
-        "/api/v1/public/{token}/unlock",
-        [SKIP, SKIP, SKIP, SKIP, SKIP, SKIP, 404, SKIP, 400, 200, 401, 410, 410, 410],
-    ),
-    (
-        "get",
-        "/api/v1/public/{token}/stat",
-        [SKIP, SKIP, SKIP, SKIP, SKIP, SKIP, 404, SKIP, 200, 200, 401, 410, 410, 410],
-    ),
-    (
-        "get",
-        "/api/v1/public/{token}/list",
-        [SKIP, SKIP, SKIP, SKIP, SKIP, SKIP, 404, SKIP, 200, 200, 401, 410, 410, 410],
-    ),
-    (
-        "get",
-        "/api/v1/public/{token}/content",
-        [SKIP, SKIP, SKIP, SKIP, SKIP, SKIP, 404, SKIP, 200, 200, 401, 410, 410, 410],
-    ),
-    (
-        "get",
-        "/api/v1/public/{token}/zip",
-        [SKIP, SKIP, SKIP, SKIP, SKIP, SKIP, 404, SKIP, 200, 200, 401, 410, 410, 410],
-    ),
-    ("get", "/s/{token}", [SKIP, SKIP, SKIP, SKIP, SKIP, SKIP, 404, SKIP, 200, 200, 401, 410, 410, 410]),
-    ("delete", "/api/v1/links/{id}", [200, 404, 404, 404, 404, 404, 401, 401, 401, 401, 401, 401, 401, 401]),
-    ("delete", "/api/v1/devices/{id}", [204, 204, 204, 204, 204, 204, 401, 401, 401, 401, 401, 401, 401, 401]),
+    ("post", "/api/v1/links", [200, 403, 403, 403, 404, 404, 401, 401, 401, 401, 401, 401, 401, 401, 403, 403, 403, 401]),
+    ("get", "/api/v1/links", [200, 200, 200, 200, 200, 200, 401, 401, 401, 401, 401, 401, 401, 401, 200, 200, 200, 401]),
+    ("get", "/api/v1/public/{token}", [____, ____, ____, ____, ____, ____, 404, ____, 200, 200, 401, 410, 410, 410, ____, ____, ____, ____]),
+    ("post", "/api/v1/public/{token}/unlock", [____, ____, ____, ____, ____, ____, 404, ____, 400, 200, 401, 410, 410, 410, ____, ____, ____, ____]),
+    ("get", "/api/v1/public/{token}/stat", [____, ____, ____, ____, ____, ____, 404, ____, 200, 200, 401, 410, 410, 410, ____, ____, ____, ____]),
+    ("get", "/api/v1/public/{token}/list", [____, ____, ____, ____, ____, ____, 404, ____, 200, 200, 401, 410, 410, 410, ____, ____, ____, ____]),
+    ("get", "/api/v1/public/{token}/content", [____, ____, ____, ____, ____, ____, 404, ____, 200, 200, 401, 410, 410, 410, ____, ____, ____, ____]),
+    ("get", "/api/v1/public/{token}/zip", [____, ____, ____, ____, ____, ____, 404, ____, 200, 200, 401, 410, 410, 410, ____, ____, ____, ____]),
+    ("get", "/s/{token}", [____, ____, ____, ____, ____, ____, 404, ____, 200, 200, 401, 410, 410, 410, ____, ____, ____, ____]),
+    ("delete", "/api/v1/links/{id}", [200, 404, 404, 404, 404, 404, 401, 401, 401, 401, 401, 401, 401, 401, 404, 404, 404, 401]),
+    ("delete", "/api/v1/devices/{id}", [204, 204, 204, 204, 204, 204, 401, 401, 401, 401, 401, 401, 401, 401, 403, 403, 204, 401]),
+    // App passwords: each signed-in user lists theirs and makes one; an app password
+    // manages none (another app password of its user is theirs to revoke, not its).
+    ("get", "/api/v1/app-passwords", [200, 200, 200, 200, 200, 200, 401, 401, 401, 401, 401, 401, 401, 401, 200, 200, 200, 401]),
+    ("post", "/api/v1/app-passwords", [201, 201, 201, 201, 201, 201, 401, 401, 401, 401, 401, 401, 401, 401, 403, 403, 201, 401]),
+    ("delete", "/api/v1/app-passwords/{id}", [204, 204, 204, 204, 204, 204, 401, 401, 401, 401, 401, 401, 401, 401, 403, 403, 204, 401]),
     // Each user's own account: a setup started, a wrong code and a wrong password refused.
-    ("get", "/api/v1/account/2fa", [200, 200, 200, 200, 200, 200, 401, 401, 401, 401, 401, 401, 401, 401]),
-    ("post", "/api/v1/account/2fa/enable", [200, 200, 200, 200, 200, 200, 401, 401, 401, 401, 401, 401, 401, 401]),
-    ("post", "/api/v1/account/2fa/confirm", [400, 400, 400, 400, 400, 400, 401, 401, 401, 401, 401, 401, 401, 401]),
-    ("post", "/api/v1/account/2fa/disable", [403, 403, 403, 403, 403, 403, 401, 401, 401, 401, 401, 401, 401, 401]),
+    ("get", "/api/v1/account/2fa", [200, 200, 200, 200, 200, 200, 401, 401, 401, 401, 401, 401, 401, 401, 200, 200, 200, 401]),
+    ("post", "/api/v1/account/2fa/enable", [200, 200, 200, 200, 200, 200, 401, 401, 401, 401, 401, 401, 401, 401, 403, 403, 200, 401]),
+    ("post", "/api/v1/account/2fa/confirm", [400, 400, 400, 400, 400, 400, 401, 401, 401, 401, 401, 401, 401, 401, 403, 403, 400, 401]),
+    ("post", "/api/v1/account/2fa/disable", [403, 403, 403, 403, 403, 403, 401, 401, 401, 401, 401, 401, 401, 401, 403, 403, 403, 401]),
     // Per file: a viewer's file into the shared folder is refused; a non-member's path
     // is in their own tree (a folder of their own is made there, so from here on their
     // /Team is their own).
-    ("post", "/api/v1/commit", [200, 200, 403, 403, 200, 200, 401, 401, 401, 401, 401, 401, 401, 401]),
+    ("post", "/api/v1/commit", [200, 200, 403, 403, 200, 200, 401, 401, 401, 401, 401, 401, 401, 401, 200, 403, 200, 401]),
     // Members leave (the owner cannot, nor can anyone leave a folder that is not shared);
     // then everyone signs out.
-    ("post", "/api/v1/shares/leave", [400, 204, 204, 204, 400, 400, 401, 401, 401, 401, 401, 401, 401, 401]),
+    ("post", "/api/v1/shares/leave", [400, 204, 204, 204, 400, 400, 401, 401, 401, 401, 401, 401, 401, 401, 204, 403, 204, 401]),
     // A wrong current password changes nothing; each user signs out their other devices
     // (the one asking stays signed in); then everyone signs out.
-    ("post", "/api/v1/account/password", [403, 403, 403, 403, 403, 403, 401, 401, 401, 401, 401, 401, 401, 401]),
-    ("post", "/api/v1/devices/revoke-others", [200, 200, 200, 200, 200, 200, 401, 401, 401, 401, 401, 401, 401, 401]),
-    ("post", "/api/v1/auth/logout", [204, 204, 204, 204, 204, 204, 401, 401, 401, 401, 401, 401, 401, 401]),
+    ("post", "/api/v1/account/password", [403, 403, 403, 403, 403, 403, 401, 401, 401, 401, 401, 401, 401, 401, 403, 403, 403, 401]),
+    ("post", "/api/v1/devices/revoke-others", [200, 200, 200, 200, 200, 200, 401, 401, 401, 401, 401, 401, 401, 401, 403, 403, 200, 401]),
+    ("post", "/api/v1/auth/logout", [204, 204, 204, 204, 204, 204, 401, 401, 401, 401, 401, 401, 401, 401, 204, 204, 204, 401]),
 ];
 
 struct Fixture {
@@ -180,8 +174,9 @@ struct Fixture {
     http: Client,
     /// Each principal's token (none for the anonymous caller).
     tokens: HashMap<Who, Option<String>>,
-    /// A spare device of each principal, which one row revokes.
+    /// A spare device and a spare app password of each principal, which rows revoke.
     spare: HashMap<Who, i64>,
+    spare_app: HashMap<Who, i64>,
     file_id: i64,
     file_rev: i64,
     file_hash: ChunkHash,
@@ -209,7 +204,10 @@ fn name(who: Who) -> &'static str {
         Who::NonMember => "nora",
         Who::Removed => "rex",
         Who::Anonymous => "anonymous",
-        Who::Revoked => "eddie",
+        Who::Revoked | Who::RevokedSession => "eddie",
+        Who::AppFull => "ada",
+        Who::AppReadOnly => "reed",
+        Who::Session => "sam",
         Who::LinkOpen
         | Who::LinkKeyed
         | Who::LinkWrongPassword
@@ -262,7 +260,18 @@ async fn setup() -> (Fixture, tempfile::TempDir) {
     tokio::spawn(coffer_server::serve(s.clone(), listener, Default::default(), day, std::future::pending()));
 
     let admin = s.admin_service();
-    for who in [Who::Owner, Who::Editor, Who::Commenter, Who::Viewer, Who::NonMember, Who::Removed] {
+    const USERS: [Who; 9] = [
+        Who::Owner,
+        Who::Editor,
+        Who::Commenter,
+        Who::Viewer,
+        Who::NonMember,
+        Who::Removed,
+        Who::AppFull,
+        Who::AppReadOnly,
+        Who::Session,
+    ];
+    for who in USERS {
         admin.create_user(name(who), "a long password", false, None).await.expect("user");
     }
     let sign_in = |who: Who, device: &'static str| {
@@ -271,19 +280,36 @@ async fn setup() -> (Fixture, tempfile::TempDir) {
     };
     let mut tokens = HashMap::new();
     let mut spare = HashMap::new();
+    let mut spare_app = HashMap::new();
     let mut callers = HashMap::new();
-    for who in [Who::Owner, Who::Editor, Who::Commenter, Who::Viewer, Who::NonMember, Who::Removed] {
+    for who in USERS {
         let login = sign_in(who, "main").await;
-        callers.insert(who, s.authenticate(&login.token).await.expect("auth"));
-        tokens.insert(who, Some(login.token));
+        let device = s.authenticate(&login.token).await.expect("auth");
+        let token = match who {
+            Who::AppFull | Who::AppReadOnly => {
+                s.create_app_password(&device, "main", who == Who::AppReadOnly).await.expect("app password").password
+            }
+            Who::Session => {
+                let sign_in = coffer_service::SignIn { name: name(who), password: "a long password", code: None };
+                s.start_session(&sign_in, "Firefox", None).await.expect("session").0
+            }
+            _ => login.token,
+        };
+        callers.insert(who, s.authenticate(&token).await.expect("auth"));
+        tokens.insert(who, Some(token));
         let other = sign_in(who, "spare").await;
         spare.insert(who, other.device_id);
+        spare_app.insert(who, s.create_app_password(&device, "spare", false).await.expect("spare").id);
     }
     tokens.insert(Who::Anonymous, None);
     let revoked = sign_in(Who::Revoked, "stolen").await;
     let editor = &callers[&Who::Editor];
     s.revoke_device(editor, coffer_core::DeviceId(revoked.device_id)).await.expect("revoke");
     tokens.insert(Who::Revoked, Some(revoked.token));
+    let sign_in = coffer_service::SignIn { name: name(Who::Editor), password: "a long password", code: None };
+    let (revoked_session, info) = s.start_session(&sign_in, "Firefox", None).await.expect("session");
+    s.revoke_device(editor, coffer_core::DeviceId(info.device_id)).await.expect("revoke");
+    tokens.insert(Who::RevokedSession, Some(revoked_session));
 
     let owner = &callers[&Who::Owner];
     let file = put(&s, owner, "/Team/f.txt", b"the shared file").await;
@@ -304,7 +330,14 @@ async fn setup() -> (Fixture, tempfile::TempDir) {
         s.delete(owner, &format!("/Team/{n}-purge.txt")).await.expect("trash");
         trashed.insert(who, (restore.id, purge.id));
     }
-    for (who, role) in [(Who::Editor, Role::Editor), (Who::Commenter, Role::Commenter), (Who::Viewer, Role::Viewer)] {
+    for (who, role) in [
+        (Who::Editor, Role::Editor),
+        (Who::Commenter, Role::Commenter),
+        (Who::Viewer, Role::Viewer),
+        (Who::AppFull, Role::Editor),
+        (Who::AppReadOnly, Role::Editor),
+        (Who::Session, Role::Editor),
+    ] {
         s.share_folder(owner, "/Team", name(who), role).await.expect("share");
     }
     s.share_folder(owner, "/Team", name(Who::Removed), Role::Editor).await.expect("share");
@@ -366,6 +399,7 @@ async fn setup() -> (Fixture, tempfile::TempDir) {
         http: Client::builder().pool_max_idle_per_host(0).build().expect("client"),
         tokens,
         spare,
+        spare_app,
         file_id: file.id,
         file_rev: file.rev.expect("rev"),
         file_hash: ChunkHash::of(b"the shared file"),
@@ -485,6 +519,10 @@ fn request(f: &Fixture, who: Who, method: &str, template: &str) -> (String, Opti
         ("post", "/api/v1/file-shares/remove") => {
             (template.into(), Some(json!({"id": f.solo_id, "user": "zed"})), None)
         }
+        ("post", "/api/v1/app-passwords") => (template.into(), Some(json!({"name": format!("for {n}")})), None),
+        ("delete", "/api/v1/app-passwords/{id}") => {
+            (format!("/api/v1/app-passwords/{}", f.spare_app.get(&who).copied().unwrap_or(1)), None, None)
+        }
         ("delete", "/api/v1/links/{id}") => (format!("/api/v1/links/{}", f.spare_link), None, None),
         ("post", "/api/v1/public/{token}/unlock") => {
             let password = if who == Who::LinkKeyed { "open sesame" } else { "a guess" };
@@ -508,8 +546,13 @@ async fn outcome(f: &Fixture, who: Who, method: &str, template: &str) -> (u16, S
     let (path, body, raw) = request(f, who, method, template);
     let m = Method::from_bytes(method.to_uppercase().as_bytes()).expect("method");
     let mut req = f.http.request(m, format!("{}{path}", f.base));
-    if let Some(t) = f.tokens.get(&who).cloned().flatten() {
-        req = req.bearer_auth(t);
+    match (who, f.tokens.get(&who).cloned().flatten()) {
+        (Who::Session | Who::RevokedSession, Some(t)) => {
+            let csrf = coffer_service::session_csrf(&t);
+            req = req.header("cookie", format!("coffer_session={t}")).header("x-coffer-csrf", csrf);
+        }
+        (_, Some(t)) => req = req.bearer_auth(t),
+        (_, None) => {}
     }
     if let Some((_, key)) = f.links.get(&who) {
         req = req.header("x-coffer-link-key", key);
@@ -557,7 +600,7 @@ async fn every_operation_answers_every_principal_as_the_table_says() {
     let mut wrong = Vec::new();
     for (method, template, want) in TABLE {
         for (who, want) in WHO.iter().zip(want) {
-            if *want == SKIP {
+            if *want == ____ {
                 continue;
             }
             let (got, body) = outcome(&f, *who, method, template).await;

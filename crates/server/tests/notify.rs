@@ -103,3 +103,55 @@ async fn one_user_holds_a_bounded_number_of_sockets() {
     }
     assert!(again.is_some(), "a closed socket's place came back");
 }
+
+/// Waits for the server to close the socket; `None` if it stays open for `limit`.
+async fn closed_within(socket: &mut Socket, limit: Duration) -> Option<Duration> {
+    let start = std::time::Instant::now();
+    loop {
+        match tokio::time::timeout_at(tokio::time::Instant::from_std(start + limit), socket.next()).await {
+            Err(_) => return None,
+            Ok(None | Some(Err(_)) | Some(Ok(Message::Close(_)))) => return Some(start.elapsed()),
+            Ok(Some(Ok(_))) => continue,
+        }
+    }
+}
+
+#[tokio::test]
+async fn revoking_a_credential_closes_its_open_socket_at_once() {
+    let (url, service, _dir) = start().await;
+    service.admin_service().create_user("dora", "a long password", false, None).await.expect("dora");
+    let laptop_token = service.login("dora", "a long password", "laptop", None).await.expect("login").token;
+    let laptop = service.authenticate(&laptop_token).await.expect("auth");
+    let phone_token = service.login("dora", "a long password", "phone", None).await.expect("login").token;
+    let app = service.create_app_password(&laptop, "webdav", true).await.expect("app password");
+
+    // A socket per credential; an app password may also connect with HTTP Basic.
+    let mut phone = connect(&url, &phone_token).await.expect("phone");
+    let mut req = url.as_str().into_client_request().expect("request");
+    let basic = base64_basic("dora", &app.password);
+    req.headers_mut().insert("authorization", format!("Basic {basic}").parse().expect("header"));
+    let mut by_app = tokio_tungstenite::connect_async(req).await.expect("basic").0;
+    let mut kept = connect(&url, &laptop_token).await.expect("laptop");
+    for s in [&mut phone, &mut by_app, &mut kept] {
+        next_message(s, Duration::from_secs(5)).await.expect("hello");
+    }
+
+    // The keep-alive check comes every 30 s; a revocation must not wait for it. (The
+    // limit here is generous; docs/BENCHMARKS.md has the real delay.)
+    let phone_id =
+        service.list_devices(&laptop).await.expect("list").iter().find(|d| d.name == "phone").expect("phone").id;
+    service.revoke_device(&laptop, coffer_core::DeviceId(phone_id)).await.expect("revoke");
+    assert!(closed_within(&mut phone, Duration::from_secs(10)).await.is_some(), "the revoked phone's socket closed");
+    service.revoke_app_password(&laptop, coffer_core::DeviceId(app.id)).await.expect("revoke");
+    assert!(closed_within(&mut by_app, Duration::from_secs(10)).await.is_some(), "the app password's socket closed");
+
+    // The credential that stays keeps its socket and hears changes.
+    assert_eq!(closed_within(&mut kept, Duration::from_millis(300)).await, None);
+    service.mkdir(&laptop, "/still", false).await.expect("mkdir");
+    assert!(matches!(next_message(&mut kept, Duration::from_secs(5)).await, Some(NotifyMessage::Changed { .. })));
+}
+
+fn base64_basic(user: &str, password: &str) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"))
+}

@@ -21,8 +21,8 @@ use coffer_metastore::{NodeRecord, Tx};
 use crate::tree::node_info;
 use crate::{Result, Service, ServiceError};
 
-/// The credential a request was authenticated with. App passwords will be a further
-/// kind; a public link's visitor is not a caller at all ([`crate::LinkVisitor`]).
+/// The credential a request was authenticated with; a public link's visitor is not a
+/// caller at all ([`crate::LinkVisitor`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Credential {
     /// A signed-in client's token.
@@ -30,6 +30,9 @@ pub enum Credential {
     /// A web app sign-in: a cookie, with a CSRF token on every change (checked by the
     /// door that reads the cookie). Listed and revoked with the devices.
     Session(DeviceId),
+    /// An app password (a WebDAV client, a script): never asked for a second factor, so
+    /// it may not manage the account's security; a read-only one is a viewer everywhere.
+    AppPassword { id: DeviceId, read_only: bool },
 }
 
 /// An authenticated request's principal: a user, through one credential.
@@ -70,10 +73,37 @@ impl Caller {
         self.credential
     }
 
-    /// The device this request came from, for a device token.
+    /// The credential's row in the devices list.
     pub fn device_id(&self) -> Option<DeviceId> {
         match self.credential {
-            Credential::Device(id) | Credential::Session(id) => Some(id),
+            Credential::Device(id) | Credential::Session(id) | Credential::AppPassword { id, .. } => Some(id),
+        }
+    }
+
+    /// Whether this credential may only read (a read-only app password).
+    pub fn read_only(&self) -> bool {
+        matches!(self.credential, Credential::AppPassword { read_only: true, .. })
+    }
+
+    /// Refuses a change to anything (files, memberships, uploads) from a read-only
+    /// credential; roles are capped too, this guards what no role covers.
+    pub(crate) fn may_change(&self) -> Result<()> {
+        if self.read_only() {
+            return Err(ServiceError::new(ErrorCode::ReadOnly, "this app password may only read"));
+        }
+        Ok(())
+    }
+
+    /// The credential of a signed-in device or browser, which passed the password (and
+    /// the second factor): only such a sign-in manages the account's security
+    /// (passwords, two-factor sign-in, app passwords, other sign-ins).
+    pub(crate) fn signed_in(&self) -> Result<DeviceId> {
+        match self.credential {
+            Credential::Device(id) | Credential::Session(id) => Ok(id),
+            Credential::AppPassword { .. } => Err(ServiceError::new(
+                ErrorCode::Forbidden,
+                "an app password may not manage the account's security; sign in with the password",
+            )),
         }
     }
 
@@ -84,7 +114,7 @@ impl Caller {
 
     /// Proof that this caller may run admin operations; `forbidden` otherwise.
     pub fn admin(&self) -> Result<Admin> {
-        if self.is_admin {
+        if self.is_admin && !self.read_only() {
             Ok(Admin { by: Some(self.user_id) })
         } else {
             Err(ServiceError::new(ErrorCode::Forbidden, "only an administrator may do this"))
@@ -191,6 +221,15 @@ pub(crate) fn check(role: Role, need: Permission) -> Result<()> {
     })
 }
 
+/// [`check`] for a caller: a read-only credential is told that it is the credential,
+/// not the role, that may only read.
+pub(crate) fn check_for(caller: &Caller, role: Role, need: Permission) -> Result<()> {
+    if !Role::Viewer.grants(need) {
+        caller.may_change()?;
+    }
+    check(role, need)
+}
+
 impl Service {
     /// How the caller sees shared folders (one query).
     pub(crate) async fn view(&self, tx: &mut Tx, caller: &Caller) -> Result<View> {
@@ -204,8 +243,10 @@ impl Service {
     }
 
     /// The caller's role in a namespace; "not found" for a namespace they are not in.
+    /// A read-only credential is a viewer wherever its account is a member.
     pub(crate) async fn role_in(&self, tx: &mut Tx, caller: &Caller, namespace: NamespaceId) -> Result<Role> {
-        tx.membership(caller.user_id, namespace).await?.ok_or_else(|| ServiceError::not_found("item"))
+        let role = tx.membership(caller.user_id, namespace).await?.ok_or_else(|| ServiceError::not_found("item"))?;
+        Ok(if caller.read_only() { role.min(Role::Viewer) } else { role })
     }
 
     /// Walks `path` from the caller's root through live nodes as far as it exists, and
@@ -245,7 +286,7 @@ impl Service {
             }
         }
         let role = self.role_in(tx, caller, node.namespace_id).await?;
-        check(role, need)?;
+        check_for(caller, role, need)?;
         Ok(Located { node, mount, missing: names[found..].to_vec() })
     }
 
@@ -271,7 +312,7 @@ impl Service {
     ) -> Result<NodeRecord> {
         let node = tx.node(id).await?.ok_or_else(|| ServiceError::not_found("item"))?;
         let role = self.role_in(tx, caller, node.namespace_id).await?;
-        check(role, need)?;
+        check_for(caller, role, need)?;
         Ok(node)
     }
 
@@ -284,7 +325,7 @@ impl Service {
         need: Permission,
     ) -> Result<Role> {
         let role = self.role_in(tx, caller, namespace).await?;
-        check(role, need)?;
+        check_for(caller, role, need)?;
         Ok(role)
     }
 

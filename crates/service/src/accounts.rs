@@ -5,13 +5,14 @@
 
 use argon2::{Argon2, PasswordHasher};
 use base64::Engine as _;
-use coffer_core::wire::{DeviceInfo, DeviceKind, LoginResponse, SetupStatus, UserInfo};
-use coffer_core::{DeviceId, ErrorCode};
-use coffer_metastore::{DeviceRecord, UserRecord};
+use coffer_core::ErrorCode;
+use coffer_core::wire::{DeviceKind, LoginResponse, SetupStatus, UserInfo};
+use coffer_metastore::{NewCredential, UserRecord};
 use rand::RngCore;
 use std::net::IpAddr;
 
 use crate::access::{Admin, Caller, Credential};
+use crate::credentials::device_name;
 use crate::limits::Attempt;
 use crate::{Result, Service, ServiceError, now_ms};
 
@@ -28,9 +29,6 @@ pub struct SignIn<'a> {
 const MAX_PASSWORD_BYTES: usize = 1024;
 const MIN_PASSWORD_CHARS: usize = 8;
 const MAX_USER_NAME: usize = 64;
-const MAX_DEVICE_NAME: usize = 128;
-/// Only record a device's last use this often, so reads do not become writes.
-const TOUCH_INTERVAL_MS: i64 = 60_000;
 /// A web app sign-in ends this long after it began, however active.
 pub const SESSION_LIFETIME_MS: i64 = 30 * 24 * 3600 * 1000;
 const CSRF_CONTEXT: &str = "coffer 2026-12 web app session csrf token";
@@ -310,17 +308,19 @@ impl Service {
     /// Signs a device in (a password, and a code where two-factor sign-in is on) and
     /// makes its token.
     pub async fn sign_in(&self, sign_in: &SignIn<'_>, device: &str, from: Option<IpAddr>) -> Result<LoginResponse> {
-        let device = device.trim();
-        if device.is_empty() || device.len() > MAX_DEVICE_NAME || device.chars().any(char::is_control) {
-            return Err(ServiceError::new(
-                ErrorCode::BadRequest,
-                format!("a device name is 1 to {MAX_DEVICE_NAME} bytes"),
-            ));
-        }
+        let device = device_name(device)?;
         let user = self.verify_sign_in(sign_in, from).await?;
         let token = random_token();
         let mut tx = self.meta().write().await?;
-        let dev = tx.create_device(user.id, device, DeviceKind::Device, &token_hash(&token), None, now_ms()).await?;
+        let new = NewCredential {
+            user_id: user.id,
+            name: device,
+            kind: DeviceKind::Device,
+            read_only: false,
+            token_hash: &token_hash(&token),
+            expires_at: None,
+        };
+        let dev = tx.create_device(&new, now_ms()).await?;
         tx.commit().await?;
         Ok(LoginResponse { token, device_id: dev.id.get(), user: user_info(&user) })
     }
@@ -339,16 +339,16 @@ impl Service {
         let token = random_token();
         let now = now_ms();
         let mut tx = self.meta().write().await?;
-        let dev = tx
-            .create_device(
-                user.id,
-                &browser_name(user_agent),
-                DeviceKind::Browser,
-                &token_hash(&token),
-                Some(now + SESSION_LIFETIME_MS),
-                now,
-            )
-            .await?;
+        let name = browser_name(user_agent);
+        let new = NewCredential {
+            user_id: user.id,
+            name: &name,
+            kind: DeviceKind::Browser,
+            read_only: false,
+            token_hash: &token_hash(&token),
+            expires_at: Some(now + SESSION_LIFETIME_MS),
+        };
+        let dev = tx.create_device(&new, now).await?;
         tx.commit().await?;
         let session = coffer_core::wire::BrowserSession {
             csrf: session_csrf(&token),
@@ -405,86 +405,17 @@ impl Service {
         Ok(user)
     }
 
-    /// Resolves a bearer token to its caller. Unknown, revoked and expired tokens are
-    /// all `unauthorized`, with no hint which.
-    pub async fn authenticate(&self, token: &str) -> Result<Caller> {
-        self.authenticate_from(token, None).await
-    }
-
-    /// [`Service::authenticate`] for a request from `address`, which the devices list
-    /// then shows as where the credential was last used.
-    pub async fn authenticate_from(&self, token: &str, address: Option<IpAddr>) -> Result<Caller> {
-        let denied = || ServiceError::new(ErrorCode::Unauthorized, "the token is invalid, revoked or expired");
-        if token.is_empty() || token.len() > 256 {
-            return Err(denied());
-        }
-        let now = now_ms();
-        let (device, user) = {
-            let mut tx = self.meta().read().await?;
-            let device = tx.device_by_token_hash(&token_hash(token)).await?.ok_or_else(denied)?;
-            let user = tx.user_by_id(device.user_id).await?.ok_or_else(denied)?;
-            (device, user)
-        };
-        if device.revoked_at.is_some() || device.expires_at.is_some_and(|e| e <= now) {
-            return Err(denied());
-        }
-        if let Some(idle) = self.config().token_idle_expiry
-            && now - device.last_seen_at > idle.as_millis() as i64
-        {
-            return Err(denied());
-        }
-        let address = address.map(|a| a.to_string());
-        let moved = address.is_some() && address != device.last_address;
-        if moved || now - device.last_seen_at > TOUCH_INTERVAL_MS {
-            let mut tx = self.meta().write().await?;
-            tx.touch_device(device.id, now, address.as_deref()).await?;
-            tx.commit().await?;
-        }
-        let credential = match device.kind {
-            DeviceKind::Device => Credential::Device(device.id),
-            DeviceKind::Browser => Credential::Session(device.id),
-        };
-        Ok(Caller::new(user.id, user.name, user.is_admin, user.home_namespace_id, credential))
-    }
-
     pub async fn whoami(&self, caller: &Caller) -> Result<UserInfo> {
         let mut tx = self.meta().read().await?;
         let user = tx.user_by_id(caller.user_id()).await?.ok_or_else(|| ServiceError::not_found("user"))?;
         Ok(user_info(&user))
     }
 
-    /// Revokes the credential the caller signed in with.
-    pub async fn logout(&self, caller: &Caller) -> Result<()> {
-        match caller.credential() {
-            Credential::Device(id) | Credential::Session(id) => self.revoke_device(caller, id).await,
-        }
-    }
-
-    pub async fn list_devices(&self, caller: &Caller) -> Result<Vec<DeviceInfo>> {
-        let mut tx = self.meta().read().await?;
-        Ok(tx.list_devices(caller.user_id()).await?.iter().map(|d| device_info(d, caller.device_id())).collect())
-    }
-
-    /// "Sign out everywhere else": revokes every credential of the caller's account but
-    /// the one making the request. Returns how many.
-    pub async fn revoke_other_devices(&self, caller: &Caller) -> Result<u64> {
-        let Some(keep) = caller.device_id() else {
-            return Err(ServiceError::new(ErrorCode::Forbidden, "only a signed-in device or browser can do this"));
-        };
-        let mut tx = self.meta().write().await?;
-        let n = tx.revoke_devices_but(caller.user_id(), keep, now_ms()).await?;
-        tx.commit().await?;
-        tracing::info!(user = caller.user_name(), revoked = n, "signed out everywhere else");
-        Ok(n)
-    }
-
     /// Changes the caller's password (the current one is needed) and revokes every other
     /// credential of the account: a stolen token dies with the old password. Returns how
     /// many were revoked.
     pub async fn change_password(&self, caller: &Caller, current: &str, new: &str) -> Result<u64> {
-        let Some(keep) = caller.device_id() else {
-            return Err(ServiceError::new(ErrorCode::Forbidden, "only a signed-in device or browser can do this"));
-        };
+        let keep = caller.signed_in()?;
         validate_password(new)?;
         let user = {
             let mut tx = self.meta().read().await?;
@@ -504,29 +435,8 @@ impl Service {
         let n = tx.revoke_devices_but(user.id, keep, now_ms()).await?;
         tx.commit().await?;
         tracing::info!(user = %user.name, revoked = n, "password changed; other sign-ins revoked");
+        self.inner.notifier.credentials_changed(user.id);
         Ok(n)
-    }
-
-    /// Revokes one of the caller's devices; another user's device is not found.
-    pub async fn revoke_device(&self, caller: &Caller, device_id: DeviceId) -> Result<()> {
-        let mut tx = self.meta().write().await?;
-        if !tx.revoke_device(caller.user_id(), device_id, now_ms()).await? {
-            return Err(ServiceError::not_found("device"));
-        }
-        tx.commit().await?;
-        Ok(())
-    }
-}
-
-fn device_info(d: &DeviceRecord, current: Option<DeviceId>) -> DeviceInfo {
-    DeviceInfo {
-        id: d.id.get(),
-        name: d.name.clone(),
-        kind: d.kind,
-        created_at: d.created_at,
-        last_seen_at: d.last_seen_at,
-        last_address: d.last_address.clone(),
-        current: Some(d.id) == current,
     }
 }
 

@@ -8,7 +8,7 @@ use coffer_core::wire::CommentInfo;
 use coffer_core::{CommentId, ErrorCode, NodeId, Permission, Role};
 use coffer_metastore::{CommentRecord, Tx};
 
-use crate::access::{Caller, check};
+use crate::access::{Caller, check_for};
 use crate::tree::parse_path;
 use crate::{Result, Service, ServiceError, now_ms};
 
@@ -125,7 +125,7 @@ impl Service {
             .await
             .map_err(|_| ServiceError::not_found("comment"))?;
         let role = self.role_in(tx, caller, node.namespace_id).await?;
-        check(role, Permission::Comment)?;
+        check_for(caller, role, Permission::Comment)?;
         Ok((comment, (node.namespace_id, node.id), role))
     }
 }

@@ -13,7 +13,7 @@ use coffer_core::wire::{MemberInfo, SharedFileInfo};
 use coffer_core::{ErrorCode, NodeId, Permission, Role};
 use coffer_metastore::{NodeRecord, Tx};
 
-use crate::access::{Caller, check};
+use crate::access::{Caller, check_for};
 use crate::tree::parse_path;
 use crate::{Result, Service, ServiceError, now_ms};
 
@@ -38,7 +38,7 @@ impl Service {
         if node.is_folder || tx.ancestry(id).await?.iter().any(|n| n.trashed_at.is_some()) {
             return Err(not_found());
         }
-        check(role, need)?;
+        check_for(caller, role, need)?;
         Ok(node)
     }
 
@@ -86,13 +86,14 @@ impl Service {
     /// Ends the share of file `id` with `user`: its owner may end anyone's, a user their
     /// own. Anything else about a file the caller cannot see is "not found".
     pub async fn unshare_file(&self, caller: &Caller, id: NodeId, user: &str) -> Result<()> {
+        caller.may_change()?;
         let mut tx = self.meta().write().await?;
         let target = tx.user_by_name(user).await?.ok_or_else(|| ServiceError::not_found(format!("user '{user}'")))?;
         if target.id != caller.user_id() {
             let node = self.access_file(&mut tx, caller, id, Permission::Read).await?;
             // Whoever holds the file only through a share of it has no right to share.
             let role = tx.membership(caller.user_id(), node.namespace_id).await?.unwrap_or(Role::Viewer);
-            check(role, Permission::Share)?;
+            check_for(caller, role, Permission::Share)?;
         }
         if !tx.remove_file_share(id, target.id).await? {
             return Err(ServiceError::not_found(format!("a share of this file with '{user}'")));

@@ -8,7 +8,7 @@ use std::sync::Mutex;
 
 use tokio::sync::{broadcast, watch};
 
-use coffer_core::{CommentId, NamespaceId, NodeId};
+use coffer_core::{CommentId, NamespaceId, NodeId, UserId};
 
 use crate::access::Caller;
 use crate::{Result, Service};
@@ -19,15 +19,26 @@ pub(crate) type CommentEvent = (NamespaceId, NodeId, CommentId);
 pub(crate) struct Notifier {
     channels: Mutex<HashMap<NamespaceId, watch::Sender<u64>>>,
     comments: broadcast::Sender<CommentEvent>,
+    /// Accounts whose credentials were revoked: their feeds re-check their own at once.
+    credentials: broadcast::Sender<UserId>,
 }
 
 impl Default for Notifier {
     fn default() -> Self {
-        Self { channels: Mutex::default(), comments: broadcast::channel(1024).0 }
+        Self {
+            channels: Mutex::default(),
+            comments: broadcast::channel(1024).0,
+            credentials: broadcast::channel(256).0,
+        }
     }
 }
 
 impl Notifier {
+    /// Tells every feed of the account that some of its credentials were revoked.
+    pub(crate) fn credentials_changed(&self, user: UserId) {
+        let _ = self.credentials.send(user);
+    }
+
     /// Tells every feed of the namespace that a comment changed.
     pub(crate) fn comment(&self, namespace: NamespaceId, node: NodeId, comment: CommentId) {
         // No feed listening is fine.
@@ -67,6 +78,7 @@ pub struct ChangeFeed {
     namespaces: Vec<NamespaceId>,
     receivers: Vec<watch::Receiver<u64>>,
     comments: broadcast::Receiver<CommentEvent>,
+    credentials: broadcast::Receiver<UserId>,
     last: BTreeMap<NamespaceId, i64>,
 }
 
@@ -77,6 +89,9 @@ pub enum FeedEvent {
     Advanced(Vec<(NamespaceId, i64)>),
     /// A comment on a file of a namespace the caller is in was added, edited or deleted.
     Comment { namespace: NamespaceId, node: NodeId, comment: CommentId },
+    /// Some credential of the caller's account was revoked: the holder of the feed checks
+    /// its own at once (and closes if it was the one).
+    CredentialsChanged,
 }
 
 impl ChangeFeed {
@@ -104,6 +119,12 @@ impl ChangeFeed {
                 tokio::select! {
                     _ = namespaces => None,
                     event = self.comments.recv() => Some(event),
+                    user = self.credentials.recv() => match user {
+                        Ok(user) if user != self.caller.user_id() => continue,
+                        // One of ours, or missed some: check.
+                        Ok(_) | Err(broadcast::error::RecvError::Lagged(_)) => return Ok(FeedEvent::CredentialsChanged),
+                        Err(broadcast::error::RecvError::Closed) => std::future::pending().await,
+                    },
                 }
             };
             match changed {
@@ -163,6 +184,15 @@ impl Service {
             .filter(|(ns, _)| namespaces.contains(ns))
             .collect();
         let comments = self.inner.notifier.comments.subscribe();
-        Ok(ChangeFeed { service: self.clone(), caller: caller.clone(), namespaces, receivers, comments, last })
+        let credentials = self.inner.notifier.credentials.subscribe();
+        Ok(ChangeFeed {
+            service: self.clone(),
+            caller: caller.clone(),
+            namespaces,
+            receivers,
+            comments,
+            credentials,
+            last,
+        })
     }
 }

@@ -12,7 +12,7 @@ use coffer_core::wire::{ChangeKind, MemberInfo, SharedFolderInfo};
 use coffer_core::{ErrorCode, Manifest, NamespaceId, NodeId, Permission, RemotePath, Role, UserId};
 use coffer_metastore::{NodeRecord, Tx, UserRecord};
 
-use crate::access::{Caller, check};
+use crate::access::{Caller, check_for};
 use crate::tree::{PURGE_BATCH, change_name, create_folder, distinct_hashes, parse_path};
 use crate::{Result, Service, ServiceError, now_ms};
 
@@ -142,6 +142,7 @@ impl Service {
     /// The caller leaves the shared folder at `path` (its mount goes; nothing in it is
     /// touched). The owner cannot leave: they remove the members instead.
     pub async fn leave_share(&self, caller: &Caller, path: &str) -> Result<()> {
+        caller.may_change()?;
         let path = parse_path(path)?;
         let now = now_ms();
         let mut tx = self.meta().write().await?;
@@ -206,7 +207,7 @@ impl Service {
                 format!("'{path}' is inside a shared folder; shared folders do not nest"),
             ));
         }
-        check(self.role_in(tx, caller, folder.namespace_id).await?, Permission::Share)?;
+        check_for(caller, self.role_in(tx, caller, folder.namespace_id).await?, Permission::Share)?;
         if tx.subtree_has_mount(folder.id).await? {
             return Err(ServiceError::new(
                 ErrorCode::SharedFolder,

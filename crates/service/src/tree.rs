@@ -317,6 +317,7 @@ impl Service {
         if let Some(mount) = located.mount.clone().filter(|_| located.missing.is_empty()) {
             // A member who deletes a shared folder from their tree leaves it (nothing in
             // it is touched); its owner removes the members instead.
+            caller.may_change()?;
             if self.role_in(&mut tx, caller, located.node.namespace_id).await? == Role::Owner {
                 return Err(ServiceError::new(
                     ErrorCode::SharedFolder,

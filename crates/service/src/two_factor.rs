@@ -85,6 +85,7 @@ impl Service {
     /// Starts (or starts over) setting up two-factor sign-in: a new secret, pending until
     /// [`Service::two_factor_confirm`]. Refused when it is already on.
     pub async fn two_factor_begin(&self, caller: &Caller) -> Result<TwoFactorSetup> {
+        caller.signed_in()?;
         let mut bytes = [0u8; SECRET_BYTES];
         rand::rng().fill_bytes(&mut bytes);
         let secret = Secret::new(bytes.to_vec().into_boxed_slice()).to_base32();
@@ -107,6 +108,7 @@ impl Service {
     /// Turns two-factor sign-in on with a first code from the app; returns the recovery
     /// codes (shown once).
     pub async fn two_factor_confirm(&self, caller: &Caller, code: &str) -> Result<RecoveryCodes> {
+        caller.signed_in()?;
         let mut tx = self.meta().write().await?;
         let Some(record) = tx.two_factor(caller.user_id()).await? else {
             return Err(ServiceError::new(ErrorCode::NotFound, "no two-factor setup was started"));
@@ -133,6 +135,7 @@ impl Service {
     /// Turns two-factor sign-in off (or drops a pending setup): the password and a code
     /// (from the app, or a recovery code) are both needed.
     pub async fn two_factor_disable(&self, caller: &Caller, password: &str, code: &str) -> Result<()> {
+        caller.signed_in()?;
         let user = {
             let mut tx = self.meta().read().await?;
             tx.user_by_id(caller.user_id()).await?.ok_or_else(|| ServiceError::not_found("user"))?

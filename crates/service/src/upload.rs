@@ -89,6 +89,7 @@ fn check_manifest_shape(path: &str, chunks: &[ChunkRef]) -> Result<()> {
 impl Service {
     /// Opens an upload session for the given chunks and says which to send.
     pub async fn begin_upload(&self, caller: &Caller, chunks: &[ChunkRef]) -> Result<UploadResponse> {
+        caller.may_change()?;
         check_chunk_refs(chunks, self.config().max_chunks_per_file)?;
         let wanted: Vec<Vec<u8>> = {
             let set: HashSet<[u8; 32]> = chunks.iter().map(|c| c.hash.0).collect();
@@ -164,6 +165,7 @@ impl Service {
         upload_id: &UploadId,
         chunks: Vec<(ChunkHash, Bytes)>,
     ) -> Result<()> {
+        caller.may_change()?;
         for (hash, data) in &chunks {
             if data.len() > MAX_CHUNK_SIZE {
                 return Err(ServiceError::new(

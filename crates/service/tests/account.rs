@@ -165,3 +165,109 @@ async fn signing_out_everywhere_else_and_a_new_password_revoke_the_other_credent
         s.login("alice", "a new long password", "x", None).await.expect("the new password");
     }
 }
+
+#[tokio::test]
+async fn app_passwords_are_scoped_skip_the_second_factor_and_manage_nothing() {
+    for env in common::envs(ServiceConfig::default()).await {
+        let s = &env.service;
+        let alice = common::caller(s, "alice").await;
+        let bob = common::caller(s, "bob").await;
+        common::put(s, &alice, "/notes.txt", b"alice's notes", None).await.expect("put");
+        s.mkdir(&alice, "/Team", false).await.expect("mkdir");
+        s.share_folder(&alice, "/Team", "bob", coffer_core::Role::Editor).await.expect("share");
+
+        // Two-factor sign-in on: app passwords still need no code.
+        let setup = s.two_factor_begin(&alice).await.expect("begin");
+        s.two_factor_confirm(&alice, &app_code(&setup.secret, now_secs())).await.expect("confirm");
+
+        let full = s.create_app_password(&alice, "  phone  ", false).await.expect("full");
+        let read = s.create_app_password(&alice, "backup", true).await.expect("read-only");
+        assert_eq!((full.name.as_str(), full.user.as_str(), full.read_only), ("phone", "alice", false));
+        assert_ne!(full.password, read.password);
+        let listed = s.app_passwords(&alice).await.expect("list");
+        assert_eq!(
+            listed.iter().map(|d| (d.name.as_str(), d.read_only)).collect::<Vec<_>>(),
+            [("phone", false), ("backup", true)]
+        );
+        assert_eq!(s.list_devices(&alice).await.expect("devices").len(), 3, "listed with the devices too");
+        for bad in ["", "   ", "a\u{7}b"] {
+            let e = s.create_app_password(&alice, bad, false).await.expect_err("bad name");
+            assert_eq!(e.code, ErrorCode::BadRequest, "{bad:?}");
+        }
+
+        // Bearer or Basic; Basic takes the app password of that user only, never the
+        // account's password (which would skip the second factor).
+        let by_full = s.authenticate(&full.password).await.expect("bearer");
+        let by_read = s.authenticate_basic("alice", &read.password, None).await.expect("basic");
+        for (user, password) in [("alice", PASSWORD), ("bob", full.password.as_str()), ("alice", "nope")] {
+            let e = s.authenticate_basic(user, password, None).await.expect_err("refused");
+            assert_eq!(e.code, ErrorCode::Unauthorized, "{user}:{password}");
+        }
+        let browser_token = s
+            .start_session(&SignIn { name: "bob", password: "a long password", code: None }, "Firefox", None)
+            .await
+            .expect("bob's browser")
+            .0;
+        let e = s.authenticate_basic("bob", &browser_token, None).await.expect_err("only app passwords");
+        assert_eq!(e.code, ErrorCode::Unauthorized);
+
+        // Full: everything the account may do with files.
+        s.mkdir(&by_full, "/from-phone", false).await.expect("a full app password writes");
+        s.mkdir(&by_full, "/Team/in-team", false).await.expect("and in shared folders");
+
+        // Read-only: reads everything, changes nothing, wherever the account could.
+        assert_eq!(s.stat(&by_read, "/notes.txt").await.expect("stat").size, 13);
+        s.list(&by_read, "/Team", None, None).await.expect("list a shared folder");
+        let _ = &bob;
+        for (what, result) in [
+            ("mkdir", s.mkdir(&by_read, "/nope", false).await.map(|_| ())),
+            ("mkdir in shared", s.mkdir(&by_read, "/Team/nope", false).await.map(|_| ())),
+            ("delete", s.delete(&by_read, "/notes.txt").await.map(|_| ())),
+            ("upload", s.begin_upload(&by_read, &[]).await.map(|_| ())),
+            ("comment", s.add_comment(&by_read, "/notes.txt", "hi").await.map(|_| ())),
+        ] {
+            assert_eq!(result.expect_err(what).code, ErrorCode::ReadOnly, "{what}");
+        }
+        let e = s.share_folder(&by_read, "/from-phone", "bob", coffer_core::Role::Viewer).await.expect_err("share");
+        assert_eq!(e.code, ErrorCode::ReadOnly);
+        let link = coffer_core::wire::LinkRequest {
+            path: "/notes.txt".into(),
+            expires_at: None,
+            password: None,
+            max_downloads: None,
+            allow_download: true,
+        };
+        assert_eq!(s.create_link(&by_read, &link).await.expect_err("link").code, ErrorCode::ReadOnly);
+        assert!(s.stat(&alice, "/notes.txt").await.is_ok(), "nothing was touched");
+
+        // Neither kind manages the account's security.
+        for by in [&by_full, &by_read] {
+            for (what, result) in [
+                ("app password", s.create_app_password(by, "x", false).await.map(|_| ())),
+                ("password", s.change_password(by, PASSWORD, "another long one").await.map(|_| ())),
+                ("2fa", s.two_factor_disable(by, PASSWORD, "123456").await.map(|_| ())),
+                ("sign out others", s.revoke_other_devices(by).await.map(|_| ())),
+                ("revoke another", s.revoke_device(by, alice.device_id().expect("id")).await.map(|_| ())),
+            ] {
+                assert_eq!(result.expect_err(what).code, ErrorCode::Forbidden, "{what}");
+            }
+        }
+        s.whoami(&alice).await.expect("the device stays signed in");
+
+        // Revoked: dead at once; an app password may revoke itself; another user's is not found.
+        let e = s.revoke_app_password(&bob, coffer_core::DeviceId(full.id)).await.expect_err("not bob's");
+        assert_eq!(e.code, ErrorCode::NotFound);
+        let e = s.revoke_app_password(&alice, alice.device_id().expect("id")).await.expect_err("a device");
+        assert_eq!(e.code, ErrorCode::NotFound, "a device is revoked from the devices list");
+        s.revoke_app_password(&alice, coffer_core::DeviceId(full.id)).await.expect("revoke");
+        assert_eq!(s.authenticate(&full.password).await.expect_err("revoked").code, ErrorCode::Unauthorized);
+        s.logout(&by_read).await.expect("revokes itself");
+        assert_eq!(s.authenticate(&read.password).await.expect_err("revoked").code, ErrorCode::Unauthorized);
+
+        // A password change revokes app passwords too.
+        let third = s.create_app_password(&alice, "tablet", false).await.expect("another");
+        s.change_password(&alice, PASSWORD, "a new long password").await.expect("change");
+        assert_eq!(s.authenticate(&third.password).await.expect_err("revoked").code, ErrorCode::Unauthorized);
+        assert!(s.app_passwords(&alice).await.expect("list").is_empty());
+    }
+}

@@ -1,16 +1,18 @@
-// Devices and browser sign-ins of the user, with Revoke; and how much storage is used.
+// Devices, browser sign-ins and app passwords of the user, with Revoke; how much storage
+// is used; the account's sign-in settings.
 
 import { useState } from "preact/hooks";
 import { apiFetch, apiJson } from "../api";
 import { formatDate, formatSize } from "../format";
-import type { DeviceInfo, RevokedResponse, UserInfo } from "../types";
-import { IconBrowser, IconDevice } from "../app/icons";
+import type { AppPasswordCreated, DeviceInfo, RevokedResponse, UserInfo } from "../types";
+import { IconBrowser, IconDevice, IconLock } from "../app/icons";
 import { Spinner } from "../panels/FileView";
 import { useLoad, useStatus } from "../panels/hooks";
 import { ErrorNote } from "../panels/util";
 import "../panels/panels.css";
 import { PasswordSection } from "./Password";
 import { TwoFactorSection } from "./TwoFactor";
+import { AppPasswordCreate } from "./AppPasswords";
 
 export function DevicesPage() {
   const user = useLoad(
@@ -27,11 +29,11 @@ export function DevicesPage() {
   const [status, setStatus] = useStatus();
 
   const revoke = async (d: DeviceInfo) => {
-    const what = d.kind === "browser" ? "browser sign-in" : "device";
+    const what = d.kind === "browser" ? "browser sign-in" : d.kind === "app_password" ? "app password" : "device";
     const question = d.current
       ? "Sign out this browser? You will need to sign in again."
-      : `Revoke the ${what} “${d.name}”? It is signed out at once` +
-        (d.kind === "browser" ? "." : " and must sign in again to sync.");
+      : `Revoke the ${what} “${d.name}”? It stops working at once` +
+        (d.kind === "device" ? " and must sign in again to sync." : ".");
     if (!confirm(question)) return;
     setBusy(d.id);
     setError(null);
@@ -51,12 +53,13 @@ export function DevicesPage() {
   };
 
   const signOutOthers = async () => {
-    if (!confirm("Sign out every other device and browser? They will need to sign in again.")) return;
+    if (!confirm("Sign out every other device and browser, and revoke every app password? They will need to sign in again."))
+      return;
     setError(null);
     try {
       const r = await apiJson<RevokedResponse>("/api/v1/devices/revoke-others", {});
       devices.setData((devices.data ?? []).filter((x) => x.current));
-      setStatus(`Signed out ${r.revoked} other device(s) and browser(s).`);
+      setStatus(`Signed out ${r.revoked} other device(s), browser(s) and app password(s).`);
     } catch (e) {
       setError(e);
     }
@@ -66,13 +69,27 @@ export function DevicesPage() {
   const list = devices.data;
   const clients = list?.filter((d) => d.kind === "device") ?? [];
   const browsers = list?.filter((d) => d.kind === "browser") ?? [];
+  const apps = list?.filter((d) => d.kind === "app_password") ?? [];
+  const created = (made: AppPasswordCreated) => {
+    const now = Date.now();
+    const row: DeviceInfo = {
+      id: made.id,
+      name: made.name,
+      kind: "app_password",
+      read_only: made.read_only,
+      created_at: now,
+      last_seen_at: now,
+      current: false,
+    };
+    devices.setData([...(devices.data ?? []), row]);
+  };
 
   return (
     <div class="cp-page">
       <header class="cp-page-head">
         <h1 class="cp-page-title">Devices</h1>
         <p class="cp-muted">
-          Computers and browsers signed in to your account, and how you sign in. Revoke any you don't recognize.
+          Computers, browsers and apps signed in to your account, and how you sign in. Revoke any you don't recognize.
         </p>
       </header>
 
@@ -91,6 +108,7 @@ export function DevicesPage() {
 
       <TwoFactorSection />
       <PasswordSection onSignedOutOthers={keepOnlyThis} />
+      <AppPasswordCreate onCreated={created} />
 
       <ErrorNote error={devices.error ?? error} />
       <p class="cp-status" role="status">
@@ -115,6 +133,13 @@ export function DevicesPage() {
             title="Browsers"
             empty="No browser sign-ins."
             items={browsers}
+            busy={busy}
+            onRevoke={revoke}
+          />
+          <DeviceSection
+            title="App passwords"
+            empty="No app passwords."
+            items={apps}
             busy={busy}
             onRevoke={revoke}
           />
@@ -165,7 +190,7 @@ function DeviceSection(props: {
   busy: number | null;
   onRevoke: (d: DeviceInfo) => void;
 }) {
-  const hid = `cp-dev-${props.title.toLowerCase()}`;
+  const hid = `cp-dev-${props.title.toLowerCase().replace(/ /g, "-")}`;
   return (
     <section class="cp-dev-section" aria-labelledby={hid}>
       <h2 id={hid} class="cp-section-title">
@@ -176,7 +201,7 @@ function DeviceSection(props: {
       ) : (
         <ul class="cp-list cp-card cp-devices">
           {props.items.map((d) => {
-            const Icon = d.kind === "browser" ? IconBrowser : IconDevice;
+            const Icon = d.kind === "browser" ? IconBrowser : d.kind === "app_password" ? IconLock : IconDevice;
             const label = `cp-dev-${d.id}`;
             return (
               <li key={d.id} class={"cp-row cp-device" + (d.current ? " is-current" : "")}>
@@ -184,12 +209,17 @@ function DeviceSection(props: {
                 <div class="cp-row-main">
                   <p class="cp-row-title" id={label}>
                     {d.name || (d.kind === "browser" ? "Browser" : "Device")}
+                    {d.kind === "app_password" && (
+                      <span class="cp-badge">{d.read_only ? "Read-only" : "All files"}</span>
+                    )}
                     {d.current && (
                       <span class="cp-badge cp-badge-accent">{d.kind === "browser" ? "This browser" : "This device"}</span>
                     )}
                   </p>
                   <p class="cp-muted cp-small">
-                    <span class="cp-nowrap">Signed in {formatDate(d.created_at, true)}</span>{" "}
+                    <span class="cp-nowrap">
+                      {d.kind === "app_password" ? "Made" : "Signed in"} {formatDate(d.created_at, true)}
+                    </span>{" "}
                     <span class="cp-nowrap">· Last seen {d.current ? "now" : formatDate(d.last_seen_at, true)}</span>
                     {d.last_address && <span class="cp-nowrap"> · from {d.last_address}</span>}
                   </p>

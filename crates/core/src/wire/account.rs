@@ -1,5 +1,5 @@
 //! The account's own security on the wire: two-factor sign-in, the password, signing
-//! out everywhere else.
+//! out everywhere else, app passwords.
 
 use serde::{Deserialize, Serialize};
 
@@ -54,4 +54,25 @@ pub struct RevokedResponse {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct RecoveryCodes {
     pub codes: Vec<String>,
+}
+
+/// A new app password: `POST /api/v1/app-passwords`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AppPasswordRequest {
+    /// What it is for ("phone WebDAV", "backup script").
+    pub name: String,
+    /// Only reading: every change is refused, whatever the account may do.
+    #[serde(default)]
+    pub read_only: bool,
+}
+
+/// A made app password, shown once: the server keeps only its hash. Use it as
+/// `Authorization: Bearer <password>`, or with HTTP Basic as the account's password.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AppPasswordCreated {
+    pub id: i64,
+    pub name: String,
+    pub read_only: bool,
+    pub user: String,
+    pub password: String,
 }

@@ -48,6 +48,20 @@ pub struct DeviceRecord {
     pub revoked_at: Option<i64>,
     /// The address it was last used from, when known.
     pub last_address: Option<String>,
+    /// An app password that may only read.
+    pub read_only: bool,
+}
+
+/// A credential to record: a device's or browser's sign-in, or an app password.
+#[derive(Debug, Clone)]
+pub struct NewCredential<'a> {
+    pub user_id: UserId,
+    pub name: &'a str,
+    pub kind: DeviceKind,
+    pub read_only: bool,
+    /// The hash of the token (the token itself is never kept).
+    pub token_hash: &'a [u8],
+    pub expires_at: Option<i64>,
 }
 
 impl DeviceRecord {
@@ -63,6 +77,7 @@ impl DeviceRecord {
             expires_at: r.opt_i64("expires_at")?,
             revoked_at: r.opt_i64("revoked_at")?,
             last_address: r.opt_text("last_address")?,
+            read_only: r.i64("read_only")? != 0,
         })
     }
 }
@@ -80,8 +95,8 @@ macro_rules! select_users {
 macro_rules! select_devices {
     ($tail:literal) => {
         concat!(
-            "SELECT id, user_id, name, kind, created_at, last_seen_at, expires_at, revoked_at, last_address \
-             FROM devices ",
+            "SELECT id, user_id, name, kind, created_at, last_seen_at, expires_at, revoked_at, last_address, \
+             read_only FROM devices ",
             $tail
         )
     };
@@ -174,21 +189,14 @@ impl Tx {
         Ok(())
     }
 
-    pub async fn create_device(
-        &mut self,
-        user_id: UserId,
-        name: &str,
-        kind: DeviceKind,
-        token_hash: &[u8],
-        expires_at: Option<i64>,
-        now: i64,
-    ) -> Result<DeviceRecord, MetaError> {
+    pub async fn create_device(&mut self, new: &NewCredential<'_>, now: i64) -> Result<DeviceRecord, MetaError> {
         let r = self
             .one(
-                "INSERT INTO devices (user_id, name, kind, token_hash, created_at, last_seen_at, expires_at) \
-                 VALUES ($1, $2, $3, $4, $5, $5, $6) \
-                 RETURNING id, user_id, name, kind, created_at, last_seen_at, expires_at, revoked_at, last_address",
-                args![user_id, name, kind.as_str(), token_hash, now, expires_at],
+                "INSERT INTO devices (user_id, name, kind, read_only, token_hash, created_at, last_seen_at, expires_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $6, $7) \
+                 RETURNING id, user_id, name, kind, created_at, last_seen_at, expires_at, revoked_at, last_address, \
+                 read_only",
+                args![new.user_id, new.name, new.kind.as_str(), i64::from(new.read_only), new.token_hash, now, new.expires_at],
             )
             .await?;
         DeviceRecord::from_row(&r)

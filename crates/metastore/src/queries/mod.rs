@@ -10,7 +10,7 @@ mod sharing;
 mod tree;
 mod two_factor;
 
-pub use accounts::{DeviceRecord, UserRecord};
+pub use accounts::{DeviceRecord, NewCredential, UserRecord};
 pub use comments::CommentRecord;
 pub use journal::JournalRecord;
 pub use links::{LinkRecord, NewLink};

@@ -1,4 +1,4 @@
-//! Setup, login, logout, devices, and the web app's cookie sessions.
+//! Setup, login, logout, devices, app passwords, and the web app's cookie sessions.
 
 use axum::Json;
 use axum::extract::State;
@@ -6,9 +6,9 @@ use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use coffer_core::wire::{
-    DeviceInfo, LoginRequest, LoginResponse, PasswordChangeRequest, RecoveryCodes, RevokedResponse, SessionRequest,
-    SetupRequest, SetupStatus, TwoFactorCodeRequest, TwoFactorDisableRequest, TwoFactorSetup, TwoFactorStatus,
-    UserInfo,
+    AppPasswordCreated, AppPasswordRequest, DeviceInfo, LoginRequest, LoginResponse, PasswordChangeRequest,
+    RecoveryCodes, RevokedResponse, SessionRequest, SetupRequest, SetupStatus, TwoFactorCodeRequest,
+    TwoFactorDisableRequest, TwoFactorSetup, TwoFactorStatus, UserInfo,
 };
 use coffer_core::{DeviceId, ErrorCode};
 use coffer_service::SignIn;
@@ -53,6 +53,32 @@ pub async fn revoke_device(
     ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<StatusCode> {
     s.service.revoke_device(&caller, DeviceId(id)).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// The account's app passwords.
+pub async fn app_passwords(State(s): State<AppState>, Auth(caller): Auth) -> ApiResult<Json<Vec<DeviceInfo>>> {
+    Ok(Json(s.service.app_passwords(&caller).await?))
+}
+
+/// Makes an app password, shown in this answer only.
+pub async fn create_app_password(
+    State(s): State<AppState>,
+    Auth(caller): Auth,
+    ApiJson(req): ApiJson<AppPasswordRequest>,
+) -> ApiResult<Response> {
+    let made: AppPasswordCreated = s.service.create_app_password(&caller, &req.name, req.read_only).await?;
+    Ok(([(header::CACHE_CONTROL, HeaderValue::from_static("no-store"))], (StatusCode::CREATED, Json(made)))
+        .into_response())
+}
+
+/// Revokes one of the account's app passwords.
+pub async fn revoke_app_password(
+    State(s): State<AppState>,
+    Auth(caller): Auth,
+    ApiPath(id): ApiPath<i64>,
+) -> ApiResult<StatusCode> {
+    s.service.revoke_app_password(&caller, DeviceId(id)).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

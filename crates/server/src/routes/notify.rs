@@ -1,8 +1,9 @@
 //! `GET /api/v1/notify`: a WebSocket that tells a device which of its namespaces
 //! advanced (never what changed: the device asks `delta` for that). The first message
 //! gives every namespace's latest seq, so a device that missed messages while away
-//! compares it with its cursor. The token is checked again at every keep-alive ping, so
-//! a revoked device is disconnected within one ping interval.
+//! compares it with its cursor. The credential is checked again as soon as one of its
+//! account's credentials is revoked on this server (so a revoked one is disconnected at
+//! once) and at every keep-alive ping (a revocation on another server node).
 
 use std::time::Duration;
 
@@ -15,7 +16,7 @@ use coffer_service::{Caller, ChangeFeed, FeedEvent};
 
 use crate::AppState;
 use crate::error::ApiResult;
-use crate::extract::{ApiWebSocket, Auth, SESSION_COOKIE, bearer_token, cookie};
+use crate::extract::{ApiWebSocket, Auth, credential_secret};
 
 /// How often the server pings (and re-checks the token).
 const PING_EVERY: Duration = Duration::from_secs(30);
@@ -27,13 +28,18 @@ pub async fn notify(
     ApiWebSocket(ws): ApiWebSocket,
 ) -> ApiResult<Response> {
     // The credential re-checked at every ping: the client's token or the browser's cookie.
-    let token = bearer_token(&headers).or_else(|| cookie(&headers, SESSION_COOKIE)).unwrap_or_default().to_owned();
+    let token = credential_secret(&headers);
     let slot = s.notify_sockets.take(caller.user_id())?;
     let feed = s.service.change_feed(&caller).await?;
     Ok(ws.max_message_size(64 * 1024).on_upgrade(move |socket| async move {
         run(socket, s, caller, token, feed).await;
         drop(slot);
     }))
+}
+
+/// Whether the socket's credential still stands (not revoked, not expired).
+async fn still_valid(s: &AppState, token: &str, caller: &Caller) -> bool {
+    s.service.authenticate(token).await.is_ok_and(|c| c.credential() == caller.credential())
 }
 
 async fn send(socket: &mut WebSocket, msg: &NotifyMessage) -> bool {
@@ -56,6 +62,12 @@ async fn run(mut socket: WebSocket, s: AppState, caller: Caller, token: String, 
                 event = feed.next() => {
                     let Ok(event) = event else { break };
                     let messages = match event {
+                        FeedEvent::CredentialsChanged => {
+                            if still_valid(&s, &token, &caller).await {
+                                continue;
+                            }
+                            break;
+                        }
                         FeedEvent::Advanced(advanced) => advanced
                             .into_iter()
                             .map(|(ns, seq)| NotifyMessage::Changed { namespace_id: ns.get(), seq })
@@ -80,8 +92,7 @@ async fn run(mut socket: WebSocket, s: AppState, caller: Caller, token: String, 
                     Some(Ok(_)) => {}
                 },
                 _ = ping.tick() => {
-                    let still_valid = s.service.authenticate(&token).await.is_ok_and(|c| c.credential() == caller.credential());
-                    if !still_valid || socket.send(Message::Ping(Vec::new().into())).await.is_err() {
+                    if !still_valid(&s, &token, &caller).await || socket.send(Message::Ping(Vec::new().into())).await.is_err() {
                         break;
                     }
                 }
