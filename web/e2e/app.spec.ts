@@ -391,6 +391,15 @@ test("an app password is shown once, works over HTTP Basic, and is revoked from 
   await list.getByRole("button", { name: "Revoke" }).click();
   await expect(page.getByText("Revoked “phone”.")).toBeVisible();
   expect((await request.get(stat, { headers: { authorization: basic } })).status()).toBe(401);
+
+  // The security log lists what happened, newest first, and filters by kind.
+  await page.reload();
+  const log = page.locator("section", { has: page.getByRole("heading", { name: "Security log" }) });
+  await expect(log.getByRole("cell", { name: "App password made" })).toBeVisible();
+  await expect(log.getByRole("cell", { name: "Sign-in revoked" })).toBeVisible();
+  await log.getByLabel("Show").selectOption("sign_in");
+  await expect(log.getByRole("cell", { name: "App password made" })).toBeHidden();
+  await expect(log.getByRole("cell", { name: "Signed in" }).first()).toBeVisible();
 });
 
 test("the main pages have no serious or critical accessibility violations", async ({ browser }) => {

@@ -336,3 +336,20 @@ export interface AppPasswordCreated {
   user: string;
   password: string;
 }
+
+/** One audit log event: `GET /api/v1/audit`. */
+export interface AuditEntry {
+  id: number;
+  at: number;
+  kind: string;
+  actor?: string;
+  credential_id?: number;
+  address?: string;
+  target?: string;
+  detail?: string;
+}
+
+export interface AuditPage {
+  entries: AuditEntry[];
+  next_before?: number;
+}

@@ -7,9 +7,9 @@ use std::io::IsTerminal;
 
 use coffer_core::wire::{DeviceInfo, DeviceKind};
 
-use crate::commands::client;
-use crate::output::{format_time, print_json, read_password};
-use crate::{AppPasswordCommand, DevicesCommand, PasswordCommand, TwoFactorCommand};
+use crate::commands::{client, now_ms};
+use crate::output::{format_time, parse_moment, print_json, read_password};
+use crate::{AppPasswordCommand, AuditCommand, DevicesCommand, PasswordCommand, TwoFactorCommand};
 
 /// The otpauth URI as a QR code drawn with Unicode half blocks, for a terminal.
 fn terminal_qr(uri: &str) -> Option<String> {
@@ -182,6 +182,59 @@ pub(crate) async fn app_password(cmd: AppPasswordCommand, json: bool) -> Result<
             c.revoke_app_password(id).await?;
             if json { print_json(&serde_json::json!({"revoked": id}))? } else { println!("revoked app password {id}") }
         }
+    }
+    Ok(0)
+}
+
+pub(crate) async fn audit(cmd: AuditCommand, json: bool) -> Result<u8> {
+    let AuditCommand::Ls { since, until, kind, user, limit } = cmd;
+    let now = now_ms();
+    let moment = |t: &Option<String>| t.as_deref().map(|t| parse_moment(t, now)).transpose();
+    let mut query = coffer_core::wire::AuditQuery {
+        since: moment(&since)?,
+        until: moment(&until)?,
+        kind: (!kind.is_empty()).then(|| kind.join(",")),
+        user,
+        before: None,
+        limit: None,
+    };
+    let c = client()?;
+    // Pages of up to 1000 until `limit` events or the end.
+    let mut entries = Vec::new();
+    while entries.len() < limit {
+        query.limit = Some((limit - entries.len()).min(coffer_core::wire::MAX_AUDIT_PAGE as usize) as i64);
+        let page = c.audit(&query).await?;
+        entries.extend(page.entries);
+        match page.next_before {
+            Some(before) => query.before = Some(before),
+            None => break,
+        }
+    }
+    if json {
+        print_json(&entries)?;
+        return Ok(0);
+    }
+    if entries.is_empty() {
+        println!("no events");
+    }
+    for e in &entries {
+        let mut line = format!("{}  {:<20}", format_time(e.at), e.kind);
+        if let Some(actor) = &e.actor {
+            line.push_str(&format!("  by {actor}"));
+        }
+        if let Some(id) = e.credential_id {
+            line.push_str(&format!(" (credential {id})"));
+        }
+        if let Some(a) = &e.address {
+            line.push_str(&format!(" from {a}"));
+        }
+        if let Some(t) = &e.target {
+            line.push_str(&format!("  {t}"));
+        }
+        if let Some(d) = &e.detail {
+            line.push_str(&format!(": {d}"));
+        }
+        println!("{line}");
     }
     Ok(0)
 }

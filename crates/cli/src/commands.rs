@@ -154,6 +154,7 @@ pub async fn run(cli: Cli) -> Result<u8> {
         Command::Link(cmd) => crate::share_cmd::link(cmd, json).await,
         Command::Devices(cmd) => crate::account_cmd::devices(cmd, json).await,
         Command::AppPassword(cmd) => crate::account_cmd::app_password(cmd, json).await,
+        Command::Audit(cmd) => crate::account_cmd::audit(cmd, json).await,
     }
 }
 

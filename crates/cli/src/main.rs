@@ -177,6 +177,13 @@ pub enum Command {
         after_help = "Examples:\n  coffer sessions ls\n  coffer sessions revoke 12          # that device must sign in again\n  coffer sessions revoke --others    # sign out everywhere but here\n\nA revoked credential stops working at once, and its open connections close."
     )]
     Devices(DevicesCommand),
+    /// The audit log: sign-ins, security changes, credentials, shares, links, permanent
+    /// deletes and admin actions.
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  coffer audit ls                                  # your latest events\n  coffer audit ls --since \"7 days ago\" --kind sign_in_failed\n  coffer audit ls --kind share_created,link_created --json\n  coffer audit ls --user bob                        # an administrator: bob's events\n\nA user sees their own events, an administrator everyone's. Each event has its time,\nkind, who did it, the credential (an id from `coffer sessions ls`), the address and the\ntarget. Kinds: sign_in, sign_in_failed, sign_out, two_factor_enabled,\ntwo_factor_disabled, password_changed, app_password_created, credential_revoked,\nshare_created, share_removed, share_left, file_share_created, file_share_removed,\nlink_created, link_revoked, link_downloaded, link_unlock_failed, purged, user_created,\nquota_changed. --since and --until take \"N minutes|hours|days ago\" or a UTC date or\ntime. Events are kept for 365 days (`audit_retention_days` in the config file)."
+    )]
+    Audit(AuditCommand),
     /// App passwords for WebDAV clients and scripts: create, list, remove.
     #[command(
         subcommand,
@@ -532,6 +539,28 @@ pub enum DevicesCommand {
         /// Every other device and browser of the account (this one stays signed in).
         #[arg(long, conflicts_with = "id")]
         others: bool,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum AuditCommand {
+    /// List events, newest first.
+    Ls {
+        /// Only events at or after this moment ("7 days ago", 2026-12-01).
+        #[arg(long)]
+        since: Option<String>,
+        /// Only events before this moment.
+        #[arg(long)]
+        until: Option<String>,
+        /// Only these kinds (comma-separated, or the option repeated).
+        #[arg(long, value_delimiter = ',')]
+        kind: Vec<String>,
+        /// Only this user's events (an administrator; others see only their own).
+        #[arg(long)]
+        user: Option<String>,
+        /// At most this many events (newest first).
+        #[arg(long, default_value_t = 100)]
+        limit: usize,
     },
 }
 

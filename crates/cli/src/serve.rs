@@ -35,6 +35,8 @@ pub struct FileConfig {
     pub listen: Option<SocketAddr>,
     pub database: Option<String>,
     pub trash_retention_days: Option<u64>,
+    /// Days audit log events are kept; 0 keeps them for ever.
+    pub audit_retention_days: Option<u64>,
     pub upload_ttl_hours: Option<u64>,
     pub maintenance_interval_secs: Option<u64>,
     pub metrics_token: Option<String>,
@@ -72,6 +74,9 @@ pub fn resolve(args: &ServeArgs) -> Result<Resolved> {
         ServiceConfig { thumbnail_dir: Some(data.join("cache").join("thumbnails")), ..ServiceConfig::default() };
     if let Some(days) = file.trash_retention_days {
         service.trash_retention = Duration::from_secs(days * 24 * 3600);
+    }
+    if let Some(days) = file.audit_retention_days {
+        service.audit_retention = (days > 0).then(|| Duration::from_secs(days * 24 * 3600));
     }
     if let Some(hours) = file.upload_ttl_hours {
         service.upload_ttl = Duration::from_secs(hours * 3600);

@@ -160,3 +160,43 @@ fn app_passwords_from_the_cli() {
     assert_ne!(gone.code, 0, "removing it twice is an error");
     assert!(!alice.ok(&["app-password", "ls"]).stdout.contains("backup"));
 }
+
+#[test]
+fn the_audit_log_from_the_cli() {
+    let data = tempfile::tempdir().expect("tempdir");
+    let server = Server::start(data.path(), None);
+    server.add_user("alice", &[]);
+    server.add_user("bob", &[]);
+    let alice = Client::login(&server, "alice");
+    let bob = Client::login(&server, "bob");
+    alice.ok(&["mkdir", "/Team"]);
+    alice.ok(&["share", "/Team", "--with", "bob", "--role", "editor"]);
+    alice.ok(&["link", "create", "/Team"]);
+    let stranger = Client { config: tempfile::tempdir().expect("tempdir") };
+    let refused = stranger.run_stdin(&["login", server.url.as_str(), "--user", "alice"], "not the password\n");
+    assert_ne!(refused.code, 0);
+
+    let text = alice.ok(&["audit", "ls"]).stdout;
+    for kind in ["sign_in ", "share_created", "link_created", "sign_in_failed"] {
+        assert!(text.contains(kind), "{kind} in:\n{text}");
+    }
+    assert!(text.contains("/Team: bob as editor"), "{text}");
+    let failed = alice.ok(&["audit", "ls", "--kind", "sign_in_failed", "--since", "1 hour ago", "--json"]).json();
+    let failed = failed.as_array().expect("events");
+    assert_eq!(failed.len(), 1);
+    assert_eq!(failed[0]["detail"], "wrong user name or password");
+    assert_eq!(failed[0]["address"], "127.0.0.1");
+    let two = alice.ok(&["audit", "ls", "--limit", "2", "--json"]).json();
+    assert_eq!(two.as_array().map(Vec::len), Some(2));
+    assert!(alice.ok(&["audit", "ls", "--since", "2099-01-01"]).stdout.contains("no events"));
+
+    // Bob sees his own events only, and not Alice's on asking.
+    let his = bob.ok(&["audit", "ls", "--json"]).json();
+    assert!(his.as_array().expect("events").iter().all(|e| e["actor"] == "bob"), "{his}");
+    let refused = bob.run(&["audit", "ls", "--user", "alice"]);
+    assert_ne!(refused.code, 0);
+    assert!(refused.stderr.contains("administrator"), "{}", refused.stderr);
+    let bad = alice.run(&["audit", "ls", "--kind", "nope"]);
+    assert_ne!(bad.code, 0);
+    assert!(bad.stderr.contains("unknown kind"), "{}", bad.stderr);
+}

@@ -256,6 +256,19 @@ impl Client {
         self.no_content(Method::DELETE, &["api", "v1", "devices", &id.to_string()], Retry::Unsafe).await
     }
 
+    /// `GET /api/v1/audit`: one page of the audit log, newest first.
+    pub async fn audit(&self, q: &coffer_core::wire::AuditQuery) -> Result<coffer_core::wire::AuditPage, ClientError> {
+        let query = [
+            ("since", q.since.map(|v| v.to_string())),
+            ("until", q.until.map(|v| v.to_string())),
+            ("kind", q.kind.clone()),
+            ("user", q.user.clone()),
+            ("before", q.before.map(|v| v.to_string())),
+            ("limit", q.limit.map(|v| v.to_string())),
+        ];
+        self.get_json(&["api", "v1", "audit"], &query).await
+    }
+
     /// `GET /api/v1/app-passwords`.
     pub async fn app_passwords(&self) -> Result<Vec<DeviceInfo>, ClientError> {
         self.get_json(&["api", "v1", "app-passwords"], &[]).await

@@ -10,7 +10,9 @@ use crate::hash::{ChunkHash, ContentHash};
 use crate::manifest::ChunkRef;
 
 mod account;
+mod audit;
 pub use account::*;
+pub use audit::*;
 
 /// Body of every error response.
 #[derive(Debug, Clone, Serialize, Deserialize)]

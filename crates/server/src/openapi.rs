@@ -34,6 +34,15 @@ pub(crate) const OPERATIONS: &[Operation] = &[
     ("delete", "/api/v1/devices/{id}", "Revoke a device, browser sign-in or app password", None, "", true),
     ("get", "/api/v1/app-passwords", "The account's app passwords", None, "DeviceInfo[]", true),
     (
+        "get",
+        "/api/v1/audit",
+        "The audit log, newest first: the caller's own events, an admin's everyone's \
+         (?since=&until=&kind=a,b&user=&before=&limit=)",
+        None,
+        "AuditPage",
+        true,
+    ),
+    (
         "post",
         "/api/v1/app-passwords",
         "Make an app password (all files, or read-only) for a WebDAV client or script; shown once",

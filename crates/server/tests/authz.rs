@@ -147,6 +147,8 @@ const TABLE: &[(&str, &str, [u16; 18])] = &[
     ("delete", "/api/v1/devices/{id}", [204, 204, 204, 204, 204, 204, 401, 401, 401, 401, 401, 401, 401, 401, 403, 403, 204, 401]),
     // App passwords: each signed-in user lists theirs and makes one; an app password
     // manages none (another app password of its user is theirs to revoke, not its).
+    // The owner's own events; only an administrator reads another user's.
+    ("get", "/api/v1/audit", [200, 403, 403, 403, 403, 403, 401, 401, 401, 401, 401, 401, 401, 401, 403, 403, 403, 401]),
     ("get", "/api/v1/app-passwords", [200, 200, 200, 200, 200, 200, 401, 401, 401, 401, 401, 401, 401, 401, 200, 200, 200, 401]),
     ("post", "/api/v1/app-passwords", [201, 201, 201, 201, 201, 201, 401, 401, 401, 401, 401, 401, 401, 401, 403, 403, 201, 401]),
     ("delete", "/api/v1/app-passwords/{id}", [204, 204, 204, 204, 204, 204, 401, 401, 401, 401, 401, 401, 401, 401, 403, 403, 204, 401]),
@@ -444,6 +446,7 @@ fn request(f: &Fixture, who: Who, method: &str, template: &str) -> (String, Opti
         ("post", "/api/v1/account/2fa/disable") => {
             (template.into(), Some(json!({"password": "not it", "code": "000000"})), None)
         }
+        ("get", "/api/v1/audit") => (format!("{template}?user=olive"), None, None),
         ("get", "/api/v1/fs/zip") => (format!("{template}?path=/Team"), None, None),
         ("get", "/api/v1/fs/stat")
         | ("get", "/api/v1/fs/content")

@@ -145,6 +145,7 @@ const FIELDS: &[&str] = &[
     "code",
     "current",
     "new",
+    "read_only",
     "bogus",
 ];
 
@@ -170,7 +171,21 @@ fn an_object(rng: &mut Rng, known: &[String], depth: u32) -> Value {
 }
 
 fn a_query(rng: &mut Rng, known: &[String]) -> String {
-    let names = ["path", "after", "limit", "rev", "cursor", "timeout_secs", "with_me", "key", "x"];
+    let names = [
+        "path",
+        "after",
+        "limit",
+        "rev",
+        "cursor",
+        "timeout_secs",
+        "with_me",
+        "key",
+        "since",
+        "kind",
+        "user",
+        "before",
+        "x",
+    ];
     let mut parts = Vec::new();
     for _ in 0..rng.below(4) {
         let name = rng.pick(&names).unwrap_or("path");

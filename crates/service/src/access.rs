@@ -43,6 +43,8 @@ pub struct Caller {
     is_admin: bool,
     home: NamespaceId,
     credential: Credential,
+    /// The client's address, when the door knows it (for the audit log).
+    address: Option<std::net::IpAddr>,
 }
 
 impl Caller {
@@ -54,7 +56,18 @@ impl Caller {
         home: NamespaceId,
         credential: Credential,
     ) -> Self {
-        Self { user_id, user_name, is_admin, home, credential }
+        Self { user_id, user_name, is_admin, home, credential, address: None }
+    }
+
+    /// The same caller, seen coming from `address`.
+    pub(crate) fn with_address(mut self, address: Option<std::net::IpAddr>) -> Self {
+        self.address = address;
+        self
+    }
+
+    /// Where the request came from, when known.
+    pub fn address(&self) -> Option<std::net::IpAddr> {
+        self.address
     }
 
     pub fn user_id(&self) -> UserId {

@@ -5,13 +5,14 @@
 
 use argon2::{Argon2, PasswordHasher};
 use base64::Engine as _;
-use coffer_core::ErrorCode;
-use coffer_core::wire::{DeviceKind, LoginResponse, SetupStatus, UserInfo};
+use coffer_core::wire::{AuditKind, DeviceKind, LoginResponse, SetupStatus, UserInfo};
+use coffer_core::{ErrorCode, UserId};
 use coffer_metastore::{NewCredential, UserRecord};
 use rand::RngCore;
 use std::net::IpAddr;
 
 use crate::access::{Admin, Caller, Credential};
+use crate::audit::Event;
 use crate::credentials::device_name;
 use crate::limits::Attempt;
 use crate::{Result, Service, ServiceError, now_ms};
@@ -255,6 +256,8 @@ impl Service {
         }
         let user = tx.create_user(name, &hash, true, None, now_ms()).await?;
         tx.delete_setting(SETUP_TOKEN_KEY).await?;
+        let event = Event::new(AuditKind::UserCreated).target(name).detail("the first admin, with the setup token");
+        self.audit_in(&mut tx, &event.by_anyone(Some(user.id), Some(name), from)).await?;
         tx.commit().await?;
         tracing::info!(user = name, "first admin created with the setup token");
         Ok(user_info(&user))
@@ -279,6 +282,9 @@ impl Service {
         let quota = quota.map(|q| i64::try_from(q).unwrap_or(i64::MAX));
         let user = tx.create_user(name, &hash, is_admin, quota, now_ms()).await?;
         tx.delete_setting(SETUP_TOKEN_KEY).await?;
+        let event = Event::new(AuditKind::UserCreated).target(name).detail(if is_admin { "admin" } else { "user" });
+        let record = event.by_admin(&mut tx, admin).await?;
+        self.audit_in(&mut tx, &record).await?;
         tx.commit().await?;
         tracing::info!(user = name, is_admin, by = ?admin.user(), "user created");
         Ok(user_info(&user))
@@ -294,6 +300,9 @@ impl Service {
         let user = tx.user_by_name(name).await?.ok_or_else(|| ServiceError::not_found(format!("user '{name}'")))?;
         tx.set_quota(user.id, quota.map(|q| i64::try_from(q).unwrap_or(i64::MAX))).await?;
         let user = tx.user_by_id(user.id).await?.ok_or_else(|| ServiceError::not_found("user"))?;
+        let shown = user.quota_bytes.map_or_else(|| "no limit".to_owned(), |q| format!("{q} bytes"));
+        let record = Event::new(AuditKind::QuotaChanged).target(name).detail(shown).by_admin(&mut tx, admin).await?;
+        self.audit_in(&mut tx, &record).await?;
         tx.commit().await?;
         tracing::info!(user = name, quota = ?user.quota_bytes, by = ?admin.user(), "quota set");
         Ok(user_info(&user))
@@ -321,6 +330,13 @@ impl Service {
             expires_at: None,
         };
         let dev = tx.create_device(&new, now_ms()).await?;
+        let mut record = Event::new(AuditKind::SignIn).target(device).detail("device").by_anyone(
+            Some(user.id),
+            Some(&user.name),
+            from,
+        );
+        record.credential_id = Some(dev.id.get());
+        self.audit_in(&mut tx, &record).await?;
         tx.commit().await?;
         Ok(LoginResponse { token, device_id: dev.id.get(), user: user_info(&user) })
     }
@@ -349,6 +365,13 @@ impl Service {
             expires_at: Some(now + SESSION_LIFETIME_MS),
         };
         let dev = tx.create_device(&new, now).await?;
+        let mut record = Event::new(AuditKind::SignIn).target(name.as_str()).detail("browser").by_anyone(
+            Some(user.id),
+            Some(&user.name),
+            from,
+        );
+        record.credential_id = Some(dev.id.get());
+        self.audit_in(&mut tx, &record).await?;
         tx.commit().await?;
         let session = coffer_core::wire::BrowserSession {
             csrf: session_csrf(&token),
@@ -396,11 +419,22 @@ impl Service {
         let hash = user.as_ref().map(|u| u.password_hash.clone());
         let attempt = Attempt { account: name, address: from };
         let ok = self.check_password_alone(&attempt, password, hash).await?;
+        let failed = |account: Option<UserId>, why: &str| {
+            Event::new(AuditKind::SignInFailed).target(name).detail(why).by_anyone(account, Some(name), from)
+        };
         let user = match user {
             Some(u) if ok => u,
-            _ => return Err(denied()),
+            other => {
+                self.audit_now(failed(other.map(|u| u.id), "wrong user name or password")).await;
+                return Err(denied());
+            }
         };
-        self.second_factor(&user, code, &attempt).await?;
+        if let Err(e) = self.second_factor(&user, code, &attempt).await {
+            if e.code == ErrorCode::Unauthorized {
+                self.audit_now(failed(Some(user.id), "wrong two-factor code")).await;
+            }
+            return Err(e);
+        }
         self.inner.passwords.succeeded(&attempt);
         Ok(user)
     }
@@ -433,6 +467,8 @@ impl Service {
         let mut tx = self.meta().write().await?;
         tx.set_password_hash(user.id, &hash).await?;
         let n = tx.revoke_devices_but(user.id, keep, now_ms()).await?;
+        let event = Event::new(AuditKind::PasswordChanged).detail(format!("{n} other sign-in(s) revoked"));
+        self.audit_in(&mut tx, &event.by(caller)).await?;
         tx.commit().await?;
         tracing::info!(user = %user.name, revoked = n, "password changed; other sign-ins revoked");
         self.inner.notifier.credentials_changed(user.id);

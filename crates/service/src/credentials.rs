@@ -8,12 +8,13 @@
 
 use std::net::IpAddr;
 
-use coffer_core::wire::{AppPasswordCreated, DeviceInfo, DeviceKind};
+use coffer_core::wire::{AppPasswordCreated, AuditKind, DeviceInfo, DeviceKind};
 use coffer_core::{DeviceId, ErrorCode};
 use coffer_metastore::{DeviceRecord, NewCredential};
 
 use crate::access::{Caller, Credential};
 use crate::accounts::token_hash;
+use crate::audit::Event;
 use crate::limits::Attempt;
 use crate::{Result, Service, ServiceError, now_ms};
 
@@ -73,6 +74,14 @@ impl Service {
             Ok(caller) => Ok(caller),
             Err(e) if e.code == ErrorCode::Unauthorized => {
                 self.inner.passwords.failed(&attempt);
+                let account = if user.len() <= 64 {
+                    let mut tx = self.meta().read().await?;
+                    tx.user_by_name(user).await?.map(|u| u.id)
+                } else {
+                    None
+                };
+                let event = Event::new(AuditKind::SignInFailed).target(user).detail("wrong app password (HTTP Basic)");
+                self.audit_now(event.by_anyone(account, Some(user), address)).await;
                 Err(ServiceError::new(
                     ErrorCode::Unauthorized,
                     "wrong user name or app password (HTTP Basic takes an app password, not the account's password)",
@@ -106,11 +115,11 @@ impl Service {
         {
             return Err(denied());
         }
-        let address = address.map(|a| a.to_string());
-        let moved = address.is_some() && address != device.last_address;
+        let shown = address.map(|a| a.to_string());
+        let moved = shown.is_some() && shown != device.last_address;
         if moved || now - device.last_seen_at > TOUCH_INTERVAL_MS {
             let mut tx = self.meta().write().await?;
-            tx.touch_device(device.id, now, address.as_deref()).await?;
+            tx.touch_device(device.id, now, shown.as_deref()).await?;
             tx.commit().await?;
         }
         let credential = match device.kind {
@@ -118,7 +127,8 @@ impl Service {
             DeviceKind::Browser => Credential::Session(device.id),
             DeviceKind::AppPassword => Credential::AppPassword { id: device.id, read_only: device.read_only },
         };
-        Ok(Caller::new(account.id, account.name, account.is_admin, account.home_namespace_id, credential))
+        Ok(Caller::new(account.id, account.name, account.is_admin, account.home_namespace_id, credential)
+            .with_address(address))
     }
 
     /// Revokes the credential the caller signed in with.
@@ -142,6 +152,9 @@ impl Service {
         let keep = caller.signed_in()?;
         let mut tx = self.meta().write().await?;
         let n = tx.revoke_devices_but(caller.user_id(), keep, now_ms()).await?;
+        let event =
+            Event::new(AuditKind::CredentialRevoked).target("every other sign-in").detail(format!("{n} revoked"));
+        self.audit_in(&mut tx, &event.by(caller)).await?;
         tx.commit().await?;
         tracing::info!(user = caller.user_name(), revoked = n, "signed out everywhere else");
         self.inner.notifier.credentials_changed(caller.user_id());
@@ -158,6 +171,12 @@ impl Service {
         if !tx.revoke_device(caller.user_id(), device_id, now_ms()).await? {
             return Err(ServiceError::not_found("device"));
         }
+        let event = if caller.device_id() == Some(device_id) {
+            Event::new(AuditKind::SignOut)
+        } else {
+            Event::new(AuditKind::CredentialRevoked).target(format!("credential {device_id}"))
+        };
+        self.audit_in(&mut tx, &event.by(caller)).await?;
         tx.commit().await?;
         self.inner.notifier.credentials_changed(caller.user_id());
         Ok(())
@@ -192,6 +211,10 @@ impl Service {
             expires_at: None,
         };
         let dev = tx.create_device(&new, now).await?;
+        let scope = if read_only { "read-only" } else { "all files" };
+        let event =
+            Event::new(AuditKind::AppPasswordCreated).target(format!("{name} (credential {})", dev.id)).detail(scope);
+        self.audit_in(&mut tx, &event.by(caller)).await?;
         tx.commit().await?;
         tracing::info!(user = caller.user_name(), id = dev.id.get(), read_only, "app password created");
         Ok(AppPasswordCreated {

@@ -9,11 +9,12 @@
 //! operations; everything else (paths, listings, moves, history by path, comments)
 //! still needs a membership of the namespace.
 
-use coffer_core::wire::{MemberInfo, SharedFileInfo};
+use coffer_core::wire::{AuditKind, MemberInfo, SharedFileInfo};
 use coffer_core::{ErrorCode, NodeId, Permission, Role};
 use coffer_metastore::{NodeRecord, Tx};
 
 use crate::access::{Caller, check_for};
+use crate::audit::Event;
 use crate::tree::parse_path;
 use crate::{Result, Service, ServiceError, now_ms};
 
@@ -59,6 +60,9 @@ impl Service {
         }
         tx.set_file_share(node.id, invitee.id, role, now_ms()).await?;
         let info = self.shared_file_info(&mut tx, caller, node, Role::Owner).await?;
+        let event =
+            Event::new(AuditKind::FileShareCreated).target(path.to_string()).detail(format!("{user} as {role}"));
+        self.audit_in(&mut tx, &event.by(caller)).await?;
         tx.commit().await?;
         tracing::info!(by = caller.user_name(), with = user, %role, node = info.id, "file shared");
         Ok(info)
@@ -98,6 +102,8 @@ impl Service {
         if !tx.remove_file_share(id, target.id).await? {
             return Err(ServiceError::not_found(format!("a share of this file with '{user}'")));
         }
+        let event = Event::new(AuditKind::FileShareRemoved).target(format!("file {id}")).detail(user);
+        self.audit_in(&mut tx, &event.by(caller)).await?;
         tx.commit().await?;
         tracing::info!(by = caller.user_name(), with = user, node = id.get(), "file share ended");
         Ok(())

@@ -12,6 +12,7 @@
 
 mod access;
 mod accounts;
+mod audit;
 mod comments;
 mod content;
 mod credentials;
@@ -38,6 +39,7 @@ use coffer_metastore::MetaStore;
 
 pub use access::{Admin, Caller, Credential};
 pub use accounts::{SESSION_LIFETIME_MS, SignIn, csrf_matches, session_csrf};
+pub use audit::{MAX_AUDIT_PAGE, OPERATOR};
 pub use coffer_core::ErrorCode;
 pub use content::ContentStream;
 pub use credentials::MAX_APP_PASSWORDS;
@@ -59,6 +61,8 @@ pub struct ServiceConfig {
     pub upload_ttl: Duration,
     /// How long deleted items stay in the trash.
     pub trash_retention: Duration,
+    /// How long audit log events are kept; `None` keeps them for ever.
+    pub audit_retention: Option<Duration>,
     /// How long an unreferenced chunk is kept before it is collected.
     pub gc_grace: Duration,
     /// How long a device token stays valid without use; `None` means until revoked.
@@ -85,6 +89,7 @@ impl Default for ServiceConfig {
         Self {
             upload_ttl: Duration::from_secs(24 * 3600),
             trash_retention: Duration::from_secs(30 * 24 * 3600),
+            audit_retention: Some(Duration::from_secs(365 * 24 * 3600)),
             gc_grace: Duration::from_secs(3600),
             token_idle_expiry: Some(Duration::from_secs(90 * 24 * 3600)),
             max_commit_files: 1000,

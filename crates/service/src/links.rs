@@ -29,9 +29,11 @@ use futures::Stream;
 
 use crate::access::{Caller, check};
 use crate::accounts::{random_token, token_hash};
+use crate::audit::Event;
 use crate::limits::Attempt;
 use crate::tree::{MAX_PAGE, parse_path};
 use crate::{ContentStream, Result, Service, ServiceError, now_ms};
+use coffer_core::wire::AuditKind;
 
 /// Links one user may keep (revoked ones included, until their item is purged).
 pub const MAX_LINKS_PER_USER: i64 = 10_000;
@@ -223,6 +225,19 @@ impl Service {
             })
             .await?;
         let info = self.link_info(&mut tx, caller, link).await?;
+        let mut terms = vec![if req.allow_download { "download allowed" } else { "no download" }.to_owned()];
+        if req.password.is_some() {
+            terms.push("password".into());
+        }
+        if let Some(e) = req.expires_at {
+            terms.push(format!("expires {e}"));
+        }
+        if let Some(n) = req.max_downloads {
+            terms.push(format!("{n} download(s)"));
+        }
+        let event =
+            Event::new(AuditKind::LinkCreated).target(format!("{path} (link {})", info.id)).detail(terms.join(", "));
+        self.audit_in(&mut tx, &event.by(caller)).await?;
         tx.commit().await?;
         tracing::info!(link = info.id, node = info.node_id, user = caller.user_name(), "public link created");
         Ok(info)
@@ -260,6 +275,9 @@ impl Service {
         tx.revoke_link(link.id, now_ms()).await?;
         let link = tx.link(id).await?.ok_or_else(|| ServiceError::not_found("link"))?;
         let info = self.link_info(&mut tx, caller, link).await?;
+        let event = Event::new(AuditKind::LinkRevoked)
+            .target(format!("{} (link {id})", info.path.as_deref().unwrap_or("an item in the trash")));
+        self.audit_in(&mut tx, &event.by(caller)).await?;
         tx.commit().await?;
         tracing::info!(link = id.get(), user = caller.user_name(), "public link revoked");
         Ok(info)
@@ -399,6 +417,8 @@ impl Service {
         }
         let account = format!("link:{}", link.id);
         if !self.check_password(&Attempt { account: &account, address: from }, password, Some(hash)).await? {
+            let event = Event::new(AuditKind::LinkUnlockFailed).target(format!("{} (link {})", root.name, link.id));
+            self.audit_now(event.by_anyone(Some(link.owner_id), None, from)).await;
             return Err(wrong());
         }
         {
@@ -504,6 +524,9 @@ impl Service {
         if !tx.take_link_download(visitor.link.id).await? {
             return Err(refusal(LinkState::Exhausted));
         }
+        let event =
+            Event::new(AuditKind::LinkDownloaded).target(format!("{} (link {})", visitor.root.name, visitor.link.id));
+        self.audit_in(&mut tx, &event.by_anyone(Some(visitor.link.owner_id), None, None)).await?;
         tx.commit().await?;
         Ok(())
     }

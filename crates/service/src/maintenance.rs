@@ -21,6 +21,8 @@ pub struct MaintenanceReport {
     pub chunks_collected: u64,
     /// Stored bytes no upload ever recorded (a crash between writing and recording).
     pub orphans_collected: u64,
+    /// Audit log events past the retention.
+    pub audit_forgotten: u64,
 }
 
 impl Service {
@@ -151,6 +153,8 @@ impl Service {
                 break;
             }
         }
+
+        report.audit_forgotten = self.forget_old_audit().await?;
 
         let grace_cutoff = now - self.config().gc_grace.as_millis() as i64;
         // Collections a crash or an I/O error interrupted are finished first.

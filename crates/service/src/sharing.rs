@@ -8,11 +8,12 @@
 
 use std::collections::HashSet;
 
-use coffer_core::wire::{ChangeKind, MemberInfo, SharedFolderInfo};
+use coffer_core::wire::{AuditKind, ChangeKind, MemberInfo, SharedFolderInfo};
 use coffer_core::{ErrorCode, Manifest, NamespaceId, NodeId, Permission, RemotePath, Role, UserId};
 use coffer_metastore::{NodeRecord, Tx, UserRecord};
 
 use crate::access::{Caller, check_for};
+use crate::audit::Event;
 use crate::tree::{PURGE_BATCH, change_name, create_folder, distinct_hashes, parse_path};
 use crate::{Result, Service, ServiceError, now_ms};
 
@@ -71,6 +72,8 @@ impl Service {
             }
         }
         let info = self.shared_folder_info(&mut tx, caller, namespace).await?;
+        let event = Event::new(AuditKind::ShareCreated).target(path.to_string()).detail(format!("{user} as {role}"));
+        self.audit_in(&mut tx, &event.by(caller)).await?;
         tx.commit().await?;
         tracing::info!(by = caller.user_name(), with = user, %role, namespace = namespace.get(), "folder shared");
         self.notify(&[namespace, caller.home(), invitee.home_namespace_id]);
@@ -128,6 +131,8 @@ impl Service {
             remove_mount(&mut tx, &mount, now).await?;
         }
         let info = self.shared_folder_info(&mut tx, caller, namespace).await?;
+        let event = Event::new(AuditKind::ShareRemoved).target(path.to_string()).detail(user);
+        self.audit_in(&mut tx, &event.by(caller)).await?;
         tx.commit().await?;
         tracing::info!(
             by = caller.user_name(),
@@ -156,6 +161,7 @@ impl Service {
         }
         tx.remove_member(namespace, caller.user_id()).await?;
         remove_mount(&mut tx, &mount, now).await?;
+        self.audit_in(&mut tx, &Event::new(AuditKind::ShareLeft).target(path.to_string()).by(caller)).await?;
         tx.commit().await?;
         tracing::info!(user = caller.user_name(), namespace = namespace.get(), "left a shared folder");
         self.notify(&[caller.home()]);

@@ -326,6 +326,8 @@ impl Service {
             }
             tx.remove_member(located.node.namespace_id, caller.user_id()).await?;
             crate::sharing::remove_mount(&mut tx, &mount, now).await?;
+            let event = crate::audit::Event::new(coffer_core::wire::AuditKind::ShareLeft).target(path.to_string());
+            self.audit_in(&mut tx, &event.by(caller)).await?;
             tx.commit().await?;
             tracing::info!(
                 user = caller.user_name(),
@@ -511,7 +513,7 @@ impl Service {
     /// Each item is purged in batches of short transactions ([`Service::purge`]), so a
     /// huge folder never holds the metadata store's writer for long.
     pub async fn trash_purge(&self, caller: &Caller, id: Option<NodeId>) -> Result<u64> {
-        let roots = {
+        let (roots, what) = {
             let mut tx = self.meta().read().await?;
             match id {
                 Some(id) => {
@@ -519,11 +521,12 @@ impl Service {
                     if node.trashed_at.is_none() || tx.is_purging(node.id).await? {
                         return Err(ServiceError::not_found("trashed item"));
                     }
-                    vec![node.id]
+                    let what = node.original_path.clone().unwrap_or_else(|| node.name.to_string());
+                    (vec![node.id], what)
                 }
                 None => {
                     self.access_namespace(&mut tx, caller, caller.home(), Permission::Write).await?;
-                    tx.trashed(caller.home()).await?.iter().map(|n| n.id).collect()
+                    (tx.trashed(caller.home()).await?.iter().map(|n| n.id).collect(), "the whole trash".to_owned())
                 }
             }
         };
@@ -532,6 +535,12 @@ impl Service {
             if self.purge(root).await? {
                 purged += 1;
             }
+        }
+        if purged > 0 {
+            let event = crate::audit::Event::new(coffer_core::wire::AuditKind::Purged)
+                .target(what)
+                .detail(format!("{purged} item(s) deleted for good"));
+            self.audit_now(event.by(caller)).await;
         }
         Ok(purged)
     }

@@ -127,6 +127,8 @@ impl Service {
         let codes: Vec<String> = (0..RECOVERY_CODES).map(|_| new_recovery_code()).collect();
         let hashes: Vec<String> = codes.iter().map(|c| recovery_hash(c)).collect();
         tx.set_recovery_codes(caller.user_id(), &hashes, now).await?;
+        let event = crate::audit::Event::new(coffer_core::wire::AuditKind::TwoFactorEnabled);
+        self.audit_in(&mut tx, &event.by(caller)).await?;
         tx.commit().await?;
         tracing::info!(user = caller.user_name(), "two-factor sign-in turned on");
         Ok(RecoveryCodes { codes })
@@ -159,6 +161,9 @@ impl Service {
         }
         let mut tx = self.meta().write().await?;
         tx.delete_two_factor(user.id).await?;
+        let what = if pending { "a setup not confirmed" } else { "two-factor sign-in" };
+        let event = crate::audit::Event::new(coffer_core::wire::AuditKind::TwoFactorDisabled).detail(what);
+        self.audit_in(&mut tx, &event.by(caller)).await?;
         tx.commit().await?;
         self.inner.passwords.succeeded(&attempt);
         tracing::info!(user = %user.name, "two-factor sign-in turned off");

@@ -271,3 +271,103 @@ async fn app_passwords_are_scoped_skip_the_second_factor_and_manage_nothing() {
         assert!(s.app_passwords(&alice).await.expect("list").is_empty());
     }
 }
+
+#[tokio::test]
+async fn the_audit_log_records_who_did_what_from_where_and_shows_each_user_their_own() {
+    use coffer_core::wire::AuditQuery;
+    let config = ServiceConfig { audit_retention: Some(std::time::Duration::from_secs(3600)), ..Default::default() };
+    for env in common::envs(config).await {
+        let s = &env.service;
+        let from: std::net::IpAddr = "198.51.100.4".parse().expect("address");
+        s.admin_service().create_user("alice", PASSWORD, false, None).await.expect("alice");
+        s.admin_service().create_user("root", PASSWORD, true, None).await.expect("root");
+        let bob = common::caller(s, "bob").await;
+        let wrong = SignIn { name: "alice", password: "not it", code: None };
+        s.sign_in(&wrong, "laptop", Some(from)).await.expect_err("wrong password");
+        let token = s.sign_in(&SignIn { name: "alice", password: PASSWORD, code: None }, "laptop", Some(from)).await;
+        let alice = s.authenticate_from(&token.expect("sign in").token, Some(from)).await.expect("auth");
+        s.mkdir(&alice, "/Team", false).await.expect("mkdir");
+        s.share_folder(&alice, "/Team", "bob", coffer_core::Role::Viewer).await.expect("share");
+        let app = s.create_app_password(&alice, "phone", true).await.expect("app password");
+        s.authenticate_basic("alice", "wrong-app-password", Some(from)).await.expect_err("wrong");
+        s.revoke_app_password(&alice, coffer_core::DeviceId(app.id)).await.expect("revoke");
+        s.delete(&alice, "/Team").await.expect_err("a shared folder's owner removes members instead");
+        s.mkdir(&alice, "/old", false).await.expect("mkdir");
+        s.delete(&alice, "/old").await.expect("trash");
+        assert_eq!(s.trash_purge(&alice, None).await.expect("purge"), 1);
+
+        let q = AuditQuery::default;
+        let mine = s.audit_log(&alice, &q()).await.expect("log").entries;
+        let kinds: Vec<&str> = mine.iter().rev().map(|e| e.kind.as_str()).collect();
+        assert_eq!(
+            kinds,
+            [
+                "sign_in_failed",
+                "sign_in",
+                "share_created",
+                "app_password_created",
+                "sign_in_failed",
+                "credential_revoked",
+                "purged"
+            ]
+        );
+        let sign_in = mine.iter().find(|e| e.kind == "sign_in").expect("sign in");
+        assert_eq!(sign_in.actor.as_deref(), Some("alice"));
+        assert_eq!(sign_in.address.as_deref(), Some("198.51.100.4"));
+        assert_eq!(sign_in.credential_id, alice.device_id().map(|d| d.get()), "the credential it made");
+        let share = mine.iter().find(|e| e.kind == "share_created").expect("share");
+        assert_eq!((share.target.as_deref(), share.detail.as_deref()), (Some("/Team"), Some("bob as viewer")));
+        assert_eq!(share.credential_id, alice.device_id().map(|d| d.get()));
+        assert_eq!(share.address.as_deref(), Some("198.51.100.4"));
+        let failed =
+            mine.iter().filter(|e| e.kind == "sign_in_failed").map(|e| e.detail.as_deref()).collect::<Vec<_>>();
+        assert_eq!(failed, [Some("wrong app password (HTTP Basic)"), Some("wrong user name or password")]);
+
+        // Each user sees their own; an administrator everyone's, or one user's.
+        let bobs = s.audit_log(&bob, &q()).await.expect("bob's").entries;
+        assert!(bobs.iter().all(|e| e.actor.as_deref() == Some("bob")), "{bobs:?}");
+        let e = s.audit_log(&bob, &AuditQuery { user: Some("alice".into()), ..q() }).await.expect_err("not his");
+        assert_eq!(e.code, ErrorCode::Forbidden);
+        let root_token = s.login("root", PASSWORD, "admin laptop", None).await.expect("root").token;
+        let root = s.authenticate(&root_token).await.expect("auth");
+        let all = s.audit_log(&root, &q()).await.expect("all").entries;
+        assert!(all.iter().any(|e| e.actor.as_deref() == Some("bob")) && all.len() > mine.len());
+        let only = s.audit_log(&root, &AuditQuery { user: Some("alice".into()), ..q() }).await.expect("alice's");
+        assert_eq!(only.entries, mine);
+        let e = s.audit_log(&root, &AuditQuery { user: Some("nobody".into()), ..q() }).await.expect_err("no user");
+        assert_eq!(e.code, ErrorCode::NotFound);
+        let creations = s.audit_log(&root, &AuditQuery { kind: Some("user_created".into()), ..q() }).await;
+        assert_eq!(creations.expect("kind").entries.len(), 3, "alice, root, bob by the operator");
+
+        // Filters and pages.
+        let failures = AuditQuery { kind: Some("sign_in_failed, purged".into()), ..q() };
+        assert_eq!(s.audit_log(&alice, &failures).await.expect("kinds").entries.len(), 3);
+        let e = s.audit_log(&alice, &AuditQuery { kind: Some("nope".into()), ..q() }).await.expect_err("kind");
+        assert_eq!(e.code, ErrorCode::BadRequest);
+        let page = s.audit_log(&alice, &AuditQuery { limit: Some(4), ..q() }).await.expect("page");
+        assert_eq!(page.entries, mine[..4]);
+        let rest = AuditQuery { limit: Some(4), before: page.next_before, ..q() };
+        assert_eq!(s.audit_log(&alice, &rest).await.expect("rest").entries, mine[4..]);
+        let future = AuditQuery { since: Some(coffer_metastore::now_ms() + 60_000), ..q() };
+        assert!(s.audit_log(&alice, &future).await.expect("since").entries.is_empty());
+        for limit in [0, 1001] {
+            let e = s.audit_log(&alice, &AuditQuery { limit: Some(limit), ..q() }).await.expect_err("limit");
+            assert_eq!(e.code, ErrorCode::BadRequest);
+        }
+        assert_eq!(s.run_maintenance().await.expect("upkeep").audit_forgotten, 0, "all within the retention");
+    }
+}
+
+#[tokio::test]
+async fn audit_events_past_the_retention_are_deleted_by_upkeep() {
+    let config = ServiceConfig { audit_retention: Some(std::time::Duration::from_millis(1)), ..Default::default() };
+    for env in common::envs(config).await {
+        let s = &env.service;
+        let alice = common::caller(s, "alice").await;
+        s.create_app_password(&alice, "phone", false).await.expect("app password");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        let forgotten = s.run_maintenance().await.expect("upkeep").audit_forgotten;
+        assert_eq!(forgotten, 3, "created by the operator, signed in, app password");
+        assert!(s.audit_log(&alice, &Default::default()).await.expect("log").entries.is_empty());
+    }
+}

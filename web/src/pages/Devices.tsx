@@ -13,6 +13,7 @@ import "../panels/panels.css";
 import { PasswordSection } from "./Password";
 import { TwoFactorSection } from "./TwoFactor";
 import { AppPasswordCreate } from "./AppPasswords";
+import { AuditSection } from "./Audit";
 
 export function DevicesPage() {
   const user = useLoad(
@@ -145,6 +146,7 @@ export function DevicesPage() {
           />
         </>
       )}
+      <AuditSection admin={user.data?.is_admin ?? false} />
     </div>
   );
 }

@@ -2,6 +2,7 @@
 //! caller's transaction.
 
 mod accounts;
+mod audit;
 mod chunks;
 mod comments;
 mod journal;
@@ -11,6 +12,7 @@ mod tree;
 mod two_factor;
 
 pub use accounts::{DeviceRecord, NewCredential, UserRecord};
+pub use audit::{AuditFilter, AuditRecord};
 pub use comments::CommentRecord;
 pub use journal::JournalRecord;
 pub use links::{LinkRecord, NewLink};

@@ -6,16 +6,18 @@ use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use coffer_core::wire::{
-    AppPasswordCreated, AppPasswordRequest, DeviceInfo, LoginRequest, LoginResponse, PasswordChangeRequest,
-    RecoveryCodes, RevokedResponse, SessionRequest, SetupRequest, SetupStatus, TwoFactorCodeRequest,
-    TwoFactorDisableRequest, TwoFactorSetup, TwoFactorStatus, UserInfo,
+    AppPasswordCreated, AppPasswordRequest, AuditPage, AuditQuery, DeviceInfo, LoginRequest, LoginResponse,
+    PasswordChangeRequest, RecoveryCodes, RevokedResponse, SessionRequest, SetupRequest, SetupStatus,
+    TwoFactorCodeRequest, TwoFactorDisableRequest, TwoFactorSetup, TwoFactorStatus, UserInfo,
 };
 use coffer_core::{DeviceId, ErrorCode};
 use coffer_service::SignIn;
 
 use crate::AppState;
 use crate::error::{ApiError, ApiResult};
-use crate::extract::{ApiJson, ApiPath, Auth, BrowserAuth, ClientAddr, SESSION_COOKIE, check_browser_request};
+use crate::extract::{
+    ApiJson, ApiPath, ApiQuery, Auth, BrowserAuth, ClientAddr, SESSION_COOKIE, check_browser_request,
+};
 
 pub async fn setup(
     State(s): State<AppState>,
@@ -54,6 +56,15 @@ pub async fn revoke_device(
 ) -> ApiResult<StatusCode> {
     s.service.revoke_device(&caller, DeviceId(id)).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// The audit log: the caller's own events, an administrator's everyone's.
+pub async fn audit(
+    State(s): State<AppState>,
+    Auth(caller): Auth,
+    ApiQuery(q): ApiQuery<AuditQuery>,
+) -> ApiResult<Json<AuditPage>> {
+    Ok(Json(s.service.audit_log(&caller, &q).await?))
 }
 
 /// The account's app passwords.

@@ -56,6 +56,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/account/2fa/confirm", post(accounts::two_factor_confirm))
         .route("/api/v1/account/2fa/disable", post(accounts::two_factor_disable))
         .route("/api/v1/devices/{id}", delete(accounts::revoke_device))
+        .route("/api/v1/audit", get(accounts::audit))
         .route("/api/v1/app-passwords", get(accounts::app_passwords).post(accounts::create_app_password))
         .route("/api/v1/app-passwords/{id}", delete(accounts::revoke_app_password))
         .route("/api/v1/fs/stat", get(tree::stat))
