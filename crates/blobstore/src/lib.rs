@@ -11,12 +11,14 @@
 
 mod codec;
 mod local;
+pub mod seal;
 
 use async_trait::async_trait;
 use bytes::Bytes;
 use coffer_core::ChunkHash;
 
-pub use local::LocalDirStore;
+pub use local::{LocalDirStore, SealState};
+pub use seal::{KeyId, Keyring, MasterKey};
 
 #[derive(Debug, thiserror::Error)]
 pub enum BlobError {
@@ -26,6 +28,19 @@ pub enum BlobError {
     Corrupt(ChunkHash),
     #[error("chunk storage I/O failed: {0}")]
     Io(#[from] std::io::Error),
+    #[error("the chunk store is encrypted: it needs its master key (the key file or COFFER_MASTER_KEY)")]
+    KeyNeeded,
+    #[error("the master key given is not the one the chunks were sealed with (key id(s) {0} missing)")]
+    WrongKey(String),
+}
+
+/// What a [`BlobStore::reseal`] pass did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ResealReport {
+    /// Chunks sealed again under the current key.
+    pub resealed: u64,
+    /// Nothing is left under an older key or in plaintext.
+    pub done: bool,
 }
 
 /// What a `put` found.
@@ -57,6 +72,18 @@ pub trait BlobStore: Send + Sync + 'static {
     /// The stored chunks whose hash starts with the byte `prefix`, with when each was
     /// written (for the sweep of chunks the metadata store does not know).
     async fn list(&self, prefix: u8) -> Result<Vec<(ChunkHash, std::time::SystemTime)>, BlobError>;
+
+    /// Seals again under the current key up to `limit` chunks stored in plaintext or
+    /// under an older key (after encryption is turned on, or a key rotation). A backend
+    /// without encryption has nothing to do.
+    async fn reseal(&self, _limit: usize) -> Result<ResealReport, BlobError> {
+        Ok(ResealReport { resealed: 0, done: true })
+    }
+
+    /// Takes a new keyring; a backend without encryption refuses.
+    fn set_keyring(&self, _ring: Keyring) -> Result<(), BlobError> {
+        Err(BlobError::KeyNeeded)
+    }
 
     /// Stores one chunk.
     async fn put(&self, hash: ChunkHash, data: Bytes) -> Result<PutOutcome, BlobError> {

@@ -22,6 +22,7 @@ pub async fn run(cli: Cli) -> Result<u8> {
     match cli.command {
         Command::Serve(args) => crate::serve::run(args).await,
         Command::Admin(AdminCommand::User(cmd)) => admin(cmd, json).await,
+        Command::Admin(AdminCommand::Key(cmd)) => crate::keys::admin(cmd, json),
         Command::Setup { url, token, user } => {
             let password = read_password("New admin password: ")?;
             let info = Client::new(&url, None)?.setup(&token, &user, &password).await?;

@@ -5,6 +5,7 @@
 mod account_cmd;
 mod commands;
 mod history_cmd;
+mod keys;
 mod output;
 mod profile;
 mod serve;
@@ -319,6 +320,38 @@ pub enum AdminCommand {
     /// User accounts.
     #[command(subcommand)]
     User(AdminUserCommand),
+    /// The master key of encryption at rest: make one, rotate it, see where sealing is.
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  coffer admin key status --data coffer-data\n  coffer admin key init --data coffer-data     # an existing plaintext deployment\n  coffer admin key rotate --data coffer-data\n\nThe key file is kept outside the data directory: by default beside it\n(coffer-data.key for coffer-data), or where --key-file or COFFER_KEY_FILE says. A new\nserver makes it at first start. `init` makes one for a server that ran without\nencryption: after a restart new files are sealed and the old ones are sealed in the\nbackground. `rotate` puts a new key first in the file and keeps the older ones for\nreading; a running server takes it within seconds and seals every chunk again in the\nbackground, resumably (a restart carries on where it stopped). Keep a copy of the key\nfile somewhere safe: without it the files cannot be read."
+    )]
+    Key(AdminKeyCommand),
+}
+
+#[derive(Subcommand)]
+pub enum AdminKeyCommand {
+    /// Make the master key of a deployment that runs without encryption.
+    Init {
+        #[arg(long, env = "COFFER_DATA", default_value = "coffer-data")]
+        data: std::path::PathBuf,
+        /// The key file (default: beside the data directory, DATA.key).
+        #[arg(long, env = "COFFER_KEY_FILE")]
+        key_file: Option<std::path::PathBuf>,
+    },
+    /// Make a new current key; older keys stay in the file until nothing needs them.
+    Rotate {
+        #[arg(long, env = "COFFER_DATA", default_value = "coffer-data")]
+        data: std::path::PathBuf,
+        #[arg(long, env = "COFFER_KEY_FILE")]
+        key_file: Option<std::path::PathBuf>,
+    },
+    /// Whether the store is encrypted, under which key, and what still waits for sealing.
+    Status {
+        #[arg(long, env = "COFFER_DATA", default_value = "coffer-data")]
+        data: std::path::PathBuf,
+        #[arg(long, env = "COFFER_KEY_FILE")]
+        key_file: Option<std::path::PathBuf>,
+    },
 }
 
 #[derive(Args, Clone)]

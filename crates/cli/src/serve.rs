@@ -25,6 +25,14 @@ pub struct ServeArgs {
     /// A TOML config file (see the README's configuration reference).
     #[arg(long, env = "COFFER_CONFIG")]
     pub config: Option<PathBuf>,
+    /// The master key file of encryption at rest (default: DATA.key beside the data
+    /// directory, made at first start; or the key in COFFER_MASTER_KEY).
+    #[arg(long, env = "COFFER_KEY_FILE", conflicts_with = "no_encryption")]
+    pub key_file: Option<PathBuf>,
+    /// Store files without encryption at rest (for a disk encrypted another way); an
+    /// encrypted store still needs its key.
+    #[arg(long)]
+    pub no_encryption: bool,
 }
 
 /// The config file. Every key is optional.
@@ -37,6 +45,7 @@ pub struct FileConfig {
     pub trash_retention_days: Option<u64>,
     /// Days audit log events are kept; 0 keeps them for ever.
     pub audit_retention_days: Option<u64>,
+    pub key_file: Option<PathBuf>,
     pub upload_ttl_hours: Option<u64>,
     pub maintenance_interval_secs: Option<u64>,
     pub metrics_token: Option<String>,
@@ -53,6 +62,8 @@ pub struct FileConfig {
 #[derive(Debug)]
 pub struct Resolved {
     pub listen: SocketAddr,
+    pub data: PathBuf,
+    pub key_file: Option<PathBuf>,
     pub storage: StorageConfig,
     pub service: ServiceConfig,
     pub http: HttpConfig,
@@ -110,6 +121,8 @@ pub fn resolve(args: &ServeArgs) -> Result<Resolved> {
     }
     Ok(Resolved {
         listen,
+        data: data.clone(),
+        key_file: args.key_file.clone().or(file.key_file),
         storage: StorageConfig { database_url: database, chunk_dir: data.join("chunks") },
         service,
         http,
@@ -126,7 +139,21 @@ pub async fn run(args: ServeArgs) -> Result<u8> {
     if let Some(data) = cfg.storage.chunk_dir.parent() {
         prepare_data_dir(data, &cfg.storage.database_url)?;
     }
-    let service = Service::open(&cfg.storage, cfg.service.clone()).await.context("opening the stores")?;
+    let keys = if args.no_encryption {
+        crate::keys::ServeKeys { keyring: None, file: None }
+    } else {
+        crate::keys::for_serve(&cfg.data, &cfg.storage.chunk_dir, cfg.key_file.clone())?
+    };
+    let mut service_config = cfg.service.clone();
+    if keys.keyring.is_some() {
+        // Thumbnails are made from file bytes: not kept on disk when those are sealed.
+        service_config.thumbnail_dir = None;
+    }
+    let service =
+        Service::open_with_keys(&cfg.storage, keys.keyring, service_config).await.context("opening the stores")?;
+    if let Some(file) = keys.file {
+        tokio::spawn(watch_key_file(service.clone(), file));
+    }
     let listener =
         tokio::net::TcpListener::bind(cfg.listen).await.with_context(|| format!("listening on {}", cfg.listen))?;
     let addr = listener.local_addr()?;
@@ -141,6 +168,41 @@ pub async fn run(args: ServeArgs) -> Result<u8> {
     coffer_server::serve(service, listener, cfg.http, cfg.maintenance_every, shutdown_signal()).await?;
     tracing::info!("coffer server stopped");
     Ok(0)
+}
+
+/// Takes a rotated key file while the server runs: checked every few seconds; a new
+/// current key is used for new chunks at once, and every chunk is sealed again under it
+/// in the background.
+async fn watch_key_file(service: Service, file: PathBuf) {
+    let stamp = |f: &Path| std::fs::metadata(f).ok().map(|m| (m.modified().ok(), m.len()));
+    let mut seen = stamp(&file);
+    loop {
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        let now = stamp(&file);
+        if now == seen || now.is_none() {
+            continue;
+        }
+        seen = now;
+        let ring = match crate::keys::load(&file) {
+            Ok(r) => r,
+            Err(e) => {
+                tracing::error!(error = %e, "the key file changed but cannot be read; keeping the keys in use");
+                continue;
+            }
+        };
+        let id = ring.current_id();
+        if let Err(e) = service.set_keyring(ring) {
+            tracing::error!(error = %e, "the key file changed but its keys cannot be used; keeping the keys in use");
+            continue;
+        }
+        tracing::info!(key = %id, "new master key in use; sealing every chunk under it");
+        let s = service.clone();
+        tokio::spawn(async move {
+            if let Err(e) = s.reseal_pending().await {
+                tracing::error!(error = %e, "sealing chunks under the new key stopped; the next upkeep carries on");
+            }
+        });
+    }
 }
 
 /// Creates the data directory readable by its owner only (0700) and the embedded
@@ -236,14 +298,22 @@ mod tests {
 
     #[test]
     fn flags_beat_the_file_and_defaults_need_nothing() {
-        let args = ServeArgs { data: None, listen: None, database: None, config: None };
+        let args =
+            ServeArgs { data: None, listen: None, database: None, config: None, key_file: None, no_encryption: false };
         let r = resolve(&args).expect("defaults");
         assert_eq!(r.listen.to_string(), "127.0.0.1:8080");
         assert_eq!(r.storage.database_url, "sqlite://coffer-data/meta.db");
         let dir = tempfile::tempdir().expect("tempdir");
         let file = dir.path().join("coffer.toml");
         std::fs::write(&file, "listen = \"0.0.0.0:9000\"\ndata = \"/srv/coffer\"\n").expect("write");
-        let args = ServeArgs { data: Some("/other".into()), listen: None, database: None, config: Some(file.clone()) };
+        let args = ServeArgs {
+            data: Some("/other".into()),
+            listen: None,
+            database: None,
+            config: Some(file.clone()),
+            key_file: None,
+            no_encryption: false,
+        };
         let r = resolve(&args).expect("file");
         assert_eq!(r.listen.to_string(), "0.0.0.0:9000");
         assert_eq!(r.storage.chunk_dir, PathBuf::from("/other/chunks"));

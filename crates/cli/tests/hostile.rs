@@ -144,12 +144,19 @@ fn the_data_directory_and_its_files_are_private() {
     assert_eq!(mode(&data), 0o700, "data directory");
     assert_eq!(mode(&data.join("meta.db")), 0o600, "meta.db");
     let mut chunk_files = 0;
-    for prefix in std::fs::read_dir(data.join("chunks").join("chunks")).expect("chunks") {
-        let prefix = prefix.expect("entry").path();
-        assert_eq!(mode(&prefix), 0o700, "{}", prefix.display());
-        for f in std::fs::read_dir(&prefix).expect("prefix") {
-            assert_eq!(mode(&f.expect("entry").path()), 0o600);
-            chunk_files += 1;
+    // Plaintext chunks (none: the server encrypts) and sealed ones, with their key list.
+    for tree in ["chunks", "sealed"] {
+        for prefix in std::fs::read_dir(data.join("chunks").join(tree)).expect("chunks") {
+            let prefix = prefix.expect("entry").path();
+            if prefix.is_file() {
+                assert_eq!(mode(&prefix), 0o600, "{}", prefix.display());
+                continue;
+            }
+            assert_eq!(mode(&prefix), 0o700, "{}", prefix.display());
+            for f in std::fs::read_dir(&prefix).expect("prefix") {
+                assert_eq!(mode(&f.expect("entry").path()), 0o600);
+                chunk_files += 1;
+            }
         }
     }
     assert!(chunk_files > 0);

@@ -579,7 +579,9 @@ async fn start_server(dir: &Path) -> (Service, Client, String, tokio::sync::ones
         database_url: format!("sqlite://{}", dir.join("meta.db").display()),
         chunk_dir: dir.join("chunks"),
     };
-    let service = Service::open(&storage, ServiceConfig::default()).await.expect("open service");
+    // Encrypted at rest, like a server started with `coffer serve`.
+    let keys = coffer_blobstore::Keyring::new(coffer_blobstore::MasterKey::generate(), Vec::new());
+    let service = Service::open_with_keys(&storage, Some(keys), ServiceConfig::default()).await.expect("open service");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().expect("addr");
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();

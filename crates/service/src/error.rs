@@ -75,6 +75,9 @@ impl From<BlobError> for ServiceError {
                 Self::new(ErrorCode::Internal, format!("chunk {h} is unavailable or damaged on the server"))
             }
             BlobError::Io(_) => Self::new(ErrorCode::Internal, "the chunk store failed"),
+            BlobError::KeyNeeded | BlobError::WrongKey(_) => {
+                Self::new(ErrorCode::Internal, "the chunk store's keys are not available")
+            }
         }
     }
 }

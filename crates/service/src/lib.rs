@@ -122,7 +122,12 @@ struct Inner {
     sweep_next: std::sync::atomic::AtomicU32,
     /// Thumbnails made at once (decoding is CPU and memory heavy).
     thumbnailers: tokio::sync::Semaphore,
+    /// Held while chunks are sealed again (one run at a time).
+    resealing: tokio::sync::Mutex<()>,
 }
+
+/// Chunks sealed again per batch.
+const RESEAL_BATCH: usize = 500;
 
 impl Service {
     pub fn new(meta: MetaStore, blobs: Arc<dyn BlobStore>, config: ServiceConfig) -> Self {
@@ -139,6 +144,7 @@ impl Service {
                 link_secret: tokio::sync::OnceCell::new(),
                 sweep_next: std::sync::atomic::AtomicU32::new(0),
                 thumbnailers: tokio::sync::Semaphore::new(thumbs::AT_ONCE),
+                resealing: tokio::sync::Mutex::new(()),
             }),
         }
     }
@@ -186,12 +192,53 @@ pub enum OpenError {
 }
 
 impl Service {
-    /// Opens (creating if needed) the stores and the service over them.
+    /// Opens (creating if needed) the stores and the service over them, without
+    /// encryption at rest (a store sealed before is refused).
     pub async fn open(storage: &StorageConfig, config: ServiceConfig) -> Result<Self, OpenError> {
-        let meta = MetaStore::open(&storage.database_url).await?;
-        let blobs = coffer_blobstore::LocalDirStore::open(&storage.chunk_dir)
+        Self::open_with_keys(storage, None, config).await
+    }
+
+    /// [`Service::open`] with encryption at rest under `keyring`'s current key: chunks
+    /// are sealed, and those in plaintext or under an older key are sealed again by the
+    /// maintenance passes. A sealed store is refused without its keys.
+    pub async fn open_with_keys(
+        storage: &StorageConfig,
+        keyring: Option<coffer_blobstore::Keyring>,
+        config: ServiceConfig,
+    ) -> Result<Self, OpenError> {
+        // The chunk store first: a store that cannot be read is refused before anything
+        // else is touched.
+        let blobs = coffer_blobstore::LocalDirStore::open_with(&storage.chunk_dir, keyring)
             .map_err(|source| OpenError::Blobs { path: storage.chunk_dir.clone(), source })?;
+        let meta = MetaStore::open(&storage.database_url).await?;
         Ok(Self::new(meta, Arc::new(blobs), config))
+    }
+
+    /// Takes a new keyring (after `coffer admin key rotate`): new chunks are sealed under
+    /// its current key at once, older ones by [`Service::reseal_pending`].
+    pub fn set_keyring(&self, ring: coffer_blobstore::Keyring) -> Result<()> {
+        self.blobs().set_keyring(ring).map_err(|e| ServiceError::new(ErrorCode::Internal, e.to_string()))
+    }
+
+    /// Seals again every chunk in plaintext or under an older key, in batches (uploads
+    /// and downloads go on meanwhile); returns how many. One run at a time.
+    pub async fn reseal_pending(&self) -> Result<u64> {
+        let _one = self.inner.resealing.lock().await;
+        let mut total = 0;
+        loop {
+            let r = self
+                .blobs()
+                .reseal(RESEAL_BATCH)
+                .await
+                .map_err(|e| ServiceError::new(ErrorCode::Internal, format!("sealing chunks again: {e}")))?;
+            total += r.resealed;
+            if r.done {
+                if total > 0 {
+                    tracing::info!(chunks = total, "every chunk is sealed under the current key");
+                }
+                return Ok(total);
+            }
+        }
     }
 
     /// Opens only the metadata database: enough for admin commands (users, quotas)

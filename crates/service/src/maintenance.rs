@@ -23,6 +23,9 @@ pub struct MaintenanceReport {
     pub orphans_collected: u64,
     /// Audit log events past the retention.
     pub audit_forgotten: u64,
+    /// Chunks sealed again under the current key (after encryption was turned on or the
+    /// key rotated).
+    pub chunks_resealed: u64,
 }
 
 impl Service {
@@ -155,6 +158,7 @@ impl Service {
         }
 
         report.audit_forgotten = self.forget_old_audit().await?;
+        report.chunks_resealed = self.reseal_pending().await?;
 
         let grace_cutoff = now - self.config().gc_grace.as_millis() as i64;
         // Collections a crash or an I/O error interrupted are finished first.

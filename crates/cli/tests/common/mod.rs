@@ -42,6 +42,13 @@ pub struct Server {
     extra_args: Vec<String>,
 }
 
+/// The master key of the test server over `data` (base64 of 32 bytes).
+pub fn test_key(data: &Path) -> String {
+    use base64::Engine as _;
+    let key = blake3::hash(data.to_string_lossy().as_bytes());
+    base64::engine::general_purpose::STANDARD.encode(key.as_bytes())
+}
+
 impl Server {
     pub fn start(data: &Path, database: Option<String>) -> Server {
         Self::start_with(data, database, &[])
@@ -70,6 +77,12 @@ impl Server {
             cmd.args(["--database", db]);
         }
         cmd.args(&self.extra_args);
+        // Encrypted at rest like a real deployment, with a key that stays the same
+        // across restarts of this server and leaves no key file outside the test's
+        // folder.
+        if !self.extra_args.iter().any(|a| a == "--key-file" || a == "--no-encryption") {
+            cmd.env("COFFER_MASTER_KEY", test_key(&self.data));
+        }
         cmd.env("COFFER_LOG", "warn").stdout(Stdio::null()).stderr(Stdio::piped());
         let mut child = cmd.spawn().expect("spawn coffer serve");
         let stderr = child.stderr.take().expect("stderr");
