@@ -23,9 +23,10 @@ pub async fn run(cli: Cli) -> Result<u8> {
         Command::Serve(args) => crate::serve::run(args).await,
         Command::Admin(AdminCommand::User(cmd)) => admin(cmd, json).await,
         Command::Admin(AdminCommand::Key(cmd)) => crate::keys::admin(cmd, json),
-        Command::Setup { url, token, user } => {
+        Command::Setup { url, token, user, transport } => {
+            let client = reach(&url, None, &transport.ca_file, transport.allow_http)?;
             let password = read_password("New admin password: ")?;
-            let info = Client::new(&url, None)?.setup(&token, &user, &password).await?;
+            let info = client.setup(&token, &user, &password).await?;
             if json {
                 print_json(&info)?
             } else {
@@ -33,11 +34,13 @@ pub async fn run(cli: Cli) -> Result<u8> {
             }
             Ok(0)
         }
-        Command::Login { url, user, device, code } => {
+        Command::Login { url, user, device, code, transport } => {
+            let url = url.trim_end_matches('/').to_owned();
+            // Kept absolute: later commands run from other folders.
+            let ca_file = transport.ca_file.map(|f| std::path::absolute(&f).unwrap_or(f));
+            let client = reach(&url, None, &ca_file, transport.allow_http)?;
             let password = read_password(&format!("Password for {user}: "))?;
             let device = device.unwrap_or_else(default_device_name);
-            let url = url.trim_end_matches('/').to_owned();
-            let client = Client::new(&url, None)?;
             let resp = match client.login(&user, &password, &device, code.as_deref()).await {
                 // The account has two-factor sign-in and no code was given: ask for one.
                 Err(e) if e.code() == Some(ErrorCode::TwoFactorRequired) && code.is_none() => {
@@ -57,6 +60,8 @@ pub async fn run(cli: Cli) -> Result<u8> {
                 token: resp.token.clone(),
                 sync_dir: earlier.as_ref().and_then(|p| p.sync_dir.clone()),
                 synced_folders: earlier.map(|p| p.synced_folders).unwrap_or_default(),
+                ca_file,
+                allow_http: transport.allow_http,
             })?;
             if json {
                 print_json(
@@ -199,7 +204,29 @@ fn default_device_name() -> String {
 }
 
 pub(crate) fn client_for(p: &Profile) -> Result<Client> {
-    Ok(Client::new(&p.server, Some(p.token.clone()))?)
+    reach(&p.server, Some(p.token.clone()), &p.ca_file, p.allow_http)
+}
+
+/// A client for `url`: HTTPS certificates checked against the system's roots and
+/// `ca_file`; plain HTTP only to this machine unless `allow_http`.
+pub(crate) fn reach(
+    url: &str,
+    token: Option<String>,
+    ca_file: &Option<std::path::PathBuf>,
+    allow_http: bool,
+) -> Result<Client> {
+    if url.trim().starts_with("http://") && !allow_http && !coffer_client::is_loopback_url(url) {
+        return Err(UsageError(format!(
+            "'{url}' is plain HTTP to another machine: passwords, tokens and files would cross the \
+             network unencrypted. Use https://, or --allow-http if the network is yours"
+        ))
+        .into());
+    }
+    let extra_roots_pem = match ca_file {
+        Some(f) => Some(std::fs::read(f).with_context(|| format!("reading the CA certificate {}", f.display()))?),
+        None => None,
+    };
+    Ok(Client::with_transport(url, token, &coffer_client::Transport { extra_roots_pem })?)
 }
 
 pub(crate) fn client() -> Result<Client> {

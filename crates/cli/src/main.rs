@@ -56,6 +56,8 @@ pub enum Command {
         token: String,
         #[arg(long)]
         user: String,
+        #[command(flatten)]
+        transport: TransportArgs,
     },
     /// Sign this device in; the password is read from stdin when it is not a terminal.
     #[command(
@@ -71,6 +73,8 @@ pub enum Command {
         /// The authenticator app's current code, or a recovery code (two-factor sign-in).
         #[arg(long)]
         code: Option<String>,
+        #[command(flatten)]
+        transport: TransportArgs,
     },
     /// Two-factor sign-in with an authenticator app: status, enable, confirm, disable.
     #[command(
@@ -352,6 +356,19 @@ pub enum AdminKeyCommand {
         #[arg(long, env = "COFFER_KEY_FILE")]
         key_file: Option<std::path::PathBuf>,
     },
+}
+
+/// How to reach a server over the network.
+#[derive(Args, Clone, Debug, Default)]
+pub struct TransportArgs {
+    /// Trust this CA certificate (PEM) for the server's HTTPS certificate, besides the
+    /// system's (a server's own CA, or `coffer serve --tls-self-signed`'s certificate).
+    #[arg(long, value_name = "PEM")]
+    pub ca_file: Option<std::path::PathBuf>,
+    /// Allow plain http:// to a server that is not on this machine (passwords, tokens
+    /// and files then cross the network unencrypted).
+    #[arg(long)]
+    pub allow_http: bool,
 }
 
 #[derive(Args, Clone)]

@@ -19,6 +19,12 @@ pub struct Profile {
     /// Every folder this profile syncs, with what it was (wipe protection).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub synced_folders: Vec<SyncedFolder>,
+    /// A CA certificate (PEM) trusted for this server besides the system's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ca_file: Option<PathBuf>,
+    /// Plain HTTP to a server that is not on this machine was allowed at sign-in.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub allow_http: bool,
 }
 
 /// A folder this profile syncs: where, and what it was when it was last attached.

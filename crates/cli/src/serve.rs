@@ -33,6 +33,16 @@ pub struct ServeArgs {
     /// encrypted store still needs its key.
     #[arg(long)]
     pub no_encryption: bool,
+    /// Serve HTTPS with this certificate chain (PEM; read again when the file changes).
+    #[arg(long, env = "COFFER_TLS_CERT", requires = "tls_key", value_name = "PEM")]
+    pub tls_cert: Option<PathBuf>,
+    /// The certificate's private key (PEM).
+    #[arg(long, env = "COFFER_TLS_KEY", requires = "tls_cert", value_name = "PEM")]
+    pub tls_key: Option<PathBuf>,
+    /// Serve HTTPS with a certificate made at start, for development: its PEM is written
+    /// to DATA/tls-self-signed.pem for `coffer login --ca-file`.
+    #[arg(long, conflicts_with_all = ["tls_cert", "tls_key"])]
+    pub tls_self_signed: bool,
 }
 
 /// The config file. Every key is optional.
@@ -46,6 +56,8 @@ pub struct FileConfig {
     /// Days audit log events are kept; 0 keeps them for ever.
     pub audit_retention_days: Option<u64>,
     pub key_file: Option<PathBuf>,
+    pub tls_cert: Option<PathBuf>,
+    pub tls_key: Option<PathBuf>,
     pub upload_ttl_hours: Option<u64>,
     pub maintenance_interval_secs: Option<u64>,
     pub metrics_token: Option<String>,
@@ -119,6 +131,18 @@ pub fn resolve(args: &ServeArgs) -> Result<Resolved> {
     if let Some(mib) = file.download_memory_mib {
         service.download_memory = mib.max(8) << 20;
     }
+    http.tls = match (args.tls_cert.clone().or(file.tls_cert), args.tls_key.clone().or(file.tls_key)) {
+        (Some(cert), Some(key)) => Some(coffer_server::TlsSource::Files { cert, key }),
+        (None, None) if args.tls_self_signed => {
+            let mut names = vec!["localhost".to_owned(), "127.0.0.1".to_owned(), "::1".to_owned()];
+            if !listen.ip().is_unspecified() && !listen.ip().is_loopback() {
+                names.push(listen.ip().to_string());
+            }
+            Some(coffer_server::TlsSource::SelfSigned { names, write_to: Some(data.join("tls-self-signed.pem")) })
+        }
+        (None, None) => None,
+        _ => anyhow::bail!("tls_cert and tls_key go together: give both, or neither"),
+    };
     Ok(Resolved {
         listen,
         data: data.clone(),
@@ -157,14 +181,22 @@ pub async fn run(args: ServeArgs) -> Result<u8> {
     let listener =
         tokio::net::TcpListener::bind(cfg.listen).await.with_context(|| format!("listening on {}", cfg.listen))?;
     let addr = listener.local_addr()?;
+    let scheme = if cfg.http.tls.is_some() { "https" } else { "http" };
     if let Some(token) = service.prepare_setup_token().await? {
         eprintln!("No users yet. Create the first admin with this one-time setup token,");
-        eprintln!("in a browser at http://{addr}/ or with:");
-        eprintln!("  coffer setup http://{addr} --token={token} --user NAME");
+        eprintln!("in a browser at {scheme}://{addr}/ or with:");
+        eprintln!("  coffer setup {scheme}://{addr} --token={token} --user NAME");
         eprintln!("(or: coffer admin user add NAME --admin --data DIR)");
     }
     tracing::info!(%addr, database = %redact(&cfg.storage.database_url), "coffer server listening");
-    eprintln!("coffer: listening on http://{addr}");
+    if let Some(coffer_server::TlsSource::SelfSigned { write_to: Some(pem), .. }) = &cfg.http.tls {
+        eprintln!("coffer: self-signed certificate (for development) in {}", pem.display());
+        eprintln!(
+            "coffer: clients trust it with: coffer login {scheme}://{addr} --ca-file {} --user NAME",
+            pem.display()
+        );
+    }
+    eprintln!("coffer: listening on {scheme}://{addr}");
     coffer_server::serve(service, listener, cfg.http, cfg.maintenance_every, shutdown_signal()).await?;
     tracing::info!("coffer server stopped");
     Ok(0)
@@ -298,8 +330,17 @@ mod tests {
 
     #[test]
     fn flags_beat_the_file_and_defaults_need_nothing() {
-        let args =
-            ServeArgs { data: None, listen: None, database: None, config: None, key_file: None, no_encryption: false };
+        let args = ServeArgs {
+            data: None,
+            listen: None,
+            database: None,
+            config: None,
+            key_file: None,
+            no_encryption: false,
+            tls_cert: None,
+            tls_key: None,
+            tls_self_signed: false,
+        };
         let r = resolve(&args).expect("defaults");
         assert_eq!(r.listen.to_string(), "127.0.0.1:8080");
         assert_eq!(r.storage.database_url, "sqlite://coffer-data/meta.db");
@@ -313,6 +354,9 @@ mod tests {
             config: Some(file.clone()),
             key_file: None,
             no_encryption: false,
+            tls_cert: None,
+            tls_key: None,
+            tls_self_signed: false,
         };
         let r = resolve(&args).expect("file");
         assert_eq!(r.listen.to_string(), "0.0.0.0:9000");

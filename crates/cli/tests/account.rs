@@ -111,6 +111,7 @@ fn signing_out_elsewhere_and_changing_the_password() {
 
 /// `GET url` with the given `Authorization` header: (status, body).
 fn get_with(url: &str, authorization: &str) -> (u16, String) {
+    coffer_server::tls::install_default_provider();
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
     rt.block_on(async {
         let resp = reqwest::Client::new().get(url).header("authorization", authorization).send().await.expect("send");

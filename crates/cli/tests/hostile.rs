@@ -15,6 +15,7 @@ use reqwest::{Method, StatusCode};
 const MIB: u64 = 1024 * 1024;
 
 fn http() -> reqwest::Client {
+    coffer_server::tls::install_default_provider();
     reqwest::Client::builder().pool_max_idle_per_host(256).build().expect("client")
 }
 

@@ -53,14 +53,51 @@ impl fmt::Debug for Client {
     }
 }
 
+/// rustls's ring provider, installed once as the process default (reqwest is built
+/// without a provider of its own; ring builds without aws-lc's C toolchain, and rustls
+/// marks it deprecated for lacking post-quantum key exchange).
+#[allow(deprecated)]
+fn install_crypto_provider() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+    });
+}
+
 fn q(pairs: &[(&'static str, Option<String>)]) -> Vec<(&'static str, String)> {
     pairs.iter().filter_map(|(k, v)| v.clone().map(|v| (*k, v))).collect()
 }
 
+/// How a client reaches its server beyond the URL: the certificates it trusts for
+/// `https://` besides the system's (a server's own CA or self-signed certificate).
+#[derive(Debug, Clone, Default)]
+pub struct Transport {
+    /// PEM certificates to trust in addition to the system's roots.
+    pub extra_roots_pem: Option<Vec<u8>>,
+}
+
+/// Whether `url` names this machine (plain HTTP to it never crosses a network).
+pub fn is_loopback_url(url: &str) -> bool {
+    let Ok(u) = Url::parse(url.trim()) else { return false };
+    let Some(host) = u.host_str() else { return false };
+    host.eq_ignore_ascii_case("localhost")
+        || host
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
 impl Client {
     /// A client for the server at `base_url` (`http://` or `https://`, optionally with a
-    /// path prefix; a trailing slash is ignored).
+    /// path prefix; a trailing slash is ignored). Certificates are verified against the
+    /// system's roots.
     pub fn new(base_url: &str, token: Option<String>) -> Result<Client, ClientError> {
+        Self::with_transport(base_url, token, &Transport::default())
+    }
+
+    /// [`Client::new`] trusting `transport`'s certificates too.
+    pub fn with_transport(base_url: &str, token: Option<String>, transport: &Transport) -> Result<Client, ClientError> {
         let trimmed = base_url.trim().trim_end_matches('/');
         let base = Url::parse(trimmed).map_err(|e| ClientError::InvalidUrl(format!("'{base_url}': {e}")))?;
         if !matches!(base.scheme(), "http" | "https") {
@@ -75,11 +112,19 @@ impl Client {
         if !base.username().is_empty() || base.password().is_some() {
             return Err(ClientError::InvalidUrl(format!("'{base_url}': credentials do not belong in the URL")));
         }
-        let http = reqwest::Client::builder()
+        install_crypto_provider();
+        let mut builder = reqwest::Client::builder()
             .connect_timeout(CONNECT_TIMEOUT)
-            .user_agent(concat!("coffer-client/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| ClientError::Transport(format!("cannot set up HTTP: {e}")))?;
+            .user_agent(concat!("coffer-client/", env!("CARGO_PKG_VERSION")));
+        if let Some(pem) = &transport.extra_roots_pem {
+            let certs = reqwest::Certificate::from_pem_bundle(pem)
+                .map_err(|e| ClientError::Transport(format!("the CA certificate file is not PEM: {e}")))?;
+            if certs.is_empty() {
+                return Err(ClientError::Transport("the CA certificate file holds no certificate".into()));
+            }
+            builder = builder.tls_certs_merge(certs);
+        }
+        let http = builder.build().map_err(|e| ClientError::Transport(format!("cannot set up HTTP: {e}")))?;
         Ok(Client { http, base, base_str: trimmed.to_string(), token, limits: None })
     }
 

@@ -26,7 +26,7 @@ pub mod sync;
 mod tests;
 pub mod transfer;
 
-pub use api::{Client, MAX_BATCH_BODY};
+pub use api::{Client, MAX_BATCH_BODY, Transport, is_loopback_url};
 pub use download::{DownloadReport, DownloadSource, set_executable, sync_filesystem};
 pub use error::ClientError;
 pub use links::LinkAddress;

@@ -33,6 +33,7 @@ async fn main() {
     tokio::spawn(async move {
         let _ = axum::serve(listener, app).await;
     });
+    coffer_server::tls::install_default_provider();
     let http = reqwest::Client::new();
     let login: serde_json::Value = http
         .post(format!("{base}/api/v1/auth/login"))

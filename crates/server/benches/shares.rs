@@ -48,6 +48,7 @@ async fn run(label: &str, database_url: String) {
     let base = format!("http://{addr}");
     let day = Duration::from_secs(86_400);
     tokio::spawn(coffer_server::serve(service.clone(), listener, Default::default(), day, std::future::pending()));
+    coffer_server::tls::install_default_provider();
     let http = reqwest::Client::new();
     let login: Value = http
         .post(format!("{base}/api/v1/auth/login"))

@@ -10,6 +10,7 @@ mod error;
 mod extract;
 mod openapi;
 mod routes;
+pub mod tls;
 mod web;
 mod zip;
 
@@ -25,6 +26,7 @@ use tokio::net::TcpListener;
 use tower::Service as _;
 
 pub use error::ApiError;
+pub use tls::TlsSource;
 
 /// How the HTTP front end protects itself. The defaults suit a server reachable from the
 /// internet and need no configuration.
@@ -49,6 +51,9 @@ pub struct HttpConfig {
     /// A connection whose writes make no progress this long (a client that stopped
     /// reading) is closed, releasing what its response held.
     pub send_timeout: Duration,
+    /// Serve HTTPS with this certificate (then HSTS is sent and the session cookie is
+    /// `Secure`); plain HTTP without.
+    pub tls: Option<TlsSource>,
 }
 
 impl Default for HttpConfig {
@@ -61,6 +66,7 @@ impl Default for HttpConfig {
             downloads_per_user: 32,
             notify_sockets_per_user: 16,
             send_timeout: Duration::from_secs(60),
+            tls: None,
         }
     }
 }
@@ -87,6 +93,19 @@ fn metrics_handle() -> PrometheusHandle {
             handle
         })
         .clone()
+}
+
+/// A connection's byte stream: TCP, or TLS over it.
+trait Io: tokio::io::AsyncRead + tokio::io::AsyncWrite + Send + Unpin {}
+impl<T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Send + Unpin> Io for T {}
+
+/// Stops a background task when the server stops.
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
 }
 
 /// The whole HTTP application, with the default [`HttpConfig`].
@@ -131,6 +150,12 @@ pub async fn serve(
     builder.http1().timer(TokioTimer::new()).header_read_timeout(http.header_timeout);
     builder.http2().timer(TokioTimer::new()).keep_alive_interval(Some(http.header_timeout));
     let send_timeout = http.send_timeout;
+    let handshake_timeout = http.header_timeout;
+    let tls = match &http.tls {
+        Some(source) => Some(Arc::new(tls::Tls::new(source.clone()).map_err(std::io::Error::other)?)),
+        None => None,
+    };
+    let _reload = tls.as_ref().and_then(|t| t.watch()).map(AbortOnDrop);
     let app = app_with(service, http);
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
     tokio::pin!(shutdown);
@@ -161,12 +186,26 @@ pub async fn serve(
             req.extensions_mut().insert(ConnectInfo(peer));
             app.clone().call(req)
         });
-        let mut io = tokio_io_timeout::TimeoutStream::new(tcp);
-        io.set_write_timeout(Some(send_timeout));
-        let conn = builder.serve_connection_with_upgrades(TokioIo::new(Box::pin(io)), svc).into_owned();
-        let conn = graceful.watch(conn);
+        let builder = builder.clone();
+        let watcher = graceful.watcher();
+        let tls = tls.clone();
         tokio::spawn(async move {
-            if let Err(e) = conn.await {
+            let io: Box<dyn Io> = match tls {
+                // The handshake has the same time as a request's headers.
+                Some(tls) => match tokio::time::timeout(handshake_timeout, tls.acceptor.accept(tcp)).await {
+                    Ok(Ok(stream)) => Box::new(stream),
+                    Ok(Err(e)) => {
+                        tracing::debug!(error = %e, %peer, "TLS handshake failed");
+                        return;
+                    }
+                    Err(_) => return,
+                },
+                None => Box::new(tcp),
+            };
+            let mut io = tokio_io_timeout::TimeoutStream::new(io);
+            io.set_write_timeout(Some(send_timeout));
+            let conn = builder.serve_connection_with_upgrades(TokioIo::new(Box::pin(io)), svc).into_owned();
+            if let Err(e) = watcher.watch(conn).await {
                 tracing::debug!(error = %e, %peer, "connection ended with an error");
             }
             drop(permit);

@@ -85,10 +85,18 @@ fn respond(a: &'static Asset, req: &HeaderMap) -> Response {
 
 /// Headers every answer carries: no MIME sniffing (a file served as bytes is never run
 /// as a page), and no Referer leaking a public link's token or a path to other sites.
-pub(crate) async fn common_headers(req: Request, next: axum::middleware::Next) -> Response {
+pub(crate) async fn common_headers(
+    axum::extract::State(s): axum::extract::State<crate::AppState>,
+    req: Request,
+    next: axum::middleware::Next,
+) -> Response {
     let mut resp = next.run(req).await;
     let h = resp.headers_mut();
     h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    if s.http.tls.is_some() {
+        // Served over TLS: browsers keep to HTTPS for this host for a year.
+        h.insert(header::STRICT_TRANSPORT_SECURITY, HeaderValue::from_static("max-age=31536000"));
+    }
     resp
 }

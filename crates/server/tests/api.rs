@@ -28,6 +28,7 @@ impl Api {
         let http = coffer_server::HttpConfig::default();
         let day = std::time::Duration::from_secs(86_400);
         tokio::spawn(coffer_server::serve(service.clone(), listener, http, day, std::future::pending()));
+        coffer_server::tls::install_default_provider();
         (Api { base, http: Client::new(), _dir: dir }, service)
     }
 

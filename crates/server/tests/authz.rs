@@ -396,6 +396,7 @@ async fn setup() -> (Fixture, tempfile::TempDir) {
     for (who, c) in &callers {
         cursor.insert(*who, s.latest_cursor(c).await.expect("cursor"));
     }
+    coffer_server::tls::install_default_provider();
     let mut fixture = Fixture {
         base,
         http: Client::builder().pool_max_idle_per_host(0).build().expect("client"),

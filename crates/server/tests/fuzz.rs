@@ -215,6 +215,7 @@ async fn random_requests_over_every_documented_operation_never_get_a_5xx() {
     let (base, service, _dir) = start().await;
     // A fresh connection for each request: a server may close a connection after an
     // answer (a refused body left unread), and a pooled one could be reused in that gap.
+    coffer_server::tls::install_default_provider();
     let http = Client::builder()
         .timeout(std::time::Duration::from_secs(30))
         .pool_max_idle_per_host(0)

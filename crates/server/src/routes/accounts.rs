@@ -180,12 +180,13 @@ pub async fn end_session(State(s): State<AppState>, parts: Parts, auth: BrowserA
 /// other sites' subrequests and form posts), Secure when the browser reached the server
 /// over HTTPS (a reverse proxy that says so in `X-Forwarded-Proto`, when trusted).
 fn session_cookie(parts: &Parts, s: &AppState, token: &str, max_age: i64) -> ApiResult<HeaderValue> {
-    let https = s.http.trust_forwarded_for
-        && parts
-            .headers
-            .get("x-forwarded-proto")
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| v.trim().eq_ignore_ascii_case("https"));
+    let https = s.http.tls.is_some()
+        || s.http.trust_forwarded_for
+            && parts
+                .headers
+                .get("x-forwarded-proto")
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(|v| v.trim().eq_ignore_ascii_case("https"));
     let secure = if https { "; Secure" } else { "" };
     HeaderValue::from_str(&format!(
         "{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}"

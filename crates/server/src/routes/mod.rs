@@ -109,7 +109,7 @@ pub fn router(state: AppState) -> Router {
         .fallback(crate::web::fallback)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(middleware::from_fn(record_metrics))
-        .layer(middleware::from_fn(crate::web::common_headers))
+        .layer(middleware::from_fn_with_state(state.clone(), crate::web::common_headers))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }

@@ -30,6 +30,7 @@ pub async fn envs() -> Vec<Env> {
         let base = format!("http://{}", listener.local_addr().expect("addr"));
         let day = std::time::Duration::from_secs(86_400);
         tokio::spawn(coffer_server::serve(service.clone(), listener, Default::default(), day, std::future::pending()));
+        coffer_server::tls::install_default_provider();
         out.push(Env { service, base, http: Client::new(), dir });
     }
     out
