@@ -2,6 +2,8 @@
 # Whole-program upload benchmark over loopback, with restic's local backup of the same
 # corpus side by side.
 #   scripts/bench-upload.sh [WORKDIR]       (default: a new directory under /tmp)
+#   COFFER_BENCH_SERVE="--no-encryption" scripts/bench-upload.sh     # without encryption at rest
+#   COFFER_BENCH_SERVE="--tls-self-signed" scripts/bench-upload.sh   # over HTTPS
 # Prints a Markdown table for docs/BENCHMARKS.md. Needs: restic, GNU time (/usr/bin/time).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -64,19 +66,33 @@ files=$(find "$corpus" -type f | wc -l)
 # down inode allocation for a few minutes after mass deletions).
 data="$work/coffer-data-$$"; rm -rf "$work/profile"
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-COFFER_LOG=warn /usr/bin/time -f "%M" -o "$work/server.rss" "$bin" serve --data "$data" --listen "127.0.0.1:$port" 2>"$work/server.log" &
+serve_args=${COFFER_BENCH_SERVE:-}
+# shellcheck disable=SC2086
+COFFER_LOG=warn /usr/bin/time -f "%M" -o "$work/server.rss" "$bin" serve --data "$data" --listen "127.0.0.1:$port" $serve_args 2>"$work/server.log" &
 server_pid=$!
 trap 'pkill -TERM -P $server_pid 2>/dev/null || true' EXIT
 for _ in $(seq 100); do grep -q "listening on" "$work/server.log" 2>/dev/null && break; sleep 0.1; done
 echo "bench-password" | "$bin" admin user add bench --data "$data" >/dev/null
 export COFFER_CONFIG_DIR="$work/profile"
-echo "bench-password" | "$bin" login "http://127.0.0.1:$port" --user bench --device bench >/dev/null
+if [[ "$serve_args" == *--tls-self-signed* ]]; then
+  echo "bench-password" | "$bin" login "https://127.0.0.1:$port" --user bench --device bench --ca-file "$data/tls-self-signed.pem" >/dev/null
+else
+  echo "bench-password" | "$bin" login "http://127.0.0.1:$port" --user bench --device bench >/dev/null
+fi
 sync
 start=$(date +%s.%N)
 /usr/bin/time -f "%M" -o "$work/client.rss" "$bin" put --json "$corpus" / >"$work/put.json"
 end=$(date +%s.%N)
 coffer_secs=$(python3 -c "print(round($end - $start, 2))")
 sent=$(python3 -c "import json; print(json.load(open('$work/put.json'))['bytes_sent'])")
+
+# The corpus downloaded again (to a fresh folder on the same disk).
+sync
+dstart=$(date +%s.%N)
+"$bin" get "/$(basename "$corpus")" "$work/download-$$" >/dev/null
+dend=$(date +%s.%N)
+down_secs=$(python3 -c "print(round($dend - $dstart, 2))")
+rm -rf "$work/download-$$"
 
 # The source tree.
 sync
@@ -125,8 +141,9 @@ find "$work" -maxdepth 1 \( -name 'coffer-data-*' -o -name 'restic-repo-*' \) -e
 echo
 echo "| tool | corpus | time | throughput | peak RSS |"
 echo "| --- | --- | --- | --- | --- |"
-echo "coffer: first upload ${coffer_secs} s" >&2
+echo "coffer: first upload ${coffer_secs} s (serve ${serve_args:-default: encrypted at rest, plain HTTP})" >&2
 echo "| coffer put (server + client, loopback) | $files files, $mb MB | ${coffer_secs} s | $(python3 -c "print(round($size / 1e6 / $coffer_secs))") MB/s | server $(( $(cat "$work/server.rss") / 1024 )) MiB, client $(( $(cat "$work/client.rss") / 1024 )) MiB |"
+echo "| coffer get (server + client, loopback) | $files files, $mb MB | ${down_secs} s | $(python3 -c "print(round($size / 1e6 / $down_secs))") MB/s | |"
 echo "| restic backup (local repo) | $files files, $mb MB | ${restic_secs} s | $(python3 -c "print(round($size / 1e6 / $restic_secs))") MB/s | $(( $(cat "$work/restic.rss") / 1024 )) MiB |"
 echo "| coffer put, source tree | $src_files files, $src_mb MB | ${src_secs} s | | |"
 echo "| restic backup, source tree | $src_files files, $src_mb MB | ${restic_src_secs} s | | |"

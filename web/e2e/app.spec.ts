@@ -402,6 +402,38 @@ test("an app password is shown once, works over HTTP Basic, and is revoked from 
   await expect(log.getByRole("cell", { name: "Signed in" }).first()).toBeVisible();
 });
 
+test("when the administrator requires two-factor sign-in, an account without it sets it up first", async ({
+  page,
+}) => {
+  server.addUser("fred");
+  server.admin(["2fa", "require"]);
+  try {
+    // Every server node follows a change within a second.
+    await page.waitForTimeout(1_200);
+    await signInUntilHeld(page);
+    await expect(page.getByRole("heading", { name: "Set up two-factor sign-in" })).toBeVisible();
+    await expect(page.getByRole("grid", { name: "Files" })).toBeHidden();
+    const card = page.locator("section", { has: page.getByRole("heading", { name: "Two-factor sign-in" }) });
+    await card.getByRole("button", { name: "Turn on…" }).click();
+    const key = (await card.locator("code.cp-key").textContent()) ?? "";
+    await card.getByLabel("Code from the app").fill(appCode(key, Math.floor(Date.now() / 1000)));
+    await card.getByRole("button", { name: "Turn on", exact: true }).click();
+    await expect(card.getByRole("listitem")).toHaveCount(10);
+    await page.getByRole("button", { name: "Continue to my files" }).click();
+    await expect(page.getByRole("grid", { name: "Files" })).toBeVisible();
+  } finally {
+    server.admin(["2fa", "optional"]);
+    await page.waitForTimeout(1_200);
+  }
+
+  async function signInUntilHeld(p: typeof page) {
+    await p.goto(server.url + "/");
+    await p.getByLabel("User name").fill("fred");
+    await p.getByLabel("Password", { exact: true }).fill(PASSWORD);
+    await p.getByRole("button", { name: "Sign in" }).click();
+  }
+});
+
 test("the main pages have no serious or critical accessibility violations", async ({ browser }) => {
   // axe-core is put into the page by the test: the app's policy forbids that, rightly.
   const context = await browser.newContext({ bypassCSP: true });

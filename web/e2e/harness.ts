@@ -67,6 +67,11 @@ export class Server {
     run(args, { input: PASSWORD + "\n" });
   }
 
+  /** An operator's `coffer admin ...` command on this server's data. */
+  admin(args: string[]): string {
+    return run(["admin", ...args, "--data", join(this.data, "server")]);
+  }
+
   /** The CLI signed in as `user`, with a configuration directory of its own. */
   cli(user: string): Cli {
     return new Cli(this, user);

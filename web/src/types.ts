@@ -26,6 +26,8 @@ export interface UserInfo {
   /** `null` means unlimited. */
   quota_bytes: number | null;
   used_bytes: number;
+  /** The administrator requires two-factor sign-in and this account has none yet. */
+  must_set_up_two_factor?: boolean;
 }
 
 export interface DeviceInfo {

@@ -23,6 +23,27 @@ pub async fn run(cli: Cli) -> Result<u8> {
         Command::Serve(args) => crate::serve::run(args).await,
         Command::Admin(AdminCommand::User(cmd)) => admin(cmd, json).await,
         Command::Admin(AdminCommand::Key(cmd)) => crate::keys::admin(cmd, json),
+        Command::Admin(AdminCommand::TwoFactor(cmd)) => {
+            use crate::AdminTwoFactorCommand as T;
+            let (db, set) = match cmd {
+                T::Require { db } => (db, Some(true)),
+                T::Optional { db } => (db, Some(false)),
+                T::Status { db } => (db, None),
+            };
+            let svc = coffer_service::Service::open_admin(&database_url(&db)).await?;
+            if let Some(on) = set {
+                svc.set_two_factor_required(on).await?;
+            }
+            let on = svc.two_factor_is_required().await?;
+            if json {
+                print_json(&serde_json::json!({"required": on}))?;
+            } else if on {
+                println!("two-factor sign-in is required for every account");
+            } else {
+                println!("two-factor sign-in is each user's choice");
+            }
+            Ok(0)
+        }
         Command::Setup { url, token, user, transport } => {
             let client = reach(&url, None, &transport.ca_file, transport.allow_http)?;
             let password = read_password("New admin password: ")?;

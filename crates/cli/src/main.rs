@@ -330,6 +330,32 @@ pub enum AdminCommand {
         after_help = "Examples:\n  coffer admin key status --data coffer-data\n  coffer admin key init --data coffer-data     # an existing plaintext deployment\n  coffer admin key rotate --data coffer-data\n\nThe key file is kept outside the data directory: by default beside it\n(coffer-data.key for coffer-data), or where --key-file or COFFER_KEY_FILE says. A new\nserver makes it at first start. `init` makes one for a server that ran without\nencryption: after a restart new files are sealed and the old ones are sealed in the\nbackground. `rotate` puts a new key first in the file and keeps the older ones for\nreading; a running server takes it within seconds and seals every chunk again in the\nbackground, resumably (a restart carries on where it stopped). Keep a copy of the key\nfile somewhere safe: without it the files cannot be read."
     )]
     Key(AdminKeyCommand),
+    /// Whether every account must sign in with two-factor sign-in.
+    #[command(
+        name = "2fa",
+        subcommand,
+        after_help = "Examples:\n  coffer admin 2fa require --data coffer-data\n  coffer admin 2fa status\n  coffer admin 2fa optional\n\nWhen required, an account without two-factor sign-in may only set it up (`coffer 2fa\nenable`, or the web app's Devices page) after signing in; everything else answers\n`two_factor_setup_required` until it is on. App passwords are not affected. Every\nserver node follows a change within a second."
+    )]
+    TwoFactor(AdminTwoFactorCommand),
+}
+
+#[derive(Subcommand)]
+pub enum AdminTwoFactorCommand {
+    /// Every account must use two-factor sign-in.
+    Require {
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// Two-factor sign-in is each user's choice.
+    Optional {
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// Whether two-factor sign-in is required.
+    Status {
+        #[command(flatten)]
+        db: DbArgs,
+    },
 }
 
 #[derive(Subcommand)]

@@ -201,3 +201,37 @@ fn the_audit_log_from_the_cli() {
     assert_ne!(bad.code, 0);
     assert!(bad.stderr.contains("unknown kind"), "{}", bad.stderr);
 }
+
+#[test]
+fn an_administrator_can_require_two_factor_sign_in() {
+    let data = tempfile::tempdir().expect("tempdir");
+    let server = Server::start(data.path(), None);
+    server.add_user("alice", &[]);
+    let admin = |args: &[&str]| {
+        let out = std::process::Command::new(common::bin())
+            .args(["admin", "2fa"])
+            .args(args)
+            .arg("--data")
+            .arg(data.path())
+            .output()
+            .expect("admin 2fa");
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    assert!(admin(&["status"]).contains("each user's choice"));
+    assert!(admin(&["require"]).contains("required for every account"));
+
+    // Signed in, but held at the door until two-factor sign-in is on.
+    let alice = Client::login(&server, "alice");
+    let held = alice.run(&["ls", "/"]);
+    assert_ne!(held.code, 0);
+    assert!(held.stderr.contains("requires two-factor sign-in"), "{}", held.stderr);
+    assert!(alice.ok(&["whoami"]).stdout.contains("alice"));
+    let setup = alice.ok(&["2fa", "enable", "--json"]).json();
+    let secret = setup["secret"].as_str().expect("secret").to_owned();
+    alice.ok(&["2fa", "confirm", &app_code(&secret, now_secs())]);
+    alice.ok(&["ls", "/"]);
+
+    // Optional again: nothing else changes for those who have it.
+    assert!(admin(&["optional"]).contains("each user's choice"));
+}

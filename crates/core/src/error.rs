@@ -39,11 +39,14 @@ pub enum ErrorCode {
     LinkRevoked,
     /// A public link's downloads are used up.
     LinkExhausted,
-    /// A public link has a password and the request did not carry its key (or the
-    /// password given is wrong).
     /// The password was right; the account also needs a code from its authenticator
     /// app (or a recovery code): sign in again with `code`.
     TwoFactorRequired,
+    /// The administrator requires two-factor sign-in and this account has none yet: only
+    /// setting it up (and signing out) is allowed until it is on.
+    TwoFactorSetupRequired,
+    /// A public link has a password and the request did not carry its key (or the
+    /// password given is wrong).
     PasswordRequired,
     /// A public link lets its visitors look but not download.
     DownloadDisabled,
@@ -104,6 +107,7 @@ impl ErrorCode {
             Self::LinkExhausted => "link_exhausted",
             Self::PasswordRequired => "password_required",
             Self::TwoFactorRequired => "two_factor_required",
+            Self::TwoFactorSetupRequired => "two_factor_setup_required",
             Self::CsrfFailed => "csrf_failed",
             Self::NoThumbnail => "no_thumbnail",
             Self::DownloadDisabled => "download_disabled",

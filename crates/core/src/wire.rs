@@ -71,6 +71,10 @@ pub struct UserInfo {
     /// `None` means unlimited.
     pub quota_bytes: Option<u64>,
     pub used_bytes: u64,
+    /// The administrator requires two-factor sign-in and this account must set it up
+    /// before anything else (`two_factor_setup_required` answers until then).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub must_set_up_two_factor: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

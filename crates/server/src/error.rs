@@ -32,7 +32,7 @@ pub fn status_of(code: ErrorCode) -> StatusCode {
             StatusCode::UNAUTHORIZED
         }
         ErrorCode::LinkExpired | ErrorCode::LinkRevoked | ErrorCode::LinkExhausted => StatusCode::GONE,
-        ErrorCode::DownloadDisabled => StatusCode::FORBIDDEN,
+        ErrorCode::DownloadDisabled | ErrorCode::TwoFactorSetupRequired => StatusCode::FORBIDDEN,
         ErrorCode::Forbidden | ErrorCode::ReadOnly | ErrorCode::SetupUnavailable | ErrorCode::CsrfFailed => {
             StatusCode::FORBIDDEN
         }

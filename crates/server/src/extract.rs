@@ -136,21 +136,37 @@ impl FromRequestParts<AppState> for Auth {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let from = client_addr(parts, state.http.trust_forwarded_for);
-        if let Some(token) = bearer_token(&parts.headers) {
-            return Ok(Self(state.service.authenticate_from(token, from).await?));
-        }
-        if let Some((user, password)) = basic_credentials(&parts.headers) {
-            return Ok(Self(state.service.authenticate_basic(&user, &password, from).await?));
-        }
-        if parts.headers.contains_key(axum::http::header::AUTHORIZATION) {
+        let caller = if let Some(token) = bearer_token(&parts.headers) {
+            state.service.authenticate_from(token, from).await?
+        } else if let Some((user, password)) = basic_credentials(&parts.headers) {
+            state.service.authenticate_basic(&user, &password, from).await?
+        } else if parts.headers.contains_key(axum::http::header::AUTHORIZATION) {
             return Err(ApiError::new(
                 ErrorCode::Unauthorized,
                 "the Authorization header is neither 'Bearer <token>' nor Basic with an app password",
             ));
+        } else {
+            BrowserAuth::from_request_parts(parts, state).await?.caller
+        };
+        if caller.must_set_up_two_factor() && !ENROLLMENT.contains(&(parts.method.as_str(), parts.uri.path())) {
+            return Err(ApiError::new(
+                ErrorCode::TwoFactorSetupRequired,
+                "the administrator requires two-factor sign-in: set it up first (`coffer 2fa enable`, or the \
+                 web app's Devices page)",
+            ));
         }
-        Ok(Self(BrowserAuth::from_request_parts(parts, state).await?.caller))
+        Ok(Self(caller))
     }
 }
+
+/// What an account that must set up two-factor sign-in may still do.
+const ENROLLMENT: &[(&str, &str)] = &[
+    ("GET", "/api/v1/auth/whoami"),
+    ("POST", "/api/v1/auth/logout"),
+    ("GET", "/api/v1/account/2fa"),
+    ("POST", "/api/v1/account/2fa/enable"),
+    ("POST", "/api/v1/account/2fa/confirm"),
+];
 
 /// The cookie that carries a web app session's token. HttpOnly: page script never sees it.
 pub const SESSION_COOKIE: &str = "coffer_session";

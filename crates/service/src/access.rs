@@ -45,6 +45,8 @@ pub struct Caller {
     credential: Credential,
     /// The client's address, when the door knows it (for the audit log).
     address: Option<std::net::IpAddr>,
+    /// The administrator requires two-factor sign-in and this account has none yet.
+    must_enroll: bool,
 }
 
 impl Caller {
@@ -56,7 +58,19 @@ impl Caller {
         home: NamespaceId,
         credential: Credential,
     ) -> Self {
-        Self { user_id, user_name, is_admin, home, credential, address: None }
+        Self { user_id, user_name, is_admin, home, credential, address: None, must_enroll: false }
+    }
+
+    /// The same caller, who must set up two-factor sign-in before anything else.
+    pub(crate) fn with_enrollment(mut self, must: bool) -> Self {
+        self.must_enroll = must;
+        self
+    }
+
+    /// The administrator requires two-factor sign-in and this account has none yet: the
+    /// doors allow only setting it up (and signing out).
+    pub fn must_set_up_two_factor(&self) -> bool {
+        self.must_enroll
     }
 
     /// The same caller, seen coming from `address`.

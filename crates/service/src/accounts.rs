@@ -90,6 +90,7 @@ pub(crate) fn user_info(u: &UserRecord) -> UserInfo {
         is_admin: u.is_admin,
         quota_bytes: u.quota_bytes.map(|q| q.max(0) as u64),
         used_bytes: u.used_bytes.max(0) as u64,
+        must_set_up_two_factor: false,
     }
 }
 
@@ -338,7 +339,12 @@ impl Service {
         record.credential_id = Some(dev.id.get());
         self.audit_in(&mut tx, &record).await?;
         tx.commit().await?;
-        Ok(LoginResponse { token, device_id: dev.id.get(), user: user_info(&user) })
+        let must = self.must_set_up_two_factor(user.id).await?;
+        Ok(LoginResponse {
+            token,
+            device_id: dev.id.get(),
+            user: UserInfo { must_set_up_two_factor: must, ..user_info(&user) },
+        })
     }
 
     /// Signs a browser in: checks the password like [`Service::login`] and starts a web
@@ -375,7 +381,7 @@ impl Service {
         tx.commit().await?;
         let session = coffer_core::wire::BrowserSession {
             csrf: session_csrf(&token),
-            user: user_info(&user),
+            user: UserInfo { must_set_up_two_factor: self.must_set_up_two_factor(user.id).await?, ..user_info(&user) },
             device_id: dev.id.get(),
         };
         Ok((token, session))
@@ -442,7 +448,7 @@ impl Service {
     pub async fn whoami(&self, caller: &Caller) -> Result<UserInfo> {
         let mut tx = self.meta().read().await?;
         let user = tx.user_by_id(caller.user_id()).await?.ok_or_else(|| ServiceError::not_found("user"))?;
-        Ok(user_info(&user))
+        Ok(UserInfo { must_set_up_two_factor: caller.must_set_up_two_factor(), ..user_info(&user) })
     }
 
     /// Changes the caller's password (the current one is needed) and revokes every other

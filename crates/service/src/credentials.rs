@@ -127,8 +127,11 @@ impl Service {
             DeviceKind::Browser => Credential::Session(device.id),
             DeviceKind::AppPassword => Credential::AppPassword { id: device.id, read_only: device.read_only },
         };
+        // App passwords never pass a second factor: the requirement is for sign-ins.
+        let must_enroll = device.kind != DeviceKind::AppPassword && self.must_set_up_two_factor(account.id).await?;
         Ok(Caller::new(account.id, account.name, account.is_admin, account.home_namespace_id, credential)
-            .with_address(address))
+            .with_address(address)
+            .with_enrollment(must_enroll))
     }
 
     /// Revokes the credential the caller signed in with.

@@ -124,6 +124,8 @@ struct Inner {
     thumbnailers: tokio::sync::Semaphore,
     /// Held while chunks are sealed again (one run at a time).
     resealing: tokio::sync::Mutex<()>,
+    /// The two-factor requirement as last read, and when.
+    two_factor_policy: std::sync::Mutex<Option<(std::time::Instant, bool)>>,
 }
 
 /// Chunks sealed again per batch.
@@ -145,6 +147,7 @@ impl Service {
                 sweep_next: std::sync::atomic::AtomicU32::new(0),
                 thumbnailers: tokio::sync::Semaphore::new(thumbs::AT_ONCE),
                 resealing: tokio::sync::Mutex::new(()),
+                two_factor_policy: std::sync::Mutex::new(None),
             }),
         }
     }
@@ -284,6 +287,15 @@ impl AdminService {
 
     pub async fn set_quota(&self, name: &str, quota: Option<u64>) -> Result<coffer_core::wire::UserInfo> {
         self.service().set_quota(&Admin::operator(), name, quota).await
+    }
+
+    /// Requires (or not) two-factor sign-in for every account.
+    pub async fn set_two_factor_required(&self, on: bool) -> Result<()> {
+        self.service().set_two_factor_required(&Admin::operator(), on).await
+    }
+
+    pub async fn two_factor_is_required(&self) -> Result<bool> {
+        self.service().two_factor_is_required().await
     }
 }
 

@@ -69,7 +69,56 @@ fn qr_svg(uri: &str) -> Result<String> {
     Ok(code.render::<qrcode::render::svg::Color>().min_dimensions(200, 200).quiet_zone(true).build())
 }
 
+/// The setting that makes two-factor sign-in compulsory for every account.
+const REQUIRE_SETTING: &str = "require_two_factor";
+/// How long a server node trusts what it last read of that setting.
+const POLICY_TTL: std::time::Duration = std::time::Duration::from_secs(1);
+
 impl Service {
+    /// Whether the administrator requires two-factor sign-in (read again every few
+    /// seconds, so every server node follows a change).
+    pub async fn two_factor_is_required(&self) -> Result<bool> {
+        if let Some((at, on)) = *self.inner.two_factor_policy.lock().unwrap_or_else(|p| p.into_inner())
+            && at.elapsed() < POLICY_TTL
+        {
+            return Ok(on);
+        }
+        let on = {
+            let mut tx = self.meta().read().await?;
+            tx.setting(REQUIRE_SETTING).await?.as_deref() == Some("true")
+        };
+        *self.inner.two_factor_policy.lock().unwrap_or_else(|p| p.into_inner()) = Some((std::time::Instant::now(), on));
+        Ok(on)
+    }
+
+    /// Requires (or stops requiring) two-factor sign-in for every account. Accounts
+    /// without it may then only set it up; app passwords are not affected.
+    pub async fn set_two_factor_required(&self, admin: &crate::Admin, on: bool) -> Result<()> {
+        let mut tx = self.meta().write().await?;
+        if on {
+            tx.set_setting(REQUIRE_SETTING, "true").await?;
+        } else {
+            tx.delete_setting(REQUIRE_SETTING).await?;
+        }
+        let detail = if on { "two-factor sign-in required" } else { "two-factor sign-in optional" };
+        let event = crate::audit::Event::new(coffer_core::wire::AuditKind::SettingChanged).detail(detail);
+        let record = event.by_admin(&mut tx, admin).await?;
+        self.audit_in(&mut tx, &record).await?;
+        tx.commit().await?;
+        *self.inner.two_factor_policy.lock().unwrap_or_else(|p| p.into_inner()) = Some((std::time::Instant::now(), on));
+        tracing::info!(on, by = ?admin.user(), "two-factor sign-in requirement changed");
+        Ok(())
+    }
+
+    /// Whether `user` must set up two-factor sign-in before anything else.
+    pub(crate) async fn must_set_up_two_factor(&self, user: coffer_core::UserId) -> Result<bool> {
+        if !self.two_factor_is_required().await? {
+            return Ok(false);
+        }
+        let mut tx = self.meta().read().await?;
+        Ok(tx.two_factor(user).await?.is_none_or(|r| r.enabled_at.is_none()))
+    }
+
     /// Whether the caller's account signs in with a second factor.
     pub async fn two_factor_status(&self, caller: &Caller) -> Result<TwoFactorStatus> {
         let mut tx = self.meta().read().await?;

@@ -371,3 +371,42 @@ async fn audit_events_past_the_retention_are_deleted_by_upkeep() {
         assert!(s.audit_log(&alice, &Default::default()).await.expect("log").entries.is_empty());
     }
 }
+
+#[tokio::test]
+async fn required_two_factor_holds_accounts_without_it_to_setting_it_up() {
+    for env in common::envs(ServiceConfig::default()).await {
+        let s = &env.service;
+        let before = common::caller(s, "alice").await;
+        assert!(!before.must_set_up_two_factor());
+        let app = s.create_app_password(&before, "webdav", false).await.expect("app password");
+        // An administrator requires it (through this server, which follows at once; other
+        // nodes within seconds).
+        s.admin_service().create_user("root", "a long password", true, None).await.expect("root");
+        let root_token = s.login("root", "a long password", "admin", None).await.expect("root").token;
+        let root = s.authenticate(&root_token).await.expect("auth");
+        s.set_two_factor_required(&root.admin().expect("an admin"), true).await.expect("require");
+        assert!(s.admin_service().two_factor_is_required().await.expect("status"));
+        assert!(before.admin().is_err(), "only an administrator may");
+
+        let login = s.login("alice", "a long password", "laptop", None).await.expect("a password still signs in");
+        assert!(login.user.must_set_up_two_factor, "the answer says what comes first");
+        let held = s.authenticate(&login.token).await.expect("auth");
+        assert!(held.must_set_up_two_factor());
+        assert!(s.whoami(&held).await.expect("whoami").must_set_up_two_factor);
+        let by_app = s.authenticate(&app.password).await.expect("app password");
+        assert!(!by_app.must_set_up_two_factor(), "app passwords never pass a second factor");
+
+        let setup = s.two_factor_begin(&held).await.expect("begin");
+        s.two_factor_confirm(&held, &app_code(&setup.secret, now_secs())).await.expect("confirm");
+        let now_on = s.authenticate(&login.token).await.expect("auth");
+        assert!(!now_on.must_set_up_two_factor(), "lifted once it is on");
+
+        s.set_two_factor_required(&root.admin().expect("an admin"), false).await.expect("optional");
+        let log = s.audit_log(&now_on, &Default::default()).await.expect("log");
+        assert!(log.entries.iter().any(|e| e.kind == "two_factor_enabled"));
+        let changes = coffer_core::wire::AuditQuery { kind: Some("setting_changed".into()), ..Default::default() };
+        let by_root = s.audit_log(&root, &changes).await.expect("root's log").entries;
+        assert_eq!(by_root.len(), 2, "{by_root:?}");
+        assert_eq!(by_root[1].actor.as_deref(), Some("root"));
+    }
+}

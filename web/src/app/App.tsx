@@ -1,6 +1,7 @@
 // The app: restores the session, then routes by the URL. A public link works signed
 // out; everything else needs a sign-in (or the first admin's setup).
 
+import { EnrollPage } from "../pages/Enroll";
 import { useEffect } from "preact/hooks";
 import { DevicesPage } from "../pages/Devices";
 import { PublicLinkPage } from "../pages/PublicLink";
@@ -111,7 +112,15 @@ export function App() {
     );
   } else {
     let content;
-    switch (route.name) {
+    // The administrator requires two-factor sign-in: nothing else until it is on.
+    const enrolling = session.user.must_set_up_two_factor === true;
+    if (enrolling) {
+      content = (
+        <Titled title="Two-factor sign-in">
+          <EnrollPage />
+        </Titled>
+      );
+    } else switch (route.name) {
       case "files":
         content = <FileBrowser key={route.path} path={route.path} />;
         break;

@@ -36,10 +36,12 @@ pub enum AuditKind {
     UserCreated,
     /// An administrator (or the operator) changed a user's quota.
     QuotaChanged,
+    /// An administrator (or the operator) changed a server-wide setting.
+    SettingChanged,
 }
 
 impl AuditKind {
-    pub const ALL: [AuditKind; 20] = [
+    pub const ALL: [AuditKind; 21] = [
         Self::SignIn,
         Self::SignInFailed,
         Self::SignOut,
@@ -60,6 +62,7 @@ impl AuditKind {
         Self::Purged,
         Self::UserCreated,
         Self::QuotaChanged,
+        Self::SettingChanged,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -84,6 +87,7 @@ impl AuditKind {
             Self::Purged => "purged",
             Self::UserCreated => "user_created",
             Self::QuotaChanged => "quota_changed",
+            Self::SettingChanged => "setting_changed",
         }
     }
 
