@@ -16,7 +16,7 @@
 //! under the current key.
 
 use base64::Engine as _;
-use chacha20poly1305::aead::{Aead, KeyInit, Payload};
+use chacha20poly1305::aead::{Aead, AeadInOut, KeyInit, Payload};
 use chacha20poly1305::{XChaCha20Poly1305, XNonce};
 use coffer_core::ChunkHash;
 use rand::RngCore;
@@ -145,16 +145,23 @@ impl SealKey {
         let n = XNonce::from(nonce);
         let header_aad = self.header_aad();
         let body_aad = self.body_aad(hash);
-        // Encryption with a valid key and nonce cannot fail; an empty result would be
-        // caught by the reader as damage.
-        let sealed_hash = self.header.encrypt(&n, Payload { msg: &hash.0, aad: &header_aad }).unwrap_or_default();
-        let sealed_body = self.body.encrypt(&n, Payload { msg: frame, aad: &body_aad }).unwrap_or_default();
-        let mut out = Vec::with_capacity(HEADER_LEN + sealed_body.len());
+        // Encryption with a valid key and nonce cannot fail (only messages of 256 GiB
+        // can); a missing tag would be caught by the reader as damage.
+        let mut out = Vec::with_capacity(HEADER_LEN + frame.len() + TAG_LEN);
         out.extend_from_slice(MAGIC);
         out.extend_from_slice(&self.id.0);
         out.extend_from_slice(&nonce);
-        out.extend_from_slice(&sealed_hash);
-        out.extend_from_slice(&sealed_body);
+        let start = out.len();
+        out.extend_from_slice(&hash.0);
+        if let Ok(tag) = self.header.encrypt_inout_detached(&n, &header_aad, (&mut out[start..]).into()) {
+            out.extend_from_slice(&tag);
+        }
+        // The frame is copied once, into the file's buffer, and sealed where it lies.
+        let start = out.len();
+        out.extend_from_slice(frame);
+        if let Ok(tag) = self.body.encrypt_inout_detached(&n, &body_aad, (&mut out[start..]).into()) {
+            out.extend_from_slice(&tag);
+        }
         out
     }
 
@@ -295,8 +302,13 @@ impl Keyring {
     }
 
     /// The frame in a sealed file, checked to hold `hash`.
-    pub(crate) fn open_body(&self, hash: &ChunkHash, file: &[u8]) -> Option<Vec<u8>> {
+    pub fn open_body(&self, hash: &ChunkHash, file: &[u8]) -> Option<Vec<u8>> {
         self.key(sealed_by(file)?)?.open_body(hash, file)
+    }
+
+    /// A chunk's frame sealed under the current key (what a sealed file holds).
+    pub fn seal(&self, hash: &ChunkHash, frame: &[u8]) -> Vec<u8> {
+        self.current.seal(hash, frame)
     }
 }
 

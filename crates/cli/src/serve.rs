@@ -58,6 +58,9 @@ pub struct FileConfig {
     pub key_file: Option<PathBuf>,
     pub tls_cert: Option<PathBuf>,
     pub tls_key: Option<PathBuf>,
+    pub uploads_per_user: Option<i64>,
+    pub sign_in_failures_per_address: Option<u32>,
+    pub sign_in_failures_per_account: Option<u32>,
     pub upload_ttl_hours: Option<u64>,
     pub maintenance_interval_secs: Option<u64>,
     pub metrics_token: Option<String>,
@@ -130,6 +133,15 @@ pub fn resolve(args: &ServeArgs) -> Result<Resolved> {
     }
     if let Some(mib) = file.download_memory_mib {
         service.download_memory = mib.max(8) << 20;
+    }
+    if let Some(n) = file.uploads_per_user {
+        service.max_open_uploads = n.max(1);
+    }
+    if let Some(n) = file.sign_in_failures_per_address {
+        service.passwords.address_free_failures = n;
+    }
+    if let Some(n) = file.sign_in_failures_per_account {
+        service.passwords.account_free_failures = n;
     }
     http.tls = match (args.tls_cert.clone().or(file.tls_cert), args.tls_key.clone().or(file.tls_key)) {
         (Some(cert), Some(key)) => Some(coffer_server::TlsSource::Files { cert, key }),
