@@ -410,3 +410,33 @@ async fn required_two_factor_holds_accounts_without_it_to_setting_it_up() {
         assert_eq!(by_root[1].actor.as_deref(), Some("root"));
     }
 }
+
+#[tokio::test]
+async fn refused_guesses_back_off_and_the_account_recovers_after_the_wait() {
+    let limits = PasswordLimits {
+        account_free_failures: 2,
+        first_wait: std::time::Duration::from_millis(300),
+        account_max_wait: std::time::Duration::from_secs(1),
+        ..PasswordLimits::default()
+    };
+    for env in common::envs(ServiceConfig { passwords: limits, ..ServiceConfig::default() }).await {
+        let s = &env.service;
+        let alice = common::caller(s, "alice").await;
+        let setup = s.two_factor_begin(&alice).await.expect("begin");
+        s.two_factor_confirm(&alice, &app_code(&setup.secret, now_secs())).await.expect("confirm");
+        let wrong = |code: &'static str| SignIn { name: "alice", password: PASSWORD, code: Some(code) };
+        // Wrong codes count like wrong passwords, until the account waits.
+        let mut codes = Vec::new();
+        for _ in 0..6 {
+            codes.push(s.sign_in(&wrong("000000"), "x", None).await.expect_err("wrong").code);
+        }
+        assert_eq!(codes.last(), Some(&ErrorCode::RateLimited), "{codes:?}");
+        let right = SignIn { name: "alice", password: PASSWORD, code: None };
+        let held = s.sign_in(&right, "x", None).await.expect_err("still waiting");
+        assert_eq!(held.code, ErrorCode::RateLimited);
+        // After the wait (capped at a second here), the account answers again.
+        tokio::time::sleep(std::time::Duration::from_millis(1_300)).await;
+        let again = s.sign_in(&right, "x", None).await.expect_err("a code is still needed");
+        assert_eq!(again.code, ErrorCode::TwoFactorRequired, "the password is checked again");
+    }
+}
