@@ -77,60 +77,6 @@ pub struct UserInfo {
     pub must_set_up_two_factor: bool,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct DeviceInfo {
-    pub id: i64,
-    pub name: String,
-    /// A signed-in client (`device`), a web app sign-in (`browser`) or an app password
-    /// (`app_password`).
-    #[serde(default)]
-    pub kind: DeviceKind,
-    /// An app password that may only read.
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-    pub read_only: bool,
-    pub created_at: i64,
-    pub last_seen_at: i64,
-    /// The address it was last used from, when known.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub last_address: Option<String>,
-    /// True for the device whose token made this request.
-    pub current: bool,
-}
-
-/// What a credential in the devices list is.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum DeviceKind {
-    /// A client signed in with `coffer login` (a bearer token).
-    #[default]
-    Device,
-    /// A web app sign-in (a cookie session with a CSRF token).
-    Browser,
-    /// An app password: made by a signed-in user for a WebDAV client or a script, used
-    /// as a bearer token or with HTTP Basic; never asks for a second factor, may not
-    /// manage the account's security.
-    AppPassword,
-}
-
-impl DeviceKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Device => "device",
-            Self::Browser => "browser",
-            Self::AppPassword => "app_password",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "device" => Some(Self::Device),
-            "browser" => Some(Self::Browser),
-            "app_password" => Some(Self::AppPassword),
-            _ => None,
-        }
-    }
-}
-
 /// A web app sign-in: the session itself travels in an HttpOnly cookie the page cannot
 /// read; the page sends `csrf` back in the `X-Coffer-CSRF` header of every request that
 /// changes something.
